@@ -1,0 +1,37 @@
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import { env } from "../lib/env";
+import * as schema from "./schema/index";
+
+export type Schema = typeof schema;
+export type Db = PostgresJsDatabase<Schema>;
+export type Sql = postgres.Sql;
+
+export type DbHandle = { db: Db; sql: Sql; close: () => Promise<void> };
+
+/**
+ * Opens a pool. `embedded` is for the PGlite wire server: it multiplexes every connection
+ * onto one session, so named prepared statements from two connections would collide.
+ */
+export function openDb(url: string, opts: { embedded?: boolean; max?: number } = {}): DbHandle {
+  const sql = postgres(url, {
+    max: opts.max ?? (opts.embedded ? 4 : 10),
+    prepare: !opts.embedded,
+    onnotice: () => {},
+    connect_timeout: 10,
+    idle_timeout: 30,
+  });
+  return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+// One pool per server process, kept across Next's dev reloads.
+const g = globalThis as unknown as { __tillitDb?: DbHandle };
+
+/** The process-wide database of the app. */
+export function getDb(): Db {
+  if (!g.__tillitDb) {
+    const e = env();
+    g.__tillitDb = openDb(e.databaseUrl, { embedded: e.embeddedDatabase });
+  }
+  return g.__tillitDb.db;
+}

@@ -1,0 +1,179 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { contacts } from "./contacts";
+import { enrollments, flows } from "./flows";
+import { workspaces } from "./workspaces";
+
+/** Marketing mail needs consent and carries unsubscribe headers; transactional mail does neither. */
+export const messageClass = pgEnum("message_class", ["marketing", "transactional"]);
+
+export const templates = pgTable(
+  "templates",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    class: messageClass("class").notNull().default("marketing"),
+    subject: text("subject").notNull().default(""),
+    preheader: text("preheader").notNull().default(""),
+    /** Editor document (blocks or markup), parsed with the template schema when read. */
+    body: jsonb("body").$type<unknown>().notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("templates_workspace_idx").on(t.workspaceId)],
+);
+
+export const messageStatus = pgEnum("message_status", [
+  "queued",
+  "sent",
+  "delivered",
+  "delayed",
+  "bounced",
+  "complained",
+  "failed",
+  "suppressed",
+]);
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "set null" }),
+    templateId: uuid("template_id").references(() => templates.id, { onDelete: "set null" }),
+    flowId: uuid("flow_id").references(() => flows.id, { onDelete: "set null" }),
+    enrollmentId: uuid("enrollment_id").references(() => enrollments.id, { onDelete: "set null" }),
+    nodeId: text("node_id"),
+    class: messageClass("class").notNull(),
+    toEmail: text("to_email").notNull(),
+    subject: text("subject").notNull(),
+    /** `enrollmentId:stepId` for flow sends: stable across retries. */
+    idempotencyKey: text("idempotency_key"),
+    /** The provider's id (Resend email id, or the dev mailbox row id). */
+    providerMessageId: text("provider_message_id"),
+    status: messageStatus("status").notNull().default("queued"),
+    error: text("error"),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("messages_workspace_idempotency_key")
+      .on(t.workspaceId, t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+    uniqueIndex("messages_provider_message_id_key")
+      .on(t.providerMessageId)
+      .where(sql`${t.providerMessageId} is not null`),
+    index("messages_contact_idx").on(t.contactId, t.createdAt),
+    index("messages_workspace_time_idx").on(t.workspaceId, t.createdAt),
+    index("messages_flow_node_idx").on(t.flowId, t.nodeId),
+  ],
+);
+
+export const emailEventType = pgEnum("email_event_type", [
+  "sent",
+  "delivered",
+  "delivery_delayed",
+  "opened",
+  "clicked",
+  "bounced",
+  "complained",
+  "failed",
+  "suppressed",
+  "unsubscribed",
+]);
+
+export const emailEvents = pgTable(
+  "email_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "set null" }),
+    type: emailEventType("type").notNull(),
+    /** For clicks: the destination. */
+    url: text("url"),
+    /** Scanner, prefetch or privacy-proxy activity: recorded, but left out of conditions, goals and stats by default. */
+    machine: boolean("machine").notNull().default(false),
+    /** Webhook delivery id or our tracking id: replays are ignored. */
+    dedupeKey: text("dedupe_key").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("email_events_dedupe_key").on(t.workspaceId, t.dedupeKey),
+    index("email_events_message_idx").on(t.messageId, t.type),
+    index("email_events_contact_idx").on(t.contactId, t.type, t.occurredAt),
+    index("email_events_workspace_time_idx").on(t.workspaceId, t.type, t.occurredAt),
+  ],
+);
+
+export const suppressionReason = pgEnum("suppression_reason", [
+  "unsubscribed",
+  "bounced",
+  "complained",
+  "erased",
+  "manual",
+]);
+
+/** Addresses that must not receive marketing. Erased addresses are kept only as a sha256 hash. */
+export const suppressions = pgTable(
+  "suppressions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** sha256 of the lower-cased address. */
+    emailHash: text("email_hash").notNull(),
+    reason: suppressionReason("reason").notNull(),
+    note: text("note"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("suppressions_workspace_email_key").on(t.workspaceId, t.emailHash)],
+);
+
+/** The dev mailbox: outgoing mail kept in Postgres when no Resend key is set (dev and tests only). */
+export const devMailbox = pgTable(
+  "dev_mailbox",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    from: text("from").notNull(),
+    to: jsonb("to").$type<string[]>().notNull(),
+    replyTo: text("reply_to"),
+    subject: text("subject").notNull(),
+    html: text("html"),
+    text: text("text"),
+    headers: jsonb("headers").$type<Record<string, string>>().notNull().default({}),
+    tags: jsonb("tags").$type<{ name: string; value: string }[]>().notNull().default([]),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("dev_mailbox_created_idx").on(t.createdAt),
+    uniqueIndex("dev_mailbox_idempotency_key")
+      .on(t.idempotencyKey)
+      .where(sql`${t.idempotencyKey} is not null`),
+  ],
+);

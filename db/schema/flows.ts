@@ -1,0 +1,117 @@
+import { sql } from "drizzle-orm";
+import {
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+import { users } from "./auth";
+import { contacts } from "./contacts";
+import { workspaces } from "./workspaces";
+
+export const flowStatus = pgEnum("flow_status", ["draft", "live", "paused", "archived"]);
+export const reentryMode = pgEnum("reentry_mode", ["once", "after", "always"]);
+
+export const flows = pgTable(
+  "flows",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    status: flowStatus("status").notNull().default("draft"),
+    /** The editor graph (nodes, edges, positions), parsed with lib/flows' schema when read. */
+    draft: jsonb("draft").$type<unknown>().notNull().default({ nodes: [], edges: [] }),
+    /** Bumped on every save; a save names the revision it started from, so two editors conflict instead of overwriting. */
+    draftRevision: integer("draft_revision").notNull().default(0),
+    currentVersionId: uuid("current_version_id"),
+    reentry: reentryMode("reentry").notNull().default("once"),
+    reentryAfterDays: integer("reentry_after_days"),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("flows_workspace_idx").on(t.workspaceId, t.status),
+    check(
+      "flows_reentry_after_days",
+      sql`(${t.reentry} <> 'after') or (${t.reentryAfterDays} is not null and ${t.reentryAfterDays} > 0)`,
+    ),
+  ],
+);
+
+/** Immutable: a published plan. Never updated; a new publish is a new row. */
+export const flowVersions = pgTable(
+  "flow_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    flowId: uuid("flow_id")
+      .notNull()
+      .references(() => flows.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    /** sha256 of the canonical plan JSON. */
+    hash: text("hash").notNull(),
+    plan: jsonb("plan").$type<unknown>().notNull(),
+    /** The editor graph as published, for diffs and restore-to-draft. */
+    graph: jsonb("graph").$type<unknown>().notNull(),
+    note: text("note"),
+    publishedBy: uuid("published_by").references(() => users.id, { onDelete: "set null" }),
+    publishedAt: timestamp("published_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("flow_versions_flow_number_key").on(t.flowId, t.number)],
+);
+
+export const enrollmentStatus = pgEnum("enrollment_status", [
+  "active",
+  "completed",
+  "exited",
+  "cancelled",
+  "failed",
+]);
+
+export const enrollments = pgTable(
+  "enrollments",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    flowId: uuid("flow_id")
+      .notNull()
+      .references(() => flows.id, { onDelete: "cascade" }),
+    flowVersionId: uuid("flow_version_id")
+      .notNull()
+      .references(() => flowVersions.id, { onDelete: "cascade" }),
+    contactId: uuid("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    status: enrollmentStatus("status").notNull().default("active"),
+    /** An enrollment may start at any node (continue-as-new, migration between versions). */
+    startNodeId: text("start_node_id"),
+    currentNodeId: text("current_node_id"),
+    /** The trigger event's payload, available to merge tags and correlation. */
+    trigger: jsonb("trigger").$type<Record<string, unknown>>().notNull().default({}),
+    exitReason: text("exit_reason"),
+    enteredAt: timestamp("entered_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    // Re-entry rules are enforced here rather than by Inngest's 24 h idempotency window.
+    uniqueIndex("enrollments_one_active_key")
+      .on(t.flowId, t.contactId)
+      .where(sql`${t.status} = 'active'`),
+    index("enrollments_flow_contact_idx").on(t.flowId, t.contactId, t.enteredAt),
+    index("enrollments_contact_idx").on(t.contactId, t.enteredAt),
+    index("enrollments_version_node_idx").on(t.flowVersionId, t.currentNodeId),
+  ],
+);

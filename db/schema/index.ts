@@ -1,0 +1,7 @@
+// The one re-export file: drizzle-kit and drizzle's relational queries need the whole schema.
+export * from "./auth";
+export * from "./workspaces";
+export * from "./contacts";
+export * from "./flows";
+export * from "./forms";
+export * from "./email";

@@ -1,0 +1,159 @@
+import { z } from "zod";
+
+/**
+ * The only reader of process.env. Everything the app, the dev supervisor and the
+ * test runner can be configured with is declared here, with zero-setup defaults.
+ */
+
+const flag = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
+  .optional()
+  .transform((v) => v === "1" || v === "true" || v === "yes" || v === "on");
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a port number" })
+    .int("must be a port number")
+    .min(1, "must be a port number between 1 and 65535")
+    .max(65535, "must be a port number between 1 and 65535")
+    .default(fallback);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+const postgresUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()))
+  .refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        const u = new URL(v);
+        return (u.protocol === "postgres:" || u.protocol === "postgresql:") && u.hostname !== "";
+      } catch {
+        return false;
+      }
+    },
+    { message: "must be a postgres:// URL, e.g. postgres://user:password@127.0.0.1:5432/tillit" },
+  );
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  /** Real Postgres. Unset: the embedded PGlite served by the dev supervisor. */
+  DATABASE_URL: postgresUrl,
+  /** Where the embedded database keeps its files. */
+  TILLIT_DATA_DIR: z.string().default(".data"),
+  /** Port of the embedded database's Postgres wire-protocol server. */
+  PGLITE_PORT: port(5433),
+  /** Port of the Next server. */
+  PORT: port(3000),
+  /** Public URL of the app, used in links inside mail. */
+  APP_URL: optionalString.pipe(httpUrl.optional()),
+  /** Dev mailbox: store outgoing mail in Postgres and show it at /dev/mailbox. */
+  TILLIT_DEV_MAILBOX: flag,
+  RESEND_API_KEY: optionalString,
+  RESEND_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  RESEND_WEBHOOK_SECRET: optionalString,
+  /** Sender of system mail (sign-in links, confirmations) when a workspace has no identity yet. */
+  MAIL_FROM: z.string().default("Tillit <no-reply@tillit.localhost>"),
+  INNGEST_DEV: optionalString,
+  INNGEST_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  INNGEST_EVENT_KEY: optionalString,
+  INNGEST_SIGNING_KEY: optionalString,
+  /** Port of the local Inngest-compatible executor. */
+  INNGEST_LOCAL_PORT: port(8288),
+  AUTH_SECRET: optionalString,
+  CHROMIUM_PATH: optionalString,
+  CI: flag,
+});
+
+export type Env = z.infer<typeof schema> & {
+  /** The URL every process connects to: DATABASE_URL, or the embedded server. */
+  databaseUrl: string;
+  /** True when the database is the embedded PGlite (no DATABASE_URL). */
+  embeddedDatabase: boolean;
+  appUrl: string;
+};
+
+export class EnvError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = "EnvError";
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+/** Pure: validates a source (process.env by default) and derives the values the app uses. */
+export function parseEnv(source: Source): Env {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "environment");
+    const shown = source[variable];
+    const value = shown === undefined ? "" : ` (got "${redact(variable, shown)}")`;
+    throw new EnvError(variable, `${issue.message}${value}`);
+  }
+  const e = result.data;
+  const embeddedDatabase = e.DATABASE_URL === undefined;
+  return {
+    ...e,
+    databaseUrl: e.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${e.PGLITE_PORT}/postgres`,
+    embeddedDatabase,
+    appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+  };
+}
+
+function redact(variable: string, value: string): string {
+  if (/KEY|SECRET|PASSWORD/.test(variable)) return "…";
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = "…";
+    return u.toString();
+  } catch {
+    return value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  }
+}
+
+let cached: Env | undefined;
+
+/** The validated configuration of this process. Throws EnvError on a malformed value. */
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/**
+ * For entry points (supervisor, server start-up): validate, and on a malformed value print
+ * one line naming the variable and stop the process, rather than a stack trace.
+ */
+export function envOrExit(): Env {
+  try {
+    return env();
+  } catch (err) {
+    if (err instanceof EnvError) {
+      console.error(`tillit: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** The environment for a child process: this one's, with overrides (undefined removes a key). */
+export function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+

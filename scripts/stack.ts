@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
+import path from "node:path";
+import { openDb } from "../db/client";
+import { startEmbeddedPostgres, PortInUseError, type EmbeddedServer } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
+import { childEnv } from "../lib/env";
+
+/**
+ * Everything a user needs on one machine: the database (embedded or a URL), migrations and
+ * the Next server. `npm run dev`, `npm start` and the e2e runner all start the app through here.
+ */
+
+export type DatabaseChoice =
+  | { kind: "embedded"; dataDir?: string; port: number; load?: Blob }
+  | { kind: "url"; url: string };
+
+export type StackOptions = {
+  mode: "dev" | "start";
+  port: number;
+  database: DatabaseChoice;
+  devMailbox: boolean;
+  /** Extra environment for the app process. */
+  env?: Record<string, string | undefined>;
+  /** Where the app's output goes: this terminal, or a log file. */
+  output: "inherit" | { file: string };
+};
+
+export type Stack = {
+  appUrl: string;
+  databaseUrl: string;
+  stop: () => Promise<void>;
+};
+
+/** A failure the user can act on, printed as one line. */
+export class StackError extends Error {}
+
+export async function startDatabase(choice: DatabaseChoice): Promise<{ url: string; embedded: EmbeddedServer | undefined }> {
+  if (choice.kind === "url") {
+    await checkReachable(choice.url);
+    return { url: choice.url, embedded: undefined };
+  }
+  try {
+    const embedded = await startEmbeddedPostgres(choice);
+    return { url: embedded.url, embedded };
+  } catch (err) {
+    if (err instanceof PortInUseError)
+      throw new StackError(
+        `port ${err.port} for the embedded database is taken (another \`npm run dev\`?) — stop it or set PGLITE_PORT`,
+      );
+    throw new StackError(`the embedded database could not start: ${(err as Error).message}`);
+  }
+}
+
+async function checkReachable(url: string): Promise<void> {
+  const h = openDb(url, { max: 1 });
+  try {
+    await h.sql`select 1`;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { code?: string };
+    const where = describeUrl(url);
+    if (e.code === "3D000") throw new StackError(`database at ${where} does not exist — create it (createdb) or fix DATABASE_URL`);
+    if (e.code === "28P01" || e.code === "28000")
+      throw new StackError(`the database at ${where} refused the credentials in DATABASE_URL`);
+    throw new StackError(`cannot reach the database at ${where} (${e.code ?? e.message}) — is Postgres running?`);
+  } finally {
+    await h.close().catch(() => {});
+  }
+}
+
+function describeUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+}
+
+export async function migrateDatabase(url: string, embedded: boolean): Promise<void> {
+  const h = openDb(url, { embedded, max: 1 });
+  try {
+    await applyMigrations(h.db);
+  } catch (err) {
+    throw new StackError(`migrations failed: ${(err as Error).message.split("\n")[0]}`);
+  } finally {
+    await h.close();
+  }
+}
+
+const nextBin = path.join(process.cwd(), "node_modules", "next", "dist", "bin", "next");
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const db = await startDatabase(opts.database);
+  const embedded = opts.database.kind === "embedded";
+  let app: ChildProcess | undefined;
+  const stopDb = async () => {
+    await db.embedded?.stop();
+  };
+  try {
+    await migrateDatabase(db.url, embedded);
+    app = spawn(process.execPath, [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"], {
+      stdio: opts.output === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"],
+      env: childEnv({
+        ...opts.env,
+        PORT: String(opts.port),
+        NEXT_TELEMETRY_DISABLED: "1",
+        // The app reaches the embedded server through PGLITE_PORT; a real server through DATABASE_URL.
+        DATABASE_URL: embedded ? undefined : db.url,
+        PGLITE_PORT: opts.database.kind === "embedded" ? String(opts.database.port) : undefined,
+        TILLIT_DEV_MAILBOX: opts.devMailbox ? "1" : "0",
+      }),
+    });
+    if (opts.output !== "inherit") {
+      const log = createWriteStream(opts.output.file, { flags: "a" });
+      app.stdout?.pipe(log);
+      app.stderr?.pipe(log);
+    }
+    const appUrl = `http://127.0.0.1:${opts.port}`;
+    await waitUntilServing(app, `${appUrl}/api/health`);
+    const child = app;
+    return {
+      appUrl,
+      databaseUrl: db.url,
+      stop: async () => {
+        await stopChild(child);
+        await stopDb();
+      },
+    };
+  } catch (err) {
+    if (app) await stopChild(app);
+    await stopDb();
+    throw err;
+  }
+}
+
+async function waitUntilServing(child: ChildProcess, url: string, timeoutMs = 180_000): Promise<void> {
+  let exited: number | null | undefined;
+  child.once("exit", (code) => (exited = code));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new StackError(`the app stopped during start-up (exit code ${exited})`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+      if (res.ok) return;
+      if (res.status === 503) throw new StackError("the app started but cannot reach its database");
+    } catch (err) {
+      if (err instanceof StackError) throw err;
+    }
+    // Polling a port that is not open yet: there is no event to wait for across processes.
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new StackError(`the app did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await done;
+  clearTimeout(timer);
+}
