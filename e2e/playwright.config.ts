@@ -1,0 +1,28 @@
+import { defineConfig } from "@playwright/test";
+
+// Started by scripts/test.ts, which builds the app, starts it on a free port with its own
+// database and passes the addresses here. Run the suite with `npm test` or `npm run test:e2e`.
+const baseURL = process.env.E2E_BASE_URL ?? "http://127.0.0.1:3000";
+const executablePath = process.env.CHROMIUM_PATH || undefined;
+
+export default defineConfig({
+  testDir: "./specs",
+  outputDir: "../test-results/e2e",
+  fullyParallel: true,
+  forbidOnly: true,
+  retries: 0,
+  workers: 2,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"], ["json", { outputFile: process.env.E2E_JSON_REPORT ?? "../test-results/e2e.json" }]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    },
+  },
+  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+});

@@ -1,0 +1,74 @@
+import { insertDevMail } from "../../db/queries/dev-mailbox";
+import { expect, test } from "../fixtures/test";
+
+const sections = ["Flows", "Contacts", "Segments", "Forms", "Templates", "Reports", "Settings"];
+
+test.describe("@smoke public pages", () => {
+  test("the landing page says what Tillit does and links to sign-in", async ({ page }) => {
+    const res = await page.goto("/");
+    expect(res?.status()).toBe(200);
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Marketing automation");
+    await expect(page.getByText("permission-first marketing-automation")).toBeVisible();
+    await page.getByRole("link", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(/\/sign-in$/);
+    await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  });
+
+  test("the health endpoint reports the database up", async ({ request }) => {
+    const res = await request.get("/api/health");
+    expect(res.status()).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, database: "up" });
+  });
+});
+
+test.describe("@smoke workspace shell", () => {
+  test("shows the workspace and an empty state on every section", async ({ page, workspace }) => {
+    await page.goto(`/w/${workspace.workspace.slug}`);
+    await expect(page).toHaveURL(new RegExp(`/w/${workspace.workspace.slug}/flows$`));
+    await expect(page.getByTestId("workspace-name")).toHaveText(workspace.workspace.name);
+    const nav = page.getByRole("navigation", { name: "Workspace" });
+    for (const label of sections) {
+      await nav.getByRole("link", { name: label, exact: true }).click();
+      await expect(page.getByRole("heading", { level: 1, name: label })).toBeVisible();
+      await expect(nav.getByRole("link", { name: label, exact: true })).toHaveAttribute("aria-current", "page");
+      await expect(page.getByTestId("empty-state")).toBeVisible();
+    }
+  });
+
+  test("answers 404 for a workspace that does not exist", async ({ page }) => {
+    const res = await page.goto("/w/no-such-workspace/flows");
+    expect(res?.status()).toBe(404);
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  });
+});
+
+test.describe("dev mailbox", () => {
+  test("lists mail and shows its HTML, text and raw headers", async ({ page, db }) => {
+    const to = `reader-${Date.now()}@example.com`;
+    await insertDevMail(db, {
+      from: "Acme Outdoor <news@acme.example>",
+      to: [to],
+      subject: "Welcome to the trail club",
+      html: "<h1>Welcome, Kari</h1><p>Your first map is attached.</p>",
+      text: "Welcome, Kari\nYour first map is attached.",
+      headers: { "List-Unsubscribe": "<https://app.example/u/abc>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" },
+      tags: [{ name: "flow", value: "welcome" }],
+    });
+    await page.goto("/dev/mailbox");
+    const row = page.getByRole("row").filter({ hasText: to });
+    await expect(row).toHaveCount(1);
+    await row.getByRole("link", { name: "Welcome to the trail club" }).click();
+    await expect(page.getByTestId("mail-subject")).toHaveText("Welcome to the trail club");
+    await expect(page.frameLocator("iframe[title='HTML part']").getByRole("heading", { name: "Welcome, Kari" })).toBeVisible();
+    await page.getByRole("link", { name: "Text" }).click();
+    await expect(page.getByTestId("mail-text")).toContainText("Your first map is attached.");
+    await page.getByRole("link", { name: "Raw headers" }).click();
+    await expect(page.getByTestId("mail-headers")).toContainText("List-Unsubscribe-Post: List-Unsubscribe=One-Click");
+    await expect(page.getByTestId("mail-headers")).toContainText(`To: ${to}`);
+  });
+
+  test("answers 404 for a malformed message id", async ({ page }) => {
+    const res = await page.goto("/dev/mailbox/not-a-uuid");
+    expect(res?.status()).toBe(404);
+  });
+});

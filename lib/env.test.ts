@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { EnvError, parseEnv } from "./env";
+
+describe("parseEnv", () => {
+  it("needs nothing to start: embedded database, dev port, local app URL", () => {
+    const e = parseEnv({});
+    expect(e.embeddedDatabase).toBe(true);
+    expect(e.databaseUrl).toBe("postgres://postgres:postgres@127.0.0.1:5433/postgres");
+    expect(e.PORT).toBe(3000);
+    expect(e.appUrl).toBe("http://localhost:3000");
+    expect(e.TILLIT_DEV_MAILBOX).toBe(false);
+    expect(e.INNGEST_LOCAL_PORT).toBe(8288);
+  });
+
+  it("uses DATABASE_URL when set", () => {
+    const e = parseEnv({ DATABASE_URL: "postgresql://u:p@db.internal:6543/tillit" });
+    expect(e.embeddedDatabase).toBe(false);
+    expect(e.databaseUrl).toBe("postgresql://u:p@db.internal:6543/tillit");
+  });
+
+  it("follows PGLITE_PORT for the embedded server", () => {
+    expect(parseEnv({ PGLITE_PORT: "6000" }).databaseUrl).toContain("127.0.0.1:6000");
+  });
+
+  it("treats an empty DATABASE_URL as unset", () => {
+    expect(parseEnv({ DATABASE_URL: "  " }).embeddedDatabase).toBe(true);
+  });
+
+  it.each([
+    ["DATABASE_URL", "not a url", /DATABASE_URL must be a postgres:\/\/ URL/],
+    ["DATABASE_URL", "mysql://root@localhost/db", /DATABASE_URL must be a postgres:\/\/ URL/],
+    ["PORT", "http", /PORT must be a port number/],
+    ["PGLITE_PORT", "70000", /PGLITE_PORT must be a port number between 1 and 65535/],
+    ["APP_URL", "ftp://example.com", /APP_URL must be an http\(s\) URL/],
+    ["TILLIT_DEV_MAILBOX", "maybe", /TILLIT_DEV_MAILBOX/],
+  ])("refuses a malformed %s with one line naming it", (variable, value, message) => {
+    let caught: unknown;
+    try {
+      parseEnv({ [variable]: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(EnvError);
+    const err = caught as EnvError;
+    expect(err.variable).toBe(variable);
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain("\n");
+  });
+
+  it("never repeats a password or secret in the error", () => {
+    expect(() => parseEnv({ DATABASE_URL: "mysql://root:hunter2@localhost/db" })).toThrow(/root:redacted@/);
+    try {
+      parseEnv({ DATABASE_URL: "mysql://root:hunter2@localhost/db" });
+    } catch (err) {
+      expect((err as Error).message).not.toContain("hunter2");
+    }
+  });
+
+  it("strips a trailing slash from APP_URL and reads the dev mailbox flag", () => {
+    const e = parseEnv({ APP_URL: "https://mail.example.com/", TILLIT_DEV_MAILBOX: "1" });
+    expect(e.appUrl).toBe("https://mail.example.com");
+    expect(e.TILLIT_DEV_MAILBOX).toBe(true);
+  });
+});

@@ -1,0 +1,36 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+// "server-only" throws outside React Server Components; in tests the modules run on the server anyway.
+const alias = { "server-only": path.resolve("e2e/fixtures/server-only-stub.ts") };
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        resolve: { alias },
+        test: {
+          name: "unit",
+          include: ["{lib,db,inngest,app,scripts}/**/*.test.{ts,tsx}"],
+          exclude: ["**/*.int.test.{ts,tsx}", "node_modules/**"],
+          environment: "node",
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "integration",
+          include: ["{lib,db,inngest,app,scripts}/**/*.int.test.{ts,tsx}"],
+          exclude: ["node_modules/**"],
+          environment: "node",
+          globalSetup: ["e2e/fixtures/db-global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Two cores: two files at a time, each with a database of its own.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
