@@ -67,6 +67,19 @@ const schema = z.object({
   INNGEST_SIGNING_KEY: optionalString,
   /** Port of the local Inngest-compatible executor. */
   INNGEST_LOCAL_PORT: port(8288),
+  /** Serve URL the local executor syncs (in-band PUT); default: the app's /api/inngest on PORT. */
+  INNGEST_LOCAL_APP_URL: optionalString.pipe(httpUrl.optional()),
+  /** Local executor: run on a virtual clock that tests advance (POST /clock/advance). */
+  INNGEST_LOCAL_VIRTUAL_CLOCK: flag,
+  /** Local executor: how long a claimed call may run before another executor may take it over. */
+  INNGEST_LOCAL_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Local executor: how many call requests it keeps in flight at once. */
+  INNGEST_LOCAL_WORKERS: z.coerce.number().int().min(1).max(256).default(8),
+  /**
+   * A file holding the virtual clock's offset: the local executor writes it, lib/clock in every
+   * process of the app reads it, so app code sees the executor's "now" in tests.
+   */
+  TILLIT_CLOCK_FILE: optionalString,
   AUTH_SECRET: optionalString,
   CHROMIUM_PATH: optionalString,
   CI: flag,
@@ -116,7 +129,7 @@ function redact(variable: string, value: string): string {
   if (/KEY|SECRET|PASSWORD/.test(variable)) return "…";
   try {
     const u = new URL(value);
-    if (u.password) u.password = "…";
+    if (u.password) u.password = "redacted";
     return u.toString();
   } catch {
     return value.length > 80 ? `${value.slice(0, 80)}…` : value;
