@@ -81,6 +81,12 @@ const schema = z.object({
    */
   TILLIT_CLOCK_FILE: optionalString,
   AUTH_SECRET: optionalString,
+  /** Public origin for sign-in links and redirects; Auth.js reads it itself. Set it with APP_URL. */
+  AUTH_URL: optionalString.pipe(httpUrl.optional()),
+  AUTH_GITHUB_ID: optionalString,
+  AUTH_GITHUB_SECRET: optionalString,
+  AUTH_GOOGLE_ID: optionalString,
+  AUTH_GOOGLE_SECRET: optionalString,
   CHROMIUM_PATH: optionalString,
   CI: flag,
 });
@@ -170,3 +176,15 @@ export function childEnv(overrides: Record<string, string | undefined>): NodeJS.
   return out;
 }
 
+
+/**
+ * For the Next server at start-up: settings production cannot run without, checked once so a
+ * missing one is a single line at boot rather than a failed request later.
+ */
+export function assertServerReady(): void {
+  const e = envOrExit();
+  if (e.NODE_ENV === "production" && !e.AUTH_SECRET) {
+    console.error("tillit: Invalid configuration: AUTH_SECRET is required in production (a long random string, e.g. `openssl rand -base64 33`)");
+    process.exit(1);
+  }
+}

@@ -112,8 +112,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       app.stdout?.pipe(log);
       app.stderr?.pipe(log);
     }
-    const appUrl = `http://127.0.0.1:${opts.port}`;
-    await waitUntilServing(app, `${appUrl}/api/health`);
+    await waitUntilServing(app, `http://127.0.0.1:${opts.port}/api/health`);
+    // Next reports every loopback address as "localhost" (its URL normaliser), so links it builds
+    // and the cookies it sets agree only when clients use that name too.
+    const appUrl = `http://localhost:${opts.port}`;
     const child = app;
     return {
       appUrl,

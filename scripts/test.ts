@@ -108,7 +108,14 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
   rmSync(log, { force: true });
   let stack;
   try {
-    stack = await startStack({ mode: "start", port, database, devMailbox: true, output: { file: log } });
+    stack = await startStack({
+      mode: "start",
+      port,
+      database,
+      devMailbox: true,
+      output: { file: log },
+      env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined },
+    });
   } catch (err) {
     console.error(`tillit: the app did not start for e2e on ${name}: ${err instanceof StackError ? err.message : String(err)}`);
     console.error(`  (its output: ${path.relative(root, log)})`);

@@ -1,4 +1,5 @@
 import { insertDevMail } from "../../db/queries/dev-mailbox";
+import { seedWorkspace } from "../fixtures/seed";
 import { expect, test } from "../fixtures/test";
 
 const sections = ["Flows", "Contacts", "Segments", "Forms", "Templates", "Reports", "Settings"];
@@ -22,7 +23,8 @@ test.describe("@smoke public pages", () => {
 });
 
 test.describe("@smoke workspace shell", () => {
-  test("shows the workspace and an empty state on every section", async ({ page, workspace }) => {
+  test("shows the workspace and an empty state on every section", async ({ memberPage, workspace }) => {
+    const { page } = await memberPage("viewer");
     await page.goto(`/w/${workspace.workspace.slug}`);
     await expect(page).toHaveURL(new RegExp(`/w/${workspace.workspace.slug}/flows$`));
     await expect(page.getByTestId("workspace-name")).toHaveText(workspace.workspace.name);
@@ -31,14 +33,22 @@ test.describe("@smoke workspace shell", () => {
       await nav.getByRole("link", { name: label, exact: true }).click();
       await expect(page.getByRole("heading", { level: 1, name: label })).toBeVisible();
       await expect(nav.getByRole("link", { name: label, exact: true })).toHaveAttribute("aria-current", "page");
-      await expect(page.getByTestId("empty-state")).toBeVisible();
+      if (label !== "Settings") await expect(page.getByTestId("empty-state")).toBeVisible();
     }
   });
 
-  test("answers 404 for a workspace that does not exist", async ({ page }) => {
-    const res = await page.goto("/w/no-such-workspace/flows");
-    expect(res?.status()).toBe(404);
+  test("answers 404 for a workspace that does not exist or is not yours", async ({ memberPage, db }) => {
+    const { page } = await memberPage("owner");
+    expect((await page.goto("/w/no-such-workspace/flows"))?.status()).toBe(404);
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    const other = await seedWorkspace(db);
+    expect((await page.goto(`/w/${other.workspace.slug}/flows`))?.status()).toBe(404);
+  });
+
+  test("sends a signed-out visitor to sign-in, remembering where they were going", async ({ page, workspace }) => {
+    await page.goto(`/w/${workspace.workspace.slug}/contacts`);
+    await expect(page).toHaveURL(/\/sign-in\?callbackUrl=/);
+    expect(new URL(page.url()).searchParams.get("callbackUrl")).toBe(`/w/${workspace.workspace.slug}/contacts`);
   });
 });
 

@@ -1,23 +1,40 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { requireMember } from "../../../lib/auth/member";
+import { roleLabels } from "../../../lib/auth/permissions";
+import { signOutAction } from "../../workspaces/actions";
 import { NavLinks } from "./nav-links";
-import { loadWorkspace } from "./workspace";
 
 export default async function WorkspaceLayout(props: { children: ReactNode; params: Promise<{ workspace: string }> }) {
   const { workspace: slug } = await props.params;
-  const workspace = await loadWorkspace(slug);
-  const base = `/w/${workspace.slug}`;
+  const member = await requireMember(slug);
+  const base = `/w/${member.workspace.slug}`;
   return (
     <div className="min-h-screen">
       <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
+        <div className="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
           <Link href={`${base}/flows`} className="text-lg font-bold tracking-tight text-brand-700">
             Tillit
           </Link>
-          <span data-testid="workspace-name" className="rounded bg-slate-100 px-2 py-1 text-sm font-medium text-slate-700">
-            {workspace.name}
-          </span>
+          <Link
+            href="/workspaces"
+            title="Switch workspace"
+            data-testid="workspace-name"
+            className="rounded bg-slate-100 px-2 py-1 text-sm font-medium text-slate-700 hover:bg-slate-200"
+          >
+            {member.workspace.name}
+          </Link>
           <NavLinks base={base} />
+          <div className="ml-auto flex items-center gap-3 text-sm text-slate-600">
+            <span data-testid="signed-in-as" title={roleLabels[member.role]}>
+              {member.user.email} · {roleLabels[member.role]}
+            </span>
+            <form action={signOutAction}>
+              <button type="submit" className="text-brand-600 hover:underline">
+                Sign out
+              </button>
+            </form>
+          </div>
         </div>
       </header>
       <main className="mx-auto max-w-6xl px-6 py-8">{props.children}</main>

@@ -1,15 +1,64 @@
-import { EmptyState } from "../../../_components/empty-state";
+import { getDb } from "../../../../db/client";
+import { getWorkspaceSettings } from "../../../../db/queries/workspaces";
+import { requireMember } from "../../../../lib/auth/member";
+import { can } from "../../../../lib/auth/permissions";
+import { ActionForm } from "../../../_components/action-form";
+import { button, input, label } from "../../../_components/styles";
+import { updateSettings } from "./actions";
 
 export const metadata = { title: "Settings" };
 
-export default function SettingsPage() {
+export default async function GeneralSettingsPage(props: { params: Promise<{ workspace: string }> }) {
+  const { workspace } = await props.params;
+  const member = await requireMember(workspace);
+  const ws = (await getWorkspaceSettings(getDb(), { workspaceId: member.workspace.id }))!;
+  const editable = can(member.role, "settings.manage");
+  const zones = ["UTC", ...Intl.supportedValuesOf("timeZone")];
   return (
-    <>
-      <h1 className="text-2xl font-semibold">Settings</h1>
-      <EmptyState title="Workspace settings">
-        <p>Your sending identity, the postal address marketing mail must carry, members, API keys and the audit log will be managed here.</p>
-        <p>Until then, these come from the workspace record.</p>
-      </EmptyState>
-    </>
+    <ActionForm action={updateSettings} workspace={workspace} className="max-w-xl space-y-5" testId="settings-form">
+      {!editable ? <p className="rounded-md bg-slate-100 p-3 text-sm text-slate-600">Only admins and owners can change these settings.</p> : null}
+      <fieldset disabled={!editable} className="space-y-5">
+        <div>
+          <label htmlFor="name" className={label}>Workspace name</label>
+          <input id="name" name="name" defaultValue={ws.name} required className={input} />
+        </div>
+        <h2 className="pt-2 text-base font-semibold">Sending identity</h2>
+        <div className="grid grid-cols-2 gap-4">
+          <div>
+            <label htmlFor="fromName" className={label}>From name</label>
+            <input id="fromName" name="fromName" defaultValue={ws.fromName ?? ""} className={input} placeholder="Acme Outdoor" />
+          </div>
+          <div>
+            <label htmlFor="fromEmail" className={label}>From address</label>
+            <input id="fromEmail" name="fromEmail" type="email" defaultValue={ws.fromEmail ?? ""} className={input} placeholder="news@acme.com" />
+          </div>
+        </div>
+        <div>
+          <label htmlFor="replyTo" className={label}>Reply-to address</label>
+          <input id="replyTo" name="replyTo" type="email" defaultValue={ws.replyTo ?? ""} className={input} />
+        </div>
+        <div>
+          <label htmlFor="postalAddress" className={label}>Postal address</label>
+          <textarea id="postalAddress" name="postalAddress" rows={3} defaultValue={ws.postalAddress ?? ""} className={input} />
+          <p className="mt-1 text-xs text-slate-500">Every marketing message must carry it (CAN-SPAM). Required before your first marketing send.</p>
+        </div>
+        <div>
+          <label htmlFor="timeZone" className={label}>Default time zone</label>
+          <select id="timeZone" name="timeZone" defaultValue={ws.timeZone} className={input}>
+            {zones.map((z) => (
+              <option key={z} value={z}>{z}</option>
+            ))}
+          </select>
+        </div>
+        <label className="flex items-start gap-2 text-sm">
+          <input type="checkbox" name="doubleOptInDefault" defaultChecked={ws.doubleOptInDefault} className="mt-1" />
+          <span>
+            Double opt-in for contacts added through the API and CSV import
+            <span className="block text-xs text-slate-500">They get a confirmation email and receive no marketing until they confirm.</span>
+          </span>
+        </label>
+        {editable ? <button type="submit" className={button}>Save settings</button> : null}
+      </fieldset>
+    </ActionForm>
   );
 }

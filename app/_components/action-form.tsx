@@ -1,0 +1,47 @@
+"use client";
+
+import { useActionState, type ReactNode } from "react";
+import type { ActionState } from "../../lib/auth/action";
+
+/**
+ * A form bound to a workspace server action: carries the workspace slug, disables itself while
+ * pending, and shows the outcome (or the first field error) in a live region.
+ */
+export function ActionForm(props: {
+  action: (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
+  workspace?: string;
+  children: ReactNode;
+  className?: string;
+  success?: string;
+  /** Shown once with the action's returned data (e.g. a new API key). */
+  reveal?: { key: string; label: string };
+  testId?: string;
+}) {
+  const [state, formAction, pending] = useActionState(props.action, undefined);
+  return (
+    <form action={formAction} className={props.className} data-testid={props.testId}>
+      {props.workspace ? <input type="hidden" name="workspace" value={props.workspace} /> : null}
+      <fieldset disabled={pending} className="contents">
+        {props.children}
+      </fieldset>
+      {state && !state.ok ? (
+        <p role="alert" className="mt-2 text-sm text-red-700">
+          {state.message}
+        </p>
+      ) : null}
+      {state?.ok ? (
+        <p role="status" className="mt-2 text-sm text-emerald-700">
+          {state.message ?? props.success ?? "Saved"}
+        </p>
+      ) : null}
+      {state?.ok && props.reveal && state.data?.[props.reveal.key] ? (
+        <div className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm">
+          <p className="font-medium">{props.reveal.label}</p>
+          <code data-testid="revealed-secret" className="mt-1 block break-all font-mono">
+            {state.data[props.reveal.key]}
+          </code>
+        </div>
+      ) : null}
+    </form>
+  );
+}

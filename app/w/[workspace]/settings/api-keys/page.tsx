@@ -1,0 +1,81 @@
+import { getDb } from "../../../../../db/client";
+import { listApiKeys } from "../../../../../db/queries/api-keys";
+import { requireMember } from "../../../../../lib/auth/member";
+import { ActionForm } from "../../../../_components/action-form";
+import { button, dangerButton, input, label } from "../../../../_components/styles";
+import { createApiKeyAction, revokeApiKeyAction } from "../actions";
+
+export const metadata = { title: "API keys" };
+
+const fmt = (d: Date | null) => (d ? d.toISOString().replace("T", " ").slice(0, 16) : "never");
+
+export default async function ApiKeysPage(props: { params: Promise<{ workspace: string }> }) {
+  const { workspace } = await props.params;
+  const member = await requireMember(workspace, "api_keys.manage");
+  const keys = await listApiKeys(getDb(), { workspaceId: member.workspace.id });
+  return (
+    <div className="space-y-8">
+      <section>
+        <h2 className="text-base font-semibold">Create a key</h2>
+        <p className="mt-1 text-sm text-slate-600">
+          A <strong>public write key</strong> goes in websites and signup forms: it can only send tracking events. A{" "}
+          <strong>secret key</strong> reaches the REST API: keep it on your servers.
+        </p>
+        <ActionForm action={createApiKeyAction} workspace={workspace} className="mt-3 max-w-xl" reveal={{ key: "key", label: "Your new key" }} testId="api-key-form">
+          <div className="flex items-end gap-3">
+            <div className="flex-1">
+              <label htmlFor="key-name" className={label}>Name</label>
+              <input id="key-name" name="name" required className={input} placeholder="Website tracking" />
+            </div>
+            <div>
+              <label htmlFor="key-kind" className={label}>Kind</label>
+              <select id="key-kind" name="kind" className={input} defaultValue="public">
+                <option value="public">Public write key</option>
+                <option value="secret">Secret key</option>
+              </select>
+            </div>
+            <button type="submit" className={button}>Create key</button>
+          </div>
+        </ActionForm>
+      </section>
+      <section>
+        <h2 className="text-base font-semibold">Keys</h2>
+        {keys.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-500">No keys yet. Create a public write key to start tracking your website.</p>
+        ) : (
+          <table className="mt-3 w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
+            <thead className="bg-slate-100 text-slate-600">
+              <tr>
+                <th className="px-4 py-2 font-medium">Name</th>
+                <th className="px-4 py-2 font-medium">Kind</th>
+                <th className="px-4 py-2 font-medium">Key</th>
+                <th className="px-4 py-2 font-medium">Last used</th>
+                <th className="px-4 py-2" />
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => (
+                <tr key={k.id} className="border-t border-slate-100" data-testid={`api-key-${k.name}`}>
+                  <td className="px-4 py-2 font-medium">{k.name}</td>
+                  <td className="px-4 py-2">{k.kind === "public" ? "Public write" : "Secret"}</td>
+                  <td className="px-4 py-2 font-mono text-slate-500">{k.prefix}…</td>
+                  <td className="px-4 py-2 text-slate-500">{fmt(k.lastUsedAt)}</td>
+                  <td className="px-4 py-2 text-right">
+                    {k.revokedAt ? (
+                      <span className="text-slate-500">Revoked {fmt(k.revokedAt)}</span>
+                    ) : (
+                      <ActionForm action={revokeApiKeyAction} workspace={workspace} className="inline">
+                        <input type="hidden" name="id" value={k.id} />
+                        <button type="submit" className={dangerButton}>Revoke</button>
+                      </ActionForm>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,72 @@
+import Link from "next/link";
+import { z } from "zod";
+import { getDb } from "../../../../../db/client";
+import { listAudit } from "../../../../../db/queries/audit";
+import { requireMember } from "../../../../../lib/auth/member";
+import { input, secondaryButton } from "../../../../_components/styles";
+
+export const metadata = { title: "Audit log" };
+
+const groups = ["", "workspace", "settings", "member", "api_key", "flow", "contact", "export"] as const;
+const search = z.object({
+  action: z.enum(groups).catch(""),
+  before: z.iso.datetime().optional().catch(undefined),
+});
+
+export default async function AuditPage(props: {
+  params: Promise<{ workspace: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { workspace } = await props.params;
+  const member = await requireMember(workspace, "audit.read");
+  const q = search.parse(await props.searchParams);
+  const rows = await listAudit(getDb(), {
+    workspaceId: member.workspace.id,
+    action: q.action || undefined,
+    before: q.before ? new Date(q.before) : undefined,
+    limit: 50,
+  });
+  const last = rows.at(-1);
+  return (
+    <div>
+      <form method="get" className="flex items-center gap-2">
+        <label htmlFor="action" className="text-sm text-slate-600">Show</label>
+        <select id="action" name="action" defaultValue={q.action} className={`${input} mt-0 w-56`}>
+          {groups.map((g) => (
+            <option key={g} value={g}>{g === "" ? "Everything" : g.replace("_", " ")}</option>
+          ))}
+        </select>
+        <button type="submit" className={secondaryButton}>Filter</button>
+      </form>
+      {rows.length === 0 ? (
+        <p className="mt-6 text-sm text-slate-500">Nothing recorded{q.action ? " for this filter" : ""} yet. Changes to members, keys, settings and publishes appear here.</p>
+      ) : (
+        <table className="mt-4 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="audit-table">
+          <thead className="bg-slate-100 text-slate-600">
+            <tr>
+              <th className="px-4 py-2 font-medium">When (UTC)</th>
+              <th className="px-4 py-2 font-medium">Who</th>
+              <th className="px-4 py-2 font-medium">What</th>
+              <th className="px-4 py-2 font-medium">Details</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id} className="border-t border-slate-100 align-top">
+                <td className="whitespace-nowrap px-4 py-2 text-slate-500">{r.createdAt.toISOString().replace("T", " ").slice(0, 19)}</td>
+                <td className="px-4 py-2">{r.actorEmail ?? "API / system"}</td>
+                <td className="px-4 py-2 font-mono text-xs">{r.action}</td>
+                <td className="px-4 py-2 font-mono text-xs text-slate-500">{JSON.stringify(r.data)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {rows.length === 50 && last ? (
+        <Link href={`?${new URLSearchParams({ action: q.action, before: last.createdAt.toISOString() })}`} className="mt-4 inline-block text-sm text-brand-600 hover:underline">
+          Older entries →
+        </Link>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,27 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { ActionForm } from "../../_components/action-form";
+import { button, input, label } from "../../_components/styles";
+import { createWorkspaceAction } from "../actions";
+
+export function NewWorkspaceForm() {
+  // The browser knows the user's zone; it becomes the workspace default, editable later.
+  const [tz, setTz] = useState("UTC");
+  useEffect(() => setTz(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"), []);
+  return (
+    <ActionForm action={createWorkspaceAction} className="mt-6 space-y-4">
+      <div>
+        <label htmlFor="name" className={label}>
+          Workspace name
+        </label>
+        <input id="name" name="name" required minLength={2} maxLength={80} className={input} placeholder="Acme Outdoor" />
+        <p className="mt-1 text-xs text-slate-500">Usually your company or brand. You can change it later.</p>
+      </div>
+      <input type="hidden" name="timeZone" value={tz} />
+      <button type="submit" className={button}>
+        Create workspace
+      </button>
+    </ActionForm>
+  );
+}

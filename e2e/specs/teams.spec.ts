@@ -1,0 +1,142 @@
+import { randomBytes } from "node:crypto";
+import { and, eq } from "drizzle-orm";
+import { apiKeys, invitations, memberships, workspaces } from "../../db/schema/index";
+import { waitForMail } from "../fixtures/mailbox";
+import { signInWithMagicLink } from "../fixtures/sign-in";
+import { expect, test } from "../fixtures/test";
+
+const unique = () => randomBytes(3).toString("hex");
+
+test("@smoke sign in by magic link, create a workspace, invite a viewer who joins and can only read", async ({ browser, db, baseURL }) => {
+  const ownerEmail = `owner-${unique()}@example.com`;
+  const viewerEmail = `viewer-${unique()}@example.com`;
+
+  const ownerCtx = await browser.newContext({ baseURL });
+  const owner = await ownerCtx.newPage();
+  await signInWithMagicLink(owner, db, ownerEmail);
+  await expect(owner).toHaveURL(/\/workspaces\/new$/);
+  await owner.getByLabel("Workspace name").fill("Fjord Outfitters");
+  await owner.getByRole("button", { name: "Create workspace" }).click();
+  await expect(owner).toHaveURL(/\/w\/fjord-outfitters(-\d+)?\/flows$/);
+  const slug = new URL(owner.url()).pathname.split("/")[2]!;
+  await expect(owner.getByTestId("signed-in-as")).toContainText("Owner");
+
+  await owner.goto(`/w/${slug}/settings/members`);
+  const invite = owner.getByTestId("invite-form");
+  await invite.getByLabel("Email").fill(viewerEmail);
+  await invite.getByLabel("Role").selectOption("viewer");
+  await invite.getByRole("button", { name: "Send invitation" }).click();
+  await expect(invite.getByRole("status")).toHaveText(`Invitation sent to ${viewerEmail}`);
+  await expect(owner.getByTestId(`invitation-${viewerEmail}`)).toContainText("Viewer");
+
+  const mail = await waitForMail(db, { to: viewerEmail, subject: /invited you/ });
+  const inviteLink = mail.text!.match(/https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/)![0];
+
+  const viewerCtx = await browser.newContext({ baseURL });
+  const viewer = await viewerCtx.newPage();
+  await viewer.goto(new URL(inviteLink).pathname);
+  await expect(viewer.getByRole("heading", { name: "Join Fjord Outfitters" })).toBeVisible();
+  await viewer.getByRole("link", { name: `Sign in as ${viewerEmail} to accept` }).click();
+  await expect(viewer).toHaveURL(/\/sign-in\?callbackUrl=%2Finvite%2F/);
+  await signInWithMagicLink(viewer, db, viewerEmail);
+  await expect(viewer).toHaveURL(/\/invite\//);
+  await viewer.getByRole("button", { name: "Accept invitation" }).click();
+  await expect(viewer).toHaveURL(new RegExp(`/w/${slug}/flows$`));
+  await expect(viewer.getByTestId("signed-in-as")).toContainText("Viewer");
+
+  // The UI offers a viewer no way to change anything …
+  await viewer.goto(`/w/${slug}/settings`);
+  await expect(viewer.getByRole("button", { name: "Save settings" })).toHaveCount(0);
+  await expect(viewer.getByText("Only admins and owners can change these settings.")).toBeVisible();
+  await viewer.goto(`/w/${slug}/settings/members`);
+  await expect(viewer.getByTestId("invite-form")).toHaveCount(0);
+  expect((await viewer.goto(`/w/${slug}/settings/api-keys`))?.status()).toBe(404);
+
+  // … and the server refuses when the form is forced open.
+  await viewer.goto(`/w/${slug}/settings`);
+  await viewer.evaluate(() => {
+    document.querySelectorAll("fieldset").forEach((f) => f.removeAttribute("disabled"));
+    const btn = document.createElement("button");
+    btn.type = "submit";
+    btn.textContent = "Forced save";
+    document.querySelector("[data-testid=settings-form]")!.appendChild(btn);
+  });
+  await viewer.getByLabel("Workspace name").fill("Hijacked");
+  await viewer.getByRole("button", { name: "Forced save" }).click();
+  await expect(viewer.getByRole("alert").filter({ hasText: "Your role (viewer) cannot do this" })).toBeVisible();
+  const [ws] = await db.select({ name: workspaces.name }).from(workspaces).where(eq(workspaces.slug, slug));
+  expect(ws!.name).toBe("Fjord Outfitters");
+
+  // The invitation was single-use.
+  await viewer.goto(new URL(inviteLink).pathname);
+  await expect(viewer.getByRole("alert").filter({ hasText: "already been used" })).toBeVisible();
+
+  await ownerCtx.close();
+  await viewerCtx.close();
+});
+
+test("admins manage API keys: shown once, stored hashed, revocable", async ({ memberPage, workspace, db }) => {
+  const { page } = await memberPage("admin");
+  await page.goto(`/w/${workspace.workspace.slug}/settings/api-keys`);
+  await expect(page.getByText("No keys yet")).toBeVisible();
+  const form = page.getByTestId("api-key-form");
+  await form.getByLabel("Name").fill("Website tracking");
+  await form.getByLabel("Kind").selectOption("public");
+  await form.getByRole("button", { name: "Create key" }).click();
+  const key = (await page.getByTestId("revealed-secret").textContent())!;
+  expect(key).toMatch(/^tk_pub_[A-Za-z0-9_-]{32}$/);
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, workspace.workspace.id));
+  expect(row!.keyHash).not.toContain(key);
+  expect(row!.prefix).toBe(key.slice(0, 12));
+  await page.reload();
+  await expect(page.getByTestId("revealed-secret")).toHaveCount(0);
+  const listed = page.getByTestId("api-key-Website tracking");
+  await expect(listed).toContainText(key.slice(0, 12));
+  await listed.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByTestId("api-key-Website tracking")).toContainText("Revoked");
+  const [after] = await db.select().from(apiKeys).where(eq(apiKeys.id, row!.id));
+  expect(after!.revokedAt).not.toBeNull();
+
+  await page.goto(`/w/${workspace.workspace.slug}/settings/audit`);
+  await expect(page.getByTestId("audit-table")).toContainText("api_key.revoked");
+  await expect(page.getByTestId("audit-table")).toContainText("api_key.created");
+});
+
+test("the last owner cannot leave; an editor cannot manage members", async ({ memberPage, workspace, db }) => {
+  // The seeded owner is the only owner; sign in as a second member to see the rules from both sides.
+  const { page: editor } = await memberPage("editor");
+  await editor.goto(`/w/${workspace.workspace.slug}/settings/members`);
+  await expect(editor.getByTestId("invite-form")).toHaveCount(0);
+  await expect(editor.getByRole("button", { name: "Remove" })).toHaveCount(0);
+
+  const { page: owner, userId } = await memberPage("owner");
+  await db.delete(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, workspace.owner.id)));
+  await owner.goto(`/w/${workspace.workspace.slug}/settings/members`);
+  await owner.getByRole("button", { name: "Leave workspace" }).click();
+  await expect(owner.getByRole("alert").filter({ hasText: "The last owner cannot leave" })).toBeVisible();
+  const still = await db.select().from(memberships).where(eq(memberships.userId, userId));
+  expect(still).toHaveLength(1);
+});
+
+test("an expired invitation, a revoked one and a tampered session each get a clear answer", async ({ page, db, workspace, context, baseURL }) => {
+  const expiredToken = `expired${unique()}${unique()}`;
+  const { createHash } = await import("node:crypto");
+  await db.insert(invitations).values({
+    workspaceId: workspace.workspace.id,
+    email: "late@example.com",
+    role: "editor",
+    tokenHash: createHash("sha256").update(expiredToken).digest("hex"),
+    expiresAt: new Date(Date.now() - 1000),
+  });
+  const res = await page.goto(`/invite/${expiredToken}`);
+  expect(res?.status()).toBe(200);
+  await expect(page.getByRole("alert").filter({ hasText: "This invitation has expired" })).toBeVisible();
+
+  await page.goto(`/invite/${"x".repeat(30)}`);
+  await expect(page.getByRole("alert").filter({ hasText: "not valid" })).toBeVisible();
+
+  await context.addCookies([{ name: "authjs.session-token", value: "tampered-not-a-session", url: baseURL! }]);
+  const shell = await page.goto(`/w/${workspace.workspace.slug}/flows`);
+  expect(shell?.status()).toBeLessThan(500);
+  await expect(page).toHaveURL(/\/sign-in/);
+});

@@ -1,0 +1,80 @@
+import "server-only";
+import { z } from "zod";
+import { getDb, type Db } from "../../db/client";
+import { recordAudit, type AuditEntry } from "../../db/queries/audit";
+import { getMembershipBySlug } from "../../db/queries/workspaces";
+import { currentUser, type Member } from "./member";
+import { can, permissions, type Permission } from "./permissions";
+
+/**
+ * The one action client every workspace mutation goes through: who is signed in → member of the
+ * workspace in the form → holds the permission → input parses → handler. Errors come back as a
+ * message naming the field, never as a thrown 500; nothing is written unless all checks pass.
+ */
+
+export type ActionState = {
+  ok: boolean;
+  message?: string;
+  /** Field name → message, for forms to show beside the input. */
+  fieldErrors?: Record<string, string>;
+  /** Data the form may show once (e.g. a new API key). */
+  data?: Record<string, string>;
+};
+
+export class ActionError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+type Ctx<I> = {
+  db: Db;
+  member: Member;
+  input: I;
+  audit: (entry: Omit<AuditEntry, "workspaceId" | "actorUserId">) => Promise<void>;
+};
+
+const slugField = z.object({ workspace: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) });
+
+export function workspaceAction<S extends z.ZodType>(
+  permission: Permission,
+  schema: S,
+  handler: (ctx: Ctx<z.output<S>>) => Promise<ActionState | void>,
+) {
+  return async (_prev: ActionState | undefined, formData: FormData): Promise<ActionState> => {
+    const user = await currentUser();
+    if (!user) return { ok: false, message: "Your session has ended: sign in again" };
+    const raw = Object.fromEntries(formData.entries());
+    const ws = slugField.safeParse(raw);
+    if (!ws.success) return { ok: false, message: "Workspace not found" };
+    const db = getDb();
+    const m = await getMembershipBySlug(db, { userId: user.id, slug: ws.data.workspace });
+    if (!m) return { ok: false, message: "Workspace not found" };
+    if (!can(m.role, permission))
+      return { ok: false, message: `Your role (${m.role}) cannot do this: it needs ${permissions[permission]} or above` };
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const fieldErrors: Record<string, string> = {};
+      for (const issue of parsed.error.issues) fieldErrors[String(issue.path[0] ?? "form")] ??= issue.message;
+      const [field, message] = Object.entries(fieldErrors)[0]!;
+      return { ok: false, message: `${field}: ${message}`, fieldErrors };
+    }
+    const member: Member = { user, role: m.role, workspace: m.workspace };
+    try {
+      const result = await handler({
+        db,
+        member,
+        input: parsed.data,
+        audit: (entry) => recordAudit(db, { ...entry, workspaceId: m.workspace.id, actorUserId: user.id }),
+      });
+      return result ?? { ok: true };
+    } catch (err) {
+      if (err instanceof ActionError)
+        return { ok: false, message: err.message, ...(err.field ? { fieldErrors: { [err.field]: err.message } } : {}) };
+      throw err;
+    }
+  };
+}
