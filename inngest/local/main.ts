@@ -1,0 +1,37 @@
+import path from "node:path";
+import { envOrExit } from "../../lib/env";
+import { startLocalExecutor } from "./server";
+
+/**
+ * `npx tsx inngest/local/main.ts`: the executor as a process of its own (npm run dev, tests that
+ * kill it). Configuration comes from lib/env: DATABASE_URL (or the embedded server on PGLITE_PORT),
+ * INNGEST_LOCAL_PORT, INNGEST_LOCAL_APP_URL (default http://127.0.0.1:$PORT/api/inngest),
+ * INNGEST_LOCAL_VIRTUAL_CLOCK, TILLIT_CLOCK_FILE, INNGEST_LOCAL_LEASE_MS, INNGEST_LOCAL_WORKERS.
+ * Prints one line "inngest-local: listening on <url>" when it accepts requests.
+ */
+const e = envOrExit();
+
+const executor = await startLocalExecutor({
+  databaseUrl: e.databaseUrl,
+  embedded: e.embeddedDatabase,
+  port: e.INNGEST_LOCAL_PORT,
+  appServeUrl: e.INNGEST_LOCAL_APP_URL ?? `http://127.0.0.1:${e.PORT}/api/inngest`,
+  clock: e.INNGEST_LOCAL_VIRTUAL_CLOCK ? "virtual" : "system",
+  clockFile: e.TILLIT_CLOCK_FILE ? path.resolve(e.TILLIT_CLOCK_FILE) : undefined,
+  leaseMs: e.INNGEST_LOCAL_LEASE_MS,
+  workers: e.INNGEST_LOCAL_WORKERS,
+}).catch((err: Error) => {
+  console.error(`inngest-local: could not start: ${err.message}`);
+  process.exit(1);
+});
+console.log(`inngest-local: listening on ${executor.url}`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await executor.stop();
+  process.exit(0);
+};
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());

@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+/** Shapes crossing the executor's boundaries (protocol reference §3–§5). */
+
+export const incomingEvent = z.looseObject({
+  name: z.string().min(1, "event name is empty"),
+  data: z.record(z.string(), z.unknown()).nullish(),
+  id: z.string().nullish(),
+  ts: z.number().nullish(),
+  v: z.string().nullish(),
+});
+export const ingestBody = z.array(incomingEvent).max(5000, "at most 5000 events per request");
+export type IncomingEvent = z.infer<typeof incomingEvent>;
+
+/** The event as stored and as sent to the SDK. */
+export type RunEvent = { id: string; name: string; data: Record<string, unknown>; ts: number; v?: string };
+
+export const op = z.looseObject({
+  id: z.string().min(1),
+  op: z.string().min(1),
+  name: z.string().optional(),
+  displayName: z.string().optional(),
+  opts: z.record(z.string(), z.unknown()).nullish(),
+  data: z.unknown().optional(),
+  error: z.unknown().optional(),
+  userland: z.looseObject({ id: z.string(), index: z.number().optional() }).optional(),
+});
+export const opsBody = z.array(op);
+export type Op = z.infer<typeof op>;
+
+export const syncReply = z.looseObject({
+  app_id: z.string().optional(),
+  appName: z.string().optional(),
+  url: z.string().optional(),
+  functions: z.unknown(),
+});
+
+export const registerBody = z.looseObject({
+  url: z.string(),
+  appName: z.string().optional(),
+  functions: z.unknown(),
+});
+
+export const serializedError = z.looseObject({
+  name: z.string().optional(),
+  message: z.string().optional(),
+  stack: z.string().optional(),
+});
+
+export const clockAdvanceBody = z.strictObject({ ms: z.number().min(0) });
+export const syncRequestBody = z.strictObject({ url: z.url().optional() });
+
+export type CallBody = {
+  event: RunEvent;
+  events: RunEvent[];
+  steps: Record<string, unknown>;
+  ctx: {
+    run_id: string;
+    attempt: number;
+    max_attempts: number;
+    disable_immediate_execution: boolean;
+    use_api: false;
+    stack: { stack: string[]; current: number };
+  };
+  version: 2;
+};

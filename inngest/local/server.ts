@@ -1,0 +1,269 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { openDb } from "../../db/client";
+import { systemClock, VirtualClock, type Clock } from "../../lib/clock";
+import { UnsupportedConfigError } from "./config";
+import { Engine, type CallTap } from "./engine";
+import { applyExecutorMigrations } from "./migrations";
+import { clockAdvanceBody, ingestBody, registerBody, syncRequestBody } from "./protocol";
+
+/**
+ * The local Inngest-compatible executor: an HTTP server where `inngest-cli dev` would listen
+ * (protocol reference §1.3: point the SDK at it with INNGEST_DEV=http://127.0.0.1:<port>), backed
+ * by the `inngest_local` schema of the app's database.
+ */
+
+export type LocalExecutorOptions = {
+  databaseUrl: string;
+  /** The database is the PGlite wire server (no prepared statements). */
+  embedded: boolean;
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** The app's serve URL (…/api/inngest): synced at start, retried until the app answers. */
+  appServeUrl?: string;
+  /**
+   * "system" (default), "virtual" (a VirtualClock the executor owns, persisted across restarts,
+   * advanced through advanceClock() or POST /clock/advance) or a VirtualClock the caller owns
+   * (tests that run the app in-process install the same one with lib/clock's setClock).
+   */
+  clock?: "system" | "virtual" | VirtualClock;
+  /** With a virtual clock: also write its offset here, for lib/clock in other processes. */
+  clockFile?: string;
+  /** Call requests in flight at once (default 8). */
+  workers?: number;
+  /** Lease of a claimed call in real ms (default 30 s); a dead executor's calls are retaken after it. */
+  leaseMs?: number;
+  /** Retry delay after attempt n (default: Inngest's 15 s…2 h table plus jitter). */
+  backoff?: (attempt: number) => number;
+  /** Keep finished runs this long before pruning (default 7 days of clock time). */
+  retainMs?: number;
+  tap?: CallTap;
+  log?: (line: string) => void;
+};
+
+export type LocalExecutor = {
+  /** Base URL, e.g. http://127.0.0.1:8288 — what INNGEST_DEV / baseUrl should name. */
+  url: string;
+  port: number;
+  engine: Engine;
+  clock: Clock;
+  /** In-band sync of an app (default: appServeUrl). */
+  sync(serveUrl?: string): Promise<{ appId: string; functions: string[] }>;
+  /** Virtual clock only: move time forward; due sleeps, timeouts, retries and crons fire at once. */
+  advanceClock(ms: number): Promise<void>;
+  /** Resolves when nothing is due and nothing is in flight. */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<LocalExecutor> {
+  const log = opts.log ?? ((l: string) => console.error(`inngest-local: ${l}`));
+  // PGlite runs one query at a time anyway; one connection avoids interleaving on its single session.
+  const handle = openDb(opts.databaseUrl, { embedded: opts.embedded, max: opts.embedded ? 1 : 10 });
+  const sql = handle.sql;
+  await applyExecutorMigrations(sql);
+
+  let clock: Clock;
+  let virtual: VirtualClock | undefined;
+  if (opts.clock instanceof VirtualClock) virtual = opts.clock;
+  else if (opts.clock === "virtual") virtual = new VirtualClock({ file: opts.clockFile });
+  clock = virtual ?? systemClock;
+
+  const engine = new Engine({
+    sql,
+    clock,
+    workers: opts.workers ?? 8,
+    leaseMs: opts.leaseMs ?? 30_000,
+    backoff: opts.backoff,
+    tap: opts.tap,
+    log,
+  });
+  if (virtual) virtual.restore(await engine.loadClockOffset());
+  await engine.start();
+
+  const advanceClock = async (ms: number) => {
+    if (!virtual) throw new Error("the executor runs on the system clock; start it with clock: \"virtual\"");
+    virtual.advance(ms);
+    await engine.saveClockOffset(virtual.offsetMs);
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err) => {
+      log(`${req.method} ${req.url}: ${(err as Error).stack}`);
+      if (!res.headersSent) send(res, 500, { error: (err as Error).message, status: 500 });
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://local");
+    const path = url.pathname;
+    if (req.method === "POST" && /^\/e\/[^/]+\/?$/.test(path)) {
+      const parsed = ingestBody.safeParse(await readJson(req));
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+        return send(res, 400, { error: message, status: 400 });
+      }
+      const ids = await engine.ingest(parsed.data);
+      return send(res, 200, { ids, status: 200 });
+    }
+    if (req.method === "POST" && path === "/fn/register") {
+      const parsed = registerBody.safeParse(await readJson(req));
+      if (!parsed.success) return send(res, 200, { status: 400, error: parsed.error.message });
+      try {
+        await engine.register(parsed.data.url, parsed.data.appName ?? "app", parsed.data.functions);
+        return send(res, 200, { ok: true, modified: true });
+      } catch (err) {
+        log((err as Error).message);
+        return send(res, 200, { status: 400, error: (err as Error).message });
+      }
+    }
+    if (req.method === "POST" && path === "/api/sync") {
+      const parsed = syncRequestBody.safeParse((await readJson(req)) ?? {});
+      if (!parsed.success) return send(res, 400, { error: parsed.error.message });
+      const target = parsed.data.url ?? opts.appServeUrl;
+      if (!target) return send(res, 400, { error: "no app URL: pass {\"url\": …} or start with appServeUrl" });
+      try {
+        return send(res, 200, await engine.sync(target));
+      } catch (err) {
+        return send(res, err instanceof UnsupportedConfigError ? 422 : 502, { error: (err as Error).message });
+      }
+    }
+    if (path === "/clock") {
+      if (req.method === "GET") return send(res, 200, { now: clock.nowMs(), iso: new Date(clock.nowMs()).toISOString(), virtual: !!virtual, offsetMs: virtual?.offsetMs ?? 0 });
+    }
+    if (req.method === "POST" && path === "/clock/advance") {
+      if (!virtual) return send(res, 409, { error: "the executor runs on the system clock" });
+      const parsed = clockAdvanceBody.safeParse(await readJson(req));
+      if (!parsed.success) return send(res, 400, { error: parsed.error.message });
+      await advanceClock(parsed.data.ms);
+      return send(res, 200, { now: clock.nowMs(), offsetMs: virtual.offsetMs });
+    }
+    if (req.method === "POST" && path === "/idle") {
+      await engine.idle();
+      return send(res, 200, { idle: true });
+    }
+    if (req.method === "GET" && path === "/health") return send(res, 200, { ok: true });
+    if (req.method === "GET" && path === "/api/functions") return send(res, 200, { functions: engine.functions() });
+    if (req.method === "GET" && path === "/api/runs") {
+      const status = url.searchParams.get("status");
+      const limit = Math.min(1000, Number(url.searchParams.get("limit") ?? 100) || 100);
+      const runs = await sql`
+        select r.id, r.fn_id, r.status, r.event->>'name' as event, r.created_at::float8 as created_at, r.ended_at::float8 as ended_at,
+               r.output, r.error,
+               (select count(*)::int from inngest_local.memo m where m.run_id = r.id) as steps
+        from inngest_local.runs r
+        where (${status}::text is null or r.status = ${status})
+        order by r.created_at desc, r.id desc limit ${limit}`;
+      return send(res, 200, { runs });
+    }
+    const runMatch = /^\/api\/runs\/([^/]+)$/.exec(path);
+    if (req.method === "GET" && runMatch) {
+      const id = decodeURIComponent(runMatch[1]!);
+      const [run] = await sql`select id, fn_id, status, event, die, output, error, concurrency,
+          created_at::float8 as created_at, ended_at::float8 as ended_at from inngest_local.runs where id = ${id}`;
+      if (!run) return send(res, 404, { error: "no such run" });
+      const steps = await sql`select step_id, name, value from inngest_local.memo where run_id = ${id} order by seq`;
+      const jobs = await sql`select kind, step_id, attempt, due_at::float8 as due_at, lease_until::float8 as lease_until
+        from inngest_local.jobs where run_id = ${id} order by due_at`;
+      const waits = await sql`select step_id, event_name, expr, expires_at::float8 as expires_at from inngest_local.waits where run_id = ${id}`;
+      return send(res, 200, { run, steps, jobs, waits });
+    }
+    if (req.method === "GET" && path === "/") {
+      const runs = await sql<{ id: string; fn_id: string; status: string; event: string; created_at: number }[]>`
+        select id, fn_id, status, event->>'name' as event, created_at::float8 as created_at
+        from inngest_local.runs order by created_at desc, id desc limit 200`;
+      const rows = runs
+        .map((r) => `<tr><td><a href="/api/runs/${esc(r.id)}">${esc(r.id)}</a></td><td>${esc(r.fn_id)}</td><td>${esc(r.event)}</td><td>${esc(r.status)}</td><td>${new Date(r.created_at).toISOString()}</td></tr>`)
+        .join("");
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><title>Local Inngest executor</title><h1>Runs</h1><p>Clock: ${new Date(clock.nowMs()).toISOString()}${virtual ? " (virtual)" : ""} · <a href="/api/runs">JSON</a> · <a href="/api/functions">functions</a></p><table border=1 cellpadding=4><tr><th>run</th><th>function</th><th>event</th><th>status</th><th>created</th></tr>${rows}</table>`);
+      return;
+    }
+    send(res, 404, { error: `no route ${req.method} ${path}` });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host ?? "127.0.0.1"}:${port}`;
+
+  // The app may start after us (npm run dev starts both): keep trying until it answers.
+  let stopped = false;
+  let syncTimer: NodeJS.Timeout | undefined;
+  if (opts.appServeUrl) {
+    let reported = "";
+    const attempt = async () => {
+      if (stopped) return;
+      try {
+        const r = await engine.sync(opts.appServeUrl!);
+        log(`synced ${r.appId} (${r.functions.length} functions) from ${opts.appServeUrl}`);
+      } catch (err) {
+        const msg = (err as Error).message;
+        if (msg !== reported) log(msg);
+        reported = msg;
+        // A refused config will not fix itself without a restart of the app; keep polling slowly.
+        syncTimer = setTimeout(() => void attempt(), err instanceof UnsupportedConfigError ? 10_000 : 1000);
+      }
+    };
+    void attempt();
+  }
+  const retainMs = opts.retainMs ?? 7 * 86_400_000;
+  const pruneTimer = setInterval(() => void engine.prune(retainMs).catch(() => {}), 60_000);
+
+  return {
+    url,
+    port,
+    engine,
+    clock,
+    sync: (serveUrl) => {
+      const target = serveUrl ?? opts.appServeUrl;
+      if (!target) return Promise.reject(new Error("no app serve URL"));
+      return engine.sync(target);
+    },
+    advanceClock,
+    idle: () => engine.idle(),
+    stop: async () => {
+      stopped = true;
+      clearTimeout(syncTimer);
+      clearInterval(pruneTimer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await engine.stop();
+      await handle.close();
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > 16 * 1024 * 1024) throw new Error("request body too large");
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return Symbol.for("invalid-json");
+  }
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

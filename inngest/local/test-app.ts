@@ -1,0 +1,43 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Inngest } from "inngest";
+import { serve } from "inngest/node";
+
+/**
+ * For the executor's tests: the real SDK serve handler (inngest/node) on a free port, its client
+ * pointed at an executor. Dev mode, so no signatures, as with `npm run dev`.
+ */
+export type TestApp = { inngest: Inngest; serveUrl: string; close: () => Promise<void> };
+
+export async function startTestApp(
+  appId: string,
+  executorUrl: string,
+  define: (inngest: Inngest) => Parameters<typeof serve>[0]["functions"],
+): Promise<TestApp> {
+  const inngest = new Inngest({ id: appId, isDev: true, baseUrl: executorUrl });
+  const handler = serve({ client: inngest, functions: define(inngest) });
+  const server: Server = createServer(handler);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    inngest,
+    serveUrl: `http://127.0.0.1:${port}/api/inngest`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Polls a condition across processes until it holds or the deadline passes. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
