@@ -31,9 +31,17 @@ try {
       ? `tillit: embedded Postgres (PGlite) in ${dataDir}, served on 127.0.0.1:${e.PGLITE_PORT}`
       : `tillit: Postgres at ${new URL(e.databaseUrl).host}`,
   );
+  // The local executor runs unless another Inngest is configured: the real dev server by URL,
+  // or Inngest Cloud / self-hosted by keys. Then the SDK follows those settings alone.
+  const localExecutorUrl = `http://127.0.0.1:${e.INNGEST_LOCAL_PORT}`;
+  const otherInngest = Boolean(
+    e.INNGEST_EVENT_KEY || e.INNGEST_SIGNING_KEY || (e.INNGEST_DEV && /^https?:/.test(e.INNGEST_DEV) && e.INNGEST_DEV !== localExecutorUrl),
+  );
+  console.log(otherInngest ? "tillit: using the configured Inngest server" : `tillit: local Inngest executor on ${localExecutorUrl}`);
   stack = await startStack({
     mode: prod ? "start" : "dev",
     port: e.PORT,
+    executor: otherInngest ? false : { port: e.INNGEST_LOCAL_PORT },
     database: e.embeddedDatabase
       ? { kind: "embedded", dataDir, port: e.PGLITE_PORT }
       : { kind: "url", url: e.databaseUrl },

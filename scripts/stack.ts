@@ -18,6 +18,8 @@ export type DatabaseChoice =
 export type StackOptions = {
   mode: "dev" | "start";
   port: number;
+  /** The local Inngest-compatible executor's port, or false when another Inngest serves the app. */
+  executor: { port: number; virtualClockFile?: string } | false;
   database: DatabaseChoice;
   devMailbox: boolean;
   /** Extra environment for the app process. */
@@ -29,6 +31,8 @@ export type StackOptions = {
 export type Stack = {
   appUrl: string;
   databaseUrl: string;
+  /** The local executor's URL, when this stack runs one. */
+  executorUrl: string | undefined;
   stop: () => Promise<void>;
 };
 
@@ -85,70 +89,92 @@ export async function migrateDatabase(url: string, embedded: boolean): Promise<v
 }
 
 const nextBin = path.join(process.cwd(), "node_modules", "next", "dist", "bin", "next");
+const executorMain = path.join(process.cwd(), "inngest", "local", "main.ts");
+
+function pipeOutput(child: ChildProcess, output: StackOptions["output"]) {
+  if (output === "inherit") return;
+  const log = createWriteStream(output.file, { flags: "a" });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+}
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const db = await startDatabase(opts.database);
   const embedded = opts.database.kind === "embedded";
-  let app: ChildProcess | undefined;
-  const stopDb = async () => {
+  const children: ChildProcess[] = [];
+  const stopAll = async () => {
+    // The app first (it calls the executor), then the executor, then the database they share.
+    for (const child of [...children].reverse()) await stopChild(child);
     await db.embedded?.stop();
   };
+  const dbEnv = {
+    // Children reach the embedded server through PGLITE_PORT, a real server through DATABASE_URL.
+    DATABASE_URL: embedded ? undefined : db.url,
+    PGLITE_PORT: opts.database.kind === "embedded" ? String(opts.database.port) : undefined,
+  };
+  const stdio = opts.output === "inherit" ? ("inherit" as const) : (["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"]);
   try {
     await migrateDatabase(db.url, embedded);
-    app = spawn(process.execPath, [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"], {
-      stdio: opts.output === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"],
+    let executorUrl: string | undefined;
+    if (opts.executor) {
+      executorUrl = `http://127.0.0.1:${opts.executor.port}`;
+      const executor = spawn(process.execPath, ["--import", "tsx", executorMain], {
+        stdio,
+        env: childEnv({
+          ...opts.env,
+          ...dbEnv,
+          PORT: String(opts.port),
+          INNGEST_LOCAL_PORT: String(opts.executor.port),
+          INNGEST_LOCAL_APP_URL: `http://127.0.0.1:${opts.port}/api/inngest`,
+          INNGEST_LOCAL_VIRTUAL_CLOCK: opts.executor.virtualClockFile ? "1" : "0",
+          TILLIT_CLOCK_FILE: opts.executor.virtualClockFile,
+        }),
+      });
+      children.push(executor);
+      pipeOutput(executor, opts.output);
+      await waitUntilServing(executor, `${executorUrl}/health`, "the local Inngest executor");
+    }
+    const app = spawn(process.execPath, [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"], {
+      stdio,
       env: childEnv({
         ...opts.env,
+        ...dbEnv,
         PORT: String(opts.port),
         NEXT_TELEMETRY_DISABLED: "1",
-        // The app reaches the embedded server through PGLITE_PORT; a real server through DATABASE_URL.
-        DATABASE_URL: embedded ? undefined : db.url,
-        PGLITE_PORT: opts.database.kind === "embedded" ? String(opts.database.port) : undefined,
         TILLIT_DEV_MAILBOX: opts.devMailbox ? "1" : "0",
+        ...(executorUrl ? { INNGEST_DEV: executorUrl, TILLIT_CLOCK_FILE: opts.executor ? opts.executor.virtualClockFile : undefined } : {}),
       }),
     });
-    if (opts.output !== "inherit") {
-      const log = createWriteStream(opts.output.file, { flags: "a" });
-      app.stdout?.pipe(log);
-      app.stderr?.pipe(log);
-    }
-    await waitUntilServing(app, `http://127.0.0.1:${opts.port}/api/health`);
+    children.push(app);
+    pipeOutput(app, opts.output);
+    await waitUntilServing(app, `http://127.0.0.1:${opts.port}/api/health`, "the app");
     // Next reports every loopback address as "localhost" (its URL normaliser), so links it builds
     // and the cookies it sets agree only when clients use that name too.
     const appUrl = `http://localhost:${opts.port}`;
-    const child = app;
-    return {
-      appUrl,
-      databaseUrl: db.url,
-      stop: async () => {
-        await stopChild(child);
-        await stopDb();
-      },
-    };
+    return { appUrl, databaseUrl: db.url, executorUrl, stop: stopAll };
   } catch (err) {
-    if (app) await stopChild(app);
-    await stopDb();
+    await stopAll();
     throw err;
   }
 }
 
-async function waitUntilServing(child: ChildProcess, url: string, timeoutMs = 180_000): Promise<void> {
+async function waitUntilServing(child: ChildProcess, url: string, what: string, timeoutMs = 180_000): Promise<void> {
   let exited: number | null | undefined;
   child.once("exit", (code) => (exited = code));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new StackError(`the app stopped during start-up (exit code ${exited})`);
+    if (exited !== undefined) throw new StackError(`${what} stopped during start-up (exit code ${exited})`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
       if (res.ok) return;
-      if (res.status === 503) throw new StackError("the app started but cannot reach its database");
+      if (res.status === 503) throw new StackError(`${what} started but cannot reach its database`);
     } catch (err) {
       if (err instanceof StackError) throw err;
     }
     // Polling a port that is not open yet: there is no event to wait for across processes.
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new StackError(`the app did not answer at ${url} within ${timeoutMs / 1000} s`);
+  throw new StackError(`${what} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
 export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {

@@ -111,6 +111,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
     stack = await startStack({
       mode: "start",
       port,
+      executor: { port: await freePort() },
       database,
       devMailbox: true,
       output: { file: log },
