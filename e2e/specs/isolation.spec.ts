@@ -1,0 +1,195 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Page } from "@playwright/test";
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { createApiKey } from "../../db/queries/api-keys";
+import { createInvitation } from "../../db/queries/members";
+import { apiKeys, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
+import { sessionCookieFor } from "../fixtures/sign-in";
+import { expect, test } from "../fixtures/test";
+
+/**
+ * Workspace isolation: a member of workspace B must not read or change anything of workspace A,
+ * whatever ids they put in a request. The spec enumerates every server action (from the build's
+ * manifest), every route handler and every workspace page (from app/), so one added without a
+ * case here makes it fail.
+ */
+
+const root = process.cwd();
+
+type World = {
+  a: SeededWorkspace & { editorId: string; invitationId: string; keyId: string };
+  b: SeededWorkspace & { editorId: string; invitationId: string; keyId: string };
+};
+
+async function populate(db: Db, ws: SeededWorkspace) {
+  const [editor] = await db.insert(users).values({ email: `editor-${ws.workspace.slug}@example.com` }).returning({ id: users.id });
+  await db.insert(memberships).values({ workspaceId: ws.workspace.id, userId: editor!.id, role: "editor" });
+  const inv = await createInvitation(db, { workspaceId: ws.workspace.id, email: `invitee-${ws.workspace.slug}@example.com`, role: "viewer", invitedBy: ws.owner.id, now: new Date() });
+  const key = await createApiKey(db, { workspaceId: ws.workspace.id, name: "Site", kind: "public", createdBy: ws.owner.id });
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id };
+}
+
+/** Sets a form field's value (hidden inputs included) in the first form that has it. */
+async function forge(page: Page, form: string, field: string, value: string) {
+  await page.locator(`${form} input[name="${field}"]`).first().evaluate((el, v) => ((el as HTMLInputElement).value = v), value);
+}
+
+async function submitAndExpectRefusal(page: Page, form: string, button: string, message: RegExp) {
+  await page.locator(form).getByRole("button", { name: button }).first().click();
+  await expect(page.locator(form).getByRole("alert").filter({ hasText: message }).first()).toBeVisible();
+}
+
+// Every workspace-scoped action: how a member of B aims it at A, and what must still hold in A.
+const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> = {
+  updateSettings: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings`);
+    await forge(p, "[data-testid=settings-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Workspace name").fill("Taken over");
+    await submitAndExpectRefusal(p, "[data-testid=settings-form]", "Save settings", /Workspace not found/);
+    const [a] = await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id));
+    expect(a!.name).toBe(w.a.workspace.name);
+  },
+  inviteMember: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    await forge(p, "[data-testid=invite-form]", "workspace", w.a.workspace.slug);
+    await p.getByTestId("invite-form").getByLabel("Email").fill("intruder@example.com");
+    await submitAndExpectRefusal(p, "[data-testid=invite-form]", "Send invitation", /Workspace not found/);
+    expect(await db.select().from(invitations).where(and(eq(invitations.workspaceId, w.a.workspace.id), eq(invitations.email, "intruder@example.com")))).toHaveLength(0);
+  },
+  revokeInvitationAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    const row = `[data-testid="invitation-invitee-${w.b.workspace.slug}@example.com"] form:has(button:text("Revoke"))`;
+    await forge(p, row, "id", w.a.invitationId);
+    await submitAndExpectRefusal(p, row, "Revoke", /no longer pending/);
+    const [inv] = await db.select().from(invitations).where(eq(invitations.id, w.a.invitationId));
+    expect(inv!.revokedAt).toBeNull();
+  },
+  resendInvitationAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    const [before] = await db.select().from(invitations).where(eq(invitations.id, w.a.invitationId));
+    const row = `[data-testid="invitation-invitee-${w.b.workspace.slug}@example.com"] form:has(button:text("Resend"))`;
+    await forge(p, row, "id", w.a.invitationId);
+    await submitAndExpectRefusal(p, row, "Resend", /no longer pending/);
+    const [after] = await db.select().from(invitations).where(eq(invitations.id, w.a.invitationId));
+    expect(after!.tokenHash).toBe(before!.tokenHash);
+  },
+  changeRoleAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    const row = `[data-testid="member-editor-${w.b.workspace.slug}@example.com"] form:has(button:text("Change"))`;
+    await forge(p, row, "userId", w.a.editorId);
+    await p.locator(row).locator("select").selectOption("admin");
+    await submitAndExpectRefusal(p, row, "Change", /not a member of this workspace/);
+    const [m] = await db.select().from(memberships).where(eq(memberships.userId, w.a.editorId));
+    expect(m!.role).toBe("editor");
+  },
+  removeMemberAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    const row = `[data-testid="member-editor-${w.b.workspace.slug}@example.com"] form:has(button:text("Remove"))`;
+    await forge(p, row, "userId", w.a.editorId);
+    await submitAndExpectRefusal(p, row, "Remove", /not a member of this workspace/);
+    expect(await db.select().from(memberships).where(eq(memberships.userId, w.a.editorId))).toHaveLength(1);
+  },
+  transferOwnershipAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    const row = `[data-testid="member-editor-${w.b.workspace.slug}@example.com"] form:has(button:text("Make owner"))`;
+    await forge(p, row, "userId", w.a.editorId);
+    await submitAndExpectRefusal(p, row, "Make owner", /must already be a member/);
+    const [m] = await db.select().from(memberships).where(eq(memberships.userId, w.a.editorId));
+    expect(m!.role).toBe("editor");
+  },
+  leaveWorkspaceAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
+    const form = `form:has(button:text("Leave workspace"))`;
+    await forge(p, form, "workspace", w.a.workspace.slug);
+    await submitAndExpectRefusal(p, form, "Leave workspace", /Workspace not found/);
+    expect(await db.select().from(memberships).where(eq(memberships.workspaceId, w.a.workspace.id))).toHaveLength(2);
+  },
+  createApiKeyAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
+    await forge(p, "[data-testid=api-key-form]", "workspace", w.a.workspace.slug);
+    await p.getByTestId("api-key-form").getByLabel("Name").fill("Backdoor");
+    await submitAndExpectRefusal(p, "[data-testid=api-key-form]", "Create key", /Workspace not found/);
+    expect(await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, w.a.workspace.id))).toHaveLength(1);
+  },
+  revokeApiKeyAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
+    const row = `[data-testid="api-key-Site"] form`;
+    await forge(p, row, "id", w.a.keyId);
+    await submitAndExpectRefusal(p, row, "Revoke", /already revoked or does not exist/);
+    const [k] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.a.keyId));
+    expect(k!.revokedAt).toBeNull();
+  },
+};
+
+// Actions that take no workspace id, each with the reason it needs no case above.
+const unscopedActions: Record<string, string> = {
+  signInWithEmail: "public: starts a sign-in for the address typed",
+  signInWithProvider: "public: starts an OAuth sign-in",
+  signOutAction: "ends the caller's own session",
+  createWorkspaceAction: "creates a new workspace owned by the caller",
+  acceptInvitationAction: "scoped by the invitation token and the invitee's address (teams.spec)",
+};
+
+// Route handlers: none takes a workspace-scoped id yet; each says why.
+const routeHandlers: Record<string, string> = {
+  "app/api/health/route.ts": "public liveness, no data",
+  "app/api/auth/[...nextauth]/route.ts": "Auth.js: the caller's own session",
+  "app/api/inngest/route.ts": "called by Inngest (signed in production), no workspace input",
+};
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else out.push(path.relative(root, p));
+  }
+  return out;
+}
+
+test.describe("workspace isolation", () => {
+  test("every server action and route handler has an isolation case", () => {
+    const manifest = JSON.parse(readFileSync(path.join(root, ".next/server/server-reference-manifest.json"), "utf8")) as {
+      node: Record<string, { exportedName?: string; filename?: string }>;
+    };
+    const names = [...new Set(Object.values(manifest.node).map((a) => a.exportedName ?? `(unnamed in ${a.filename})`))].sort();
+    const covered = new Set([...Object.keys(actionCases), ...Object.keys(unscopedActions)]);
+    expect(names.filter((n) => !covered.has(n)), "server actions without an isolation case").toEqual([]);
+    expect(Object.keys(actionCases).filter((n) => !names.includes(n)), "cases for actions that no longer exist").toEqual([]);
+    const routes = walk(path.join(root, "app")).filter((f) => f.endsWith("route.ts")).sort();
+    expect(routes).toEqual(Object.keys(routeHandlers).sort());
+  });
+
+  test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
+    const a = await seedWorkspace(db);
+    const b = await seedWorkspace(db);
+    const context = await browser.newContext({ baseURL });
+    await context.addCookies([await sessionCookieFor(db, b.owner.id, baseURL!)]);
+    const page = await context.newPage();
+    const pages = walk(path.join(root, "app", "w", "[workspace]"))
+      .filter((f) => f.endsWith("page.tsx"))
+      .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
+    expect(pages.length).toBeGreaterThan(5);
+    for (const sub of pages) {
+      expect(sub, "workspace pages with ids need a case of their own").not.toMatch(/\[/);
+      const own = await page.goto(`/w/${b.workspace.slug}${sub}`);
+      expect(own?.status(), `own ${sub || "/"}`).toBe(200);
+      const other = await page.goto(`/w/${a.workspace.slug}${sub}`);
+      expect(other?.status(), `other ${sub || "/"}`).toBe(404);
+    }
+    await context.close();
+  });
+
+  for (const name of Object.keys(actionCases)) {
+    test(`${name} cannot reach another workspace's rows`, async ({ browser, db, baseURL }) => {
+      const w: World = { a: await populate(db, await seedWorkspace(db, { contacts: 0 })), b: await populate(db, await seedWorkspace(db, { contacts: 0 })) };
+      const context = await browser.newContext({ baseURL });
+      await context.addCookies([await sessionCookieFor(db, w.b.owner.id, baseURL!)]);
+      const page = await context.newPage();
+      await actionCases[name]!(page, w, db);
+      await context.close();
+    });
+  }
+});
