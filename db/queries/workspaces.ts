@@ -87,3 +87,9 @@ export async function getMembershipBySlug(db: Db, { userId, slug }: { userId: st
     .where(and(eq(memberships.userId, userId), eq(workspaces.slug, slug)));
   return row as { workspace: { id: string; slug: string; name: string; timeZone: string }; role: Role } | undefined;
 }
+
+/** Deletes a workspace and everything in it (every table cascades from workspaces). */
+export async function deleteWorkspace(db: Db, { workspaceId }: { workspaceId: string }) {
+  const [row] = await db.delete(workspaces).where(eq(workspaces.id, workspaceId)).returning({ id: workspaces.id });
+  return row;
+}

@@ -107,6 +107,13 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, form, "Leave workspace", /Workspace not found/);
     expect(await db.select().from(memberships).where(eq(memberships.workspaceId, w.a.workspace.id))).toHaveLength(2);
   },
+  deleteWorkspaceAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings`);
+    await forge(p, "[data-testid=delete-workspace-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel(/to confirm/).fill(w.a.workspace.name);
+    await submitAndExpectRefusal(p, "[data-testid=delete-workspace-form]", "Delete workspace", /Workspace not found/);
+    expect(await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id))).toHaveLength(1);
+  },
   createApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
     await forge(p, "[data-testid=api-key-form]", "workspace", w.a.workspace.slug);

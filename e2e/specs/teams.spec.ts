@@ -140,3 +140,22 @@ test("an expired invitation, a revoked one and a tampered session each get a cle
   expect(shell?.status()).toBeLessThan(500);
   await expect(page).toHaveURL(/\/sign-in/);
 });
+
+test("an owner deletes the workspace after typing its name; an admin is not offered it", async ({ memberPage, workspace, db }) => {
+  const { page: admin } = await memberPage("admin");
+  await admin.goto(`/w/${workspace.workspace.slug}/settings`);
+  await expect(admin.getByTestId("delete-workspace-form")).toHaveCount(0);
+
+  const { page: owner } = await memberPage("owner");
+  await owner.goto(`/w/${workspace.workspace.slug}/settings`);
+  const form = owner.getByTestId("delete-workspace-form");
+  await form.getByLabel(/to confirm/).fill("not the name");
+  await form.getByRole("button", { name: "Delete workspace" }).click();
+  await expect(form.getByRole("alert").filter({ hasText: "Type the workspace's name exactly" })).toBeVisible();
+  expect(await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id))).toHaveLength(1);
+
+  await form.getByLabel(/to confirm/).fill(workspace.workspace.name);
+  await form.getByRole("button", { name: "Delete workspace" }).click();
+  await expect(owner).toHaveURL(/\/workspaces(\/new)?$/);
+  expect(await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id))).toHaveLength(0);
+});

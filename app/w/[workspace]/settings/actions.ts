@@ -12,7 +12,8 @@ import {
   revokeInvitation,
   transferOwnership,
 } from "../../../../db/queries/members";
-import { updateWorkspaceSettings } from "../../../../db/queries/workspaces";
+import { deleteWorkspace, updateWorkspaceSettings } from "../../../../db/queries/workspaces";
+import { redirect } from "next/navigation";
 import { ActionError, workspaceAction } from "../../../../lib/auth/action";
 import { assignableRoles, roles, type Role } from "../../../../lib/auth/permissions";
 import { now } from "../../../../lib/clock";
@@ -157,3 +158,15 @@ export const revokeApiKeyAction = workspaceAction("api_keys.manage", z.object({ 
   revalidatePath(`/w/${member.workspace.slug}/settings/api-keys`);
   return { ok: true, message: `Key “${row.name}” revoked` };
 });
+
+export const deleteWorkspaceAction = workspaceAction(
+  "workspace.delete",
+  z.object({ confirmName: z.string() }),
+  async ({ db, member, input }) => {
+    if (input.confirmName.trim() !== member.workspace.name)
+      throw new ActionError("Type the workspace's name exactly to confirm", "confirmName");
+    // The audit log goes with the workspace; nothing of it is left to record into.
+    await deleteWorkspace(db, { workspaceId: member.workspace.id });
+    redirect("/w");
+  },
+);

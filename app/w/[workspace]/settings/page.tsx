@@ -3,8 +3,8 @@ import { getWorkspaceSettings } from "../../../../db/queries/workspaces";
 import { requireMember } from "../../../../lib/auth/member";
 import { can } from "../../../../lib/auth/permissions";
 import { ActionForm } from "../../../_components/action-form";
-import { button, input, label } from "../../../_components/styles";
-import { updateSettings } from "./actions";
+import { button, dangerButton, input, label } from "../../../_components/styles";
+import { deleteWorkspaceAction, updateSettings } from "./actions";
 
 export const metadata = { title: "Settings" };
 
@@ -15,6 +15,7 @@ export default async function GeneralSettingsPage(props: { params: Promise<{ wor
   const editable = can(member.role, "settings.manage");
   const zones = ["UTC", ...Intl.supportedValuesOf("timeZone")];
   return (
+    <>
     <ActionForm action={updateSettings} workspace={workspace} className="max-w-xl space-y-5" testId="settings-form">
       {!editable ? <p className="rounded-md bg-slate-100 p-3 text-sm text-slate-600">Only admins and owners can change these settings.</p> : null}
       <fieldset disabled={!editable} className="space-y-5">
@@ -60,5 +61,21 @@ export default async function GeneralSettingsPage(props: { params: Promise<{ wor
         {editable ? <button type="submit" className={button}>Save settings</button> : null}
       </fieldset>
     </ActionForm>
+    {can(member.role, "workspace.delete") ? (
+      <section className="mt-12 max-w-xl rounded-lg border border-red-200 bg-white p-5">
+        <h2 className="text-base font-semibold text-red-800">Delete this workspace</h2>
+        <p className="mt-1 text-sm text-slate-600">
+          Deletes every contact, consent record, flow, form, template and report in it, for everyone, at once. This cannot be undone.
+        </p>
+        <ActionForm action={deleteWorkspaceAction} workspace={workspace} className="mt-3 space-y-3" testId="delete-workspace-form">
+          <div>
+            <label htmlFor="confirmName" className={label}>Type <strong>{ws.name}</strong> to confirm</label>
+            <input id="confirmName" name="confirmName" autoComplete="off" className={input} />
+          </div>
+          <button type="submit" className={dangerButton}>Delete workspace</button>
+        </ActionForm>
+      </section>
+    ) : null}
+    </>
   );
 }
