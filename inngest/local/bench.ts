@@ -1,0 +1,106 @@
+import { openDb } from "../../db/client";
+import { waitFor, startTestApp } from "./test-app";
+import { startLocalExecutor } from "./server";
+
+/**
+ * Runner throughput: steps/s of a 5-step function over many runs through the local executor and
+ * the real SDK serve handler, against a raw baseline measured in the same run on the same
+ * database — a Node loop doing the same bookkeeping directly in Postgres (claim ONE job with SKIP
+ * LOCKED → update the run → insert the next job → complete), same driver, same number of workers,
+ * no HTTP. Target: ≥ 30 % of raw.
+ */
+
+const STEPS = 5;
+
+export type BenchDatabase = { url: string; embedded: boolean };
+
+async function executorRep(db: BenchDatabase, runs: number, workers: number, rep: number): Promise<number> {
+  const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers, log: () => {} });
+  const fnId = `bench-${rep}`;
+  const app = await startTestApp(`bench-app-${rep}`, executor.url, (inngest) => [
+    inngest.createFunction({ id: fnId, retries: 0, triggers: [{ event: `bench/run.${rep}` }] }, async ({ step, event }) => {
+      let acc = Number(event.data.n);
+      for (let i = 0; i < STEPS; i++) acc = await step.run(`s${i}`, () => acc + 1);
+      return acc;
+    }),
+  ]);
+  const h = openDb(db.url, { embedded: db.embedded, max: 1 });
+  try {
+    await executor.sync(app.serveUrl);
+    const t0 = performance.now();
+    for (let i = 0; i < runs; i += 500) {
+      await app.inngest.send(Array.from({ length: Math.min(500, runs - i) }, (_, j) => ({ name: `bench/run.${rep}`, data: { n: i + j } })));
+    }
+    await waitFor(
+      "all bench runs to complete",
+      async () => {
+        await executor.idle();
+        const [r] = await h.sql<{ n: number }[]>`
+          select count(*)::int as n from inngest_local.runs where fn_id like ${`%${fnId}`} and status = 'completed'`;
+        return r!.n >= runs;
+      },
+      30 * 60_000,
+    );
+    return (runs * STEPS) / ((performance.now() - t0) / 1000);
+  } finally {
+    await h.close();
+    await app.close();
+    await executor.stop();
+  }
+}
+
+async function rawRep(db: BenchDatabase, runs: number, workers: number): Promise<number> {
+  const h = openDb(db.url, { embedded: db.embedded, max: db.embedded ? 1 : workers });
+  const sql = h.sql;
+  try {
+    await sql`drop table if exists bench_raw_jobs, bench_raw_runs`;
+    await sql`create table bench_raw_runs (id int primary key, step int not null default 0, state jsonb not null default '{}')`;
+    await sql`create table bench_raw_jobs (id bigserial primary key, run_id int not null, step int not null)`;
+    for (let i = 0; i < runs; i += 1000) {
+      const ids = Array.from({ length: Math.min(1000, runs - i) }, (_, j) => i + j);
+      await sql`insert into bench_raw_runs ${sql(ids.map((id) => ({ id })))}`;
+      await sql`insert into bench_raw_jobs ${sql(ids.map((id) => ({ run_id: id, step: 0 })))}`;
+    }
+    let done = 0;
+    const t0 = performance.now();
+    const worker = async () => {
+      for (;;) {
+        const claimed = await sql.begin(async (tx) => {
+          const [job] = await tx<{ id: string; run_id: number; step: number }[]>`
+            select id, run_id, step from bench_raw_jobs order by id limit 1 for update skip locked`;
+          if (!job) return false;
+          await tx`update bench_raw_runs set step = ${job.step + 1}, state = jsonb_set(state, ${[`s${job.step}`]}, ${job.step + 1}::text::jsonb) where id = ${job.run_id}`;
+          if (job.step + 1 < STEPS) await tx`insert into bench_raw_jobs (run_id, step) values (${job.run_id}, ${job.step + 1})`;
+          await tx`delete from bench_raw_jobs where id = ${job.id}`;
+          return true;
+        });
+        if (!claimed) return;
+        done++;
+      }
+    };
+    await Promise.all(Array.from({ length: workers }, worker));
+    const seconds = (performance.now() - t0) / 1000;
+    if (done !== runs * STEPS) throw new Error(`raw baseline did ${done} steps, expected ${runs * STEPS}`);
+    await sql`drop table bench_raw_jobs, bench_raw_runs`;
+    return done / seconds;
+  } finally {
+    await h.close();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function benchRunner(db: BenchDatabase, opts: { runs: number; reps: number; workers: number }): Promise<void> {
+  const exec: number[] = [];
+  const raw: number[] = [];
+  for (let rep = 0; rep < opts.reps; rep++) {
+    raw.push(await rawRep(db, opts.runs, opts.workers));
+    exec.push(await executorRep(db, opts.runs, opts.workers, rep));
+    console.log(`  runner rep ${rep + 1}: executor ${exec.at(-1)!.toFixed(0)} steps/s, raw ${raw.at(-1)!.toFixed(0)} steps/s`);
+  }
+  const value = median(exec);
+  const baseline = median(raw);
+  console.log(
+    `BENCH runner value=${value.toFixed(1)} unit=steps/s baseline=${baseline.toFixed(1)} ratio=${(value / baseline).toFixed(3)} target=0.30`,
+  );
+}

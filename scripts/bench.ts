@@ -1,0 +1,62 @@
+import { randomBytes } from "node:crypto";
+import { openDb } from "../db/client";
+import { startEmbeddedPostgres } from "../db/embedded";
+import { freePort } from "../e2e/fixtures/ports";
+import { benchRunner } from "../inngest/local/bench";
+import { envOrExit } from "../lib/env";
+
+/**
+ * `npm run bench [name…] [--runs=N] [--reps=N]`: the benchmarks, each printing one
+ * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
+ * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
+ */
+
+const e = envOrExit();
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const v = args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+  const n = v === undefined ? fallback : Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`tillit: --${name} must be a positive whole number`);
+    process.exit(1);
+  }
+  return n;
+};
+const benches = {
+  runner: (db: { url: string; embedded: boolean }) =>
+    benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
+} as const;
+type Name = keyof typeof benches;
+
+const named = args.filter((a) => !a.startsWith("--"));
+const unknown = named.filter((n) => !(n in benches));
+if (unknown.length) {
+  console.error(`tillit: no benchmark named ${unknown.join(", ")} (have: ${Object.keys(benches).join(", ")})`);
+  process.exit(1);
+}
+const selected = (named.length ? named : Object.keys(benches)) as Name[];
+
+let cleanup: () => Promise<void>;
+let db: { url: string; embedded: boolean };
+if (e.embeddedDatabase) {
+  const server = await startEmbeddedPostgres({ port: await freePort() });
+  db = { url: server.url, embedded: true };
+  cleanup = () => server.stop();
+} else {
+  const name = `tillit_bench_${randomBytes(4).toString("hex")}`;
+  const admin = openDb(e.databaseUrl, { max: 1 });
+  await admin.sql.unsafe(`create database ${name}`);
+  const u = new URL(e.databaseUrl);
+  u.pathname = `/${name}`;
+  db = { url: u.toString(), embedded: false };
+  cleanup = async () => {
+    await admin.sql.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.close();
+  };
+}
+console.log(`bench: on ${db.embedded ? "embedded PGlite" : `Postgres at ${new URL(e.databaseUrl).host}`}`);
+try {
+  for (const name of selected) await benches[name](db);
+} finally {
+  await cleanup();
+}
