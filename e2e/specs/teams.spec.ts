@@ -159,3 +159,20 @@ test("an owner deletes the workspace after typing its name; an admin is not offe
   await expect(owner).toHaveURL(/\/workspaces(\/new)?$/);
   expect(await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id))).toHaveLength(0);
 });
+
+test("a member with several workspaces switches between them", async ({ browser, signedIn, baseURL }) => {
+  // Reuses the browser state of the worker's magic-link sign-in.
+  const context = await browser.newContext({ baseURL, storageState: signedIn.storageState });
+  const page = await context.newPage();
+  await page.goto("/workspaces/new");
+  const name = `Second Shop ${unique()}`;
+  await page.getByLabel("Workspace name").fill(name);
+  await page.getByRole("button", { name: "Create workspace" }).click();
+  await expect(page.getByTestId("workspace-name")).toHaveText(name);
+  await page.getByTestId("workspace-name").click();
+  await expect(page).toHaveURL(/\/workspaces$/);
+  await page.getByRole("link", { name: /Outfitters$/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/w/${signedIn.slug}/flows$`));
+  await expect(page.getByTestId("signed-in-as")).toContainText(signedIn.email);
+  await context.close();
+});
