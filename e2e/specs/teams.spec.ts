@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { and, eq } from "drizzle-orm";
-import { apiKeys, invitations, memberships, workspaces } from "../../db/schema/index";
+import { and, eq, sql } from "drizzle-orm";
+import { apiKeys, devMailbox, invitations, memberships, workspaces } from "../../db/schema/index";
 import { waitForMail } from "../fixtures/mailbox";
 import { signInWithMagicLink } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -175,4 +175,20 @@ test("a member with several workspaces switches between them", async ({ browser,
   await expect(page).toHaveURL(new RegExp(`/w/${signedIn.slug}/flows$`));
   await expect(page.getByTestId("signed-in-as")).toContainText(signedIn.email);
   await context.close();
+});
+
+test("@smoke the sign-in form stops mailing one address after three links in ten minutes", async ({ page, db }) => {
+  const email = `flood-${unique()}@example.com`;
+  for (let i = 0; i < 3; i++) {
+    await page.goto("/sign-in");
+    await page.getByLabel("Work email").fill(email);
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+  }
+  await page.goto("/sign-in");
+  await page.getByLabel("Work email").fill(email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "several links to this address" })).toBeVisible();
+  const sent = await db.select().from(devMailbox).where(sql`${devMailbox.to} @> ${JSON.stringify([email])}::jsonb`);
+  expect(sent).toHaveLength(3);
 });

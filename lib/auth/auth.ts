@@ -17,6 +17,8 @@ export function authSecret(): string {
   return "tillit-development-secret-not-for-production";
 }
 
+export const SIGN_IN_LINK_LIFETIME_MS = 24 * 3600 * 1000;
+
 function signInEmail(link: string) {
   const text = `Sign in to Tillit\n\nOpen this link to sign in. It works once and expires in 24 hours:\n${link}\n\nIf you did not ask to sign in, ignore this email.`;
   const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#0f172a">
@@ -47,7 +49,7 @@ function config(): NextAuthConfig {
         id: "email",
         type: "email",
         name: "Email",
-        maxAge: 24 * 3600,
+        maxAge: SIGN_IN_LINK_LIFETIME_MS / 1000,
         // Through our own transport: Auth.js's Resend provider would ignore RESEND_BASE_URL and the dev mailbox.
         async sendVerificationRequest({ identifier, url }) {
           // Mail scanners open every link; the mail points at a page with a button, so only a person signs in.
