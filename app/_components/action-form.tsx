@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, type ReactNode } from "react";
+import { startTransition, useActionState, type FormEvent, type ReactNode } from "react";
 import type { ActionState } from "../../lib/auth/action";
 
 /**
@@ -18,8 +18,15 @@ export function ActionForm(props: {
   testId?: string;
 }) {
   const [state, formAction, pending] = useActionState(props.action, undefined);
+  // React resets a form after its action runs, which would throw away what a person typed when
+  // the server refuses it; submitting ourselves keeps the fields. Without JS, `action` still works.
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const data = new FormData(e.currentTarget, (e.nativeEvent as SubmitEvent).submitter);
+    startTransition(() => formAction(data));
+  };
   return (
-    <form action={formAction} className={props.className} data-testid={props.testId}>
+    <form action={formAction} onSubmit={submit} className={props.className} data-testid={props.testId}>
       {props.workspace ? <input type="hidden" name="workspace" value={props.workspace} /> : null}
       <fieldset disabled={pending} className="contents">
         {props.children}

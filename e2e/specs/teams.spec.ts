@@ -192,3 +192,62 @@ test("@smoke the sign-in form stops mailing one address after three links in ten
   const sent = await db.select().from(devMailbox).where(sql`${devMailbox.to} @> ${JSON.stringify([email])}::jsonb`);
   expect(sent).toHaveLength(3);
 });
+
+test("an admin saves workspace settings; the audit log records it and filters by kind", async ({ memberPage, workspace, db }) => {
+  const { page } = await memberPage("admin");
+  await page.goto(`/w/${workspace.workspace.slug}/settings`);
+  const form = page.getByTestId("settings-form");
+  await form.getByLabel("From name").fill("Fjord Trail Club");
+  await form.getByLabel("From address").fill("not-an-address");
+  // The browser would stop this itself; switch its check off to reach the server's.
+  await form.evaluate((f) => ((f as HTMLFormElement).noValidate = true));
+  await form.getByRole("button", { name: "Save settings" }).click();
+  await expect(form.getByRole("alert").filter({ hasText: "fromEmail: Enter a valid email address" })).toBeVisible();
+  const [unchanged] = await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id));
+  expect(unchanged!.fromName).toBe("Acme Outdoor");
+
+  await form.getByLabel("From address").fill("club@fjord.example");
+  await form.getByLabel("Postal address").fill("2 Harbour Street, 9008 Tromsø, Norway");
+  await form.getByLabel("Default time zone").selectOption("America/New_York");
+  await form.getByRole("button", { name: "Save settings" }).click();
+  await expect(form.getByRole("status")).toHaveText("Settings saved");
+  const [saved] = await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id));
+  expect(saved).toMatchObject({ fromName: "Fjord Trail Club", fromEmail: "club@fjord.example", timeZone: "America/New_York" });
+
+  await page.goto(`/w/${workspace.workspace.slug}/settings/audit?action=settings`);
+  await expect(page.getByTestId("audit-table")).toContainText("settings.updated");
+  await page.goto(`/w/${workspace.workspace.slug}/settings/audit?action=api_key`);
+  await expect(page.getByText("Nothing recorded for this filter yet")).toBeVisible();
+});
+
+test("a revoked invitation stops working; an owner transfers ownership and signs out", async ({ memberPage, workspace, db, browser, baseURL }) => {
+  const { page: owner } = await memberPage("owner");
+  await owner.goto(`/w/${workspace.workspace.slug}/settings/members`);
+  const invitee = `late-${unique()}@example.com`;
+  await owner.getByTestId("invite-form").getByLabel("Email").fill(invitee);
+  await owner.getByTestId("invite-form").getByRole("button", { name: "Send invitation" }).click();
+  const mail = await waitForMail(db, { to: invitee, subject: /invited you/ });
+  const path = new URL(mail.text!.match(/https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/)![0]).pathname;
+  await owner.getByTestId(`invitation-${invitee}`).getByRole("button", { name: "Revoke" }).click();
+  await expect(owner.getByTestId(`invitation-${invitee}`)).toHaveCount(0);
+  const visitor = await (await browser.newContext({ baseURL })).newPage();
+  await visitor.goto(path);
+  await expect(visitor.getByRole("alert").filter({ hasText: "This invitation was withdrawn" })).toBeVisible();
+
+  // Ownership goes to the seeded owner's colleague; the previous owner becomes an admin.
+  const [colleague] = await db.select().from(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, workspace.owner.id)));
+  expect(colleague!.role).toBe("owner");
+  await db.update(memberships).set({ role: "editor" }).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, workspace.owner.id)));
+  await owner.reload();
+  await owner.getByTestId(`member-${workspace.owner.email}`).getByRole("button", { name: "Make owner" }).click();
+  // The page re-renders for the new role: the former owner is now an admin.
+  await expect(owner.getByTestId("signed-in-as")).toContainText("Admin");
+  const roles = await db.select({ userId: memberships.userId, role: memberships.role }).from(memberships).where(eq(memberships.workspaceId, workspace.workspace.id));
+  expect(roles.find((r) => r.userId === workspace.owner.id)!.role).toBe("owner");
+  expect(roles.filter((r) => r.role === "owner")).toHaveLength(1);
+
+  await owner.getByRole("button", { name: "Sign out" }).click();
+  await expect(owner).toHaveURL(/\/$/);
+  await owner.goto(`/w/${workspace.workspace.slug}/flows`);
+  await expect(owner).toHaveURL(/\/sign-in\?callbackUrl=/);
+});
