@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import { contactFieldsFromTraits, MAX_CALL_BYTES, normalizeBatch, normalizeMessage, writeKeyOf } from "./segment";
+
+const received = new Date("2026-11-23T12:00:10.000Z");
+const ids = () => {
+  let n = 0;
+  return () => `gen-${++n}`;
+};
+
+describe("normalizeMessage", () => {
+  it("maps track to an event with its properties", () => {
+    const r = normalizeMessage(
+      { userId: "u1", event: "Product Added", properties: { cartId: "c9", price: 49 }, messageId: "m1", timestamp: "2026-11-23T12:00:00.000Z" },
+      "track",
+      received,
+    );
+    expect(r).toEqual({
+      ok: true,
+      item: {
+        type: "track",
+        messageId: "m1",
+        userId: "u1",
+        anonymousId: undefined,
+        name: "Product Added",
+        properties: { cartId: "c9", price: 49 },
+        traits: {},
+        occurredAt: new Date("2026-11-23T12:00:00.000Z"),
+      },
+    });
+  });
+
+  it("corrects the sender's clock skew with sentAt", () => {
+    // The sender's clock runs 1 h behind: it stamped 11:00:00 and sent at 11:00:05; we got it at 12:00:10.
+    const r = normalizeMessage(
+      { anonymousId: "a1", event: "Viewed", timestamp: "2026-11-23T11:00:00.000Z", sentAt: "2026-11-23T11:00:05.000Z" },
+      "track",
+      received,
+    );
+    expect(r.ok && r.item.occurredAt.toISOString()).toBe("2026-11-23T12:00:05.000Z");
+  });
+
+  it("uses the receive time when the sender gives none", () => {
+    const r = normalizeMessage({ anonymousId: "a1", event: "Viewed" }, "track", received, {}, ids());
+    expect(r.ok && r.item.occurredAt).toEqual(received);
+    expect(r.ok && r.item.messageId).toBe("gen-1");
+  });
+
+  it("accepts numeric ids as strings", () => {
+    const r = normalizeMessage({ userId: 42, traits: { email: "a@example.com" } }, "identify", received);
+    expect(r.ok && r.item.userId).toBe("42");
+    expect(r.ok && r.item.traits).toEqual({ email: "a@example.com" });
+  });
+
+  it("maps page to Page Viewed with the page context and name", () => {
+    const r = normalizeMessage(
+      { anonymousId: "a1", name: "Pricing", properties: { path: "/pricing" }, context: { page: { url: "https://x.example/pricing", referrer: "" } } },
+      "page",
+      received,
+    );
+    expect(r.ok && r.item.name).toBe("Page Viewed");
+    expect(r.ok && r.item.properties).toEqual({ url: "https://x.example/pricing", referrer: "", path: "/pricing", name: "Pricing" });
+  });
+
+  it.each([
+    [{ event: "X" }, "track", "userId or anonymousId is required"],
+    [{ userId: "u1" }, "track", "event is required"],
+    [{ userId: "u1", event: "   " }, "track", "event is required"],
+    [{ userId: "u1", event: "X", properties: [1, 2] }, "track", "properties"],
+    [{ userId: "u1", event: "X", timestamp: "yesterday" }, "track", "timestamp: must be an ISO-8601 date"],
+    [{ userId: "u1", traits: "x" }, "identify", "traits"],
+  ] as const)("refuses %j as %s naming the problem", (raw, type, message) => {
+    const r = normalizeMessage(raw, type, received);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toContain(message);
+  });
+});
+
+describe("normalizeBatch", () => {
+  it("keeps valid items beside invalid ones and reports those by index", () => {
+    const r = normalizeBatch(
+      {
+        sentAt: "2026-11-23T12:00:10.000Z",
+        batch: [
+          { type: "track", userId: "u1", event: "A" },
+          { type: "track", event: "B" },
+          { type: "group", userId: "u1", groupId: "g" },
+          { type: "identify", anonymousId: "a", traits: { email: "x@example.com" } },
+          { userId: "u1" },
+        ],
+      },
+      received,
+    );
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.items.map((i) => i.name)).toEqual(["A", "Identified"]);
+    expect(r.errors).toEqual([
+      { index: 1, message: "userId or anonymousId is required" },
+      { index: 2, message: 'type "group" is not supported (identify, track, page)' },
+      { index: 4, message: "type is required" },
+    ]);
+  });
+
+  it("refuses a message over 32 KB inside a batch", () => {
+    const big = { type: "track", userId: "u1", event: "Big", properties: { blob: "x".repeat(MAX_CALL_BYTES) } };
+    const r = normalizeBatch({ batch: [big, { type: "track", userId: "u1", event: "Small" }] }, received);
+    expect(r.ok && r.errors).toEqual([{ index: 0, message: "message is larger than 32 KB" }]);
+    expect(r.ok && r.items.map((i) => i.name)).toEqual(["Small"]);
+  });
+
+  it("applies the envelope's sentAt to skew correction", () => {
+    const r = normalizeBatch(
+      { sentAt: "2026-11-23T11:00:10.000Z", batch: [{ type: "track", userId: "u", event: "E", timestamp: "2026-11-23T11:00:00.000Z" }] },
+      received,
+    );
+    expect(r.ok && r.items[0]!.occurredAt.toISOString()).toBe("2026-11-23T12:00:00.000Z");
+  });
+
+  it.each([[null], [[]], [{}], [{ batch: "x" }]])("refuses %j as a batch", (body) => {
+    expect(normalizeBatch(body, received).ok).toBe(false);
+  });
+});
+
+describe("writeKeyOf", () => {
+  it("reads Basic auth's user name, then the body's writeKey", () => {
+    expect(writeKeyOf(`Basic ${btoa("tk_pub_abc:")}`, {})).toBe("tk_pub_abc");
+    expect(writeKeyOf(undefined, { writeKey: "tk_pub_body" })).toBe("tk_pub_body");
+    expect(writeKeyOf("Basic !!!not-base64", {})).toBeUndefined();
+    expect(writeKeyOf("Bearer x", null)).toBeUndefined();
+  });
+});
+
+describe("contactFieldsFromTraits", () => {
+  it("takes Segment's reserved traits in either case style, and only a plausible address", () => {
+    expect(contactFieldsFromTraits({ email: " kari@example.com ", first_name: "Kari", lastName: "Nordmann" })).toEqual({
+      email: "kari@example.com",
+      firstName: "Kari",
+      lastName: "Nordmann",
+    });
+    expect(contactFieldsFromTraits({ email: "not an address" }).email).toBeUndefined();
+  });
+});

@@ -1,0 +1,172 @@
+import { z } from "zod";
+
+/**
+ * The Segment HTTP tracking spec, as Tillit accepts it: identify, track, page and batch, so any
+ * existing Segment client works by changing only its host. Pure: no I/O, nothing from the project.
+ */
+
+/** Segment's limits: 32 KB for one call, 500 KB for a batch request. */
+export const MAX_CALL_BYTES = 32 * 1024;
+export const MAX_BATCH_BYTES = 500 * 1024;
+export const MAX_BATCH_ITEMS = 2500;
+
+export type MessageType = "identify" | "track" | "page";
+
+export type TrackingItem = {
+  type: MessageType;
+  /** The sender's de-duplication id; generated when a sender omits it (then no de-duplication). */
+  messageId: string;
+  userId?: string;
+  anonymousId?: string;
+  /** track: the event name; page: "Page Viewed"; identify: "Identified". */
+  name: string;
+  properties: Record<string, unknown>;
+  /** identify's traits (and context.traits on other calls): email, first_name … */
+  traits: Record<string, unknown>;
+  /** When it happened on the sender's clock, corrected for the sender's clock skew. */
+  occurredAt: Date;
+};
+
+export type ItemError = { index: number; message: string };
+
+const id = z.union([z.string().min(1).max(255), z.number()]).transform(String);
+const record = z.record(z.string(), z.unknown());
+const isoDate = z
+  .string()
+  .max(64)
+  .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 date");
+
+const common = z.object({
+  messageId: z.string().min(1).max(255).optional(),
+  userId: id.optional().nullable(),
+  anonymousId: id.optional().nullable(),
+  timestamp: isoDate.optional(),
+  originalTimestamp: isoDate.optional(),
+  sentAt: isoDate.optional(),
+  context: record.optional(),
+  integrations: record.optional(),
+  writeKey: z.string().optional(),
+});
+
+const schemas = {
+  identify: common.extend({ traits: record.optional() }),
+  track: common.extend({
+    event: z.string({ error: "event is required" }).trim().min(1, "event is required").max(200, "event must be at most 200 characters"),
+    properties: record.optional(),
+  }),
+  page: common.extend({ name: z.string().max(200).optional(), category: z.string().max(200).optional(), properties: record.optional() }),
+};
+
+function firstIssue(err: z.ZodError): string {
+  const issue = err.issues[0]!;
+  const field = issue.path.join(".");
+  if (issue.code === "invalid_type" && issue.input === undefined) return `${field} is required`;
+  return field ? `${field}: ${issue.message}` : issue.message;
+}
+
+/**
+ * Validates one message and maps it to a tracking item. `sentAt` may come from the batch
+ * envelope; clock skew is corrected as Segment does: timestamp + (receivedAt − sentAt).
+ */
+export function normalizeMessage(
+  raw: unknown,
+  type: MessageType,
+  receivedAt: Date,
+  envelope: { sentAt?: string; context?: Record<string, unknown> } = {},
+  newId: () => string = () => crypto.randomUUID(),
+): { ok: true; item: TrackingItem } | { ok: false; message: string } {
+  const parsed = schemas[type].safeParse(raw);
+  if (!parsed.success) return { ok: false, message: firstIssue(parsed.error) };
+  const m = parsed.data;
+  const userId = m.userId ?? undefined;
+  const anonymousId = m.anonymousId ?? undefined;
+  if (!userId && !anonymousId) return { ok: false, message: "userId or anonymousId is required" };
+
+  const stamp = m.timestamp ?? m.originalTimestamp;
+  const sentAt = m.sentAt ?? envelope.sentAt;
+  let occurredAt = stamp ? new Date(stamp) : receivedAt;
+  if (stamp && sentAt) occurredAt = new Date(occurredAt.getTime() + (receivedAt.getTime() - new Date(sentAt).getTime()));
+
+  const context = { ...envelope.context, ...m.context };
+  const contextTraits = (context.traits as Record<string, unknown> | undefined) ?? {};
+  const base = { messageId: m.messageId ?? newId(), userId, anonymousId, occurredAt };
+  if (type === "identify") {
+    const traits = { ...contextTraits, ...((m as z.infer<(typeof schemas)["identify"]>).traits ?? {}) };
+    return { ok: true, item: { ...base, type, name: "Identified", properties: {}, traits } };
+  }
+  if (type === "track") {
+    const t = m as z.infer<(typeof schemas)["track"]>;
+    return { ok: true, item: { ...base, type, name: t.event, properties: t.properties ?? {}, traits: contextTraits } };
+  }
+  const p = m as z.infer<(typeof schemas)["page"]>;
+  const page = (context.page as Record<string, unknown> | undefined) ?? {};
+  const properties = { ...page, ...(p.properties ?? {}), ...(p.name ? { name: p.name } : {}), ...(p.category ? { category: p.category } : {}) };
+  return { ok: true, item: { ...base, type, name: "Page Viewed", properties, traits: contextTraits } };
+}
+
+const typeOf = z.enum(["identify", "track", "page"]);
+
+/**
+ * A batch keeps its valid items and reports the invalid ones by index, so one bad message does
+ * not cost the rest. Types other than identify, track and page (group, alias, screen) are refused
+ * by name.
+ */
+export function normalizeBatch(
+  body: unknown,
+  receivedAt: Date,
+  newId?: () => string,
+): { ok: true; items: TrackingItem[]; errors: ItemError[] } | { ok: false; message: string } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, message: "body must be a JSON object" };
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.batch)) return { ok: false, message: "batch must be an array of messages" };
+  if (b.batch.length > MAX_BATCH_ITEMS) return { ok: false, message: `batch holds at most ${MAX_BATCH_ITEMS} messages` };
+  const envelope = {
+    sentAt: typeof b.sentAt === "string" && !Number.isNaN(Date.parse(b.sentAt)) ? b.sentAt : undefined,
+    context: typeof b.context === "object" && b.context !== null ? (b.context as Record<string, unknown>) : undefined,
+  };
+  const items: TrackingItem[] = [];
+  const errors: ItemError[] = [];
+  b.batch.forEach((raw, index) => {
+    const t = typeOf.safeParse((raw as { type?: unknown } | null)?.type);
+    if (!t.success) {
+      const given = (raw as { type?: unknown } | null)?.type;
+      errors.push({ index, message: given === undefined ? "type is required" : `type ${JSON.stringify(given)} is not supported (identify, track, page)` });
+      return;
+    }
+    if (JSON.stringify(raw).length > MAX_CALL_BYTES) {
+      errors.push({ index, message: `message is larger than ${MAX_CALL_BYTES / 1024} KB` });
+      return;
+    }
+    const r = normalizeMessage(raw, t.data, receivedAt, envelope, newId);
+    if (r.ok) items.push(r.item);
+    else errors.push({ index, message: r.message });
+  });
+  return { ok: true, items, errors };
+}
+
+/** The write key from `Authorization: Basic base64(writeKey:)`, or from the body's writeKey. */
+export function writeKeyOf(authorization: string | undefined, body: unknown): string | undefined {
+  if (authorization?.startsWith("Basic ")) {
+    let decoded = "";
+    try {
+      decoded = atob(authorization.slice(6).trim());
+    } catch {
+      return undefined;
+    }
+    const user = decoded.split(":")[0];
+    if (user) return user;
+  }
+  const k = (body as { writeKey?: unknown } | null)?.writeKey;
+  return typeof k === "string" && k.length > 0 ? k : undefined;
+}
+
+/** The contact fields identify traits may carry, by Segment's reserved trait names. */
+export function contactFieldsFromTraits(traits: Record<string, unknown>) {
+  const str = (v: unknown) => (typeof v === "string" && v.trim() !== "" ? v.trim() : undefined);
+  const email = str(traits.email);
+  return {
+    email: email && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined,
+    firstName: str(traits.firstName) ?? str(traits.first_name),
+    lastName: str(traits.lastName) ?? str(traits.last_name),
+  };
+}
