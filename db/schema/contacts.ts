@@ -146,6 +146,8 @@ export const events = pgTable(
       .references(() => workspaces.id, { onDelete: "cascade" }),
     contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "cascade" }),
     anonymousId: text("anonymous_id"),
+    /** The sender's own id for the person (Segment userId), as sent. */
+    userId: text("user_id"),
     /** track: the event name; page: "Page Viewed"; identify: "Identified". */
     name: text("name").notNull(),
     type: text("type").notNull().default("track"),

@@ -66,6 +66,11 @@ export const messages = pgTable(
     idempotencyKey: text("idempotency_key"),
     /** The provider's id (Resend email id, or the dev mailbox row id). */
     providerMessageId: text("provider_message_id"),
+    /**
+     * The opaque List-Unsubscribe token in this message (marketing only). Kept in the clear, unlike
+     * sign-in tokens: a retried send must carry the same bytes, and the token can only unsubscribe.
+     */
+    unsubscribeToken: text("unsubscribe_token"),
     status: messageStatus("status").notNull().default("queued"),
     error: text("error"),
     sentAt: timestamp("sent_at", { withTimezone: true }),
@@ -81,6 +86,10 @@ export const messages = pgTable(
     index("messages_contact_idx").on(t.contactId, t.createdAt),
     index("messages_workspace_time_idx").on(t.workspaceId, t.createdAt),
     index("messages_flow_node_idx").on(t.flowId, t.nodeId),
+    uniqueIndex("messages_unsubscribe_token_key")
+      .on(t.unsubscribeToken)
+      .where(sql`${t.unsubscribeToken} is not null`),
+    index("messages_enrollment_idx").on(t.enrollmentId),
   ],
 );
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigserial,
   check,
   index,
   integer,
@@ -102,6 +103,11 @@ export const enrollments = pgTable(
     /** The trigger event's payload, available to merge tags and correlation. */
     trigger: jsonb("trigger").$type<Record<string, unknown>>().notNull().default({}),
     exitReason: text("exit_reason"),
+    /**
+     * What enrolled the contact (the trigger event's id, or a cron's date key): a retried router
+     * step finds its own rows instead of enrolling twice under re-entry "always".
+     */
+    sourceEventId: text("source_event_id"),
     enteredAt: timestamp("entered_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
   },
@@ -113,5 +119,54 @@ export const enrollments = pgTable(
     index("enrollments_flow_contact_idx").on(t.flowId, t.contactId, t.enteredAt),
     index("enrollments_contact_idx").on(t.contactId, t.enteredAt),
     index("enrollments_version_node_idx").on(t.flowVersionId, t.currentNodeId),
+    uniqueIndex("enrollments_source_event_key")
+      .on(t.flowId, t.contactId, t.sourceEventId)
+      .where(sql`${t.sourceEventId} is not null`),
+    index("enrollments_workspace_flow_status_idx").on(t.workspaceId, t.flowId, t.status, t.currentNodeId),
+  ],
+);
+
+/**
+ * The per-contact trace: one row per step a run took (node visit), written inside that step, so
+ * the editor shows where each contact went and when. Unique by (enrollment, step id): a retried
+ * step rewrites nothing. Per-node counters are aggregates of this table and of enrollments.
+ */
+export const enrollmentSteps = pgTable(
+  "enrollment_steps",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Insertion order: a run's steps are sequential, so this orders a trace even within one millisecond. */
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    flowId: uuid("flow_id")
+      .notNull()
+      .references(() => flows.id, { onDelete: "cascade" }),
+    flowVersionId: uuid("flow_version_id")
+      .notNull()
+      .references(() => flowVersions.id, { onDelete: "cascade" }),
+    enrollmentId: uuid("enrollment_id")
+      .notNull()
+      .references(() => enrollments.id, { onDelete: "cascade" }),
+    contactId: uuid("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    /** `${nodeId}#${visit}:${kind}`, the run's step id. */
+    stepId: text("step_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    visit: integer("visit").notNull(),
+    kind: text("kind").notNull(),
+    /** waiting (still there), or what happened: sent, skipped, yes, matched, timeout, … */
+    outcome: text("outcome").notNull(),
+    /** The exit handle taken; null while waiting or where the path stopped. */
+    exit: text("exit"),
+    detail: text("detail").notNull().default(""),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("enrollment_steps_step_key").on(t.enrollmentId, t.stepId),
+    index("enrollment_steps_flow_node_idx").on(t.workspaceId, t.flowId, t.nodeId),
   ],
 );

@@ -5,3 +5,4 @@ export * from "./contacts";
 export * from "./flows";
 export * from "./forms";
 export * from "./email";
+export * from "./tracking";

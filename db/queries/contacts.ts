@@ -1,0 +1,149 @@
+import { and, asc, eq, gt, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { consentEvents, contacts, contactTags, suppressions, tags, workspaces } from "../schema/index";
+import type { AttributeValue } from "../schema/contacts";
+
+export async function getContact(db: Db, q: { workspaceId: string; contactId: string }) {
+  const [row] = await db
+    .select()
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)));
+  return row;
+}
+
+export async function contactTagNames(db: Db, q: { workspaceId: string; contactId: string }): Promise<string[]> {
+  const rows = await db
+    .select({ name: tags.name })
+    .from(contactTags)
+    .innerJoin(tags, and(eq(tags.id, contactTags.tagId), eq(tags.workspaceId, contactTags.workspaceId)))
+    .where(and(eq(contactTags.workspaceId, q.workspaceId), eq(contactTags.contactId, q.contactId)));
+  return rows.map((r) => r.name);
+}
+
+/** Adds a tag (creating it by name, case-insensitively); returns whether the contact lacked it. */
+export async function addContactTag(db: Db, q: { workspaceId: string; contactId: string; tag: string }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await tx.insert(tags).values({ workspaceId: q.workspaceId, name: q.tag }).onConflictDoNothing();
+    const [tag] = await tx
+      .select({ id: tags.id })
+      .from(tags)
+      .where(and(eq(tags.workspaceId, q.workspaceId), sql`lower(${tags.name}) = lower(${q.tag})`));
+    const added = await tx
+      .insert(contactTags)
+      .values({ workspaceId: q.workspaceId, contactId: q.contactId, tagId: tag!.id })
+      .onConflictDoNothing()
+      .returning({ tagId: contactTags.tagId });
+    return added.length > 0;
+  });
+}
+
+export async function removeContactTag(db: Db, q: { workspaceId: string; contactId: string; tag: string }): Promise<boolean> {
+  const removed = await db
+    .delete(contactTags)
+    .where(
+      and(
+        eq(contactTags.workspaceId, q.workspaceId),
+        eq(contactTags.contactId, q.contactId),
+        sql`${contactTags.tagId} in (select id from tags where workspace_id = ${q.workspaceId}::uuid and lower(name) = lower(${q.tag}))`,
+      ),
+    )
+    .returning({ tagId: contactTags.tagId });
+  return removed.length > 0;
+}
+
+/** set / unset / increment one attribute atomically (no read-modify-write race with other flows). */
+export async function updateContactAttribute(
+  db: Db,
+  q: { workspaceId: string; contactId: string; attribute: string; op: "set" | "unset" | "increment"; value?: AttributeValue },
+): Promise<void> {
+  const expr =
+    q.op === "unset"
+      ? sql`${contacts.attributes} - ${q.attribute}::text`
+      : q.op === "set"
+        ? sql`${contacts.attributes} || jsonb_build_object(${q.attribute}::text, ${JSON.stringify(q.value ?? null)}::jsonb)`
+        : sql`${contacts.attributes} || jsonb_build_object(${q.attribute}::text,
+            (case when jsonb_typeof(${contacts.attributes} -> ${q.attribute}::text) = 'number'
+                  then (${contacts.attributes} ->> ${q.attribute}::text)::numeric else 0 end) + ${Number(q.value ?? 0)}::numeric)`;
+  await db
+    .update(contacts)
+    .set({ attributes: expr, updatedAt: sql`now()` })
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)));
+}
+
+/**
+ * What the consent rules need about one contact, read together: status, the latest list-wide
+ * consent ledger entry, suppression of the address, and the workspace's sending identity.
+ */
+export async function consentFacts(db: Db, q: { workspaceId: string; contactId: string; emailHash: (email: string) => string }) {
+  const [row] = await db
+    .select({
+      contactId: contacts.id,
+      email: contacts.email,
+      status: contacts.status,
+      firstName: contacts.firstName,
+      lastName: contacts.lastName,
+      attributes: contacts.attributes,
+      timeZone: contacts.timeZone,
+      postalAddress: workspaces.postalAddress,
+      fromName: workspaces.fromName,
+      fromEmail: workspaces.fromEmail,
+      replyTo: workspaces.replyTo,
+      workspaceName: workspaces.name,
+      workspaceTimeZone: workspaces.timeZone,
+    })
+    .from(contacts)
+    .innerJoin(workspaces, eq(workspaces.id, contacts.workspaceId))
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)));
+  if (!row) return undefined;
+  const ledger = await db
+    .select({ kind: consentEvents.kind, occurredAt: consentEvents.occurredAt })
+    .from(consentEvents)
+    .where(
+      and(eq(consentEvents.workspaceId, q.workspaceId), eq(consentEvents.contactId, q.contactId), sql`${consentEvents.topic} is null`),
+    )
+    .orderBy(asc(consentEvents.occurredAt), asc(consentEvents.id));
+  const [suppressed] = await db
+    .select({ reason: suppressions.reason })
+    .from(suppressions)
+    .where(and(eq(suppressions.workspaceId, q.workspaceId), eq(suppressions.emailHash, q.emailHash(row.email))));
+  return { ...row, ledger: ledger.map((l) => l.kind), suppression: suppressed?.reason ?? null };
+}
+
+/** One page of contacts holding a date attribute, by id (keyset), for the anniversary cron. */
+export async function contactsWithAttributePage(
+  db: Db,
+  q: { workspaceId: string; attribute: string; afterId: string | null; limit: number },
+) {
+  return db
+    .select({ id: contacts.id, value: sql<unknown>`${contacts.attributes} -> ${q.attribute}::text`, timeZone: contacts.timeZone })
+    .from(contacts)
+    .where(
+      and(
+        eq(contacts.workspaceId, q.workspaceId),
+        sql`${contacts.attributes} ? ${q.attribute}::text`,
+        sql`${contacts.status} <> 'erased'`,
+        q.afterId ? gt(contacts.id, q.afterId) : undefined,
+      ),
+    )
+    .orderBy(asc(contacts.id))
+    .limit(q.limit);
+}
+
+/** The contact as a flow step sees it, with the workspace's default zone for contacts without one. */
+export async function contactForRun(db: Db, q: { workspaceId: string; contactId: string }) {
+  const [row] = await db
+    .select({
+      id: contacts.id,
+      email: contacts.email,
+      firstName: contacts.firstName,
+      lastName: contacts.lastName,
+      attributes: contacts.attributes,
+      timeZone: contacts.timeZone,
+      status: contacts.status,
+      workspaceTimeZone: workspaces.timeZone,
+    })
+    .from(contacts)
+    .innerJoin(workspaces, eq(workspaces.id, contacts.workspaceId))
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)));
+  return row;
+}

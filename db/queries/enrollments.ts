@@ -1,0 +1,273 @@
+import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { enrollments, enrollmentSteps } from "../schema/index";
+
+export type EnrollCandidate = {
+  contactId: string;
+  /** The trigger payload (merge tags, correlation). */
+  trigger: Record<string, unknown>;
+  /** What enrolled them: a retried router step finds its own rows by it. */
+  sourceEventId: string;
+};
+
+export type Enrolled = { enrollmentId: string; contactId: string; flowVersionId: string; startNodeId: string | null };
+
+/**
+ * Enrols contacts in one flow version, honouring re-entry in one statement:
+ *  - never while an enrollment of the flow is active (the partial unique index backs this up);
+ *  - "once": never again; "after": only when the latest began ≥ N days before `now`; "always": again.
+ * Returns the enrollments this source event produced — including those a previous attempt of the
+ * same step inserted, so a retry re-sends their start events (the runner de-duplicates by runKey).
+ * `ignoreHistory` is for the editor's migration: the previous enrollment was just ended to move it.
+ */
+export async function enrollContacts(
+  db: Db,
+  q: {
+    workspaceId: string;
+    flowId: string;
+    flowVersionId: string;
+    reentry: "once" | "after" | "always";
+    reentryAfterDays: number | null;
+    startNodeId?: string | null;
+    ignoreHistory?: boolean;
+    now: Date;
+    candidates: EnrollCandidate[];
+  },
+): Promise<Enrolled[]> {
+  if (q.candidates.length === 0) return [];
+  const rows = JSON.stringify(
+    q.candidates.map((c) => ({ contact_id: c.contactId, trigger: c.trigger, source_event_id: c.sourceEventId })),
+  );
+  const mode = q.ignoreHistory ? "always" : q.reentry;
+  const afterMs = (q.reentryAfterDays ?? 0) * 86_400_000;
+  const since = new Date(q.now.getTime() - afterMs);
+  const start = q.startNodeId ?? null;
+  await db.execute(sql`
+    insert into enrollments (workspace_id, flow_id, flow_version_id, contact_id, start_node_id, current_node_id, trigger, source_event_id, entered_at)
+    select ${q.workspaceId}::uuid, ${q.flowId}::uuid, ${q.flowVersionId}::uuid, c.contact_id, ${start}::text, ${start}::text, coalesce(c.trigger, '{}'::jsonb), c.source_event_id, ${q.now.toISOString()}::timestamptz
+    from jsonb_to_recordset(${rows}::jsonb) as c(contact_id uuid, trigger jsonb, source_event_id text)
+    join contacts k on k.id = c.contact_id and k.workspace_id = ${q.workspaceId}::uuid
+    where not exists (
+      select 1 from enrollments e
+      where e.workspace_id = ${q.workspaceId}::uuid and e.flow_id = ${q.flowId}::uuid and e.contact_id = c.contact_id
+        and (e.status = 'active'
+             or ${mode}::text = 'once'
+             or (${mode}::text = 'after' and e.entered_at > ${since.toISOString()}::timestamptz)
+             or e.source_event_id = c.source_event_id)
+    )
+    on conflict do nothing`);
+  const found = await db
+    .select({
+      enrollmentId: enrollments.id,
+      contactId: enrollments.contactId,
+      flowVersionId: enrollments.flowVersionId,
+      startNodeId: enrollments.startNodeId,
+      sourceEventId: enrollments.sourceEventId,
+    })
+    .from(enrollments)
+    .where(
+      and(
+        eq(enrollments.workspaceId, q.workspaceId),
+        eq(enrollments.flowId, q.flowId),
+        inArray(
+          enrollments.contactId,
+          q.candidates.map((c) => c.contactId),
+        ),
+        inArray(
+          enrollments.sourceEventId,
+          [...new Set(q.candidates.map((c) => c.sourceEventId))],
+        ),
+      ),
+    );
+  const wanted = new Set(q.candidates.map((c) => `${c.contactId}\u0000${c.sourceEventId}`));
+  return found
+    .filter((r) => wanted.has(`${r.contactId}\u0000${r.sourceEventId}`))
+    .map(({ enrollmentId, contactId, flowVersionId, startNodeId }) => ({ enrollmentId, contactId, flowVersionId, startNodeId }));
+}
+
+export async function getEnrollment(db: Db, q: { workspaceId: string; enrollmentId: string }) {
+  const [row] = await db
+    .select()
+    .from(enrollments)
+    .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.id, q.enrollmentId)));
+  return row;
+}
+
+export async function listEnrollments(db: Db, q: { workspaceId: string; flowId: string; contactId?: string }) {
+  return db
+    .select()
+    .from(enrollments)
+    .where(
+      and(
+        eq(enrollments.workspaceId, q.workspaceId),
+        eq(enrollments.flowId, q.flowId),
+        q.contactId ? eq(enrollments.contactId, q.contactId) : undefined,
+      ),
+    )
+    .orderBy(asc(enrollments.enteredAt), asc(enrollments.id));
+}
+
+/** Active enrollments of a contact (for the goal watcher and unsubscribe bookkeeping). */
+export async function activeEnrollmentsOfContact(db: Db, q: { workspaceId: string; contactId: string }) {
+  return db
+    .select({ id: enrollments.id, flowId: enrollments.flowId, flowVersionId: enrollments.flowVersionId })
+    .from(enrollments)
+    .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.contactId, q.contactId), eq(enrollments.status, "active")));
+}
+
+/**
+ * Ends an enrollment if it is still active; returns whether this call ended it. The trace row of
+ * the node it was waiting in is closed with the same reason, so "waiting now" stays honest.
+ */
+export async function finishEnrollment(
+  db: Db,
+  q: { workspaceId: string; enrollmentId: string; status: "completed" | "exited" | "cancelled" | "failed"; reason: string | null; at: Date },
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const ended = await tx
+      .update(enrollments)
+      .set({ status: q.status, exitReason: q.reason, finishedAt: q.at })
+      .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.id, q.enrollmentId), eq(enrollments.status, "active")))
+      .returning({ id: enrollments.id });
+    if (ended.length === 0) return false;
+    await tx
+      .update(enrollmentSteps)
+      .set({ outcome: q.status === "completed" ? "done" : `exited:${q.reason ?? q.status}`, finishedAt: q.at })
+      .where(
+        and(
+          eq(enrollmentSteps.workspaceId, q.workspaceId),
+          eq(enrollmentSteps.enrollmentId, q.enrollmentId),
+          isNull(enrollmentSteps.finishedAt),
+        ),
+      );
+    return true;
+  });
+}
+
+export type TraceEntry = {
+  stepId: string;
+  nodeId: string;
+  visit: number;
+  kind: string;
+  outcome: string;
+  exit: string | null;
+  detail: string;
+  at: Date;
+  /** null: the contact is still at this node (waiting). */
+  finishedAt: Date | null;
+};
+
+export type TraceScope = { workspaceId: string; flowId: string; flowVersionId: string; enrollmentId: string; contactId: string };
+
+/**
+ * Writes trace rows and moves the enrollment's current node, in one transaction. Idempotent per
+ * step id, so a retried step changes nothing; `close` finishes the row of a wait that resumed.
+ */
+export async function recordSteps(
+  db: Db,
+  q: TraceScope & {
+    close?: { stepId: string; outcome: string; exit: string | null; detail: string; at: Date } | null;
+    entries: TraceEntry[];
+    currentNodeId: string | null;
+  },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (q.close) {
+      await tx
+        .update(enrollmentSteps)
+        .set({ outcome: q.close.outcome, exit: q.close.exit, detail: q.close.detail, finishedAt: q.close.at })
+        .where(
+          and(
+            eq(enrollmentSteps.workspaceId, q.workspaceId),
+            eq(enrollmentSteps.enrollmentId, q.enrollmentId),
+            eq(enrollmentSteps.stepId, q.close.stepId),
+            isNull(enrollmentSteps.finishedAt),
+          ),
+        );
+    }
+    if (q.entries.length > 0) {
+      await tx
+        .insert(enrollmentSteps)
+        .values(
+          q.entries.map((e) => ({
+            workspaceId: q.workspaceId,
+            flowId: q.flowId,
+            flowVersionId: q.flowVersionId,
+            enrollmentId: q.enrollmentId,
+            contactId: q.contactId,
+            ...e,
+          })),
+        )
+        .onConflictDoNothing({ target: [enrollmentSteps.enrollmentId, enrollmentSteps.stepId] });
+    }
+    await tx
+      .update(enrollments)
+      .set({ currentNodeId: q.currentNodeId })
+      .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.id, q.enrollmentId), eq(enrollments.status, "active")));
+  });
+}
+
+/** One contact's path through a flow: every step, in order (the editor's per-contact trace). */
+export async function enrollmentTrace(db: Db, q: { workspaceId: string; enrollmentId: string }): Promise<TraceEntry[]> {
+  return db
+    .select({
+      stepId: enrollmentSteps.stepId,
+      nodeId: enrollmentSteps.nodeId,
+      visit: enrollmentSteps.visit,
+      kind: enrollmentSteps.kind,
+      outcome: enrollmentSteps.outcome,
+      exit: enrollmentSteps.exit,
+      detail: enrollmentSteps.detail,
+      at: enrollmentSteps.at,
+      finishedAt: enrollmentSteps.finishedAt,
+    })
+    .from(enrollmentSteps)
+    .where(and(eq(enrollmentSteps.workspaceId, q.workspaceId), eq(enrollmentSteps.enrollmentId, q.enrollmentId)))
+    .orderBy(asc(enrollmentSteps.seq));
+}
+
+export type NodeCounters = {
+  nodeId: string;
+  /** Enrollments that reached the node. */
+  entered: number;
+  /** Active enrollments at the node now (waiting in a delay or wait, or mid-step). */
+  waitingNow: number;
+  /** Enrollments that passed through the node (took one of its exits). */
+  completed: number;
+  /** Enrollments that ended at this node, by reason (goal, unsubscribed, exit, migrated, …). */
+  exited: Record<string, number>;
+};
+
+/**
+ * The editor's live stats per node, as aggregates over the trace and the enrollments table (both
+ * indexed on workspace + flow). Derived rather than incremented so a retried step cannot count
+ * twice; materialise later if flows reach millions of enrollments.
+ */
+export async function nodeCounters(db: Db, q: { workspaceId: string; flowId: string; flowVersionId?: string }): Promise<NodeCounters[]> {
+  const versionFilter = q.flowVersionId ? sql`and flow_version_id = ${q.flowVersionId}::uuid` : sql``;
+  const passed = (await db.execute(sql`
+    select node_id, count(distinct enrollment_id)::int as entered,
+           count(distinct enrollment_id) filter (where exit is not null)::int as completed
+    from enrollment_steps
+    where workspace_id = ${q.workspaceId}::uuid and flow_id = ${q.flowId}::uuid ${versionFilter}
+    group by node_id`)) as unknown as { node_id: string; entered: number; completed: number }[];
+  const states = (await db.execute(sql`
+    select current_node_id as node_id, status::text as status, coalesce(exit_reason, status::text) as reason, count(*)::int as n
+    from enrollments
+    where workspace_id = ${q.workspaceId}::uuid and flow_id = ${q.flowId}::uuid ${versionFilter}
+      and current_node_id is not null and status <> 'completed'
+    group by 1, 2, 3`)) as unknown as { node_id: string; status: string; reason: string; n: number }[];
+  const out = new Map<string, NodeCounters>();
+  const of = (nodeId: string) => {
+    let c = out.get(nodeId);
+    if (!c) out.set(nodeId, (c = { nodeId, entered: 0, waitingNow: 0, completed: 0, exited: {} }));
+    return c;
+  };
+  for (const r of passed) Object.assign(of(r.node_id), { entered: r.entered, completed: r.completed });
+  for (const s of states) {
+    const c = of(s.node_id);
+    if (s.status === "active") c.waitingNow += s.n;
+    else c.exited[s.reason] = (c.exited[s.reason] ?? 0) + s.n;
+  }
+  return [...out.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+}

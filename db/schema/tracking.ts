@@ -1,0 +1,45 @@
+import { bigserial, index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { contacts, events } from "./contacts";
+import { workspaces } from "./workspaces";
+
+/**
+ * Which contact an anonymous browser id belongs to, learned on identify: later page views and
+ * events under that anonymousId attach to the contact.
+ */
+export const trackingIdentities = pgTable(
+  "tracking_identities",
+  {
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    anonymousId: text("anonymous_id").notNull(),
+    contactId: uuid("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.anonymousId] }), index("tracking_identities_contact_idx").on(t.contactId)],
+);
+
+/**
+ * Events committed but not yet handed to Inngest. Written in the same transaction as the event,
+ * so a crash between the commit and the forward loses nothing; rows go once Inngest accepted
+ * them. Events of unknown (anonymous) visitors wait here until an identify attaches a contact.
+ */
+export const eventOutbox = pgTable(
+  "event_outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    attempts: integer("attempts").notNull().default(0),
+    /** A forwarder's claim: others skip the row until then (a crashed forwarder's claim lapses). */
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("event_outbox_event_idx").on(t.eventId), index("event_outbox_claim_idx").on(t.claimedUntil, t.id)],
+);

@@ -1,0 +1,112 @@
+import { eventType } from "inngest";
+import { z } from "zod";
+
+/**
+ * Every event the app sends or reacts to, declared once with its payload. Schemas carry no
+ * defaults or transforms: the SDK refuses schemas whose input and output types differ.
+ * Every payload names its workspace; functions scope every query by it.
+ */
+
+const uuid = z.uuid();
+const properties = z.record(z.string(), z.unknown());
+
+/** Start (or continue) one enrollment's run of the flow runner. */
+export const enrollmentStarted = eventType("flow/enrollment.started", {
+  schema: z.object({
+    workspaceId: uuid,
+    enrollmentId: uuid,
+    flowVersionId: uuid,
+    contactId: uuid,
+    /** Enter here instead of at the trigger (continue-as-new, the editor's version migration). */
+    startNodeId: z.string().optional(),
+    /** Continue-as-new: the run number; runs of one enrollment are 0, 1, 2, … */
+    segment: z.number().int().min(0).optional(),
+    /** Continue-as-new: visits so far per node, so step ids (and send idempotency keys) stay unique. */
+    visits: z.record(z.string(), z.number().int()).optional(),
+    /** Continue-as-new: when each wait node last resumed (epoch ms), for the wait look-back rule. */
+    lastResume: z.record(z.string(), z.number()).optional(),
+    /** `${enrollmentId}:${segment}`: the runner's idempotency key. */
+    runKey: z.string(),
+  }),
+});
+
+/** Ends an enrollment wherever it is (cancelOn matches enrollmentId); reason goal, migrated, manual… */
+export const flowExit = eventType("flow/exit", {
+  schema: z.object({ workspaceId: uuid, enrollmentId: uuid, reason: z.string().min(1).max(200) }),
+});
+
+/** The contact withdrew marketing consent; every run of theirs is cancelled (cancelOn contactId). */
+export const contactUnsubscribed = eventType("contact/unsubscribed", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, source: z.string().optional() }),
+});
+
+/** A tracked event, after it was committed to the events table. */
+export const eventTracked = eventType("contact/event.tracked", {
+  schema: z.object({
+    workspaceId: uuid,
+    contactId: uuid,
+    /** The events row id. */
+    eventId: uuid,
+    name: z.string().min(1),
+    properties,
+    /** Epoch ms. */
+    occurredAt: z.number(),
+  }),
+});
+
+export const contactCreated = eventType("contact/created", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, source: z.string() }),
+});
+
+export const tagAdded = eventType("contact/tag.added", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, tag: z.string().min(1) }),
+});
+
+export const formSubmitted = eventType("form/submitted", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, formId: z.string().min(1), fields: properties.optional() }),
+});
+
+/**
+ * Seam for the segments issue: whoever evaluates segment membership sends this when contacts
+ * start matching; the router enrols them in flows with a matching segment-entered trigger.
+ */
+export const segmentEntered = eventType("contact/segment.entered", {
+  schema: z.object({ workspaceId: uuid, segmentId: z.string().min(1), contactIds: z.array(uuid).min(1).max(5000) }),
+});
+
+/** A date attribute's anniversary came round (sent by the anniversary cron, one per flow page). */
+export const anniversaryReached = eventType("contact/anniversary.reached", {
+  schema: z.object({
+    workspaceId: uuid,
+    flowId: uuid,
+    attribute: z.string(),
+    /** The local calendar date of the anniversary, for de-duplication: one enrolment per year. */
+    contacts: z.array(z.object({ contactId: uuid, date: z.string() })).min(1).max(5000),
+  }),
+});
+
+/**
+ * Enrol named contacts in one flow: manual/API enrolment, and the editor's migration map
+ * (startNodeId of the current version; `migration` skips the re-entry history, since the
+ * contact's previous enrollment in this flow was just ended to move them).
+ */
+export const enrollRequested = eventType("flow/enroll.requested", {
+  schema: z.object({
+    workspaceId: uuid,
+    flowId: uuid,
+    contactIds: z.array(uuid).min(1).max(5000),
+    startNodeId: z.string().optional(),
+    migration: z.boolean().optional(),
+    trigger: properties.optional(),
+  }),
+});
+
+/** Provider engagement after the webhook stored it (machine opens already flagged and left out). */
+export const emailOpened = eventType("email/opened", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, messageId: uuid, occurredAt: z.number() }),
+});
+export const emailClicked = eventType("email/clicked", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, messageId: uuid, url: z.string(), occurredAt: z.number() }),
+});
+
+export type EnrollmentStarted = z.infer<typeof enrollmentStarted.schema>;

@@ -1,0 +1,20 @@
+import type { Inngest } from "inngest";
+import { createAnniversaryCron } from "./date-anniversary";
+import type { FlowDeps } from "./deps";
+import { createExitRecorder, createGoalWatcher } from "./exits";
+import { createFlowRouter } from "./flow-router";
+import { createFlowRunner } from "./flow-runner";
+
+/**
+ * Every Inngest function of the app, bound to a client and its dependencies. The route serves
+ * these with the app's client; tests serve the same functions with a client of their own.
+ */
+export function createFunctions(inngest: Inngest, deps: FlowDeps) {
+  return [
+    createFlowRouter(inngest, deps),
+    createFlowRunner(inngest, deps),
+    createGoalWatcher(inngest, deps),
+    createExitRecorder(inngest, deps),
+    createAnniversaryCron(inngest, deps),
+  ];
+}

@@ -1,0 +1,163 @@
+import type { Inngest } from "inngest";
+import type { Db } from "../../db/client";
+import { enrollContacts, type EnrollCandidate, type Enrolled } from "../../db/queries/enrollments";
+import { getLiveFlow, listLiveFlows, type LiveFlow } from "../../db/queries/flows";
+import { now } from "../../lib/clock";
+import { planSchema } from "../../lib/flows/plan";
+import { triggerMatches, type TriggerOccurrence } from "../../lib/flows/triggers";
+import {
+  anniversaryReached,
+  contactCreated,
+  enrollmentStarted,
+  enrollRequested,
+  eventTracked,
+  formSubmitted,
+  segmentEntered,
+  tagAdded,
+} from "../events";
+import type { FlowDeps } from "./deps";
+
+/** Inngest accepts at most 5000 events per send. */
+export const SEND_BATCH = 5000;
+
+type Occurrence = { contactId: string; occurrence: TriggerOccurrence; trigger: Record<string, unknown>; sourceEventId: string };
+
+/**
+ * Trigger event → live flows whose plan trigger matches → enrollment rows (re-entry enforced by
+ * the enrollments table) → one `flow/enrollment.started` per new enrollment, sent in batches.
+ */
+export function createFlowRouter(inngest: Inngest, deps: FlowDeps) {
+  return inngest.createFunction(
+    {
+      id: "flow-router",
+      name: "Flow router",
+      triggers: [contactCreated, tagAdded, formSubmitted, eventTracked, segmentEntered, anniversaryReached, enrollRequested],
+      retries: 6,
+    },
+    async ({ event, step }) => {
+      const db = deps.db();
+      const enrolled = await step.run("enrol", async () => routeEvent(db, { name: event.name, id: event.id ?? "", data: event.data as Record<string, unknown> }));
+      for (let i = 0; i < enrolled.length; i += SEND_BATCH) {
+        await step.sendEvent(
+          `start-${i / SEND_BATCH}`,
+          enrolled.slice(i, i + SEND_BATCH).map((e) => ({
+            name: enrollmentStarted.name,
+            // The event id and the runner's idempotency key both name the enrollment's first run.
+            id: `${e.enrollmentId}:0`,
+            data: {
+              workspaceId: e.workspaceId,
+              enrollmentId: e.enrollmentId,
+              flowVersionId: e.flowVersionId,
+              contactId: e.contactId,
+              ...(e.startNodeId ? { startNodeId: e.startNodeId } : {}),
+              segment: 0,
+              runKey: `${e.enrollmentId}:0`,
+            },
+          })),
+        );
+      }
+      return { enrolled: enrolled.length };
+    },
+  );
+}
+
+/** Pure of Inngest (callable from tests and the benchmark): the router's one step. */
+export async function routeEvent(
+  db: Db,
+  event: { name: string; id: string; data: Record<string, unknown> },
+): Promise<(Enrolled & { workspaceId: string })[]> {
+  const at = now();
+  const out: (Enrolled & { workspaceId: string })[] = [];
+  const enrol = async (workspaceId: string, flow: LiveFlow, items: Occurrence[], opts: { startNodeId?: string; migration?: boolean } = {}) => {
+    const candidates: EnrollCandidate[] = items.map((o) => ({ contactId: o.contactId, trigger: o.trigger, sourceEventId: o.sourceEventId }));
+    const rows = await enrollContacts(db, {
+      workspaceId,
+      flowId: flow.flowId,
+      flowVersionId: flow.flowVersionId,
+      reentry: flow.reentry,
+      reentryAfterDays: flow.reentryAfterDays,
+      startNodeId: opts.startNodeId ?? null,
+      ignoreHistory: opts.migration,
+      now: at,
+      candidates,
+    });
+    for (const r of rows) out.push({ ...r, workspaceId });
+  };
+
+  // Events aimed at one flow: manual/API enrolment, migration, and the anniversary cron.
+  if (event.name === enrollRequested.name) {
+    const d = enrollRequested.schema.parse(event.data);
+    const flow = await getLiveFlow(db, { workspaceId: d.workspaceId, flowId: d.flowId });
+    if (!flow) return [];
+    const plan = planSchema.parse(flow.plan);
+    if (d.startNodeId !== undefined && !plan.nodes[d.startNodeId]) throw new Error(`node ${d.startNodeId} is not in the current version`);
+    const items = d.contactIds.map((contactId) => ({ contactId, occurrence: { kind: "manual-enrol" as const }, trigger: d.trigger ?? {}, sourceEventId: event.id }));
+    await enrol(d.workspaceId, flow, items, { startNodeId: d.startNodeId, migration: d.migration });
+    return out;
+  }
+  if (event.name === anniversaryReached.name) {
+    const d = anniversaryReached.schema.parse(event.data);
+    const flow = await getLiveFlow(db, { workspaceId: d.workspaceId, flowId: d.flowId });
+    if (!flow) return [];
+    const plan = planSchema.parse(flow.plan);
+    const items = d.contacts
+      .map((c) => ({ contactId: c.contactId, occurrence: { kind: "date-anniversary" as const, attribute: d.attribute }, trigger: { date: c.date }, sourceEventId: `anniversary:${c.date}` }))
+      .filter((o) => triggerMatches(plan.trigger, o.occurrence));
+    await enrol(d.workspaceId, flow, items);
+    return out;
+  }
+
+  const { workspaceId, items } = occurrencesOf(event);
+  if (items.length === 0) return out;
+  const flows = await listLiveFlows(db, { workspaceId, triggerKind: items[0]!.occurrence.kind });
+  for (const flow of flows) {
+    const parsed = planSchema.safeParse(flow.plan);
+    // A plan this code cannot read is a deploy-order problem, not the contact's: skip that flow.
+    if (!parsed.success) continue;
+    const matching = items.filter((o) => triggerMatches(parsed.data.trigger, o.occurrence));
+    if (matching.length > 0) await enrol(workspaceId, flow, matching);
+  }
+  return out;
+}
+
+function occurrencesOf(event: { name: string; id: string; data: Record<string, unknown> }): { workspaceId: string; items: Occurrence[] } {
+  const one = (contactId: string, occurrence: TriggerOccurrence, trigger: Record<string, unknown>) => [
+    { contactId, occurrence, trigger, sourceEventId: event.id },
+  ];
+  switch (event.name) {
+    case contactCreated.name: {
+      const d = contactCreated.schema.parse(event.data);
+      return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "contact-created", source: d.source }, {}) };
+    }
+    case tagAdded.name: {
+      const d = tagAdded.schema.parse(event.data);
+      return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "tag-added", tag: d.tag }, { tag: d.tag }) };
+    }
+    case formSubmitted.name: {
+      const d = formSubmitted.schema.parse(event.data);
+      return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "form-submitted", formId: d.formId }, d.fields ?? {}) };
+    }
+    case eventTracked.name: {
+      const d = eventTracked.schema.parse(event.data);
+      // The trigger payload is the event's properties: correlation paths point into them.
+      return {
+        workspaceId: d.workspaceId,
+        items: one(d.contactId, { kind: "event-tracked", event: d.name, properties: d.properties }, d.properties),
+      };
+    }
+    case segmentEntered.name: {
+      const d = segmentEntered.schema.parse(event.data);
+      return {
+        workspaceId: d.workspaceId,
+        items: d.contactIds.map((contactId) => ({
+          contactId,
+          occurrence: { kind: "segment-entered" as const, segmentId: d.segmentId },
+          trigger: { segmentId: d.segmentId },
+          sourceEventId: event.id,
+        })),
+      };
+    }
+    default:
+      throw new Error(`the flow router does not handle ${event.name}`);
+  }
+}

@@ -1,0 +1,514 @@
+import { RetryAfterError, type Inngest } from "inngest";
+import type { Db } from "../../db/client";
+import { addContactTag, contactForRun, contactTagNames, removeContactTag, updateContactAttribute } from "../../db/queries/contacts";
+import { finishEnrollment, getEnrollment, recordSteps, type TraceScope } from "../../db/queries/enrollments";
+import { contactEventsBetween } from "../../db/queries/events";
+import { getFlowVersion } from "../../db/queries/flows";
+import { contactEngagement } from "../../db/queries/messages";
+import { now } from "../../lib/clock";
+import { sendFlowEmail } from "../../lib/email/flow-send";
+import { renderText } from "../../lib/email/render";
+import { EmailSendError } from "../../lib/email/types";
+import { nodeCatalog } from "../../lib/flows/catalog";
+import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "../../lib/flows/conditions";
+import { formatDuration } from "../../lib/flows/duration";
+import { planSchema, type PlanNode, type PlanNodeOf } from "../../lib/flows/plan";
+import { waitLookbackStart } from "../../lib/flows/simulate";
+import { pickSplitBranch } from "../../lib/flows/split";
+import { attributeInstant, isValidTimeZone, nextWindowStart } from "../../lib/flows/time-zones";
+import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, tagAdded, type EnrollmentStarted } from "../events";
+import { DEFAULT_MAX_STEPS_PER_RUN, DEFAULT_THROTTLE, type FlowDeps } from "./deps";
+import { waitExpression } from "./wait-expression";
+import { callWebhook } from "./webhook-call";
+
+/**
+ * THE generic flow runner: one Inngest function for every flow. A run is one enrollment (or one
+ * segment of a long one, after continue-as-new). It loads the plan in a step, so the run stays
+ * on the version it started with whatever is published later, then walks the plan node by node.
+ *
+ * Step ids are `${nodeId}#${visit}:${kind}` — stable under edits elsewhere in the graph and
+ * unique on loops — and each step writes the node's trace row and moves the enrollment's current
+ * node in the same call, so the editor's stats follow the run. A wait's row is written when the
+ * wait begins (outcome "waiting") and closed by the next step ("close").
+ */
+
+type Close = { stepId: string; outcome: string; exit: string | null; detail: string; at: number };
+type Acted = { exit: string | null; outcome: string; detail: string; end?: { status: "completed" | "exited"; reason: string | null } };
+
+const MAX_WAIT_ATTEMPTS = 20;
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
+  const throttle = deps.throttle ?? DEFAULT_THROTTLE;
+  const maxSteps = deps.maxStepsPerRun ?? DEFAULT_MAX_STEPS_PER_RUN;
+
+  return inngest.createFunction(
+    {
+      id: "flow-runner",
+      name: "Flow runner",
+      triggers: [enrollmentStarted],
+      // One run per enrollment segment, even if the router's step or a continue-as-new is retried.
+      idempotency: "event.data.runKey",
+      cancelOn: [
+        { event: contactUnsubscribed.name, match: "data.contactId" },
+        { event: flowExit.name, match: "data.enrollmentId" },
+      ],
+      // A contact's runs never act at the same instant (two flows tagging and sending at once).
+      concurrency: [{ key: "event.data.contactId", limit: 1 }],
+      throttle: { key: "event.data.workspaceId", limit: throttle.limit, period: throttle.period, burst: throttle.burst },
+      retries: 6,
+    },
+    async ({ event, step }) => {
+      const data = event.data as EnrollmentStarted;
+      const db = deps.db();
+      const { workspaceId, enrollmentId, contactId } = data;
+      const segment = data.segment ?? 0;
+
+      const loaded = await step.run("load-plan", async () => {
+        const enrollment = await getEnrollment(db, { workspaceId, enrollmentId });
+        if (!enrollment) return null;
+        const version = await getFlowVersion(db, { workspaceId, flowVersionId: enrollment.flowVersionId });
+        if (!version) return null;
+        return {
+          status: enrollment.status,
+          flowId: enrollment.flowId,
+          flowVersionId: version.id,
+          plan: version.plan,
+          trigger: enrollment.trigger,
+          enteredAt: enrollment.enteredAt.getTime(),
+        };
+      });
+      if (!loaded || loaded.status !== "active") return { ended: "not-active" };
+      const plan = planSchema.parse(loaded.plan);
+      const trigger = loaded.trigger as Record<string, unknown>;
+      const scope: TraceScope = { workspaceId, flowId: loaded.flowId, flowVersionId: loaded.flowVersionId, enrollmentId, contactId };
+
+      const visits: Record<string, number> = { ...(data.visits ?? {}) };
+      const lastResume: Record<string, number> = { ...(data.lastResume ?? {}) };
+      let stepsUsed = 1;
+      let close: Close | null = null;
+      let nodeId: string | undefined = data.startNodeId ?? plan.trigger.nodeId;
+      let last: { nodeId: string; visit: number } | null = null;
+
+      /** One instant node: guard, act, trace — one step. */
+      const act = async (node: PlanNode, visit: number, fn: (at: Date) => Promise<Acted>) => {
+        const stepId = `${node.id}#${visit}:${node.kind}`;
+        const pending = close;
+        stepsUsed++;
+        const r = await step.run(stepId, async () => {
+          const at = now();
+          const e = await getEnrollment(db, { workspaceId, enrollmentId });
+          // Cancellation does not stop a step already running: the run may have ended meanwhile.
+          if (!e || e.status !== "active") return { exit: null, outcome: "stopped", stopped: true, at: at.getTime() };
+          const done = await fn(at);
+          await recordSteps(db, {
+            ...scope,
+            close: pending && { ...pending, at: new Date(pending.at) },
+            entries: [{ stepId, nodeId: node.id, visit, kind: node.kind, outcome: done.outcome, exit: done.exit, detail: done.detail, at, finishedAt: at }],
+            currentNodeId: node.id,
+          });
+          if (done.end) await finishEnrollment(db, { workspaceId, enrollmentId, status: done.end.status, reason: done.end.reason, at });
+          return { exit: done.exit, outcome: done.outcome, stopped: !!done.end, at: at.getTime() };
+        });
+        close = null;
+        return r;
+      };
+
+      /** The first step of a wait: its trace row ("waiting"), and whatever the wait must compute. */
+      const enterWait = async <T,>(
+        node: PlanNode,
+        visit: number,
+        suffix: string,
+        fn: (at: Date) => Promise<{ result: T; immediate: { outcome: string; exit: string; detail: string } | null; detail: string }>,
+      ) => {
+        const stepId = `${node.id}#${visit}:${node.kind}`;
+        const pending = close;
+        stepsUsed++;
+        const r = await step.run(`${node.id}#${visit}:${suffix}`, async () => {
+          const at = now();
+          const e = await getEnrollment(db, { workspaceId, enrollmentId });
+          if (!e || e.status !== "active") return { stopped: true as const, at: at.getTime() };
+          const w = await fn(at);
+          await recordSteps(db, {
+            ...scope,
+            close: pending && { ...pending, at: new Date(pending.at) },
+            entries: [
+              {
+                stepId,
+                nodeId: node.id,
+                visit,
+                kind: node.kind,
+                outcome: w.immediate?.outcome ?? "waiting",
+                exit: w.immediate?.exit ?? null,
+                detail: w.immediate?.detail ?? w.detail,
+                at,
+                finishedAt: w.immediate ? at : null,
+              },
+            ],
+            currentNodeId: node.id,
+          });
+          return { stopped: false as const, at: at.getTime(), result: w.result, immediate: w.immediate !== null };
+        });
+        close = null;
+        return r;
+      };
+
+      const contactZone = async (fallback: string | null) => {
+        const c = await contactForRun(db, { workspaceId, contactId });
+        for (const z of [c?.timeZone, fallback, c?.workspaceTimeZone]) if (z && isValidTimeZone(z)) return { zone: z, contact: c };
+        return { zone: "UTC", contact: c };
+      };
+
+      while (nodeId !== undefined) {
+        const node: PlanNode | undefined = plan.nodes[nodeId];
+        if (!node) break;
+        const visit = (visits[node.id] ?? 0) + 1;
+        const sid = (kind: string): string => `${node.id}#${visit}:${kind}`;
+
+        if (visit > node.maxVisits) {
+          await act(node, visit, async () => ({
+            exit: null,
+            outcome: "visit-cap",
+            detail: `Visited ${node.maxVisits} times already; the run stops here`,
+            end: { status: "exited", reason: "visit-cap" },
+          }));
+          return { ended: "visit-cap" };
+        }
+
+        // Continue-as-new well before Inngest's 1000-step limit; a node takes at most a few steps.
+        if (stepsUsed + 6 > maxSteps) {
+          const pending = close;
+          await step.run(sid("handoff"), async () => {
+            await recordSteps(db, { ...scope, close: pending && { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: node.id });
+          });
+          const next = segment + 1;
+          await step.sendEvent(sid("continue"), {
+            name: enrollmentStarted.name,
+            id: `${enrollmentId}:${next}`,
+            data: {
+              workspaceId,
+              enrollmentId,
+              flowVersionId: loaded.flowVersionId,
+              contactId,
+              startNodeId: node.id,
+              segment: next,
+              visits,
+              lastResume,
+              runKey: `${enrollmentId}:${next}`,
+            },
+          });
+          return { continued: next };
+        }
+        visits[node.id] = visit;
+        last = { nodeId: node.id, visit };
+
+        let exit: string | null = null;
+        switch (node.kind) {
+          case "form-submitted":
+          case "contact-created":
+          case "tag-added":
+          case "event-tracked":
+          case "segment-entered":
+          case "date-anniversary":
+          case "manual-enrol": {
+            const r = await act(node, visit, async () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "delay": {
+            const w = await enterWait(node, visit, "enter", async (at) => ({
+              result: at.getTime() + node.config.durationMs,
+              immediate: null,
+              detail: `Waiting ${formatDuration(node.config.durationMs)}`,
+            }));
+            if (w.stopped) return { ended: "stopped" };
+            stepsUsed++;
+            await step.sleepUntil(sid("delay"), new Date(w.result));
+            close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited ${formatDuration(node.config.durationMs)}`, at: w.result };
+            lastResume[node.id] = w.result;
+            exit = "next";
+            break;
+          }
+          case "wait-until":
+          case "wait-window": {
+            const w = await enterWait(node, visit, "enter", async (at) => {
+              const t = at.getTime();
+              const target = await waitTarget(node, t, contactZone);
+              if (target.at === null || target.at <= t) {
+                return { result: t, immediate: { outcome: "continued", exit: "next", detail: target.detail }, detail: target.detail };
+              }
+              return { result: target.at, immediate: null, detail: target.detail };
+            });
+            if (w.stopped) return { ended: "stopped" };
+            if (!w.immediate) {
+              stepsUsed++;
+              await step.sleepUntil(sid(node.kind === "wait-until" ? "wait-until" : "wait-window"), new Date(w.result));
+              close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited until ${iso(w.result)}`, at: w.result };
+            }
+            lastResume[node.id] = w.result;
+            exit = "next";
+            break;
+          }
+          case "wait-for-event": {
+            const config = node.config;
+            const from = waitLookbackStart(loaded.enteredAt, lastResume[node.id] ?? null);
+            const look = await enterWait(node, visit, "lookback", async (at) => {
+              const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, at.getTime());
+              const immediate = hit ? { outcome: "matched", exit: "matched", detail: `${config.event} happened at ${iso(hit)} (before the wait began)` } : null;
+              return { result: hit, immediate, detail: `Waiting up to ${formatDuration(config.timeoutMs)} for ${config.event}` };
+            });
+            if (look.stopped) return { ended: "stopped" };
+            if (look.immediate) {
+              lastResume[node.id] = look.at;
+              exit = "matched";
+              break;
+            }
+            const deadline = look.at + config.timeoutMs;
+            let resumedAt: number | null = null;
+            let seen = look.at;
+            // Near misses (another cart, a failed filter) wait again for the rest of the timeout; after
+            // MAX_WAIT_ATTEMPTS of them the node times out rather than eat the run's step budget.
+            for (let attempt = 1; seen < deadline && attempt <= MAX_WAIT_ATTEMPTS; attempt++) {
+              stepsUsed++;
+              const got = await step.waitForEvent(sid(attempt === 1 ? "wait-for-event" : `wait-for-event-${attempt}`), {
+                event: eventTracked.name,
+                timeout: deadline - seen,
+                if: waitExpression(config, { workspaceId, contactId }, trigger),
+              });
+              if (!got) break;
+              const d = got.data as { name: string; properties: Record<string, unknown>; occurredAt: number };
+              const candidate: TrackedEvent = { name: d.name, at: d.occurredAt, properties: d.properties ?? {} };
+              seen = Math.max(seen, d.occurredAt);
+              if (candidate.at > from && waitForEventMatches(config, candidate, trigger)) {
+                resumedAt = Math.max(look.at, candidate.at);
+                break;
+              }
+            }
+            if (resumedAt !== null) {
+              close = { stepId: sid(node.kind), outcome: "matched", exit: "matched", detail: `${config.event} happened at ${iso(resumedAt)}`, at: resumedAt };
+              lastResume[node.id] = resumedAt;
+              exit = "matched";
+            } else {
+              // An event committed between the look-back and the wait's registration reached
+              // Inngest before anything was waiting for it: look once more before timing out.
+              stepsUsed++;
+              const late: string = await step.run(sid("recheck"), async (): Promise<string> => {
+                const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, deadline);
+                const outcome = hit ? "matched" : "timeout";
+                const detail = hit ? `${config.event} happened at ${iso(hit)}` : `No ${config.event} within ${formatDuration(config.timeoutMs)}`;
+                await recordSteps(db, {
+                  ...scope,
+                  close: { stepId: sid(node.kind), outcome, exit: outcome, detail, at: new Date(deadline) },
+                  entries: [],
+                  currentNodeId: node.id,
+                });
+                return outcome;
+              });
+              lastResume[node.id] = deadline;
+              exit = late;
+            }
+            break;
+          }
+          case "condition": {
+            const r = await act(node, visit, async (at) => {
+              const ctx = await conditionContext(db, { workspaceId, contactId, enrollmentId }, node, at);
+              const taken = evaluateCondition(node.config, ctx);
+              const branch = node.config.mode === "branches" ? node.config.branches.find((b) => `branch:${b.id}` === taken) : undefined;
+              return { exit: taken, outcome: taken, detail: `Took "${branch?.label ?? taken}"` };
+            });
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "random-split": {
+            const r = await act(node, visit, async () => {
+              const branch = pickSplitBranch(contactId, node.id, node.config.branches);
+              const total = node.config.branches.reduce((s, b) => s + b.weight, 0);
+              return { exit: `split:${branch.id}`, outcome: `split:${branch.id}`, detail: `Branch "${branch.label}" (weight ${branch.weight} of ${total})` };
+            });
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "send-email": {
+            const r = await act(node, visit, async (at) => {
+              try {
+                const sent = await sendFlowEmail(db, deps.transport(), {
+                  workspaceId,
+                  flowId: loaded.flowId,
+                  enrollmentId,
+                  contactId,
+                  nodeId: node.id,
+                  stepId: sid(node.kind),
+                  templateId: node.config.templateId,
+                  trigger,
+                  now: at,
+                });
+                return { exit: "next", outcome: sent.outcome, detail: sent.detail };
+              } catch (err) {
+                if (err instanceof EmailSendError && err.code === "rate_limited") {
+                  throw new RetryAfterError(err.message, Math.max(1000, err.retryAfterMs ?? 1000));
+                }
+                throw err;
+              }
+            });
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "add-tag": {
+            const r = await act(node, visit, async () => {
+              const added = await addContactTag(db, { workspaceId, contactId, tag: node.config.tag });
+              return { exit: "next", outcome: added ? "done" : "unchanged", detail: `Added tag "${node.config.tag}"${added ? "" : " (already there)"}` };
+            });
+            if (r.stopped) return { ended: "stopped" };
+            if (r.outcome === "done") {
+              // Other flows may start on this tag; the router ignores this flow's own re-entry rules.
+              stepsUsed++;
+              await step.sendEvent(sid("tag-event"), { name: tagAdded.name, data: { workspaceId, contactId, tag: node.config.tag } });
+            }
+            exit = r.exit;
+            break;
+          }
+          case "remove-tag": {
+            const r = await act(node, visit, async () => {
+              const removed = await removeContactTag(db, { workspaceId, contactId, tag: node.config.tag });
+              return { exit: "next", outcome: removed ? "done" : "unchanged", detail: `Removed tag "${node.config.tag}"` };
+            });
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "update-attribute": {
+            const r = await act(node, visit, async () => {
+              const { attribute, op, value } = node.config;
+              await updateContactAttribute(db, { workspaceId, contactId, attribute, op, value });
+              return { exit: "next", outcome: "done", detail: `${op} ${attribute}${op === "unset" ? "" : ` ${JSON.stringify(value ?? null)}`}` };
+            });
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "webhook": {
+            const r = await act(node, visit, async () => {
+              const c = await contactForRun(db, { workspaceId, contactId });
+              const ctx = {
+                contact: { ...(c?.attributes ?? {}), id: contactId, email: c?.email ?? "", first_name: c?.firstName ?? "", last_name: c?.lastName ?? "" },
+                workspace: {},
+                trigger,
+                unsubscribe_url: "",
+              };
+              const body =
+                node.config.body === null
+                  ? JSON.stringify({ contact: { id: contactId, email: c?.email ?? null }, flow: { id: loaded.flowId, nodeId: node.id, enrollmentId }, trigger })
+                  : renderText(node.config.body, ctx, false);
+              const res = await callWebhook({ url: node.config.url, method: node.config.method, headers: node.config.headers, body }, deps.resolve);
+              if (!res.ok && res.retry) throw new Error(res.detail);
+              // A refused or 4xx webhook is recorded and the contact moves on: a broken endpoint must not hold the flow.
+              return { exit: "next", outcome: res.ok ? "done" : "failed", detail: res.ok ? `Called ${node.config.method} ${node.config.url}: ${res.status}` : res.detail };
+            });
+            if (r.stopped) return { ended: "stopped" };
+            exit = r.exit;
+            break;
+          }
+          case "goal": {
+            await act(node, visit, async () => ({
+              exit: null,
+              outcome: "goal",
+              detail: `Goal "${node.config.name}" reached`,
+              end: { status: "exited", reason: "goal" },
+            }));
+            return { ended: "goal" };
+          }
+          case "exit": {
+            await act(node, visit, async () => ({
+              exit: null,
+              outcome: "exit",
+              detail: node.config.reason ? `Exited: ${node.config.reason}` : "Exited",
+              end: { status: "exited", reason: node.config.reason || "exit" },
+            }));
+            return { ended: "exit" };
+          }
+        }
+        nodeId = exit === null ? undefined : node.next[exit];
+      }
+
+      const pending: Close | null = close;
+      const at = last;
+      await step.run(at ? `${at.nodeId}#${at.visit}:finish` : "finish", async () => {
+        const t = now();
+        if (pending) await recordSteps(db, { ...scope, close: { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: at?.nodeId ?? null });
+        await finishEnrollment(db, { workspaceId, enrollmentId, status: "completed", reason: null, at: t });
+      });
+      return { ended: "end" };
+    },
+  );
+}
+
+/** When a wait-until or wait-window node lets the contact go on. */
+async function waitTarget(
+  node: PlanNodeOf<"wait-until"> | PlanNodeOf<"wait-window">,
+  at: number,
+  zoneOf: (fallback: string | null) => Promise<{ zone: string; contact: { attributes: Record<string, unknown> } | undefined }>,
+): Promise<{ at: number | null; detail: string }> {
+  if (node.kind === "wait-window") {
+    const { zone } = await zoneOf(node.config.timeZone);
+    const opens = nextWindowStart(at, node.config, zone);
+    const window = `${node.config.days.join(", ")} ${node.config.from}–${node.config.to} ${zone}`;
+    return { at: opens, detail: opens === at ? `Inside ${window}; continued at once` : `Waiting for ${window} (opens ${iso(opens)})` };
+  }
+  if (node.config.mode === "date") {
+    const t = Date.parse(node.config.at);
+    return { at: t, detail: t <= at ? `${node.config.at} has passed; continued at once` : `Waiting until ${node.config.at}` };
+  }
+  const { zone, contact } = await zoneOf(null);
+  const base = attributeInstant(contact?.attributes[node.config.attribute], zone, node.config.time);
+  if (base === null) return { at: null, detail: `${node.config.attribute} has no usable date; continued at once` };
+  const t = base + node.config.offsetMs;
+  return { at: t, detail: t <= at ? `${node.config.attribute} (${iso(t)}) has passed; continued at once` : `Waiting until ${iso(t)}` };
+}
+
+/** The first stored event in (from, upTo] that satisfies the wait (same rule as simulate()). */
+async function findMatch(
+  db: Db,
+  q: { workspaceId: string; contactId: string },
+  config: PlanNodeOf<"wait-for-event">["config"],
+  trigger: Record<string, unknown>,
+  from: number,
+  upTo: number,
+): Promise<number | null> {
+  const rows = await contactEventsBetween(db, { ...q, names: [config.event], after: new Date(from), upTo: new Date(upTo) });
+  const hit = rows.find((e) => waitForEventMatches(config, { name: e.name, at: e.occurredAt.getTime(), properties: e.properties }, trigger));
+  return hit ? hit.occurredAt.getTime() : null;
+}
+
+async function conditionContext(
+  db: Db,
+  q: { workspaceId: string; contactId: string; enrollmentId: string },
+  node: PlanNodeOf<"condition">,
+  at: Date,
+) {
+  const rules = node.config.mode === "yes-no" ? node.config.rules : node.config.branches.flatMap((b) => b.rules);
+  const eventNames = [...new Set(rules.flatMap((r) => (r.type === "event" ? [r.event] : [])))];
+  const needsEmail = rules.some((r) => r.type === "email");
+  const [contact, tags, events, emails] = await Promise.all([
+    contactForRun(db, q),
+    contactTagNames(db, q),
+    contactEventsBetween(db, { ...q, names: eventNames, after: null, upTo: at, limit: 5000 }),
+    needsEmail ? contactEngagement(db, { ...q, upTo: at }) : Promise.resolve([]),
+  ]);
+  return {
+    contact: {
+      id: q.contactId,
+      attributes: { email: contact?.email, firstName: contact?.firstName, lastName: contact?.lastName, ...(contact?.attributes ?? {}) },
+      tags,
+      // Segments arrive with their own issue; until then no contact is in any segment.
+      segments: [] as string[],
+      timeZone: contact?.timeZone ?? null,
+    },
+    events: events.map((e) => ({ name: e.name, at: e.occurredAt.getTime(), properties: e.properties })),
+    emails,
+    now: at.getTime(),
+  };
+}

@@ -1,0 +1,119 @@
+import "server-only";
+import type { Db } from "../../db/client";
+import { randomToken } from "../../db/queries/tokens";
+import { getEnrollment } from "../../db/queries/enrollments";
+import { claimMessage, getTemplate, markMessage } from "../../db/queries/messages";
+import { checkConsent } from "../consent/check";
+import { env } from "../env";
+import { renderEmail } from "./render";
+import { sendEmail, type MailTransport } from "./transport";
+import { EmailSendError } from "./types";
+
+export type FlowSendInput = {
+  workspaceId: string;
+  flowId: string;
+  enrollmentId: string;
+  contactId: string;
+  nodeId: string;
+  /** The run's step id: with the enrollment it makes the provider idempotency key. */
+  stepId: string;
+  templateId: string;
+  trigger: Record<string, unknown>;
+  now: Date;
+};
+
+export type FlowSendResult =
+  | { outcome: "sent"; messageId: string; providerMessageId: string; detail: string }
+  | { outcome: "skipped"; detail: string }
+  | { outcome: "failed"; messageId: string; detail: string };
+
+/**
+ * One send-email node, as the flow runner's step calls it. Everything is checked here, inside the
+ * step, right before the provider call: a cancelled run may still be executing a step, and a
+ * contact may have unsubscribed while the run waited. Throws (so the step retries) only on
+ * provider errors worth retrying; EmailSendError "rate_limited" carries the provider's delay.
+ */
+export async function sendFlowEmail(db: Db, transport: MailTransport, input: FlowSendInput): Promise<FlowSendResult> {
+  const enrollment = await getEnrollment(db, { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId });
+  if (!enrollment || enrollment.status !== "active") {
+    return { outcome: "skipped", detail: `Not sent: the enrollment has ended (${enrollment?.exitReason ?? enrollment?.status ?? "missing"})` };
+  }
+  const template = await getTemplate(db, { workspaceId: input.workspaceId, templateId: input.templateId });
+  if (!template) return { outcome: "skipped", detail: `Not sent: template ${input.templateId} no longer exists` };
+  const { decision, facts } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class });
+  if (!decision.allowed || !facts) return { outcome: "skipped", detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
+
+  const idempotencyKey = `${input.enrollmentId}:${input.stepId}`;
+  const message = await claimMessage(db, {
+    workspaceId: input.workspaceId,
+    idempotencyKey,
+    contactId: input.contactId,
+    templateId: template.id,
+    flowId: input.flowId,
+    enrollmentId: input.enrollmentId,
+    nodeId: input.nodeId,
+    class: template.class,
+    toEmail: facts.email,
+    subject: template.subject,
+    unsubscribeToken: template.class === "marketing" ? randomToken() : null,
+  });
+  // An earlier attempt got through to the provider and recorded it: never send twice, even after
+  // the provider's 24 h idempotency window.
+  if (message.status === "sent" && message.providerMessageId) {
+    return { outcome: "sent", messageId: message.id, providerMessageId: message.providerMessageId, detail: "Sent (earlier attempt)" };
+  }
+
+  const appUrl = env().appUrl;
+  const unsubscribeUrl = message.unsubscribeToken ? `${appUrl}/u/${message.unsubscribeToken}` : "";
+  const rendered = renderEmail(
+    template,
+    {
+      contact: {
+        ...facts.attributes,
+        email: facts.email,
+        first_name: facts.firstName ?? "",
+        last_name: facts.lastName ?? "",
+      },
+      workspace: { name: facts.workspaceName, postal_address: facts.postalAddress ?? "" },
+      trigger: input.trigger,
+      unsubscribe_url: unsubscribeUrl,
+    },
+    { postalAddress: facts.postalAddress },
+  );
+  const from = facts.fromEmail ? (facts.fromName ? `${facts.fromName} <${facts.fromEmail}>` : facts.fromEmail) : env().MAIL_FROM;
+  const headers: Record<string, string> = {};
+  if (template.class === "marketing") {
+    // RFC 8058 one-click: exactly one of each header; mailto only once an inbound address exists.
+    headers["List-Unsubscribe"] = `<${unsubscribeUrl}>`;
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
+  }
+  try {
+    const sent = await sendEmail(transport, {
+      from,
+      to: [facts.email],
+      replyTo: facts.replyTo ?? undefined,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers,
+      tags: [
+        { name: "workspace", value: input.workspaceId },
+        { name: "flow", value: input.flowId },
+        { name: "enrollment", value: input.enrollmentId },
+        { name: "node", value: input.nodeId },
+        { name: "contact", value: input.contactId },
+      ],
+      idempotencyKey,
+      class: template.class,
+    });
+    await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "sent", providerMessageId: sent.id, at: input.now });
+    return { outcome: "sent", messageId: message.id, providerMessageId: sent.id, detail: `Sent "${rendered.subject}" to ${facts.email}` };
+  } catch (err) {
+    if (err instanceof EmailSendError && err.code === "rejected") {
+      // The provider refused this message for good; retrying would only repeat it.
+      await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "failed", error: err.message, at: input.now });
+      return { outcome: "failed", messageId: message.id, detail: err.message };
+    }
+    throw err;
+  }
+}
