@@ -12,7 +12,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["{lib,db,inngest,app,scripts}/**/*.test.{ts,tsx}"],
+          include: ["{lib,db,inngest,ingest,app,scripts}/**/*.test.{ts,tsx}"],
           exclude: ["**/*.int.test.{ts,tsx}", "node_modules/**"],
           environment: "node",
         },
@@ -21,7 +21,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "integration",
-          include: ["{lib,db,inngest,app,scripts}/**/*.int.test.{ts,tsx}"],
+          include: ["{lib,db,inngest,ingest,app,scripts}/**/*.int.test.{ts,tsx}"],
           exclude: ["node_modules/**"],
           environment: "node",
           globalSetup: ["e2e/fixtures/db-global-setup.ts"],

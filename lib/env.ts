@@ -65,6 +65,15 @@ const schema = z.object({
   INNGEST_BASE_URL: optionalString.pipe(httpUrl.optional()),
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString,
+  /** Port of the tracking ingest process (the Segment-compatible API). */
+  TRACKING_PORT: port(8300),
+  /** The ingest forwards committed events to Inngest; off only for benchmarks of the write path. */
+  TRACKING_FORWARD: z
+    .enum(["1", "0", "true", "false"])
+    .default("1")
+    .transform((v) => v === "1" || v === "true"),
+  /** Public URL of the tracking API, for the browser snippet; default: the ingest on TRACKING_PORT. */
+  TRACKING_URL: optionalString.pipe(httpUrl.optional()),
   /** Port of the local Inngest-compatible executor. */
   INNGEST_LOCAL_PORT: port(8288),
   /** Serve URL the local executor syncs (in-band PUT); default: the app's /api/inngest on PORT. */
@@ -73,6 +82,14 @@ const schema = z.object({
   INNGEST_LOCAL_VIRTUAL_CLOCK: flag,
   /** Local executor: how long a claimed call may run before another executor may take it over. */
   INNGEST_LOCAL_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /**
+   * Local executor: let the SDK run several steps per call and checkpoint them (Inngest protocol
+   * §6). On unless set to 0/false/no/off.
+   */
+  INNGEST_LOCAL_CHECKPOINTING: z
+    .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
+    .optional()
+    .transform((v) => !(v === "0" || v === "false" || v === "no" || v === "off")),
   /** Local executor: how many call requests it keeps in flight at once. */
   INNGEST_LOCAL_WORKERS: z.coerce.number().int().min(1).max(256).default(8),
   /**

@@ -42,6 +42,7 @@ try {
     mode: prod ? "start" : "dev",
     port: e.PORT,
     executor: otherInngest ? false : { port: e.INNGEST_LOCAL_PORT },
+    trackingPort: e.TRACKING_PORT,
     database: e.embeddedDatabase
       ? { kind: "embedded", dataDir, port: e.PGLITE_PORT }
       : { kind: "url", url: e.databaseUrl },
@@ -49,6 +50,7 @@ try {
     devMailbox: prod ? e.TILLIT_DEV_MAILBOX : !e.RESEND_API_KEY,
     output: "inherit",
   });
+  console.log(`tillit: tracking API (Segment-compatible) on ${stack.trackingUrl}/v1/…`);
   console.log(`tillit: ready on ${e.appUrl}${!prod && !e.RESEND_API_KEY ? ` — mail goes to ${e.appUrl}/dev/mailbox` : ""}`);
 } catch (err) {
   console.error(`tillit: ${err instanceof StackError ? err.message : (err as Error).stack}`);

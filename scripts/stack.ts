@@ -20,6 +20,8 @@ export type StackOptions = {
   port: number;
   /** The local Inngest-compatible executor's port, or false when another Inngest serves the app. */
   executor: { port: number; virtualClockFile?: string } | false;
+  /** The tracking ingest's port (the Segment-compatible API). */
+  trackingPort: number;
   database: DatabaseChoice;
   devMailbox: boolean;
   /** Extra environment for the app process. */
@@ -33,6 +35,8 @@ export type Stack = {
   databaseUrl: string;
   /** The local executor's URL, when this stack runs one. */
   executorUrl: string | undefined;
+  /** The tracking ingest's URL. */
+  trackingUrl: string;
   stop: () => Promise<void>;
 };
 
@@ -90,6 +94,7 @@ export async function migrateDatabase(url: string, embedded: boolean): Promise<v
 
 const nextBin = path.join(process.cwd(), "node_modules", "next", "dist", "bin", "next");
 const executorMain = path.join(process.cwd(), "inngest", "local", "main.ts");
+const ingestMain = path.join(process.cwd(), "ingest", "main.ts");
 
 function pipeOutput(child: ChildProcess, output: StackOptions["output"]) {
   if (output === "inherit") return;
@@ -134,6 +139,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       pipeOutput(executor, opts.output);
       await waitUntilServing(executor, `${executorUrl}/health`, "the local Inngest executor");
     }
+    // The ingest forwards tracked events to whichever Inngest the app uses.
+    const inngestEnv = executorUrl ? { INNGEST_DEV: executorUrl, TILLIT_CLOCK_FILE: opts.executor ? opts.executor.virtualClockFile : undefined } : {};
+    const trackingUrl = `http://127.0.0.1:${opts.trackingPort}`;
+    const ingest = spawn(process.execPath, ["--import", "tsx", ingestMain], {
+      stdio,
+      env: childEnv({ ...opts.env, ...dbEnv, ...inngestEnv, TRACKING_PORT: String(opts.trackingPort) }),
+    });
+    children.push(ingest);
+    pipeOutput(ingest, opts.output);
+    await waitUntilServing(ingest, `${trackingUrl}/health`, "the tracking ingest");
     const app = spawn(process.execPath, [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"], {
       stdio,
       env: childEnv({
@@ -142,7 +157,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         PORT: String(opts.port),
         NEXT_TELEMETRY_DISABLED: "1",
         TILLIT_DEV_MAILBOX: opts.devMailbox ? "1" : "0",
-        ...(executorUrl ? { INNGEST_DEV: executorUrl, TILLIT_CLOCK_FILE: opts.executor ? opts.executor.virtualClockFile : undefined } : {}),
+        TRACKING_PORT: String(opts.trackingPort),
+        ...inngestEnv,
       }),
     });
     children.push(app);
@@ -151,7 +167,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // Next reports every loopback address as "localhost" (its URL normaliser), so links it builds
     // and the cookies it sets agree only when clients use that name too.
     const appUrl = `http://localhost:${opts.port}`;
-    return { appUrl, databaseUrl: db.url, executorUrl, stop: stopAll };
+    return { appUrl, databaseUrl: db.url, executorUrl, trackingUrl, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -18,7 +18,7 @@ import { StackError, startStack, type DatabaseChoice } from "./stack";
  *   npm test -- unit e2e     only the named layers
  */
 
-type Layer = "unit" | "integration" | "e2e";
+type Layer = "typecheck" | "unit" | "integration" | "e2e";
 type Count = { passed: number; failed: number; skipped: number };
 
 const e = envOrExit();
@@ -26,8 +26,9 @@ const root = process.cwd();
 const resultsDir = path.join(root, "test-results");
 mkdirSync(resultsDir, { recursive: true });
 
-const requested = process.argv.slice(2).filter((a): a is Layer => ["unit", "integration", "e2e"].includes(a));
-const layers: Layer[] = requested.length ? requested : ["unit", "integration", "e2e"];
+const allLayers: Layer[] = ["typecheck", "unit", "integration", "e2e"];
+const requested = process.argv.slice(2).filter((a): a is Layer => (allLayers as string[]).includes(a));
+const layers: Layer[] = requested.length ? requested : allLayers;
 const results: { name: string; count: Count; seconds: number }[] = [];
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = childEnv({})): Promise<number> {
@@ -112,6 +113,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
       mode: "start",
       port,
       executor: { port: await freePort() },
+      trackingPort: await freePort(),
       database,
       devMailbox: true,
       output: { file: log },
@@ -138,6 +140,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
         E2E_BASE_URL: stack.appUrl,
         E2E_DATABASE_URL: stack.databaseUrl,
         E2E_DATABASE_EMBEDDED: database.kind === "embedded" ? "1" : "0",
+        E2E_TRACKING_URL: stack.trackingUrl,
         E2E_JSON_REPORT: report,
         CHROMIUM_PATH: chromiumPath,
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1",
@@ -197,8 +200,19 @@ async function e2eLayer(): Promise<void> {
   }
 }
 
+/** TypeScript strict over the whole repository: one check that passes or fails. */
+async function typecheckLayer(): Promise<Count> {
+  const code = await run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"]);
+  return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
+}
+
 for (const layer of layers) {
   const t0 = Date.now();
+  if (layer === "typecheck") {
+    console.log("\n▶ typecheck (tsc --noEmit)");
+    results.push({ name: layer, count: await typecheckLayer(), seconds: (Date.now() - t0) / 1000 });
+    continue;
+  }
   if (layer === "e2e") {
     await e2eLayer();
     continue;

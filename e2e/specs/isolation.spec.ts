@@ -145,6 +145,7 @@ const routeHandlers: Record<string, string> = {
   "app/api/health/route.ts": "public liveness, no data",
   "app/api/auth/[...nextauth]/route.ts": "Auth.js: the caller's own session",
   "app/api/inngest/route.ts": "called by Inngest (signed in production), no workspace input",
+  "app/tillit.js/route.ts": "the public browser snippet, no data",
 };
 
 function walk(dir: string, out: string[] = []): string[] {

@@ -1,6 +1,7 @@
 import { getDb } from "../../../../../db/client";
 import { listApiKeys } from "../../../../../db/queries/api-keys";
 import { requireMember } from "../../../../../lib/auth/member";
+import { env } from "../../../../../lib/env";
 import { ActionForm } from "../../../../_components/action-form";
 import { button, dangerButton, input, label } from "../../../../_components/styles";
 import { createApiKeyAction, revokeApiKeyAction } from "../actions";
@@ -37,6 +38,17 @@ export default async function ApiKeysPage(props: { params: Promise<{ workspace: 
             <button type="submit" className={button}>Create key</button>
           </div>
         </ActionForm>
+      </section>
+      <section>
+        <h2 className="text-base font-semibold">Track your website</h2>
+        <p className="mt-1 text-sm text-slate-600">
+          Paste this before <code>&lt;/head&gt;</code> with a public write key. It records page views and identifies visitors
+          when they submit a form with an email field. Segment libraries work too: point their host at{" "}
+          <code>{env().TRACKING_URL ?? `http://127.0.0.1:${env().TRACKING_PORT}`}</code>.
+        </p>
+        <pre data-testid="snippet" className="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">
+          {`<script async src="${env().appUrl}/tillit.js" data-key="YOUR_PUBLIC_WRITE_KEY"></script>`}
+        </pre>
       </section>
       <section>
         <h2 className="text-base font-semibold">Keys</h2>

@@ -1,0 +1,174 @@
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { contacts, eventOutbox, events, trackingIdentities } from "../schema/index";
+
+/** One accepted tracking message, already validated and normalised (lib/tracking). */
+export type TrackingWrite = {
+  workspaceId: string;
+  type: "identify" | "track" | "page";
+  messageId: string;
+  userId?: string;
+  anonymousId?: string;
+  name: string;
+  properties: Record<string, unknown>;
+  occurredAt: Date;
+  /** From identify traits: what the contact record may learn. */
+  contact?: { email?: string; firstName?: string; lastName?: string };
+};
+
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/**
+ * Resolves (and on identify creates or updates) the contact behind a message. Identify links the
+ * anonymous id to the contact and attaches that visitor's earlier events (the anonymous → known
+ * merge). A contact created here has given no consent: it is unconfirmed and gets no marketing.
+ */
+async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
+  const email = w.contact?.email;
+  let [found] = w.userId
+    ? await tx.select({ id: contacts.id }).from(contacts).where(and(eq(contacts.workspaceId, w.workspaceId), eq(contacts.externalId, w.userId)))
+    : [];
+  if (!found && email)
+    [found] = await tx
+      .select({ id: contacts.id })
+      .from(contacts)
+      .where(and(eq(contacts.workspaceId, w.workspaceId), sql`lower(${contacts.email}) = lower(${email})`));
+  const names = { ...(w.contact?.firstName ? { firstName: w.contact.firstName } : {}), ...(w.contact?.lastName ? { lastName: w.contact.lastName } : {}) };
+  let contactId = found?.id;
+  if (contactId) {
+    await tx
+      .update(contacts)
+      .set({ ...names, ...(w.userId ? { externalId: w.userId } : {}), updatedAt: new Date() })
+      .where(and(eq(contacts.workspaceId, w.workspaceId), eq(contacts.id, contactId), w.userId ? sql`(${contacts.externalId} is null or ${contacts.externalId} = ${w.userId})` : undefined));
+  } else if (email) {
+    const [created] = await tx
+      .insert(contacts)
+      .values({ workspaceId: w.workspaceId, email, externalId: w.userId ?? null, ...names, status: "unconfirmed", source: "tracking" })
+      .onConflictDoNothing()
+      .returning({ id: contacts.id });
+    contactId = created?.id;
+  }
+  if (contactId && w.anonymousId) {
+    await tx.insert(trackingIdentities).values({ workspaceId: w.workspaceId, anonymousId: w.anonymousId, contactId }).onConflictDoNothing();
+    await tx
+      .update(events)
+      .set({ contactId })
+      .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)));
+  }
+  return contactId;
+}
+
+/**
+ * Commits a group of messages from many requests in one transaction (grouped commit): the events,
+ * and an outbox row for each new one. A repeated messageId is skipped, as Segment retries.
+ * Returns how many were new.
+ */
+export async function writeTrackingBatch(db: Db, writes: TrackingWrite[]): Promise<{ inserted: number; duplicates: number }> {
+  if (writes.length === 0) return { inserted: 0, duplicates: 0 };
+  return db.transaction(async (tx) => {
+    const contactOf = new Map<string, string>();
+    const key = (ws: string, kind: "u" | "a", id: string) => `${ws}\u0000${kind}\u0000${id}`;
+    for (const w of writes) {
+      if (w.type !== "identify") continue;
+      const c = await identify(tx, w);
+      if (c && w.userId) contactOf.set(key(w.workspaceId, "u", w.userId), c);
+      if (c && w.anonymousId) contactOf.set(key(w.workspaceId, "a", w.anonymousId), c);
+    }
+    // The rest resolve in two lookups per workspace: by userId, then by anonymous id.
+    for (const ws of new Set(writes.map((w) => w.workspaceId))) {
+      const mine = writes.filter((w) => w.workspaceId === ws);
+      const userIds = [...new Set(mine.flatMap((w) => (w.userId && !contactOf.has(key(ws, "u", w.userId)) ? [w.userId] : [])))];
+      const anonIds = [...new Set(mine.flatMap((w) => (w.anonymousId && !contactOf.has(key(ws, "a", w.anonymousId)) ? [w.anonymousId] : [])))];
+      if (userIds.length)
+        for (const r of await tx
+          .select({ id: contacts.id, externalId: contacts.externalId })
+          .from(contacts)
+          .where(and(eq(contacts.workspaceId, ws), inArray(contacts.externalId, userIds))))
+          contactOf.set(key(ws, "u", r.externalId!), r.id);
+      if (anonIds.length)
+        for (const r of await tx
+          .select({ contactId: trackingIdentities.contactId, anonymousId: trackingIdentities.anonymousId })
+          .from(trackingIdentities)
+          .where(and(eq(trackingIdentities.workspaceId, ws), inArray(trackingIdentities.anonymousId, anonIds))))
+          contactOf.set(key(ws, "a", r.anonymousId), r.contactId);
+    }
+    const rows = writes.map((w) => ({
+      workspaceId: w.workspaceId,
+      contactId:
+        (w.userId ? contactOf.get(key(w.workspaceId, "u", w.userId)) : undefined) ??
+        (w.anonymousId ? contactOf.get(key(w.workspaceId, "a", w.anonymousId)) : undefined) ??
+        null,
+      anonymousId: w.anonymousId ?? null,
+      userId: w.userId ?? null,
+      name: w.name,
+      type: w.type,
+      properties: w.properties,
+      messageId: w.messageId,
+      occurredAt: w.occurredAt,
+      source: "tracking",
+    }));
+    const inserted = await tx
+      .insert(events)
+      .values(rows)
+      .onConflictDoNothing({ target: [events.workspaceId, events.messageId], where: sql`${events.messageId} is not null` })
+      .returning({ id: events.id, workspaceId: events.workspaceId });
+    if (inserted.length) await tx.insert(eventOutbox).values(inserted.map((e) => ({ workspaceId: e.workspaceId, eventId: e.id })));
+    return { inserted: inserted.length, duplicates: writes.length - inserted.length };
+  });
+}
+
+export type OutboxEvent = {
+  outboxId: number;
+  eventId: string;
+  workspaceId: string;
+  contactId: string;
+  name: string;
+  properties: Record<string, unknown>;
+  occurredAt: Date;
+};
+
+/**
+ * Attaches waiting events whose person became known after they were stored: an event committed
+ * in parallel with the identify that created its contact, or before it. Only events still in the
+ * outbox are considered, so this stays small.
+ */
+export async function attachPendingEvents(db: Db): Promise<number> {
+  const byUser = (await db.execute(sql`
+    update ${events} e set contact_id = c.id
+    from ${eventOutbox} o, ${contacts} c
+    where o.event_id = e.id and e.contact_id is null and e.user_id is not null
+      and c.workspace_id = e.workspace_id and c.external_id = e.user_id
+    returning e.id`)) as unknown as unknown[];
+  const byAnon = (await db.execute(sql`
+    update ${events} e set contact_id = t.contact_id
+    from ${eventOutbox} o, ${trackingIdentities} t
+    where o.event_id = e.id and e.contact_id is null and e.anonymous_id is not null
+      and t.workspace_id = e.workspace_id and t.anonymous_id = e.anonymous_id
+    returning e.id`)) as unknown as unknown[];
+  return byUser.length + byAnon.length;
+}
+
+/**
+ * Hands the oldest forwardable outbox rows (events with a known contact) to `send`, and deletes
+ * them once it returns. Rows are claimed for `claimMs` in a short transaction first: no
+ * transaction stays open across the send, which on the embedded database (one session for every
+ * process) would hold up the very receiver being called. A crash mid-send leaves the claim to
+ * lapse and the rows to be sent again; receivers de-duplicate by event id.
+ */
+export async function forwardOutbox(db: Db, limit: number, send: (batch: OutboxEvent[]) => Promise<void>, claimMs = 30_000): Promise<number> {
+  const batch = (await db.execute(sql`
+    update ${eventOutbox} o set claimed_until = now() + ${`${claimMs} milliseconds`}::interval, attempts = o.attempts + 1
+    from ${events} e
+    where e.id = o.event_id and o.id in (
+      select o2.id from ${eventOutbox} o2 join ${events} e2 on e2.id = o2.event_id
+      where e2.contact_id is not null and (o2.claimed_until is null or o2.claimed_until < now())
+      order by o2.id
+      limit ${limit}
+      for update of o2 skip locked)
+    returning o.id as "outboxId", e.id as "eventId", e.workspace_id as "workspaceId", e.contact_id as "contactId",
+              e.name, e.properties, e.occurred_at as "occurredAt"`)) as unknown as (Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date })[];
+  if (batch.length === 0) return 0;
+  await send(batch.map((b) => ({ ...b, outboxId: Number(b.outboxId), occurredAt: new Date(b.occurredAt) })).sort((a, b) => a.outboxId - b.outboxId));
+  await db.delete(eventOutbox).where(inArray(eventOutbox.id, batch.map((b) => Number(b.outboxId))));
+  return batch.length;
+}

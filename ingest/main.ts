@@ -1,0 +1,32 @@
+import { openDb } from "../db/client";
+import { envOrExit } from "../lib/env";
+import { sendToInngest } from "./forward";
+import { startIngestServer } from "./server";
+
+/**
+ * `npx tsx ingest/main.ts`: the tracking ingest as a process of its own (started by npm run dev
+ * beside Next). Prints one line "tracking-ingest: listening on <url>" once it accepts requests.
+ */
+const e = envOrExit();
+const h = openDb(e.databaseUrl, { embedded: e.embeddedDatabase, max: e.embeddedDatabase ? 2 : 8 });
+const server = await startIngestServer({
+  db: h.db,
+  port: e.TRACKING_PORT,
+  writers: e.embeddedDatabase ? 1 : 3,
+  forward: e.TRACKING_FORWARD ? sendToInngest : undefined,
+}).catch((err: Error) => {
+  console.error(`tracking-ingest: could not start: ${err.message}`);
+  process.exit(1);
+});
+console.log(`tracking-ingest: listening on ${server.url}`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  await server.stop();
+  await h.close();
+  process.exit(0);
+};
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());

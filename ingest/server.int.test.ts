@@ -1,0 +1,166 @@
+import { Analytics } from "@segment/analytics-node";
+import { and, eq, isNull } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createApiKey, revokeApiKey } from "../db/queries/api-keys";
+import type { OutboxEvent } from "../db/queries/tracking";
+import { contacts, eventOutbox, events } from "../db/schema/index";
+import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
+import { seedWorkspace, type SeededWorkspace } from "../e2e/fixtures/seed";
+import { startIngestServer, type IngestServer } from "./server";
+
+let t: TestDatabase;
+let ws: SeededWorkspace;
+let key: string;
+let ingest: IngestServer;
+const forwarded: OutboxEvent[] = [];
+
+beforeAll(async () => {
+  t = await freshDatabase();
+  ws = await seedWorkspace(t.db, { contacts: 0 });
+  key = (await createApiKey(t.db, { workspaceId: ws.workspace.id, name: "Site", kind: "public", createdBy: ws.owner.id })).key;
+  ingest = await startIngestServer({
+    db: t.db,
+    port: 0,
+    writers: t.embedded ? 1 : 2,
+    forward: async (batch) => void forwarded.push(...batch),
+    forwardEveryMs: 20,
+    log: () => {},
+  });
+});
+afterAll(async () => {
+  await ingest.stop();
+  await t.destroy();
+});
+beforeEach(() => {
+  forwarded.length = 0;
+});
+
+const auth = (k: string) => ({ authorization: `Basic ${Buffer.from(`${k}:`).toString("base64")}`, "content-type": "application/json" });
+const post = (path: string, body: unknown, headers: Record<string, string> = auth(key)) =>
+  fetch(`${ingest.url}${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+/** The forwarder runs off the request path: poll (with a deadline) until it has caught up. */
+async function forwardedFor(eventIds: string[], timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!eventIds.every((id) => forwarded.some((f) => f.eventId === id))) {
+    if (Date.now() > deadline) throw new Error(`not forwarded: ${eventIds.filter((id) => !forwarded.some((f) => f.eventId === id))}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("the real Segment client", () => {
+  it("identifies, tracks and batches into contacts and events, forwarded to Inngest", async () => {
+    const analytics = new Analytics({ writeKey: key, host: ingest.url, flushAt: 3, maxRetries: 0 });
+    analytics.identify({ userId: "user-1", traits: { email: "kari@example.com", firstName: "Kari" } });
+    analytics.track({ userId: "user-1", event: "Product Added", properties: { cartId: "cart-9", price: 49 } });
+    analytics.page({ userId: "user-1", name: "Pricing", properties: { path: "/pricing" } });
+    analytics.track({ userId: "user-1", event: "Order Completed", properties: { revenue: 98 } });
+    await analytics.closeAndFlush({ timeout: 10_000 });
+
+    const [c] = await t.db.select().from(contacts).where(and(eq(contacts.workspaceId, ws.workspace.id), eq(contacts.externalId, "user-1")));
+    expect(c).toMatchObject({ email: "kari@example.com", firstName: "Kari", status: "unconfirmed", source: "tracking" });
+    // An event committed in parallel with the identify attaches once the forwarder sees it.
+    const stored = await t.db.select().from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "user-1")));
+    await forwardedFor(stored.map((e) => e.id));
+    expect(stored.map((e) => e.name).sort()).toEqual(["Identified", "Order Completed", "Page Viewed", "Product Added"]);
+    expect(stored.find((e) => e.name === "Product Added")!.properties).toEqual({ cartId: "cart-9", price: 49 });
+    expect(forwarded.every((f) => f.contactId === c!.id && f.workspaceId === ws.workspace.id)).toBe(true);
+    // Rows leave the outbox once Inngest accepted them (just after the send returns).
+    const deadline = Date.now() + 10_000;
+    while ((await t.db.select().from(eventOutbox)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await t.db.select().from(eventOutbox)).toHaveLength(0);
+  });
+});
+
+describe("the tracking API", () => {
+  it("stores a repeated messageId once", async () => {
+    const msg = { userId: "user-dup", event: "Clicked", messageId: "dup-1" };
+    expect((await post("/v1/track", msg)).status).toBe(200);
+    expect((await post("/v1/track", msg)).status).toBe(200);
+    expect(await t.db.select().from(events).where(eq(events.messageId, "dup-1"))).toHaveLength(1);
+  });
+
+  it("attaches an anonymous visitor's events to the contact on identify", async () => {
+    expect((await post("/v1/page", { anonymousId: "anon-7", name: "Home", messageId: "p-anon-7" })).status).toBe(200);
+    const [before] = await t.db.select().from(events).where(eq(events.messageId, "p-anon-7"));
+    expect(before!.contactId).toBeNull();
+    expect(forwarded.some((f) => f.eventId === before!.id)).toBe(false);
+    const r = await post("/api/v1/identify", { anonymousId: "anon-7", userId: "user-7", traits: { email: "Ola@Example.com" } });
+    expect(r.status).toBe(200);
+    const [after] = await t.db.select().from(events).where(eq(events.messageId, "p-anon-7"));
+    expect(after!.contactId).not.toBeNull();
+    await forwardedFor([after!.id]);
+    // A later page view under the same anonymous id goes straight to the contact.
+    await post("/v1/page", { anonymousId: "anon-7", name: "Shop", messageId: "p-anon-7b" });
+    const [later] = await t.db.select().from(events).where(eq(events.messageId, "p-anon-7b"));
+    expect(later!.contactId).toBe(after!.contactId);
+  });
+
+  it("corrects clock skew with sentAt", async () => {
+    const sentAt = new Date(Date.now() - 3_600_000);
+    await post("/v1/track", { userId: "user-1", event: "Skewed", messageId: "skew-1", timestamp: sentAt.toISOString(), sentAt: sentAt.toISOString() });
+    const [e] = await t.db.select().from(events).where(eq(events.messageId, "skew-1"));
+    expect(Math.abs(e!.occurredAt.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("answers CORS preflights for browsers", async () => {
+    const r = await fetch(`${ingest.url}/v1/track`, { method: "OPTIONS", headers: { origin: "https://shop.example", "access-control-request-method": "POST" } });
+    expect(r.status).toBe(204);
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+    expect(r.headers.get("access-control-allow-headers")).toContain("authorization");
+  });
+
+  it.each([
+    ["broken JSON", "/v1/track", "{not json", 400, "body is not valid JSON"],
+    ["no ids", "/v1/track", { event: "X" }, 400, "userId or anonymousId is required"],
+    ["no event", "/v1/track", { userId: "u" }, 400, "event is required"],
+    ["a 1 MB batch", "/v1/batch", { batch: [{ type: "track", userId: "u", event: "X", properties: { blob: "x".repeat(1024 * 1024) } }] }, 400, "larger than 500 KB"],
+    ["a 40 KB call", "/v1/track", { userId: "u", event: "X", properties: { blob: "x".repeat(40 * 1024) } }, 400, "larger than 32 KB"],
+    ["an unknown route", "/v1/alias", { userId: "u" }, 404, "no route"],
+  ] as const)("refuses %s with a 4xx naming the problem", async (_what, path, body, status, message) => {
+    const r = await post(path, body);
+    expect(r.status).toBe(status);
+    expect(((await r.json()) as { message: string }).message).toContain(message);
+  });
+
+  it("refuses a missing, wrong or revoked key with 401, storing nothing", async () => {
+    const revoked = await createApiKey(t.db, { workspaceId: ws.workspace.id, name: "Old", kind: "public", createdBy: ws.owner.id });
+    await revokeApiKey(t.db, { workspaceId: ws.workspace.id, id: revoked.id, now: new Date() });
+    const body = { userId: "u-keys", event: "Nope", messageId: "keys-1" };
+    const missing = await post("/v1/track", body, { "content-type": "application/json" });
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { message: string }).message).toContain("missing write key");
+    for (const k of ["tk_pub_wrong", revoked.key]) {
+      const r = await post("/v1/track", body, auth(k));
+      expect(r.status).toBe(401);
+      expect(((await r.json()) as { message: string }).message).toBe("unknown or revoked write key");
+    }
+    // writeKey in the body works as well as Basic auth.
+    expect((await post("/v1/track", { ...body, writeKey: key }, { "content-type": "application/json" })).status).toBe(200);
+    expect(await t.db.select().from(events).where(eq(events.messageId, "keys-1"))).toHaveLength(1);
+  });
+
+  it("keeps the valid messages of a batch and names the invalid ones", async () => {
+    const r = await post("/v1/batch", {
+      batch: [
+        { type: "track", userId: "u-b", event: "Good", messageId: "b-1" },
+        { type: "track", event: "No id", messageId: "b-2" },
+        { type: "screen", userId: "u-b", messageId: "b-3" },
+        { type: "identify", userId: "u-b", traits: {}, messageId: "b-4" },
+      ],
+    });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toEqual({
+      success: false,
+      accepted: 2,
+      errors: [
+        { index: 1, message: "userId or anonymousId is required" },
+        { index: 2, message: 'type "screen" is not supported (identify, track, page)' },
+      ],
+    });
+    const stored = await t.db.select({ m: events.messageId }).from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "u-b")));
+    expect(stored.map((s) => s.m).sort()).toEqual(["b-1", "b-4"]);
+    // Nobody to attach these to (no email, unknown userId): they wait in the outbox, unforwarded.
+    expect(await t.db.select().from(events).where(and(eq(events.userId, "u-b"), isNull(events.contactId)))).toHaveLength(2);
+  });
+});

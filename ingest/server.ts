@@ -1,0 +1,265 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Db } from "../db/client";
+import { authenticateApiKey } from "../db/queries/api-keys";
+import { attachPendingEvents, forwardOutbox, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
+import { nowMs } from "../lib/clock";
+import {
+  contactFieldsFromTraits,
+  MAX_BATCH_BYTES,
+  MAX_CALL_BYTES,
+  normalizeBatch,
+  normalizeMessage,
+  writeKeyOf,
+  type ItemError,
+  type MessageType,
+  type TrackingItem,
+} from "../lib/tracking/segment";
+
+/**
+ * The tracking ingest: a plain node:http server for the Segment-compatible API, beside Next
+ * because a Next route serves a small fraction of the request rate this needs. Every accepted
+ * event is committed (with its outbox row) before the 2xx; requests arriving together share one
+ * transaction (grouped commit). A forwarder hands committed events to Inngest from the outbox,
+ * off the request path.
+ */
+
+export type IngestOptions = {
+  db: Db;
+  port: number;
+  host?: string;
+  /** Longest a request waits for others to share its commit. */
+  groupWindowMs?: number;
+  /** Most messages in one commit. */
+  maxGroup?: number;
+  /** Commits in flight at once (1 on the embedded database, which runs one statement at a time). */
+  writers?: number;
+  /** How long a write key stays trusted before it is checked again (revocation takes this long). */
+  keyCacheMs?: number;
+  /** Forward committed events; off when another process forwards. */
+  forward?: (batch: OutboxEvent[]) => Promise<void>;
+  forwardEveryMs?: number;
+  log?: (line: string) => void;
+};
+
+export type IngestServer = { url: string; port: number; stop: () => Promise<void>; flushed: () => Promise<void> };
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const routes: Record<string, MessageType | "batch"> = {
+  "/v1/identify": "identify",
+  "/v1/track": "track",
+  "/v1/page": "page",
+  "/v1/batch": "batch",
+  "/v1/import": "batch",
+};
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers["content-length"] ?? "0");
+    if (declared > limit) {
+      req.resume();
+      return reject(new HttpError(400, `body is larger than ${limit / 1024} KB`));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new HttpError(400, `body is larger than ${limit / 1024} KB`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+const cors = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "POST, OPTIONS",
+  "access-control-allow-headers": "authorization, content-type",
+  "access-control-max-age": "86400",
+};
+
+function reply(res: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...cors });
+  res.end(text);
+}
+
+export async function startIngestServer(opts: IngestOptions): Promise<IngestServer> {
+  const groupWindowMs = opts.groupWindowMs ?? 2;
+  const maxGroup = opts.maxGroup ?? 1000;
+  const writers = opts.writers ?? 2;
+  const keyCacheMs = opts.keyCacheMs ?? 5_000;
+  const log = opts.log ?? ((l: string) => console.log(l));
+
+  // Write keys → workspace, briefly cached: checking each request would cost a write (last used).
+  const keys = new Map<string, { workspaceId: string | undefined; until: number }>();
+  async function workspaceFor(key: string): Promise<string | undefined> {
+    const hit = keys.get(key);
+    if (hit && hit.until > Date.now()) return hit.workspaceId;
+    const found = await authenticateApiKey(opts.db, { key, kind: "public", now: new Date(nowMs()) });
+    keys.set(key, { workspaceId: found?.workspaceId, until: Date.now() + keyCacheMs });
+    return found?.workspaceId;
+  }
+
+  // Grouped commit: requests queue their writes; a writer takes everything queued (up to
+  // maxGroup) into one transaction and answers all of them when it commits.
+  type Pending = { writes: TrackingWrite[]; done: (err?: Error) => void };
+  const queue: Pending[] = [];
+  let active = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const idleWaiters: (() => void)[] = [];
+  const schedule = () => {
+    if (timer || active >= writers || queue.length === 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void drain();
+    }, groupWindowMs);
+  };
+  async function drain() {
+    if (active >= writers || queue.length === 0) return;
+    active++;
+    const group: Pending[] = [];
+    let n = 0;
+    while (queue.length && (n === 0 || n + queue[0]!.writes.length <= maxGroup)) {
+      const p = queue.shift()!;
+      group.push(p);
+      n += p.writes.length;
+    }
+    try {
+      await writeTrackingBatch(opts.db, group.flatMap((p) => p.writes));
+      for (const p of group) p.done();
+      wakeForwarder();
+    } catch (err) {
+      for (const p of group) p.done(err as Error);
+    } finally {
+      active--;
+      if (queue.length) void drain();
+      else if (active === 0) idleWaiters.splice(0).forEach((r) => r());
+      schedule();
+    }
+  }
+  const commit = (writes: TrackingWrite[]) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ writes, done: (err) => (err ? reject(err) : resolve()) });
+      if (queue.reduce((s, p) => s + p.writes.length, 0) >= maxGroup) void drain();
+      else schedule();
+    });
+
+  const toWrite = (workspaceId: string, item: TrackingItem): TrackingWrite => ({
+    workspaceId,
+    type: item.type,
+    messageId: item.messageId,
+    userId: item.userId,
+    anonymousId: item.anonymousId,
+    name: item.name,
+    properties: item.properties,
+    occurredAt: item.occurredAt,
+    contact: item.type === "identify" ? contactFieldsFromTraits(item.traits) : undefined,
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const path = (req.url ?? "/").split("?")[0]!.replace(/^\/api(?=\/v1\/)/, "");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, cors);
+      return res.end();
+    }
+    if (req.method === "GET" && path === "/health") return reply(res, 200, { ok: true });
+    const kind = routes[path];
+    if (!kind) return reply(res, 404, { success: false, message: `no route ${req.method} ${path}` });
+    if (req.method !== "POST") return reply(res, 405, { success: false, message: "use POST" });
+    const receivedAt = new Date(nowMs());
+    const raw = await readBody(req, kind === "batch" ? MAX_BATCH_BYTES : MAX_CALL_BYTES);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString("utf8"));
+    } catch {
+      throw new HttpError(400, "body is not valid JSON");
+    }
+    const key = writeKeyOf(req.headers.authorization, body);
+    if (!key) throw new HttpError(401, "missing write key: send it as the Basic auth user name or as writeKey");
+    const workspaceId = await workspaceFor(key);
+    if (!workspaceId) throw new HttpError(401, "unknown or revoked write key");
+
+    let items: TrackingItem[];
+    let errors: ItemError[] = [];
+    if (kind === "batch") {
+      const r = normalizeBatch(body, receivedAt);
+      if (!r.ok) throw new HttpError(400, r.message);
+      items = r.items;
+      errors = r.errors;
+    } else {
+      const r = normalizeMessage(body, kind, receivedAt);
+      if (!r.ok) throw new HttpError(400, r.message);
+      items = [r.item];
+    }
+    if (items.length) await commit(items.map((i) => toWrite(workspaceId, i)));
+    // Valid messages beside invalid ones are kept; the answer names each refused one.
+    if (errors.length) return reply(res, 400, { success: false, accepted: items.length, errors });
+    return reply(res, 200, { success: true });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) return reply(res, err.status, { success: false, message: err.message });
+      log(`ingest: ${(err as Error).message}`);
+      // Not committed: the client retries (Segment clients retry 5xx), and messageId de-duplicates.
+      if (!res.headersSent) reply(res, 503, { success: false, message: "not stored, retry" });
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  // The forwarder: outbox → Inngest, woken after each commit and on a timer for stragglers.
+  let forwarding = false;
+  let stopped = false;
+  let retryAfter = 0;
+  async function forwardLoop() {
+    if (!opts.forward || forwarding || stopped || Date.now() < retryAfter) return;
+    forwarding = true;
+    try {
+      await attachPendingEvents(opts.db);
+      while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward)) > 0);
+    } catch (err) {
+      log(`ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
+      retryAfter = Date.now() + 1_000;
+    } finally {
+      forwarding = false;
+    }
+  }
+  function wakeForwarder() {
+    void forwardLoop();
+  }
+  const tick = setInterval(wakeForwarder, opts.forwardEveryMs ?? 500);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  wakeForwarder();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    flushed: () => (queue.length === 0 && active === 0 ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
+    stop: async () => {
+      stopped = true;
+      clearInterval(tick);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
