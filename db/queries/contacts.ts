@@ -147,3 +147,119 @@ export async function contactForRun(db: Db, q: { workspaceId: string; contactId:
     .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)));
   return row;
 }
+
+export type ContactStatus = (typeof contacts.$inferSelect)["status"];
+
+/**
+ * A page of the contact list, newest first, by keyset (created_at, id) so page 500 costs what
+ * page 1 does. Search is a prefix of the address (served by the (workspace, lower(email)) index)
+ * or of a name.
+ */
+export async function listContacts(
+  db: Db,
+  q: { workspaceId: string; search?: string; status?: ContactStatus; after?: { createdAt: Date; id: string }; limit?: number },
+) {
+  const s = q.search?.trim().toLowerCase();
+  const limit = q.limit ?? 50;
+  const rows = await db
+    .select({
+      id: contacts.id,
+      email: contacts.email,
+      firstName: contacts.firstName,
+      lastName: contacts.lastName,
+      status: contacts.status,
+      createdAt: contacts.createdAt,
+    })
+    .from(contacts)
+    .where(
+      and(
+        eq(contacts.workspaceId, q.workspaceId),
+        q.status ? eq(contacts.status, q.status) : undefined,
+        s
+          ? sql`((lower(${contacts.email}) >= ${s} and lower(${contacts.email}) < ${`${s}\u{10ffff}`})
+                 or lower(${contacts.firstName}) like ${`${s.replace(/[\\%_]/g, "\\$&")}%`}
+                 or lower(${contacts.lastName}) like ${`${s.replace(/[\\%_]/g, "\\$&")}%`})`
+          : undefined,
+        q.after ? sql`(${contacts.createdAt}, ${contacts.id}) < (${q.after.createdAt.toISOString()}::timestamptz, ${q.after.id}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(sql`${contacts.createdAt} desc, ${contacts.id} desc`)
+    .limit(limit + 1);
+  return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
+}
+
+export async function countContacts(db: Db, q: { workspaceId: string }) {
+  const rows = await db
+    .select({ status: contacts.status, n: sql<number>`count(*)::int` })
+    .from(contacts)
+    .where(eq(contacts.workspaceId, q.workspaceId))
+    .groupBy(contacts.status);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n])) as Partial<Record<ContactStatus, number>>;
+}
+
+export class ContactExistsError extends Error {}
+
+/** Creates a contact by hand. Typing someone in is not consent: they start unconfirmed. */
+export async function createContact(
+  db: Db,
+  q: { workspaceId: string; email: string; firstName: string | null; lastName: string | null; timeZone: string | null; attributes: Record<string, AttributeValue> },
+) {
+  const [row] = await db
+    .insert(contacts)
+    .values({ workspaceId: q.workspaceId, email: q.email, firstName: q.firstName, lastName: q.lastName, timeZone: q.timeZone, attributes: q.attributes, source: "manual" })
+    .onConflictDoNothing()
+    .returning({ id: contacts.id });
+  if (!row) throw new ContactExistsError(`${q.email} is already a contact in this workspace`);
+  return row;
+}
+
+export async function updateContact(
+  db: Db,
+  q: { workspaceId: string; contactId: string; firstName: string | null; lastName: string | null; timeZone: string | null; attributes: Record<string, AttributeValue> },
+) {
+  const [row] = await db
+    .update(contacts)
+    .set({ firstName: q.firstName, lastName: q.lastName, timeZone: q.timeZone, attributes: q.attributes, updatedAt: new Date() })
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)))
+    .returning({ id: contacts.id });
+  return row;
+}
+
+export async function consentHistory(db: Db, q: { workspaceId: string; contactId: string }) {
+  return db
+    .select({
+      id: consentEvents.id,
+      kind: consentEvents.kind,
+      topic: consentEvents.topic,
+      source: consentEvents.source,
+      formVersion: consentEvents.formVersion,
+      wording: consentEvents.wording,
+      ip: consentEvents.ip,
+      occurredAt: consentEvents.occurredAt,
+    })
+    .from(consentEvents)
+    .where(and(eq(consentEvents.workspaceId, q.workspaceId), eq(consentEvents.contactId, q.contactId)))
+    .orderBy(sql`${consentEvents.occurredAt} desc`);
+}
+
+export type TimelineEntry = { at: Date; kind: "event" | "message" | "enrollment"; title: string; detail: string };
+
+/** One story of a contact: tracked events, messages sent, flow enrollments, newest first. */
+export async function contactTimeline(db: Db, q: { workspaceId: string; contactId: string; limit?: number }): Promise<TimelineEntry[]> {
+  const limit = q.limit ?? 100;
+  const rows = (await db.execute(sql`
+    (select occurred_at as at, 'event' as kind, name as title, properties::text as detail
+       from events where workspace_id = ${q.workspaceId} and contact_id = ${q.contactId}
+       order by occurred_at desc limit ${limit})
+    union all
+    (select created_at as at, 'message' as kind, subject as title, status::text as detail
+       from messages where workspace_id = ${q.workspaceId} and contact_id = ${q.contactId}
+       order by created_at desc limit ${limit})
+    union all
+    (select en.entered_at as at, 'enrollment' as kind, f.name as title, en.status::text || coalesce(' · ' || en.exit_reason, '') as detail
+       from enrollments en join flows f on f.id = en.flow_id and f.workspace_id = en.workspace_id
+       where en.workspace_id = ${q.workspaceId} and en.contact_id = ${q.contactId}
+       order by en.entered_at desc limit ${limit})
+    order by at desc limit ${limit}`)) as unknown as { at: string | Date; kind: TimelineEntry["kind"]; title: string; detail: string }[];
+  return rows.map((r) => ({ ...r, at: new Date(r.at) }));
+}

@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { apiKeys, contacts, invitations, memberships, users, workspaces } from "../../db/schema/index";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -114,6 +114,21 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, "[data-testid=delete-workspace-form]", "Delete workspace", /Workspace not found/);
     expect(await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id))).toHaveLength(1);
   },
+  createContactAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/contacts/new`);
+    await forge(p, "[data-testid=contact-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Email").fill("planted@example.com");
+    await submitAndExpectRefusal(p, "[data-testid=contact-form]", "Add contact", /Workspace not found/);
+    expect(await db.select().from(contacts).where(eq(contacts.email, "planted@example.com"))).toHaveLength(0);
+  },
+  updateContactAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
+    await forge(p, "[data-testid=contact-form]", "contactId", w.a.contacts[0]!.id);
+    await p.getByLabel("First name").fill("Overwritten");
+    await submitAndExpectRefusal(p, "[data-testid=contact-form]", "Save contact", /contact not found/);
+    const [c] = await db.select().from(contacts).where(eq(contacts.id, w.a.contacts[0]!.id));
+    expect(c!.firstName).not.toBe("Overwritten");
+  },
   createApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
     await forge(p, "[data-testid=api-key-form]", "workspace", w.a.workspace.slug);
@@ -180,19 +195,30 @@ test.describe("workspace isolation", () => {
       .filter((f) => f.endsWith("page.tsx"))
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
+    // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
+    const ids: Record<string, (w: SeededWorkspace) => string> = { "[contactId]": (w) => w.contacts[0]!.id };
+    const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
+      const id = ids[seg];
+      if (!id) throw new Error(`no isolation case for the id ${seg} in ${sub}`);
+      return id(w);
+    });
     for (const sub of pages) {
-      expect(sub, "workspace pages with ids need a case of their own").not.toMatch(/\[/);
-      const own = await page.goto(`/w/${b.workspace.slug}${sub}`);
+      const own = await page.goto(`/w/${b.workspace.slug}${fill(sub, b)}`);
       expect(own?.status(), `own ${sub || "/"}`).toBe(200);
-      const other = await page.goto(`/w/${a.workspace.slug}${sub}`);
+      const other = await page.goto(`/w/${a.workspace.slug}${fill(sub, a)}`);
       expect(other?.status(), `other ${sub || "/"}`).toBe(404);
+      if (sub.includes("[")) {
+        // Their id under our own workspace's address.
+        const crossed = await page.goto(`/w/${b.workspace.slug}${fill(sub, a)}`);
+        expect(crossed?.status(), `crossed ${sub}`).toBe(404);
+      }
     }
     await context.close();
   });
 
   for (const name of Object.keys(actionCases)) {
     test(`${name} cannot reach another workspace's rows`, async ({ browser, db, baseURL }) => {
-      const w: World = { a: await populate(db, await seedWorkspace(db, { contacts: 0 })), b: await populate(db, await seedWorkspace(db, { contacts: 0 })) };
+      const w: World = { a: await populate(db, await seedWorkspace(db, { contacts: 1 })), b: await populate(db, await seedWorkspace(db, { contacts: 1 })) };
       const context = await browser.newContext({ baseURL });
       await context.addCookies([await sessionCookieFor(db, w.b.owner.id, baseURL!)]);
       const page = await context.newPage();

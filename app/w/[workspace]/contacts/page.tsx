@@ -1,15 +1,104 @@
+import Link from "next/link";
+import { z } from "zod";
+import { getDb } from "../../../../db/client";
+import { countContacts, listContacts } from "../../../../db/queries/contacts";
+import { requireMember } from "../../../../lib/auth/member";
+import { can } from "../../../../lib/auth/permissions";
 import { EmptyState } from "../../../_components/empty-state";
+import { button, input, secondaryButton } from "../../../_components/styles";
 
 export const metadata = { title: "Contacts" };
 
-export default function ContactsPage() {
+const statuses = ["subscribed", "unconfirmed", "unsubscribed", "bounced", "complained", "erased"] as const;
+const search = z.object({
+  q: z.string().max(200).optional().catch(undefined),
+  status: z.enum(statuses).optional().catch(undefined),
+  // The keyset cursor: "<ISO time>_<uuid>" of the last row shown.
+  after: z
+    .string()
+    .regex(/^[0-9T:.\-Z+]+_[0-9a-f-]{36}$/)
+    .optional()
+    .catch(undefined),
+});
+
+export default async function ContactsPage(props: {
+  params: Promise<{ workspace: string }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
+  const { workspace } = await props.params;
+  const member = await requireMember(workspace);
+  const q = search.parse(await props.searchParams);
+  const db = getDb();
+  const [after, afterId] = q.after ? [new Date(q.after.split("_")[0]!), q.after.split("_")[1]!] : [undefined, undefined];
+  const [page, counts] = await Promise.all([
+    listContacts(db, { workspaceId: member.workspace.id, search: q.q, status: q.status, after: after && afterId ? { createdAt: after, id: afterId } : undefined }),
+    countContacts(db, { workspaceId: member.workspace.id }),
+  ]);
+  const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+  const base = `/w/${workspace}/contacts`;
+  const last = page.rows.at(-1);
+  const next = page.hasMore && last ? `${base}?${new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.status ? { status: q.status } : {}), after: `${last.createdAt.toISOString()}_${last.id}` })}` : undefined;
+
   return (
     <>
-      <h1 className="text-2xl font-semibold">Contacts</h1>
-      <EmptyState title="No contacts yet">
-        <p>Contacts arrive through your signup forms, the tracking API, a CSV import, or by hand — each with the consent record that lets you mail them.</p>
-        <p>Next step: publish a signup form, or import the list you already have once importing lands.</p>
-      </EmptyState>
+      <div className="flex items-center justify-between">
+        <h1 className="text-2xl font-semibold">Contacts</h1>
+        {can(member.role, "contacts.edit") ? (
+          <Link href={`${base}/new`} className={button}>Add contact</Link>
+        ) : null}
+      </div>
+      {total === 0 ? (
+        <EmptyState title="No contacts yet" action={can(member.role, "contacts.edit") ? { href: `${base}/new`, label: "Add a contact" } : undefined}>
+          <p>Contacts arrive through your signup forms, the tracking API (identify), a CSV import, or by hand — each with the consent record that lets you mail them.</p>
+          <p>Next step: add your website's tracking snippet (Settings → API keys), or add a contact by hand.</p>
+        </EmptyState>
+      ) : (
+        <>
+          <p className="mt-1 text-sm text-slate-600" data-testid="contact-counts">
+            {total} in all · {statuses.filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(" · ")}
+          </p>
+          <form method="get" className="mt-4 flex items-center gap-2">
+            <input name="q" defaultValue={q.q ?? ""} placeholder="Search by email or name" aria-label="Search contacts" className={`${input} mt-0 max-w-xs`} />
+            <select name="status" defaultValue={q.status ?? ""} aria-label="Status" className={`${input} mt-0 w-44`}>
+              <option value="">Any status</option>
+              {statuses.map((s) => (
+                <option key={s} value={s}>{s}</option>
+              ))}
+            </select>
+            <button type="submit" className={secondaryButton}>Search</button>
+          </form>
+          {page.rows.length === 0 ? (
+            <p className="mt-6 text-sm text-slate-500">No contact matches. Try the start of an address or a name.</p>
+          ) : (
+            <table className="mt-4 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="contacts-table">
+              <thead className="bg-slate-100 text-slate-600">
+                <tr>
+                  <th className="px-4 py-2 font-medium">Email</th>
+                  <th className="px-4 py-2 font-medium">Name</th>
+                  <th className="px-4 py-2 font-medium">Status</th>
+                  <th className="px-4 py-2 font-medium">Added</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.rows.map((c) => (
+                  <tr key={c.id} className="border-t border-slate-100 hover:bg-slate-50">
+                    <td className="px-4 py-2">
+                      <Link className="text-brand-600 hover:underline" href={`${base}/${c.id}`}>{c.email}</Link>
+                    </td>
+                    <td className="px-4 py-2">{[c.firstName, c.lastName].filter(Boolean).join(" ")}</td>
+                    <td className="px-4 py-2">{c.status}</td>
+                    <td className="px-4 py-2 text-slate-500">{c.createdAt.toISOString().slice(0, 10)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <div className="mt-4 flex gap-4 text-sm">
+            {q.after ? <Link className="text-brand-600 hover:underline" href={`${base}?${new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.status ? { status: q.status } : {}) })}`}>← First page</Link> : null}
+            {next ? <Link className="text-brand-600 hover:underline" href={next}>Next page →</Link> : null}
+          </div>
+        </>
+      )}
     </>
   );
 }

@@ -1,0 +1,77 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { z } from "zod";
+import { getDb } from "../../../../../db/client";
+import { consentHistory, contactTagNames, contactTimeline, getContact } from "../../../../../db/queries/contacts";
+import { requireMember } from "../../../../../lib/auth/member";
+import { can } from "../../../../../lib/auth/permissions";
+import { updateContactAction } from "../actions";
+import { ContactForm } from "../contact-form";
+
+export const metadata = { title: "Contact" };
+
+const fmt = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16);
+
+export default async function ContactPage(props: { params: Promise<{ workspace: string; contactId: string }> }) {
+  const { workspace, contactId } = await props.params;
+  const member = await requireMember(workspace);
+  if (!z.uuid().safeParse(contactId).success) notFound();
+  const db = getDb();
+  const q = { workspaceId: member.workspace.id, contactId };
+  const contact = await getContact(db, q);
+  if (!contact) notFound();
+  const [tags, consent, timeline] = await Promise.all([contactTagNames(db, q), consentHistory(db, q), contactTimeline(db, q)]);
+  return (
+    <>
+      <Link href={`/w/${workspace}/contacts`} className="text-sm text-brand-600 hover:underline">← Contacts</Link>
+      <div className="mt-2 flex items-baseline gap-3">
+        <h1 className="text-2xl font-semibold" data-testid="contact-email">{contact.email}</h1>
+        <span className="rounded bg-slate-100 px-2 py-0.5 text-sm text-slate-700" data-testid="contact-status">{contact.status}</span>
+      </div>
+      <p className="mt-1 text-sm text-slate-600">
+        Added {fmt(contact.createdAt)} via {contact.source}
+        {contact.externalId ? ` · your id: ${contact.externalId}` : ""}
+        {tags.length ? ` · tags: ${tags.join(", ")}` : ""}
+      </p>
+      <div className="mt-6 grid gap-10 lg:grid-cols-2">
+        <section>
+          <h2 className="mb-3 text-base font-semibold">Profile</h2>
+          <ContactForm workspace={workspace} action={updateContactAction} contact={contact} disabled={!can(member.role, "contacts.edit")} submitLabel="Save contact" />
+        </section>
+        <section>
+          <h2 className="text-base font-semibold">Consent history</h2>
+          {consent.length === 0 ? (
+            <p className="mt-2 text-sm text-slate-500" data-testid="consent-empty">No consent recorded: this contact receives no marketing until they opt in.</p>
+          ) : (
+            <ul className="mt-2 space-y-2 text-sm">
+              {consent.map((c) => (
+                <li key={c.id} className="rounded border border-slate-200 bg-white p-2">
+                  <span className="font-medium">{c.kind.replace("_", " ")}</span>
+                  {c.topic ? ` (${c.topic})` : ""} · {c.source} · {fmt(c.occurredAt)}
+                  {c.wording ? <span className="block text-slate-500">“{c.wording}”{c.formVersion ? ` (version ${c.formVersion})` : ""}</span> : null}
+                </li>
+              ))}
+            </ul>
+          )}
+          <h2 className="mt-8 text-base font-semibold">Timeline</h2>
+          {timeline.length === 0 ? (
+            <p className="mt-2 text-sm text-slate-500">Nothing yet. Tracked events, messages and flow enrollments appear here.</p>
+          ) : (
+            <ol className="mt-2 space-y-1 text-sm" data-testid="timeline">
+              {timeline.map((t, i) => (
+                <li key={i} className="flex gap-3">
+                  <span className="w-32 shrink-0 text-slate-500">{fmt(t.at)}</span>
+                  <span className="w-20 shrink-0 text-xs uppercase tracking-wide text-slate-400">{t.kind}</span>
+                  <span>
+                    <span className="font-medium">{t.title}</span>{" "}
+                    <span className="break-all text-slate-500">{t.detail === "{}" ? "" : t.detail}</span>
+                  </span>
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
