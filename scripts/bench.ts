@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import { openDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { freePort } from "../e2e/fixtures/ports";
-import { benchRunner } from "../inngest/local/bench";
+import { benchIngest } from "../ingest/bench";
+import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { envOrExit } from "../lib/env";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N]`: the benchmarks, each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -25,6 +26,8 @@ const flag = (name: string, fallback: number) => {
 const benches = {
   runner: (db: { url: string; embedded: boolean }) =>
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
+  soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
+  ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3) }),
 } as const;
 type Name = keyof typeof benches;
 

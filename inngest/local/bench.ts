@@ -104,3 +104,76 @@ export async function benchRunner(db: BenchDatabase, opts: { runs: number; reps:
     `BENCH runner value=${value.toFixed(1)} unit=steps/s baseline=${baseline.toFixed(1)} ratio=${(value / baseline).toFixed(3)} target=0.30`,
   );
 }
+
+/**
+ * Soak: the runner workload back to back for `minutes`, one executor and app throughout, finished
+ * work pruned between windows as the executor's own timer would (a shorter retention), so the
+ * queue tables carry only live work plus dead tuples autovacuum must keep up with. Prints each
+ * window; the BENCH line compares the last window with the first (target: at most a 30 % fall).
+ */
+export async function benchSoak(
+  db: BenchDatabase,
+  opts: { minutes: number; workers: number; batch?: number; windowMs?: number },
+): Promise<void> {
+  const batch = opts.batch ?? 500;
+  const totalMs = opts.minutes * 60_000;
+  const windowMs = opts.windowMs ?? Math.min(60_000, Math.max(10_000, Math.floor(totalMs / 6)));
+  const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers: opts.workers, log: () => {} });
+  const app = await startTestApp("soak-app", executor.url, (inngest) => [
+    inngest.createFunction({ id: "soak", retries: 0, triggers: [{ event: "soak/run" }] }, async ({ step, event }) => {
+      let acc = Number(event.data.n);
+      for (let i = 0; i < STEPS; i++) acc = await step.run(`s${i}`, () => acc + 1);
+      return acc;
+    }),
+  ]);
+  const h = openDb(db.url, { embedded: db.embedded, max: 1 });
+  let round = 0;
+  const runBatch = async () => {
+    const b = round++;
+    await app.inngest.send(Array.from({ length: batch }, (_, j) => ({ name: "soak/run", data: { n: j, b } })));
+    await waitFor(
+      `soak batch ${b} to complete`,
+      async () => {
+        await executor.idle();
+        const [r] = await h.sql<{ n: number }[]>`
+          select count(*)::int as n from inngest_local.runs where status = 'completed' and (event->'data'->>'b')::int = ${b}`;
+        return r!.n >= batch;
+      },
+      10 * 60_000,
+    );
+  };
+  try {
+    await executor.sync(app.serveUrl);
+    await runBatch(); // warm-up (JIT, connections), not counted
+    await executor.engine.prune(0);
+    const windows: number[] = [];
+    const start = performance.now();
+    while (performance.now() - start < totalMs) {
+      const w0 = performance.now();
+      let steps = 0;
+      while (performance.now() - w0 < windowMs) {
+        await runBatch();
+        steps += batch * STEPS;
+      }
+      // Pruning is part of the steady state, so its time counts against the window.
+      await executor.engine.prune(0);
+      windows.push(steps / ((performance.now() - w0) / 1000));
+      const [size] = await h.sql<{ jobs: string; memo: string; runs: string }[]>`
+        select pg_size_pretty(pg_total_relation_size('inngest_local.jobs')) as jobs,
+               pg_size_pretty(pg_total_relation_size('inngest_local.memo')) as memo,
+               pg_size_pretty(pg_total_relation_size('inngest_local.runs')) as runs`;
+      console.log(
+        `  soak window ${windows.length} (${((performance.now() - start) / 60_000).toFixed(1)} min): ${windows.at(-1)!.toFixed(0)} steps/s; jobs ${size!.jobs}, memo ${size!.memo}, runs ${size!.runs}`,
+      );
+    }
+    const value = windows.at(-1)!;
+    const baseline = windows[0]!;
+    console.log(
+      `BENCH soak value=${value.toFixed(1)} unit=steps/s baseline=${baseline.toFixed(1)} ratio=${(value / baseline).toFixed(3)} target=0.70`,
+    );
+  } finally {
+    await h.close();
+    await app.close();
+    await executor.stop();
+  }
+}

@@ -11,6 +11,7 @@ import {
   serializedError,
   syncReply,
   type CallBody,
+  type CheckpointBody,
   type IncomingEvent,
   type Op,
   type RunEvent,
@@ -44,6 +45,8 @@ export type CallTap = (exchange: {
   body: unknown;
 }) => void;
 
+export type CheckpointTap = (exchange: { runId: string; body: unknown; status: number }) => void;
+
 export type EngineOptions = {
   sql: Sql;
   clock: Clock;
@@ -54,6 +57,13 @@ export type EngineOptions = {
   callTimeoutMs?: number;
   /** Observes every call exchange (tests record protocol transcripts with it). */
   tap?: CallTap;
+  /**
+   * Let the SDK run several steps in one call and report them to /v1/checkpoint (protocol §6) by
+   * sending ctx.fn_id and ctx.qi_id; default true. Off: one op per call (§5).
+   */
+  checkpointing?: boolean;
+  /** Observes every checkpoint request and the status it was answered with. */
+  checkpointTap?: CheckpointTap;
   log?: (line: string) => void;
 };
 
@@ -66,16 +76,28 @@ type Job = {
   step_id: string | null;
   attempt: number;
   lease_token: string;
+  /** Which claim of this job we hold; a checkpoint naming an older one is stale. */
+  generation: number;
 };
 
 type Tx = TransactionSql<Record<string, never>>;
 
 type ConcurrencyKey = { key: string; limit: number };
 
+type PendingRun = {
+  id: string;
+  fn_id: string;
+  event: RunEvent;
+  concurrency: ConcurrencyKey[];
+  due_at: number;
+  cancels: { idx: number; event_name: string; expr: string | null; expires_at: number }[];
+};
+
 export class Engine {
   readonly sql: Sql;
   readonly clock: Clock;
   private fns = new Map<string, Fn>();
+  /** By lease token: a job whose lease lapsed during a call may be claimed again meanwhile. */
   private inflight = new Map<string, Job>();
   private stopped = false;
   private wakeResolve: (() => void) | undefined;
@@ -86,6 +108,7 @@ export class Engine {
   private idleWaiters: { after: number; resolve: () => void }[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
   private lastCronCheck = 0;
+  private lastKeyedProbe = 0;
   private nextCronAt = 0;
   private readonly log: (line: string) => void;
 
@@ -152,11 +175,11 @@ export class Engine {
         continue;
       }
       for (const job of claimed) {
-        this.inflight.set(job.id, job);
+        this.inflight.set(job.lease_token, job);
         void this.execute(job)
           .catch((err) => this.log(`job ${job.id} (${job.kind}) of run ${job.run_id}: ${(err as Error).stack}`))
           .finally(() => {
-            this.inflight.delete(job.id);
+            this.inflight.delete(job.lease_token);
             this.wake();
           });
       }
@@ -212,14 +235,20 @@ export class Engine {
     const token = randomUUID();
     // Jobs without concurrency keys: one statement, SKIP LOCKED keeps executors apart.
     const free = await this.sql<Job[]>`
-      update inngest_local.jobs set lease_token = ${token} || '/' || id::text, lease_until = ${real + this.opts.leaseMs}
+      update inngest_local.jobs set lease_token = ${token} || '/' || id::text, lease_until = ${real + this.opts.leaseMs},
+        generation = generation + 1
       where id in (
         select id from inngest_local.jobs
         where due_at <= ${now} and (lease_token is null or lease_until < ${real}) and ck1 is null and ck2 is null
         order by due_at, id limit ${max}
         for update skip locked)
-      returning id::text as id, run_id, kind, step_id, attempt, lease_token`;
+      returning id::text as id, run_id, kind, step_id, attempt, lease_token, generation`;
     if (free.length >= max) return [...free];
+    // Keyed jobs come from functions with concurrency rules; without any, probe only now and then
+    // (another executor may serve functions this one has not loaded), sparing a query per cycle.
+    const anyKeyed = [...this.fns.values()].some((f) => concurrencyRules(f.config).length > 0);
+    if (!anyKeyed && real - this.lastKeyedProbe < 1000) return [...free];
+    this.lastKeyedProbe = real;
     const keyed = await this.sql`select 1 from inngest_local.jobs
       where due_at <= ${now} and (lease_token is null or lease_until < ${real}) and (ck1 is not null or ck2 is not null) limit 1`;
     if (keyed.length === 0) return [...free];
@@ -260,15 +289,20 @@ export class Engine {
       }
       if (picked.length === 0) return [] as Job[];
       const ids = picked.map((p) => p.id);
-      await tx`update inngest_local.jobs set lease_token = ${token} || '/' || id::text, lease_until = ${real + this.opts.leaseMs}
-        where id = any(${ids}::bigint[]) and (lease_token is null or lease_until < ${real})`;
-      return picked.map((p) => ({
+      const claimed = await tx<{ id: string; generation: number }[]>`
+        update inngest_local.jobs set lease_token = ${token} || '/' || id::text, lease_until = ${real + this.opts.leaseMs},
+          generation = generation + 1
+        where id = any(${ids}::bigint[]) and (lease_token is null or lease_until < ${real})
+        returning id::text as id, generation`;
+      const generations = new Map(claimed.map((c) => [c.id, c.generation]));
+      return picked.filter((p) => generations.has(p.id)).map((p) => ({
         id: p.id,
         run_id: p.run_id,
         kind: p.kind,
         step_id: p.step_id,
         attempt: p.attempt,
         lease_token: `${token}/${p.id}`,
+        generation: generations.get(p.id)!,
       }));
     });
   }
@@ -337,6 +371,12 @@ export class Engine {
       },
       version: 2,
     };
+    if (this.opts.checkpointing !== false) {
+      // The SDK itself declines to checkpoint a planned step, a retry or a run that plans in
+      // parallel (protocol §6.1), so these may always be sent.
+      body.ctx.fn_id = run.fn_id;
+      body.ctx.qi_id = job.id;
+    }
     const url = new URL(callUrl(fn.config));
     url.searchParams.set("fnId", run.fn_id);
     url.searchParams.set("stepId", job.step_id ?? "step");
@@ -348,7 +388,11 @@ export class Engine {
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", "x-inngest-server-kind": "dev" },
+        headers: {
+          "content-type": "application/json",
+          "x-inngest-server-kind": "dev",
+          "x-inngest-generation-id": String(job.generation),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.opts.callTimeoutMs ?? 15 * 60_000),
       });
@@ -391,6 +435,15 @@ export class Engine {
     if (status === 500 && /was not found in this app/.test(err.message)) {
       // The app changed under us: resync once, then retry as usual.
       await this.sync(fn.appUrl).catch((e) => this.log(`resync of ${fn.appUrl} failed: ${(e as Error).message}`));
+    }
+    if (err.name === "StaleDispatchError") {
+      // A checkpoint of this call was refused: the job was re-claimed or the run ended meanwhile,
+      // so the reply is normally discarded. Should we still hold the lease, call again from the memo.
+      await this.sql.begin(async (tx) => {
+        if (!(await this.takeJob(tx, job))) return;
+        await this.insertCall(tx, job.run_id, job.step_id, job.attempt, this.now());
+      });
+      return;
     }
     if (status === 400 || headers["x-inngest-no-retry"] === "true") {
       await this.failRun(job, run.fn_id, run.event, err);
@@ -568,11 +621,23 @@ export class Engine {
                         where j.run_id = ${runId} and j.kind = 'call' and j.step_id is null and j.lease_token is null)`;
   }
 
+  /** takeJob + finishRun as one statement: it ends every run, so it is on the hot path. */
   private async completeRun(job: Job, output: unknown): Promise<void> {
-    await this.sql.begin(async (tx) => {
-      if (!(await this.takeJob(tx, job))) return;
-      await this.finishRun(tx, job.run_id, "completed", { output });
-    });
+    await this.sql`
+      with j as (
+        delete from inngest_local.jobs where id = ${job.id} and lease_token = ${job.lease_token} returning run_id
+      ), r as (
+        update inngest_local.runs set status = 'completed', ended_at = ${this.now()},
+          output = ${JSON.stringify(output ?? null)}::jsonb, error = 'null'::jsonb
+        where id in (select run_id from j) and status = 'running' returning id
+      ), dj as (
+        delete from inngest_local.jobs where run_id in (select id from r) and id <> ${job.id}
+      ), dw as (
+        delete from inngest_local.waits where run_id in (select id from r)
+      ), dc as (
+        delete from inngest_local.cancels where run_id in (select id from r)
+      )
+      select count(*)::int as n from r`;
   }
 
   private async failRun(job: Job, fnId: string, event: RunEvent, error: SerializedError): Promise<void> {
@@ -606,6 +671,68 @@ export class Engine {
     return true;
   }
 
+  // ---------------------------------------------------------------- checkpoints
+
+  /**
+   * `POST /v1/checkpoint/{runId}/async` (protocol §6): steps the SDK ran inside a call that is
+   * still in flight. Each is persisted as if it had come back in a 206, before the SDK is told to
+   * go on, so a crash after this point never repeats them. Accepted only while the call's job is
+   * still leased at the generation the call was sent with: 409 otherwise, which the SDK turns into
+   * a StaleDispatchError that stops the function — a re-claimed job, a cancelled or finished run,
+   * or a call whose executor died and was replaced. Idempotent by step id, since the SDK retries.
+   */
+  async checkpoint(runId: string, body: CheckpointBody): Promise<{ status: 200 | 400 | 409; error?: string }> {
+    const result = await this.applyCheckpoint(runId, body);
+    this.opts.checkpointTap?.({ runId, body, status: result.status });
+    return result;
+  }
+
+  private async applyCheckpoint(runId: string, body: CheckpointBody): Promise<{ status: 200 | 400 | 409; error?: string }> {
+    if (body.run_id !== runId) return { status: 400, error: `run_id ${body.run_id} does not match the path's ${runId}` };
+    // Anything else would need the executor's handling of a 206; refusing makes the SDK fall back
+    // to returning these ops in its reply (protocol §6.2), where they are handled or failed loudly.
+    const other = body.steps.find((o) => o.op !== "StepRun" && o.op !== "StepFailed" && o.op !== "RunComplete");
+    if (other) return { status: 400, error: `op ${other.op} cannot be checkpointed here; return it in the call's reply` };
+    if (!/^\d{1,18}$/.test(body.qi_id)) return { status: 409, error: "unknown queue item" };
+    const generation = body.generation_id ?? -1;
+    const rows = body.steps
+      .filter((o) => o.op !== "RunComplete")
+      .map((o) => ({
+        step_id: o.id,
+        value: o.op === "StepRun" ? { data: o.data ?? null } : { error: cleanError(o.error) },
+        name: o.displayName ?? null,
+      }));
+    const complete = body.steps.find((o) => o.op === "RunComplete");
+    if (!complete) {
+      // The hot path: check the lease and memoize in one statement. FOR SHARE makes a concurrent
+      // re-claim wait for this write (or makes this one see the new generation and refuse).
+      const [r] = await this.sql<{ ok: number }[]>`
+        with j as (
+          select run_id from inngest_local.jobs
+          where id = ${body.qi_id}::bigint and run_id = ${runId} and generation = ${generation} and lease_token is not null
+          for share
+        ), m as (
+          insert into inngest_local.memo (run_id, step_id, value, name)
+          select j.run_id, s.v->>'step_id', s.v->'value', s.v->>'name'
+          from j, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as s(v, ord)
+          order by s.ord
+          on conflict do nothing
+        )
+        select count(*)::int as ok from j`;
+      return r!.ok === 1 ? { status: 200 } : { status: 409, error: "stale dispatch: the call's lease is gone" };
+    }
+    return this.sql.begin(async (tx) => {
+      const j = await tx`select 1 from inngest_local.jobs
+        where id = ${body.qi_id}::bigint and run_id = ${runId} and generation = ${generation} and lease_token is not null
+        for update`;
+      if (j.length === 0) return { status: 409 as const, error: "stale dispatch: the call's lease is gone" };
+      for (const r of rows) await this.memoize(tx, runId, r.step_id, r.value, r.name ?? undefined);
+      // Also deletes the in-flight job, so the call's own reply, when it comes, is discarded.
+      await this.finishRun(tx, runId, "completed", { output: complete.data ?? null });
+      return { status: 200 as const };
+    });
+  }
+
   // ---------------------------------------------------------------- ingest
 
   /** Persists events and everything they cause, in one transaction; returns ids in order. */
@@ -620,10 +747,18 @@ export class Engine {
     }
   }
 
+  /**
+   * Batched: one insert for the events, one read each for the waits and cancellations they could
+   * touch, and one insert each for the runs, cancellations and first calls they start — a send of
+   * 500 events is a handful of statements, not thousands. Per event, in order: dedupe by id,
+   * resume waits, cancel runs (including runs started by earlier events of the batch), start runs.
+   */
   private async ingestInTx(tx: Tx, events: IncomingEvent[]): Promise<string[]> {
+    if (events.length === 0) return [];
     const now = this.now();
     const ids: string[] = [];
-    for (const e of events) {
+    const stored: RunEvent[] = [];
+    const rows = events.map((e) => {
       const internalId = ulid(now);
       const event: RunEvent = {
         id: e.id ?? internalId,
@@ -633,18 +768,62 @@ export class Engine {
       };
       if (e.v) event.v = e.v;
       ids.push(internalId);
-      await tx`insert into inngest_local.events (internal_id, id, name, data, ts, received_at)
-        values (${internalId}, ${e.id ?? null}, ${event.name}, ${JSON.stringify(event.data)}::jsonb, ${event.ts}, ${now})`;
-      if (e.id && !(await this.claimKey(tx, `e:${e.id}`, now))) continue; // seen within 24 h
-      await this.resumeWaits(tx, event, now);
-      await this.applyCancels(tx, event, now);
+      stored.push(event);
+      return { internal_id: internalId, id: e.id ?? null, name: event.name, data: event.data, ts: event.ts, received_at: now };
+    });
+    await tx`insert into inngest_local.events (internal_id, id, name, data, ts, received_at)
+      select internal_id, id, name, data, ts, received_at from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(internal_id text, id text, name text, data jsonb, ts bigint, received_at bigint)`;
+
+    const names = [...new Set(stored.map((e) => e.name))];
+    const waits = await tx<{ run_id: string; step_id: string; event_name: string; expr: string | null; run_event: RunEvent }[]>`
+      select w.run_id, w.step_id, w.event_name, w.expr, r.event as run_event
+      from inngest_local.waits w join inngest_local.runs r on r.id = w.run_id
+      where w.event_name = any(${names}::text[]) and w.expires_at > ${now} and w.created_at <= ${now}`;
+    const cancels = await tx<{ run_id: string; event_name: string; expr: string | null; run_event: RunEvent }[]>`
+      select c.run_id, c.event_name, c.expr, r.event as run_event
+      from inngest_local.cancels c join inngest_local.runs r on r.id = c.run_id
+      where c.event_name = any(${names}::text[]) and c.expires_at > ${now} and r.status = 'running'`;
+    const resumed = new Set<string>();
+    const cancelled = new Set<string>();
+    const pending: PendingRun[] = [];
+    const flush = async () => {
+      if (pending.length > 0) await this.insertRuns(tx, pending.splice(0), now);
+    };
+
+    for (const [i, event] of stored.entries()) {
+      if (events[i]!.id && !(await this.claimKey(tx, `e:${event.id}`, now))) continue; // seen within 24 h
+      for (const w of waits) {
+        const key = `${w.run_id}\u0000${w.step_id}`;
+        if (w.event_name !== event.name || resumed.has(key)) continue;
+        if (!matches(w.expr, { event: w.run_event, async: event })) continue;
+        resumed.add(key);
+        const d = await tx`delete from inngest_local.waits where run_id = ${w.run_id} and step_id = ${w.step_id} returning run_id`;
+        if (d.length === 0) continue;
+        await tx`delete from inngest_local.jobs where run_id = ${w.run_id} and step_id = ${w.step_id} and kind = 'wait_timeout'`;
+        await this.memoize(tx, w.run_id, w.step_id, event);
+        await this.enqueueDiscovery(tx, w.run_id);
+      }
+      for (const c of cancels) {
+        if (c.event_name !== event.name || cancelled.has(c.run_id)) continue;
+        if (!matches(c.expr, { event: c.run_event, async: event })) continue;
+        cancelled.add(c.run_id);
+        if (pending.some((p) => p.id === c.run_id)) await flush();
+        await this.finishRun(tx, c.run_id, "cancelled", { error: { name: "Cancelled", message: `cancelled by ${event.name} ${event.id}` } });
+      }
       for (const fn of this.fns.values()) {
         const hit = fn.config.triggers.some(
           (t) => "event" in t && nameMatches(t.event, event.name) && matches(t.expression, { event }),
         );
-        if (hit) await this.createRun(tx, fn, event, now);
+        if (!hit) continue;
+        const run = await this.prepareRun(tx, fn, event, now);
+        if (!run) continue;
+        pending.push(run);
+        // Only events received after a run starts can cancel it: later events of this batch can.
+        for (const c of run.cancels) cancels.push({ run_id: run.id, event_name: c.event_name, expr: c.expr, run_event: event });
       }
     }
+    await flush();
     return ids;
   }
 
@@ -656,33 +835,14 @@ export class Engine {
     return r.length === 1;
   }
 
-  private async resumeWaits(tx: Tx, event: RunEvent, now: number): Promise<void> {
-    const waits = await tx<{ run_id: string; step_id: string; expr: string | null; run_event: RunEvent }[]>`
-      select w.run_id, w.step_id, w.expr, r.event as run_event
-      from inngest_local.waits w join inngest_local.runs r on r.id = w.run_id
-      where w.event_name = ${event.name} and w.expires_at > ${now} and w.created_at <= ${now}`;
-    for (const w of waits) {
-      if (!matches(w.expr, { event: w.run_event, async: event })) continue;
-      const d = await tx`delete from inngest_local.waits where run_id = ${w.run_id} and step_id = ${w.step_id} returning run_id`;
-      if (d.length === 0) continue;
-      await tx`delete from inngest_local.jobs where run_id = ${w.run_id} and step_id = ${w.step_id} and kind = 'wait_timeout'`;
-      await this.memoize(tx, w.run_id, w.step_id, event);
-      await this.enqueueDiscovery(tx, w.run_id);
-    }
-  }
-
-  private async applyCancels(tx: Tx, event: RunEvent, now: number): Promise<void> {
-    const cancels = await tx<{ run_id: string; expr: string | null; run_event: RunEvent }[]>`
-      select c.run_id, c.expr, r.event as run_event
-      from inngest_local.cancels c join inngest_local.runs r on r.id = c.run_id
-      where c.event_name = ${event.name} and c.expires_at > ${now} and r.status = 'running'`;
-    for (const c of cancels) {
-      if (!matches(c.expr, { event: c.run_event, async: event })) continue;
-      await this.finishRun(tx, c.run_id, "cancelled", { error: { name: "Cancelled", message: `cancelled by ${event.name} ${event.id}` } });
-    }
-  }
-
   private async createRun(tx: Tx, fn: Fn, event: RunEvent, now: number): Promise<string | undefined> {
+    const run = await this.prepareRun(tx, fn, event, now);
+    if (run) await this.insertRuns(tx, [run], now);
+    return run?.id;
+  }
+
+  /** Idempotency and throttle (which need their own rows now); the run itself is inserted later. */
+  private async prepareRun(tx: Tx, fn: Fn, event: RunEvent, now: number): Promise<PendingRun | undefined> {
     const f = fn.config;
     if (f.idempotency !== undefined && !(await this.claimKey(tx, `f:${f.id}:${keyOf(f.idempotency, { event })}`, now)))
       return undefined;
@@ -706,17 +866,28 @@ export class Engine {
       await tx`insert into inngest_local.throttle (key, tat) values (${key}, ${Math.ceil(next)})
         on conflict (key) do update set tat = excluded.tat`;
     }
-    const runId = ulid(now);
-    await tx`insert into inngest_local.runs (id, fn_id, event, status, concurrency, created_at)
-      values (${runId}, ${f.id}, ${JSON.stringify(event)}::jsonb, 'running', ${JSON.stringify(concurrency)}::jsonb, ${now})`;
-    for (const [i, c] of (f.cancel ?? []).entries()) {
+    const cancels = (f.cancel ?? []).map((c, idx) => {
       const t = c.timeout;
       const expires = t === undefined ? now + 365 * DAY : parseDuration(t) !== undefined ? now + parseDuration(t)! : Date.parse(t);
+      return { idx, event_name: c.event, expr: c.if ?? null, expires_at: expires };
+    });
+    return { id: ulid(now), fn_id: f.id, event, concurrency, due_at: dueAt, cancels };
+  }
+
+  private async insertRuns(tx: Tx, runs: PendingRun[], now: number): Promise<void> {
+    const runRows = runs.map((r) => ({ id: r.id, fn_id: r.fn_id, event: r.event, concurrency: r.concurrency, due_at: r.due_at }));
+    await tx`insert into inngest_local.runs (id, fn_id, event, status, concurrency, created_at)
+      select id, fn_id, event, 'running', concurrency, ${now}
+      from jsonb_to_recordset(${JSON.stringify(runRows)}::jsonb) as x(id text, fn_id text, event jsonb, concurrency jsonb, due_at bigint)`;
+    const cancelRows = runs.flatMap((r) => r.cancels.map((c) => ({ run_id: r.id, ...c })));
+    if (cancelRows.length > 0)
       await tx`insert into inngest_local.cancels (run_id, idx, event_name, expr, expires_at)
-        values (${runId}, ${i}, ${c.event}, ${c.if ?? null}, ${expires})`;
-    }
-    await this.insertCall(tx, runId, null, 0, dueAt);
-    return runId;
+        select run_id, idx, event_name, expr, expires_at
+        from jsonb_to_recordset(${JSON.stringify(cancelRows)}::jsonb) as x(run_id text, idx int, event_name text, expr text, expires_at bigint)`;
+    await tx`insert into inngest_local.jobs (run_id, kind, step_id, attempt, due_at, ck1, ck1_limit, ck2, ck2_limit, created_at)
+      select x.id, 'call', null, 0, x.due_at,
+        x.concurrency->0->>'key', (x.concurrency->0->>'limit')::int, x.concurrency->1->>'key', (x.concurrency->1->>'limit')::int, ${now}
+      from jsonb_to_recordset(${JSON.stringify(runRows)}::jsonb) as x(id text, concurrency jsonb, due_at bigint)`;
   }
 
   // ---------------------------------------------------------------- cron

@@ -14,6 +14,8 @@ let ex: LocalExecutor;
 let app: TestApp;
 const clock = new VirtualClock();
 const calls: { url: URL; request: CallBody; status: number; body: unknown }[] = [];
+/** Call replies and checkpoints in the order the executor applied them. */
+const timeline: { runId: string; kind: "call" | "checkpoint"; status: number; ops: unknown }[] = [];
 const counters = new Map<string, number>();
 const bump = (k: string) => {
   const n = (counters.get(k) ?? 0) + 1;
@@ -55,7 +57,14 @@ beforeAll(async () => {
     clock,
     workers: 4,
     log: () => {},
-    tap: (x) => calls.push({ url: new URL(x.url), request: x.request, status: x.status, body: x.body }),
+    tap: (x) => {
+      calls.push({ url: new URL(x.url), request: x.request, status: x.status, body: x.body });
+      timeline.push({ runId: x.request.ctx.run_id, kind: "call", status: x.status, ops: x.body });
+    },
+    checkpointTap: (x) => {
+      const body = x.body as { steps: unknown[] };
+      timeline.push({ runId: x.runId, kind: "checkpoint", status: x.status, ops: body.steps });
+    },
   });
   app = await startTestApp("t", ex.url, (inngest) => [
     inngest.createFunction(
@@ -216,8 +225,14 @@ describe("the call loop", () => {
     expect(mine.every((c) => c.request.ctx.max_attempts === 4 && c.request.version === 2 && c.request.ctx.use_api === false)).toBe(true);
     const first = mine[0]!;
     expect(first.url.searchParams.get("stepId")).toBe("step");
-    expect(first.body).toMatchObject([{ op: "StepRun", displayName: "load", data: { contactId: "c1" } }]);
-    const ops = mine.map((c) => (Array.isArray(c.body) ? (c.body as { op: string; displayName?: string }[]).map((o) => `${o.op}:${o.displayName}`).join("+") : `${c.status}`));
+    // Checkpointing (protocol §6): "load" ran inside the first call and reached the executor as a
+    // checkpoint of that call's queue item; the call itself replied with the next op only.
+    expect(first.request.ctx).toMatchObject({ fn_id: "t-multi", qi_id: expect.stringMatching(/^\d+$/) });
+    expect(first.body).toMatchObject([{ op: "Sleep", displayName: "nap", name: "3d" }]);
+    const myTimeline = timeline.filter((t) => t.runId === run!.id);
+    expect(myTimeline[0]).toMatchObject({ kind: "checkpoint", status: 200, ops: [{ op: "StepRun", displayName: "load", data: { contactId: "c1" } }] });
+    expect(myTimeline.filter((t) => t.kind === "checkpoint")).toHaveLength(1);
+    const ops = myTimeline.map((c) => (Array.isArray(c.ops) ? (c.ops as { op: string; displayName?: string }[]).map((o) => `${o.op}:${o.displayName}`).join("+") : `${c.status}`));
     // A discovery between the two parallel results may find nothing new (an empty op list), and
     // a discovery that races with the other parallel result may plan a step again (the executor
     // runs it once): keep each step's first plan only.
@@ -241,8 +256,8 @@ describe("the call loop", () => {
       [2, "StepRun"],
     ]);
     expect(mine.at(-1)!.status).toBe(200);
-    // After a multi-op reply every later request plans only.
-    const planIdx = ops.findIndex((o) => o.includes("+"));
+    // After a multi-op reply every later request plans only (and so no longer checkpoints).
+    const planIdx = mine.findIndex((c) => Array.isArray(c.body) && c.body.length > 1);
     expect(mine.slice(planIdx + 1).every((c) => c.request.ctx.disable_immediate_execution)).toBe(true);
     expect(mine.slice(0, planIdx + 1).every((c) => !c.request.ctx.disable_immediate_execution)).toBe(true);
   });

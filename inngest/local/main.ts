@@ -6,7 +6,8 @@ import { startLocalExecutor } from "./server";
  * `npx tsx inngest/local/main.ts`: the executor as a process of its own (npm run dev, tests that
  * kill it). Configuration comes from lib/env: DATABASE_URL (or the embedded server on PGLITE_PORT),
  * INNGEST_LOCAL_PORT, INNGEST_LOCAL_APP_URL (default http://127.0.0.1:$PORT/api/inngest),
- * INNGEST_LOCAL_VIRTUAL_CLOCK, TILLIT_CLOCK_FILE, INNGEST_LOCAL_LEASE_MS, INNGEST_LOCAL_WORKERS.
+ * INNGEST_LOCAL_VIRTUAL_CLOCK, TILLIT_CLOCK_FILE, INNGEST_LOCAL_LEASE_MS, INNGEST_LOCAL_WORKERS,
+ * INNGEST_LOCAL_CHECKPOINTING.
  * Prints one line "inngest-local: listening on <url>" when it accepts requests.
  */
 const e = envOrExit();
@@ -20,6 +21,7 @@ const executor = await startLocalExecutor({
   clockFile: e.TILLIT_CLOCK_FILE ? path.resolve(e.TILLIT_CLOCK_FILE) : undefined,
   leaseMs: e.INNGEST_LOCAL_LEASE_MS,
   workers: e.INNGEST_LOCAL_WORKERS,
+  checkpointing: e.INNGEST_LOCAL_CHECKPOINTING,
 }).catch((err: Error) => {
   console.error(`inngest-local: could not start: ${err.message}`);
   process.exit(1);

@@ -112,6 +112,23 @@ create table inngest_local.crons (
 create table inngest_local.throttle (key text primary key, tat bigint not null);
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- Bumped at every claim: a call carries it (x-inngest-generation-id, ctx.qi_id = the job id) and
+-- a checkpoint is accepted only while the job is still leased at that generation (protocol §6).
+alter table inngest_local.jobs add column generation int not null default 0;
+
+-- Queue tables churn: every job row is inserted and deleted within seconds, memo and runs are
+-- pruned in bulk. Default autovacuum (20 % dead tuples) lets them bloat and slow claims; vacuum
+-- them after a fixed number of dead rows instead.
+alter table inngest_local.jobs set (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000,
+  autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 1000, autovacuum_vacuum_cost_delay = 0);
+alter table inngest_local.memo set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 5000);
+alter table inngest_local.runs set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 2000);
+alter table inngest_local.events set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 2000);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -47,6 +47,22 @@ export const serializedError = z.looseObject({
   stack: z.string().optional(),
 });
 
+/**
+ * `POST /v1/checkpoint/{runId}/async` (protocol §6.2). The SDK's step objects carry internal
+ * fields besides the op's; only the op's own fields are read.
+ */
+export const checkpointBody = z.looseObject({
+  run_id: z.string().min(1),
+  fn_id: z.string().min(1),
+  qi_id: z.string().min(1),
+  generation_id: z.number().int().nullish(),
+  request_id: z.string().nullish(),
+  request_started_at: z.number().nullish(),
+  steps: z.array(op),
+  ts: z.number().nullish(),
+});
+export type CheckpointBody = z.infer<typeof checkpointBody>;
+
 export const clockAdvanceBody = z.strictObject({ ms: z.number().min(0) });
 export const syncRequestBody = z.strictObject({ url: z.url().optional() });
 
@@ -61,6 +77,9 @@ export type CallBody = {
     disable_immediate_execution: boolean;
     use_api: false;
     stack: { stack: string[]; current: number };
+    /** Both present switch the SDK to async checkpointing (protocol §6); both absent: one op per call. */
+    fn_id?: string;
+    qi_id?: string;
   };
   version: 2;
 };

@@ -3,9 +3,9 @@ import type { AddressInfo } from "node:net";
 import { openDb } from "../../db/client";
 import { systemClock, VirtualClock, type Clock } from "../../lib/clock";
 import { UnsupportedConfigError } from "./config";
-import { Engine, type CallTap } from "./engine";
+import { Engine, type CallTap, type CheckpointTap } from "./engine";
 import { applyExecutorMigrations } from "./migrations";
-import { clockAdvanceBody, ingestBody, registerBody, syncRequestBody } from "./protocol";
+import { checkpointBody, clockAdvanceBody, ingestBody, registerBody, syncRequestBody } from "./protocol";
 
 /**
  * The local Inngest-compatible executor: an HTTP server where `inngest-cli dev` would listen
@@ -39,6 +39,12 @@ export type LocalExecutorOptions = {
   /** Keep finished runs this long before pruning (default 7 days of clock time). */
   retainMs?: number;
   tap?: CallTap;
+  /**
+   * Let the SDK run several steps per call and checkpoint them (protocol §6). Default true;
+   * false gives the classic one op per call.
+   */
+  checkpointing?: boolean;
+  checkpointTap?: CheckpointTap;
   log?: (line: string) => void;
 };
 
@@ -77,6 +83,8 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
     leaseMs: opts.leaseMs ?? 30_000,
     backoff: opts.backoff,
     tap: opts.tap,
+    checkpointing: opts.checkpointing ?? true,
+    checkpointTap: opts.checkpointTap,
     log,
   });
   if (virtual) virtual.restore(await engine.loadClockOffset());
@@ -108,6 +116,16 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
       }
       const ids = await engine.ingest(parsed.data);
       return send(res, 200, { ids, status: 200 });
+    }
+    const checkpointMatch = /^\/v1\/checkpoint\/([^/]+)\/async\/?$/.exec(path);
+    if (req.method === "POST" && checkpointMatch) {
+      const parsed = checkpointBody.safeParse(await readJson(req));
+      if (!parsed.success) {
+        const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+        return send(res, 400, { error: message });
+      }
+      const r = await engine.checkpoint(decodeURIComponent(checkpointMatch[1]!), parsed.data);
+      return send(res, r.status, r.status === 200 ? {} : { error: r.error });
     }
     if (req.method === "POST" && path === "/fn/register") {
       const parsed = registerBody.safeParse(await readJson(req));

@@ -13,10 +13,14 @@ export async function startTestApp(
   appId: string,
   executorUrl: string,
   define: (inngest: Inngest) => Parameters<typeof serve>[0]["functions"],
+  opts: { onRequest?: (method: string, url: string) => void } = {},
 ): Promise<TestApp> {
   const inngest = new Inngest({ id: appId, isDev: true, baseUrl: executorUrl });
   const handler = serve({ client: inngest, functions: define(inngest) });
-  const server: Server = createServer(handler);
+  const server: Server = createServer((req, res) => {
+    opts.onRequest?.(req.method ?? "", req.url ?? "");
+    return handler(req, res);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.address() as AddressInfo).port;

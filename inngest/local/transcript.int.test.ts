@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { NonRetriableError } from "inngest";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { VirtualClock } from "../../lib/clock";
 import { startLocalExecutor, type LocalExecutor } from "./server";
@@ -15,25 +15,27 @@ import { startTestApp, type TestApp } from "./test-app";
  * After a deliberate change, copy the file this test writes next to the failure over the pinned one.
  */
 
-const PINNED = path.join(import.meta.dirname, "transcripts", "inngest-4.24.0.json");
+const PINNED = {
+  classic: path.join(import.meta.dirname, "transcripts", "inngest-4.24.0.json"),
+  checkpointed: path.join(import.meta.dirname, "transcripts", "inngest-4.24.0.checkpointed.json"),
+};
 const DAY = 86_400_000;
 
+type Scenario = { db: TestDatabase; ex: LocalExecutor; app: TestApp; exchanges: unknown[]; clock: VirtualClock };
+let open: Scenario | undefined;
 
-let db: TestDatabase;
-let ex: LocalExecutor;
-let app: TestApp;
-const exchanges: unknown[] = [];
-const clock = new VirtualClock();
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  ex = await startLocalExecutor({
+async function setUp(checkpointing: boolean): Promise<Scenario> {
+  const db = await freshDatabase();
+  const exchanges: unknown[] = [];
+  const clock = new VirtualClock();
+  const ex = await startLocalExecutor({
     databaseUrl: db.url,
     embedded: db.embedded,
     port: 0,
     clock,
     workers: 1, // one call at a time: a deterministic order
     backoff: () => 1000,
+    checkpointing,
     log: () => {},
     tap: (x) => {
       const u = new URL(x.url);
@@ -42,8 +44,10 @@ beforeAll(async () => {
         response: { status: x.status, headers: pick(x.headers), body: x.body },
       });
     },
+    // Checkpoints arrive while their call is in flight, so they precede its exchange.
+    checkpointTap: (x) => exchanges.push({ checkpoint: { runId: x.runId, body: x.body, status: x.status } }),
   });
-  app = await startTestApp("tx", ex.url, (inngest) => [
+  const app = await startTestApp("tx", ex.url, (inngest) => [
     inngest.createFunction(
       { id: "tour", triggers: [{ event: "tx/start", if: "event.data.go == true" }], retries: 2 },
       async ({ event, step, attempt }) => {
@@ -73,17 +77,38 @@ beforeAll(async () => {
         return { profile, opened: opened?.name ?? null, clicked, tag, score, flaky, caught };
       },
     ),
+    // Checkpointing's own path: consecutive steps inside one call, a step retried (attempt > 0
+    // does not checkpoint), and the run completing inside a call (RunComplete in a 206).
+    inngest.createFunction({ id: "streak", triggers: [{ event: "tx/streak" }], retries: 2 }, async ({ step, attempt }) => {
+      const a = await step.run("a", () => 1);
+      const b = await step.run("b", () => a + 1);
+      const c = await step.run("c", () => {
+        if (attempt === 0) throw new Error("smtp 451");
+        return b + 1;
+      });
+      const d = await step.run("d", () => c + 1);
+      await step.sleep("nap", "1h");
+      const e = await step.run("e", () => d + 1);
+      return { a, b, c, d, e };
+    }),
   ]);
   await ex.sync(app.serveUrl);
-});
+  open = { db, ex, app, exchanges, clock };
+  return open;
+}
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await db?.destroy();
-});
+async function tearDown(): Promise<void> {
+  const s = open;
+  open = undefined;
+  await s?.app.close();
+  await s?.ex.stop();
+  await s?.db.destroy();
+}
 
-it("speaks the pinned protocol of inngest 4.24.0", async () => {
+afterEach(tearDown);
+
+async function transcript(checkpointing: boolean): Promise<unknown> {
+  const { db, ex, app, exchanges, clock } = await setUp(checkpointing);
   // The in-band sync reply, as the executor requests it.
   const syncRes = await fetch(app.serveUrl, {
     method: "PUT",
@@ -114,15 +139,46 @@ it("speaks the pinned protocol of inngest 4.24.0", async () => {
   const [sent] = await db.sql<{ n: number }[]>`select count(*)::int as n from inngest_local.events where name = 'tx/done'`;
   expect(sent!.n).toBe(1);
 
-  const actual = normalise({ sync: { status: syncRes.status, headers: pick(Object.fromEntries(syncRes.headers)), body: syncBody }, calls: exchanges });
+  await app.inngest.send({ name: "tx/streak", data: {} });
+  await ex.idle();
+  await ex.advanceClock(2000); // c's retry
+  await ex.idle();
+  await ex.advanceClock(3_600_000); // the nap
+  await ex.idle();
+  const [streak] = await db.sql<{ status: string; output: unknown }[]>`select status, output from inngest_local.runs where fn_id = 'tx-streak'`;
+  expect(streak).toEqual({ status: "completed", output: { a: 1, b: 2, c: 3, d: 4, e: 5 } });
+
+  return normalise({ sync: { status: syncRes.status, headers: pick(Object.fromEntries(syncRes.headers)), body: syncBody }, calls: exchanges });
+}
+
+function expectPinned(actual: unknown, pinnedPath: string): void {
   const text = `${JSON.stringify(actual, null, 2)}\n`;
-  const pinned = existsSync(PINNED) ? readFileSync(PINNED, "utf8") : "";
+  const pinned = existsSync(pinnedPath) ? readFileSync(pinnedPath, "utf8") : "";
   if (pinned !== text) {
-    const out = path.join(os.tmpdir(), "inngest-transcript.actual.json");
+    const out = path.join(os.tmpdir(), path.basename(pinnedPath).replace(/\.json$/, ".actual.json"));
     writeFileSync(out, text);
-    console.error(`protocol transcript differs from ${PINNED}; the actual one is in ${out}`);
+    console.error(`protocol transcript differs from ${pinnedPath}; the actual one is in ${out}`);
   }
   expect(JSON.parse(text)).toEqual(pinned ? JSON.parse(pinned) : "no pinned transcript");
+}
+
+it("speaks the pinned protocol of inngest 4.24.0, one op per call (checkpointing off)", async () => {
+  const actual = (await transcript(false)) as { calls: Record<string, unknown>[] };
+  expect(actual.calls.some((c) => "checkpoint" in c)).toBe(false);
+  expectPinned(actual, PINNED.classic);
+});
+
+it("speaks the pinned protocol of inngest 4.24.0, checkpointing steps inside a call (protocol §6)", async () => {
+  const actual = (await transcript(true)) as { calls: Record<string, unknown>[] };
+  // The pinned file is the contract; these name what it must show, so a re-pin cannot lose them.
+  const checkpoints = actual.calls.filter((c) => "checkpoint" in c).map((c) => c.checkpoint as { body: { steps: { op: string; displayName?: string }[] }; status: number });
+  expect(checkpoints.every((c) => c.status === 200)).toBe(true);
+  expect(checkpoints.flatMap((c) => c.body.steps.map((s) => `${s.op}:${s.displayName}`))).toEqual(
+    expect.arrayContaining(["StepRun:load-profile", "StepRun:a", "StepRun:b", "StepRun:d"]),
+  );
+  const replies = actual.calls.filter((c) => "response" in c).map((c) => (c.response as { body: unknown }).body);
+  expect(replies).toContainEqual([expect.objectContaining({ op: "RunComplete", data: { a: 1, b: 2, c: 3, d: 4, e: 5 } })]);
+  expectPinned(actual, PINNED.checkpointed);
 });
 
 const KEEP_HEADERS = ["content-type", "x-inngest-sdk", "x-inngest-req-version", "x-inngest-framework", "x-inngest-no-retry", "retry-after", "x-inngest-sync-kind", "x-inngest-sdk-handled"];
@@ -135,6 +191,7 @@ function pick(h: Record<string, string>): Record<string, string> {
 function normalise(value: unknown): unknown {
   const ids = new Map<string, string>();
   const walk = (v: unknown, key?: string): unknown => {
+    if (key === "qi_id" && typeof v === "string") return "<queue item>"; // a job id: a sequence value
     if (typeof v === "string") {
       if (/^[0-9A-HJKMNP-TV-Z]{26}$/.test(v)) {
         if (!ids.has(v)) ids.set(v, `<ulid ${ids.size + 1}>`);
@@ -143,7 +200,7 @@ function normalise(value: unknown): unknown {
       if (key === "stack") return "<stack>";
       return v.replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:<port>");
     }
-    if (typeof v === "number" && (key === "ts" || key === "a" || key === "b")) return "<time>";
+    if (typeof v === "number" && (key === "ts" || key === "request_started_at")) return "<time>";
     if (Array.isArray(v)) return v.map((x) => walk(x));
     if (v && typeof v === "object") {
       const out: Record<string, unknown> = {};
