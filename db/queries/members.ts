@@ -101,11 +101,6 @@ export async function listPendingInvitations(db: Db, { workspaceId, now }: { wor
     .orderBy(desc(invitations.createdAt));
 }
 
-export async function getInvitation(db: Db, { workspaceId, id }: { workspaceId: string; id: string }) {
-  const [row] = await db.select().from(invitations).where(and(eq(invitations.workspaceId, workspaceId), eq(invitations.id, id)));
-  return row;
-}
-
 export async function revokeInvitation(db: Db, { workspaceId, id, now }: { workspaceId: string; id: string; now: Date }) {
   const [row] = await db
     .update(invitations)

@@ -62,13 +62,6 @@ export async function markMessage(
     .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
 }
 
-export async function messagesOfEnrollment(db: Db, q: { workspaceId: string; enrollmentId: string }) {
-  return db
-    .select()
-    .from(messages)
-    .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.enrollmentId, q.enrollmentId)));
-}
-
 /**
  * Human opens and clicks of a contact's mail, for conditions: machine activity (scanners,
  * privacy proxies) is left out. `sendNodeId` is set only for mail this enrollment sent.
