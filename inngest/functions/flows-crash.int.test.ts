@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { listEnrollments } from "../../db/queries/enrollments";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { createLiveFlow, createTemplate, grantConsent, graph } from "../../e2e/fixtures/flows";
+import { killHard, startExecutorProcess } from "../../e2e/fixtures/executor-process";
 import { freePort } from "../../e2e/fixtures/ports";
 import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
 import { resendTransport } from "../../lib/email/transport";
-import { childEnv } from "../../lib/env";
 import { startTestApp, waitFor, type TestApp } from "../local/test-app";
 import { createFunctions } from "./all";
 
@@ -27,35 +27,8 @@ let port: number;
 let child: ChildProcess | undefined;
 let ws: SeededWorkspace;
 
-async function startExecutor(): Promise<ChildProcess> {
-  const env = childEnv({
-    DATABASE_URL: db.embedded ? undefined : db.url,
-    PGLITE_PORT: db.embedded ? new URL(db.url).port : undefined,
-    INNGEST_LOCAL_PORT: String(port),
-    INNGEST_LOCAL_APP_URL: app.serveUrl,
-    INNGEST_LOCAL_LEASE_MS: "1000",
-    INNGEST_LOCAL_WORKERS: "4",
-    INNGEST_LOCAL_VIRTUAL_CLOCK: "0",
-    TILLIT_CLOCK_FILE: undefined,
-  });
-  const c = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  c.stdout!.on("data", (d) => (out += d));
-  c.stderr!.on("data", (d) => (out += d));
-  await waitFor("the executor to listen", async () => {
-    if (c.exitCode !== null) throw new Error(`executor exited (${c.exitCode}): ${out}`);
-    return out.includes("listening on");
-  });
-  return c;
-}
-
-function kill(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once("exit", () => resolve());
-    c.kill("SIGKILL");
-  });
-}
+const startExecutor = () => startExecutorProcess({ db, port, appServeUrl: app.serveUrl, workers: 4 });
+const kill = killHard;
 
 beforeAll(async () => {
   db = await freshDatabase();

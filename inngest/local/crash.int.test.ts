@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openDb, type DbHandle } from "../../db/client";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import { killHard, startExecutorProcess } from "../../e2e/fixtures/executor-process";
 import { freePort } from "../../e2e/fixtures/ports";
-import { childEnv } from "../../lib/env";
 import { startTestApp, waitFor, type TestApp } from "./test-app";
 
 /**
@@ -25,35 +25,8 @@ let port: number;
 let child: ChildProcess | undefined;
 let calls = 0;
 
-async function startExecutor(): Promise<ChildProcess> {
-  const env = childEnv({
-    DATABASE_URL: db.embedded ? undefined : db.url,
-    PGLITE_PORT: db.embedded ? new URL(db.url).port : undefined,
-    INNGEST_LOCAL_PORT: String(port),
-    INNGEST_LOCAL_APP_URL: app.serveUrl,
-    INNGEST_LOCAL_LEASE_MS: "1000",
-    INNGEST_LOCAL_WORKERS: String(WORKERS),
-    INNGEST_LOCAL_VIRTUAL_CLOCK: "0",
-    TILLIT_CLOCK_FILE: undefined,
-  });
-  const c = spawn(process.execPath, ["--import", "tsx", "inngest/local/main.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  c.stdout!.on("data", (d) => (out += d));
-  c.stderr!.on("data", (d) => (out += d));
-  await waitFor("the executor to listen", async () => {
-    if (c.exitCode !== null) throw new Error(`executor exited (${c.exitCode}): ${out}`);
-    return out.includes("listening on");
-  });
-  return c;
-}
-
-function kill(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once("exit", () => resolve());
-    c.kill("SIGKILL");
-  });
-}
+const startExecutor = () => startExecutorProcess({ db, port, appServeUrl: app.serveUrl, workers: WORKERS });
+const kill = killHard;
 
 beforeAll(async () => {
   db = await freshDatabase();
