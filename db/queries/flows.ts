@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { flows, flowVersions } from "../schema/index";
+import { enrollments, flows, flowVersions } from "../schema/index";
 
 /** A live flow with its current published plan (jsonb, parsed by the caller with planSchema). */
 export type LiveFlow = {
@@ -105,4 +106,38 @@ export async function publishFlowVersion(
     if (updated.length !== 1) throw new Error("flow not found in this workspace");
     return version!;
   });
+}
+
+/** Publishes a compiled plan: its hash is the sha256 of the plan's canonical JSON. */
+export async function publishCompiled(
+  db: Db,
+  q: { workspaceId: string; flowId: string; plan: unknown; canonicalPlan: string; graph: unknown; publishedBy?: string | null },
+) {
+  const hash = createHash("sha256").update(q.canonicalPlan).digest("hex");
+  return publishFlowVersion(db, { workspaceId: q.workspaceId, flowId: q.flowId, plan: q.plan, graph: q.graph, hash, publishedBy: q.publishedBy });
+}
+
+/** The workspace's flows with their published version and how many contacts are in them now. */
+export async function listFlows(db: Db, q: { workspaceId: string }) {
+  return db
+    .select({
+      id: flows.id,
+      name: flows.name,
+      status: flows.status,
+      updatedAt: flows.updatedAt,
+      version: flowVersions.number,
+      active: sql<number>`(select count(*)::int from ${enrollments} e where e.workspace_id = ${flows.workspaceId} and e.flow_id = ${flows.id} and e.status = 'active')`,
+    })
+    .from(flows)
+    .leftJoin(flowVersions, and(eq(flowVersions.id, flows.currentVersionId), eq(flowVersions.workspaceId, flows.workspaceId)))
+    .where(eq(flows.workspaceId, q.workspaceId))
+    .orderBy(desc(flows.updatedAt));
+}
+
+export async function getFlowDraft(db: Db, q: { workspaceId: string; flowId: string }) {
+  const [row] = await db
+    .select({ id: flows.id, name: flows.name, draft: flows.draft })
+    .from(flows)
+    .where(and(eq(flows.workspaceId, q.workspaceId), eq(flows.id, q.flowId)));
+  return row;
 }

@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, contacts, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { apiKeys, contacts, flows, flowVersions, invitations, memberships, users, workspaces } from "../../db/schema/index";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -19,17 +19,17 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type World = {
-  a: SeededWorkspace & { editorId: string; invitationId: string; keyId: string };
-  b: SeededWorkspace & { editorId: string; invitationId: string; keyId: string };
-};
+type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string };
+type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
   const [editor] = await db.insert(users).values({ email: `editor-${ws.workspace.slug}@example.com` }).returning({ id: users.id });
   await db.insert(memberships).values({ workspaceId: ws.workspace.id, userId: editor!.id, role: "editor" });
   const inv = await createInvitation(db, { workspaceId: ws.workspace.id, email: `invitee-${ws.workspace.slug}@example.com`, role: "viewer", invitedBy: ws.owner.id, now: new Date() });
   const key = await createApiKey(db, { workspaceId: ws.workspace.id, name: "Site", kind: "public", createdBy: ws.owner.id });
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id };
+  const draft = { nodes: [{ id: "t", kind: "manual-enrol", config: {}, position: { x: 0, y: 0 } }, { id: "x", kind: "exit", config: {}, position: { x: 0, y: 100 } }], edges: [{ id: "e", source: "t", sourceHandle: "next", target: "x" }] };
+  const [flow] = await db.insert(flows).values({ workspaceId: ws.workspace.id, name: "Onboarding", draft }).returning({ id: flows.id });
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id };
 }
 
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
@@ -128,6 +128,13 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, "[data-testid=contact-form]", "Save contact", /contact not found/);
     const [c] = await db.select().from(contacts).where(eq(contacts.id, w.a.contacts[0]!.id));
     expect(c!.firstName).not.toBe("Overwritten");
+  },
+  publishFlowAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/flows`);
+    const row = `[data-testid="flow-Onboarding"] form`;
+    await forge(p, row, "flowId", w.a.flowId);
+    await submitAndExpectRefusal(p, row, "Publish draft", /flow not found/);
+    expect(await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.a.flowId))).toHaveLength(0);
   },
   createApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);

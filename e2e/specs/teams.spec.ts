@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
-import { apiKeys, devMailbox, invitations, memberships, workspaces } from "../../db/schema/index";
+import { apiKeys, auditLog, devMailbox, flows, flowVersions, invitations, memberships, workspaces } from "../../db/schema/index";
+import { graph } from "../fixtures/flows";
 import { waitForMail } from "../fixtures/mailbox";
 import { signInWithMagicLink } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -250,4 +251,49 @@ test("a revoked invitation stops working; an owner transfers ownership and signs
   await expect(owner).toHaveURL(/\/$/);
   await owner.goto(`/w/${workspace.workspace.slug}/flows`);
   await expect(owner).toHaveURL(/\/sign-in\?callbackUrl=/);
+});
+
+test("@smoke an editor publishes a flow; a viewer is not offered it and the server refuses the viewer", async ({ memberPage, workspace, db }) => {
+  const draft = graph(
+    [
+      ["t", "manual-enrol"],
+      ["x", "exit"],
+    ],
+    [["t", "next", "x"]],
+  );
+  const [flow] = await db.insert(flows).values({ workspaceId: workspace.workspace.id, name: "Welcome series", draft }).returning();
+  const [broken] = await db.insert(flows).values({ workspaceId: workspace.workspace.id, name: "Half drawn", draft: graph([["x", "exit"]], []) }).returning();
+  const versions = async (flowId: string) => (await db.select().from(flowVersions).where(eq(flowVersions.flowId, flowId))).length;
+
+  const { page: editor } = await memberPage("editor");
+  await editor.goto(`/w/${workspace.workspace.slug}/flows`);
+  const row = editor.getByTestId("flow-Welcome series");
+  await row.getByRole("button", { name: "Publish draft" }).click();
+  await expect(row.getByRole("status")).toHaveText("Published “Welcome series” as version 1");
+  expect(await versions(flow!.id)).toBe(1);
+  const brokenRow = editor.getByTestId("flow-Half drawn");
+  await brokenRow.getByRole("button", { name: "Publish draft" }).click();
+  await expect(brokenRow.getByRole("alert").filter({ hasText: "cannot be published" })).toBeVisible();
+  expect(await versions(broken!.id)).toBe(0);
+  // The editor's form, as the server rendered it, for the viewer to try.
+  const form = await row.locator("form").evaluate((f) => f.outerHTML);
+
+  const { page: viewer } = await memberPage("viewer");
+  await viewer.goto(`/w/${workspace.workspace.slug}/flows`);
+  await expect(viewer.getByTestId("flow-Welcome series")).toContainText("v1");
+  await expect(viewer.getByRole("button", { name: "Publish draft" })).toHaveCount(0);
+  await viewer.evaluate((html) => {
+    const holder = document.createElement("div");
+    holder.innerHTML = html;
+    document.body.appendChild(holder);
+  }, form);
+  // The submission must reach the server (a POST to the page carrying the action), and change nothing.
+  const [posted] = await Promise.all([
+    viewer.waitForResponse((r) => r.request().method() === "POST" && r.url().includes("/flows")),
+    viewer.locator("body > div:last-child").getByRole("button", { name: "Publish draft" }).click(),
+  ]);
+  expect(posted.status()).toBeLessThan(500);
+  expect(await versions(flow!.id)).toBe(1);
+  const published = await db.select().from(auditLog).where(and(eq(auditLog.workspaceId, workspace.workspace.id), eq(auditLog.action, "flow.published")));
+  expect(published).toHaveLength(1);
 });
