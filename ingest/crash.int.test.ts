@@ -46,6 +46,8 @@ function startIngest(port: number): Promise<ChildProcess> {
       PATH: process.env.PATH,
       NODE_ENV: "development",
       TRACKING_PORT: String(port),
+      // A killed forwarder's claimed rows wait this long before the restarted one takes them.
+      TRACKING_FORWARD_CLAIM_MS: "1500",
       INNGEST_DEV: `http://127.0.0.1:${(inngest.address() as AddressInfo).port}`,
       ...(t.embedded ? { PGLITE_PORT: db.port } : { DATABASE_URL: t.url }),
     },
@@ -101,7 +103,7 @@ it("keeps every acknowledged event through a kill -9 and forwards it after the r
   const stored = await t.db.select({ id: events.id, messageId: events.messageId }).from(events).where(inArray(events.messageId, acked));
   expect(stored.map((s) => s.messageId).sort()).toEqual([...acked].sort());
 
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 30_000;
   while (!stored.every((s) => received.has(s.id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   expect(stored.filter((s) => !received.has(s.id))).toEqual([]);
   child.kill("SIGTERM");

@@ -14,6 +14,7 @@ const server = await startIngestServer({
   port: e.TRACKING_PORT,
   writers: e.embeddedDatabase ? 1 : 3,
   forward: e.TRACKING_FORWARD ? sendToInngest : undefined,
+  forwardClaimMs: e.TRACKING_FORWARD_CLAIM_MS,
 }).catch((err: Error) => {
   console.error(`tracking-ingest: could not start: ${err.message}`);
   process.exit(1);

@@ -39,6 +39,8 @@ export type IngestOptions = {
   /** Forward committed events; off when another process forwards. */
   forward?: (batch: OutboxEvent[]) => Promise<void>;
   forwardEveryMs?: number;
+  /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
+  forwardClaimMs?: number;
   log?: (line: string) => void;
 };
 
@@ -230,7 +232,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     forwarding = true;
     try {
       await attachPendingEvents(opts.db);
-      while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward)) > 0);
+      while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0);
     } catch (err) {
       log(`ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
       retryAfter = Date.now() + 1_000;
