@@ -3,7 +3,7 @@ import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { VirtualClock } from "../../lib/clock";
 import type { CallBody } from "./protocol";
 import { startLocalExecutor, type LocalExecutor } from "./server";
-import { startTestApp, waitFor, type TestApp } from "./test-app";
+import { startTestApp, waitFor, type TestApp, createGates } from "./test-app";
 
 /**
  * Checkpointing (protocol §6): the SDK runs several steps in one call and reports each to
@@ -20,17 +20,7 @@ const checkpoints: { runId: string; status: number; steps: string[] }[] = [];
 const counters = new Map<string, number>();
 const bump = (k: string) => counters.set(k, (counters.get(k) ?? 0) + 1).get(k)!;
 const started = new Set<string>();
-const gates = new Map<string, { promise: Promise<void>; release: () => void }>();
-function gateOf(tag: string) {
-  let g = gates.get(tag);
-  if (!g) {
-    let release!: () => void;
-    const promise = new Promise<void>((r) => (release = r));
-    g = { promise, release };
-    gates.set(tag, g);
-  }
-  return g;
-}
+const { gateOf, releaseAll } = createGates();
 
 type JobRow = { id: string; run_id: string; generation: number };
 const inflightJob = (tag: string) =>
@@ -101,7 +91,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const g of gates.values()) g.release();
+  releaseAll();
   await app?.close();
   await ex?.stop();
   await db?.destroy();

@@ -5,7 +5,7 @@ import { setClock, VirtualClock } from "../../lib/clock";
 import { now } from "../../lib/clock";
 import type { CallBody } from "./protocol";
 import { startLocalExecutor, type LocalExecutor } from "./server";
-import { startTestApp, waitFor, type TestApp } from "./test-app";
+import { startTestApp, waitFor, type TestApp, createGates } from "./test-app";
 
 const DAY = 86_400_000;
 
@@ -26,17 +26,7 @@ const seenNow: number[] = [];
 let onceFn: ReturnType<TestApp["inngest"]["createFunction"]> | undefined;
 const maxActive = new Map<string, number>();
 const started = new Set<string>();
-const gates = new Map<string, { promise: Promise<void>; release: () => void }>();
-function gateOf(tag: string) {
-  let g = gates.get(tag);
-  if (!g) {
-    let release!: () => void;
-    const promise = new Promise<void>((r) => (release = r));
-    g = { promise, release };
-    gates.set(tag, g);
-  }
-  return g;
-}
+const { gateOf } = createGates();
 const gate = (tag: string) => gateOf(tag).promise;
 
 type RunRow = { id: string; status: string; output: unknown; error: unknown };

@@ -45,3 +45,21 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+export type Gate = { promise: Promise<void>; release: () => void };
+
+/** Named gates a test function awaits and the test releases, to hold runs at a chosen step. */
+export function createGates() {
+  const gates = new Map<string, Gate>();
+  const gateOf = (tag: string): Gate => {
+    let g = gates.get(tag);
+    if (!g) {
+      let release!: () => void;
+      const promise = new Promise<void>((r) => (release = r));
+      g = { promise, release };
+      gates.set(tag, g);
+    }
+    return g;
+  };
+  return { gateOf, releaseAll: () => gates.forEach((g) => g.release()) };
+}
