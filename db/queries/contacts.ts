@@ -202,11 +202,29 @@ export class ContactExistsError extends Error {}
 /** Creates a contact by hand. Typing someone in is not consent: they start unconfirmed. */
 export async function createContact(
   db: Db,
-  q: { workspaceId: string; email: string; firstName: string | null; lastName: string | null; timeZone: string | null; attributes: Record<string, AttributeValue> },
+  q: {
+    workspaceId: string;
+    email: string;
+    firstName: string | null;
+    lastName: string | null;
+    timeZone: string | null;
+    attributes: Record<string, AttributeValue>;
+    externalId?: string | null;
+    source?: "manual" | "api";
+  },
 ) {
   const [row] = await db
     .insert(contacts)
-    .values({ workspaceId: q.workspaceId, email: q.email, firstName: q.firstName, lastName: q.lastName, timeZone: q.timeZone, attributes: q.attributes, source: "manual" })
+    .values({
+      workspaceId: q.workspaceId,
+      email: q.email,
+      firstName: q.firstName,
+      lastName: q.lastName,
+      timeZone: q.timeZone,
+      attributes: q.attributes,
+      externalId: q.externalId ?? null,
+      source: q.source ?? "manual",
+    })
     .onConflictDoNothing()
     .returning({ id: contacts.id });
   if (!row) throw new ContactExistsError(`${q.email} is already a contact in this workspace`);
@@ -262,4 +280,35 @@ export async function contactTimeline(db: Db, q: { workspaceId: string; contactI
        order by en.entered_at desc limit ${limit})
     order by at desc limit ${limit}`)) as unknown as { at: string | Date; kind: TimelineEntry["kind"]; title: string; detail: string }[];
   return rows.map((r) => ({ ...r, at: new Date(r.at) }));
+}
+
+/** A partial update: only the fields given change. Attributes given are merged into the stored ones. */
+export async function patchContact(
+  db: Db,
+  q: {
+    workspaceId: string;
+    contactId: string;
+    set: { firstName?: string | null; lastName?: string | null; timeZone?: string | null; externalId?: string | null; attributes?: Record<string, AttributeValue> };
+  },
+) {
+  const { attributes, ...rest } = q.set;
+  const [row] = await db
+    .update(contacts)
+    .set({
+      ...rest,
+      ...(attributes ? { attributes: sql`${contacts.attributes} || ${JSON.stringify(attributes)}::jsonb` } : {}),
+      updatedAt: new Date(),
+    })
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)))
+    .returning();
+  return row;
+}
+
+/** Deletes a contact and its events and enrollments; consent ledger rows stay, detached. */
+export async function deleteContact(db: Db, q: { workspaceId: string; contactId: string }) {
+  const [row] = await db
+    .delete(contacts)
+    .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId)))
+    .returning({ id: contacts.id });
+  return row;
 }

@@ -168,6 +168,9 @@ const routeHandlers: Record<string, string> = {
   "app/api/auth/[...nextauth]/route.ts": "Auth.js: the caller's own session",
   "app/api/inngest/route.ts": "called by Inngest (signed in production), no workspace input",
   "app/tillit.js/route.ts": "the public browser snippet, no data",
+  "app/api/v1/openapi.json/route.ts": "the public API description, no data",
+  "app/api/v1/contacts/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/route.ts": "workspace from the secret key (case: the REST API …)",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -221,6 +224,21 @@ test.describe("workspace isolation", () => {
       }
     }
     await context.close();
+  });
+
+  test("the REST API answers 404 to another workspace's contact ids and changes nothing", async ({ db, request }) => {
+    const a = await seedWorkspace(db);
+    const b = await seedWorkspace(db);
+    const { key } = await createApiKey(db, { workspaceId: b.workspace.id, name: "B", kind: "secret", createdBy: b.owner.id });
+    const headers = { authorization: `Bearer ${key}` };
+    const target = `/api/v1/contacts/${a.contacts[0]!.id}`;
+    expect((await request.get(target, { headers })).status()).toBe(404);
+    expect((await request.patch(target, { headers, data: { first_name: "Taken" } })).status()).toBe(404);
+    expect((await request.delete(target, { headers })).status()).toBe(404);
+    const [c] = await db.select().from(contacts).where(eq(contacts.id, a.contacts[0]!.id));
+    expect(c!.firstName).not.toBe("Taken");
+    const list = (await (await request.get("/api/v1/contacts?limit=200", { headers })).json()) as { data: { id: string }[] };
+    expect(list.data.map((x) => x.id).sort()).toEqual(b.contacts.map((x) => x.id).sort());
   });
 
   for (const name of Object.keys(actionCases)) {

@@ -1,0 +1,53 @@
+import { z } from "zod";
+import { ContactExistsError, createContact, getContact, listContacts } from "../../../../db/queries/contacts";
+import { contactCreate } from "../../../../lib/api/contacts";
+import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
+import { presentContact } from "../../../../lib/api/present";
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),
+  search: z.string().max(200).optional(),
+  cursor: z
+    .string()
+    .regex(/^[0-9T:.\-Z+]+_[0-9a-f-]{36}$/, "cursor is not one this API returned")
+    .optional(),
+});
+
+export const GET = apiRoute(async (req, ctx) => {
+  const q = listQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+  if (!q.success) throw new ApiError(400, q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
+  const [at, id] = q.data.cursor ? q.data.cursor.split("_") : [];
+  const page = await listContacts(ctx.db, {
+    workspaceId: ctx.workspaceId,
+    search: q.data.search,
+    limit: q.data.limit,
+    after: at && id ? { createdAt: new Date(at), id } : undefined,
+  });
+  const full = await Promise.all(page.rows.map((r) => getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: r.id })));
+  const last = page.rows.at(-1);
+  return json(200, {
+    data: full.filter((c) => c !== undefined).map(presentContact),
+    next_cursor: page.hasMore && last ? `${last.createdAt.toISOString()}_${last.id}` : null,
+  });
+});
+
+export const POST = apiRoute(async (req, ctx) => {
+  const input = await body(req, contactCreate);
+  try {
+    const { id } = await createContact(ctx.db, {
+      workspaceId: ctx.workspaceId,
+      email: input.email,
+      firstName: input.first_name ?? null,
+      lastName: input.last_name ?? null,
+      timeZone: input.time_zone ?? null,
+      externalId: input.external_id ?? null,
+      attributes: input.attributes ?? {},
+      source: "api",
+    });
+    await ctx.audit("contact.created", "contact", id);
+    return json(201, { data: presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!) });
+  } catch (err) {
+    if (err instanceof ContactExistsError) throw new ApiError(409, err.message, "email");
+    throw err;
+  }
+});

@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { openApiDocument } from "./openapi";
+
+function routes(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) routes(p, out);
+    else if (name === "route.ts") out.push(p);
+  }
+  return out;
+}
+
+describe("the OpenAPI document", () => {
+  it("describes exactly the REST routes that exist, method by method", () => {
+    const base = path.resolve("app/api/v1");
+    const served = routes(base)
+      .filter((f) => !f.includes("openapi.json"))
+      .flatMap((f) => {
+        const urlPath = `/api/v1${path.dirname(f).slice(base.length).split(path.sep).join("/")}`.replace(/\[([^\]]+)\]/g, "{$1}");
+        const methods = [...readFileSync(f, "utf8").matchAll(/export const (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1]!.toLowerCase());
+        return methods.map((m) => `${m} ${urlPath}`);
+      })
+      .sort();
+    const doc = openApiDocument("http://localhost:3000");
+    const documented = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`))
+      .sort();
+    expect(documented).toEqual(served);
+  });
+
+  it("gives request bodies the schemas the routes parse with", () => {
+    const post = openApiDocument("http://x").paths["/api/v1/contacts"].post.requestBody.content["application/json"].schema as {
+      required?: string[];
+      properties: Record<string, unknown>;
+    };
+    expect(post.required).toEqual(["email"]);
+    expect(Object.keys(post.properties)).toEqual(expect.arrayContaining(["email", "first_name", "attributes", "external_id"]));
+  });
+});

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import { contactCreate, contactUpdate } from "./contacts";
+
+/**
+ * The OpenAPI document of the REST API, generated from the same zod schemas the routes parse
+ * with. A test compares its paths and methods with the route handlers under app/api/v1.
+ */
+
+const contact = {
+  type: "object",
+  properties: {
+    id: { type: "string", format: "uuid" },
+    email: { type: "string" },
+    first_name: { type: ["string", "null"] },
+    last_name: { type: ["string", "null"] },
+    time_zone: { type: ["string", "null"] },
+    external_id: { type: ["string", "null"] },
+    status: { type: "string", enum: ["unconfirmed", "subscribed", "unsubscribed", "bounced", "complained", "erased"] },
+    attributes: { type: "object" },
+    created_at: { type: "string", format: "date-time" },
+    updated_at: { type: "string", format: "date-time" },
+  },
+};
+const error = { type: "object", properties: { error: { type: "object", properties: { message: { type: "string" }, field: { type: "string" } } } } };
+const errors = {
+  "400": { description: "Invalid input; the message names the field", content: { "application/json": { schema: error } } },
+  "401": { description: "Missing, unknown or revoked secret key", content: { "application/json": { schema: error } } },
+};
+const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
+const one = { content: { "application/json": { schema: { type: "object", properties: { data: contact } } } } };
+
+export function openApiDocument(serverUrl: string) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Tillit REST API",
+      version: "1",
+      description:
+        "Manage contacts with a workspace secret key (Authorization: Bearer tk_sec_…). Behaviour tracking uses the Segment-compatible API of the tracking ingest (/v1/identify, /v1/track, /v1/page, /v1/batch) with a public write key.",
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ secretKey: [] }],
+    components: { securitySchemes: { secretKey: { type: "http", scheme: "bearer" } } },
+    paths: {
+      "/api/v1/contacts": {
+        get: {
+          summary: "List contacts, newest first",
+          parameters: [
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } },
+            { name: "search", in: "query", schema: { type: "string" }, description: "Prefix of the address or a name" },
+            { name: "cursor", in: "query", schema: { type: "string" }, description: "next_cursor of the previous page" },
+          ],
+          responses: {
+            "200": {
+              description: "A page of contacts",
+              content: { "application/json": { schema: { type: "object", properties: { data: { type: "array", items: contact }, next_cursor: { type: ["string", "null"] } } } } },
+            },
+            ...errors,
+          },
+        },
+        post: {
+          summary: "Create a contact (unconfirmed: creating a contact records no consent)",
+          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(contactCreate) } } },
+          responses: { "201": { description: "Created", ...one }, "409": { description: "The address is already a contact", content: { "application/json": { schema: error } } }, ...errors },
+        },
+      },
+      "/api/v1/contacts/{id}": {
+        get: { summary: "Get a contact", parameters: [idParam], responses: { "200": { description: "The contact", ...one }, "404": { description: "Not found" }, ...errors } },
+        patch: {
+          summary: "Update a contact (attributes given are merged)",
+          parameters: [idParam],
+          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(contactUpdate) } } },
+          responses: { "200": { description: "The updated contact", ...one }, "404": { description: "Not found" }, ...errors },
+        },
+        delete: {
+          summary: "Delete a contact with its events and enrollments (consent records stay, detached)",
+          parameters: [idParam],
+          responses: { "204": { description: "Deleted" }, "404": { description: "Not found" }, ...errors },
+        },
+      },
+    },
+  };
+}
