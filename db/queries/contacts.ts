@@ -157,7 +157,7 @@ export type ContactStatus = (typeof contacts.$inferSelect)["status"];
  */
 export async function listContacts(
   db: Db,
-  q: { workspaceId: string; search?: string; status?: ContactStatus; after?: { createdAt: Date; id: string }; limit?: number },
+  q: { workspaceId: string; search?: string; status?: ContactStatus; after?: { createdAt: string; id: string }; limit?: number },
 ) {
   const s = q.search?.trim().toLowerCase();
   const limit = q.limit ?? 50;
@@ -169,6 +169,9 @@ export async function listContacts(
       lastName: contacts.lastName,
       status: contacts.status,
       createdAt: contacts.createdAt,
+      // The exact time for the next page's cursor: a JS Date keeps milliseconds, Postgres keeps
+      // microseconds, and rows created in one statement share a time.
+      cursorAt: sql<string>`to_char(${contacts.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
     })
     .from(contacts)
     .where(
@@ -180,7 +183,7 @@ export async function listContacts(
                  or lower(${contacts.firstName}) like ${`${s.replace(/[\\%_]/g, "\\$&")}%`}
                  or lower(${contacts.lastName}) like ${`${s.replace(/[\\%_]/g, "\\$&")}%`})`
           : undefined,
-        q.after ? sql`(${contacts.createdAt}, ${contacts.id}) < (${q.after.createdAt.toISOString()}::timestamptz, ${q.after.id}::uuid)` : undefined,
+        q.after ? sql`(${contacts.createdAt}, ${contacts.id}) < (${q.after.createdAt}::timestamptz, ${q.after.id}::uuid)` : undefined,
       ),
     )
     .orderBy(sql`${contacts.createdAt} desc, ${contacts.id} desc`)

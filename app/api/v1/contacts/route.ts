@@ -10,6 +10,7 @@ const listQuery = z.object({
   cursor: z
     .string()
     .regex(/^[0-9T:.\-Z+]+_[0-9a-f-]{36}$/, "cursor is not one this API returned")
+    .refine((v) => !Number.isNaN(Date.parse(v.split("_")[0]!)), "cursor is not one this API returned")
     .optional(),
 });
 
@@ -21,13 +22,13 @@ export const GET = apiRoute(async (req, ctx) => {
     workspaceId: ctx.workspaceId,
     search: q.data.search,
     limit: q.data.limit,
-    after: at && id ? { createdAt: new Date(at), id } : undefined,
+    after: at && id ? { createdAt: at, id } : undefined,
   });
   const full = await Promise.all(page.rows.map((r) => getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: r.id })));
   const last = page.rows.at(-1);
   return json(200, {
     data: full.filter((c) => c !== undefined).map(presentContact),
-    next_cursor: page.hasMore && last ? `${last.createdAt.toISOString()}_${last.id}` : null,
+    next_cursor: page.hasMore && last ? `${last.cursorAt}_${last.id}` : null,
   });
 });
 

@@ -17,6 +17,7 @@ const search = z.object({
   after: z
     .string()
     .regex(/^[0-9T:.\-Z+]+_[0-9a-f-]{36}$/)
+    .refine((v) => !Number.isNaN(Date.parse(v.split("_")[0]!)))
     .optional()
     .catch(undefined),
 });
@@ -29,7 +30,7 @@ export default async function ContactsPage(props: {
   const member = await requireMember(workspace);
   const q = search.parse(await props.searchParams);
   const db = getDb();
-  const [after, afterId] = q.after ? [new Date(q.after.split("_")[0]!), q.after.split("_")[1]!] : [undefined, undefined];
+  const [after, afterId] = q.after ? q.after.split("_") : [undefined, undefined];
   const [page, counts] = await Promise.all([
     listContacts(db, { workspaceId: member.workspace.id, search: q.q, status: q.status, after: after && afterId ? { createdAt: after, id: afterId } : undefined }),
     countContacts(db, { workspaceId: member.workspace.id }),
@@ -37,7 +38,7 @@ export default async function ContactsPage(props: {
   const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
   const base = `/w/${workspace}/contacts`;
   const last = page.rows.at(-1);
-  const next = page.hasMore && last ? `${base}?${new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.status ? { status: q.status } : {}), after: `${last.createdAt.toISOString()}_${last.id}` })}` : undefined;
+  const next = page.hasMore && last ? `${base}?${new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.status ? { status: q.status } : {}), after: `${last.cursorAt}_${last.id}` })}` : undefined;
 
   return (
     <>
