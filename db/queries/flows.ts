@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { enrollments, flows, flowVersions } from "../schema/index";
+import { sha256 } from "./tokens";
 
 /** A live flow with its current published plan (jsonb, parsed by the caller with planSchema). */
 export type LiveFlow = {
@@ -113,7 +113,7 @@ export async function publishCompiled(
   db: Db,
   q: { workspaceId: string; flowId: string; plan: unknown; canonicalPlan: string; graph: unknown; publishedBy?: string | null },
 ) {
-  const hash = createHash("sha256").update(q.canonicalPlan).digest("hex");
+  const hash = sha256(q.canonicalPlan);
   return publishFlowVersion(db, { workspaceId: q.workspaceId, flowId: q.flowId, plan: q.plan, graph: q.graph, hash, publishedBy: q.publishedBy });
 }
 

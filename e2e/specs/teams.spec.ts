@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import { apiKeys, auditLog, devMailbox, flows, flowVersions, invitations, memberships, workspaces } from "../../db/schema/index";
+import { sha256 } from "../../db/queries/tokens";
 import { graph } from "../fixtures/flows";
 import { waitForMail } from "../fixtures/mailbox";
 import { signInWithMagicLink } from "../fixtures/sign-in";
@@ -121,12 +122,11 @@ test("the last owner cannot leave; an editor cannot manage members", async ({ me
 
 test("an expired invitation, a revoked one and a tampered session each get a clear answer", async ({ page, db, workspace, context, baseURL }) => {
   const expiredToken = `expired${unique()}${unique()}`;
-  const { createHash } = await import("node:crypto");
   await db.insert(invitations).values({
     workspaceId: workspace.workspace.id,
     email: "late@example.com",
     role: "editor",
-    tokenHash: createHash("sha256").update(expiredToken).digest("hex"),
+    tokenHash: sha256(expiredToken),
     expiresAt: new Date(Date.now() - 1000),
   });
   const res = await page.goto(`/invite/${expiredToken}`);
