@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  boolean,
   index,
   jsonb,
   pgEnum,
@@ -91,6 +92,45 @@ export const contactTags = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.contactId, t.tagId] }), index("contact_tags_tag_idx").on(t.tagId)],
+);
+
+/** Subscription topics ("Newsletter", "Product updates"): forms offer them, the preference centre lists them. */
+export const topics = pgTable(
+  "topics",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** Stable machine key used in the API, consent events and templates, e.g. `newsletter`. */
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("topics_workspace_key").on(t.workspaceId, t.key)],
+);
+
+/**
+ * A contact's state per topic. No row: never asked (marketing of that topic follows the list-wide
+ * consent). The consent ledger keeps the history; this is the current state.
+ */
+export const contactTopics = pgTable(
+  "contact_topics",
+  {
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    contactId: uuid("contact_id")
+      .notNull()
+      .references(() => contacts.id, { onDelete: "cascade" }),
+    topicId: uuid("topic_id")
+      .notNull()
+      .references(() => topics.id, { onDelete: "cascade" }),
+    subscribed: boolean("subscribed").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.contactId, t.topicId] }), index("contact_topics_topic_idx").on(t.topicId, t.subscribed)],
 );
 
 export const consentKind = pgEnum("consent_kind", [

@@ -26,6 +26,8 @@ export const templates = pgTable(
       .references(() => workspaces.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     class: messageClass("class").notNull().default("marketing"),
+    /** Topic key (topics.key) a marketing template belongs to; null: the general list. */
+    topic: text("topic"),
     subject: text("subject").notNull().default(""),
     preheader: text("preheader").notNull().default(""),
     /** Editor document (blocks or markup), parsed with the template schema when read. */

@@ -31,6 +31,18 @@ export const workspaces = pgTable(
     timeZone: text("time_zone").notNull().default("UTC"),
     /** Applies to contacts created through the API and CSV import. */
     doubleOptInDefault: boolean("double_opt_in_default").notNull().default(true),
+    /**
+     * Marketing sending policy: `{ frequencyCap?: { max, windowHours }, quietHours?: { start: "HH:MM", end: "HH:MM" } }`,
+     * parsed with lib/email's policy schema when read. Transactional mail ignores it.
+     */
+    sendingPolicy: jsonb("sending_policy").$type<unknown>().notNull().default({}),
+    /**
+     * Stable per-workspace secret: keys the HMAC of erased addresses kept in suppressions, and signs
+     * tracking links. Never shown in the UI.
+     */
+    secret: text("secret")
+      .notNull()
+      .default(sql`replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', '')`),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
