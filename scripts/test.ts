@@ -16,6 +16,7 @@ import { StackError, startStack, type DatabaseChoice } from "./stack";
  *
  *   npm test                 all layers
  *   npm test -- unit e2e     only the named layers
+ *   npm test -- e2e forms    e2e specs whose file name matches "forms" only (on Postgres; no smoke run)
  */
 
 type Layer = "typecheck" | "unit" | "integration" | "e2e";
@@ -29,6 +30,8 @@ mkdirSync(resultsDir, { recursive: true });
 const allLayers: Layer[] = ["typecheck", "unit", "integration", "e2e"];
 const requested = process.argv.slice(2).filter((a): a is Layer => (allLayers as string[]).includes(a));
 const layers: Layer[] = requested.length ? requested : allLayers;
+/** Anything else on the command line filters e2e spec files (Playwright's file filter). */
+const specFilter = process.argv.slice(2).filter((a) => !(allLayers as string[]).includes(a));
 const results: { name: string; count: Count; seconds: number }[] = [];
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = childEnv({})): Promise<number> {
@@ -135,6 +138,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
         "--config",
         "e2e/playwright.config.ts",
         ...(grep ? ["--grep", grep] : []),
+        ...specFilter,
       ],
       childEnv({
         E2E_BASE_URL: stack.appUrl,
@@ -187,6 +191,7 @@ async function e2eLayer(): Promise<void> {
         await admin.sql.unsafe(`drop database if exists ${name} with (force)`);
         await admin.close();
       }
+      if (specFilter.length) return;
       const t1 = Date.now();
       const smoke = await e2eTarget("pglite", embedded, "@smoke");
       results.push({ name: "e2e smoke (pglite)", count: smoke, seconds: (Date.now() - t1) / 1000 });
