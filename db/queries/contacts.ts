@@ -1,3 +1,4 @@
+import { addressHash } from "./suppressions";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { consentEvents, contacts, contactTags, suppressions, tags, workspaces } from "../schema/index";
@@ -74,7 +75,7 @@ export async function updateContactAttribute(
  * What the consent rules need about one contact, read together: status, the latest list-wide
  * consent ledger entry, suppression of the address, and the workspace's sending identity.
  */
-export async function consentFacts(db: Db, q: { workspaceId: string; contactId: string; emailHash: (email: string) => string }) {
+export async function consentFacts(db: Db, q: { workspaceId: string; contactId: string }) {
   const [row] = await db
     .select({
       contactId: contacts.id,
@@ -90,6 +91,7 @@ export async function consentFacts(db: Db, q: { workspaceId: string; contactId: 
       replyTo: workspaces.replyTo,
       workspaceName: workspaces.name,
       workspaceTimeZone: workspaces.timeZone,
+      workspaceSecret: workspaces.secret,
     })
     .from(contacts)
     .innerJoin(workspaces, eq(workspaces.id, contacts.workspaceId))
@@ -105,8 +107,9 @@ export async function consentFacts(db: Db, q: { workspaceId: string; contactId: 
   const [suppressed] = await db
     .select({ reason: suppressions.reason })
     .from(suppressions)
-    .where(and(eq(suppressions.workspaceId, q.workspaceId), eq(suppressions.emailHash, q.emailHash(row.email))));
-  return { ...row, ledger: ledger.map((l) => l.kind), suppression: suppressed?.reason ?? null };
+    .where(and(eq(suppressions.workspaceId, q.workspaceId), eq(suppressions.emailHash, addressHash(row.workspaceSecret, row.email))));
+  const { workspaceSecret: _secret, ...facts } = row;
+  return { ...facts, ledger: ledger.map((l) => l.kind), suppression: suppressed?.reason ?? null };
 }
 
 /** One page of contacts holding a date attribute, by id (keyset), for the anniversary cron. */

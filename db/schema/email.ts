@@ -148,7 +148,7 @@ export const suppressionReason = pgEnum("suppression_reason", [
   "manual",
 ]);
 
-/** Addresses that must not receive marketing. Erased addresses are kept only as a sha256 hash. */
+/** Addresses that must not receive marketing, kept only as an HMAC under the workspace secret (db/queries/suppressions). */
 export const suppressions = pgTable(
   "suppressions",
   {
@@ -156,7 +156,7 @@ export const suppressions = pgTable(
     workspaceId: uuid("workspace_id")
       .notNull()
       .references(() => workspaces.id, { onDelete: "cascade" }),
-    /** sha256 of the lower-cased address. */
+    /** HMAC-SHA256(workspace secret, lower-cased address): see addressHash. */
     emailHash: text("email_hash").notNull(),
     reason: suppressionReason("reason").notNull(),
     note: text("note"),
