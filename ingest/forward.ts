@@ -1,3 +1,4 @@
+import type { ClaimedAppEvent } from "../db/queries/outbox";
 import type { OutboxEvent } from "../db/queries/tracking";
 import { inngest } from "../inngest/client";
 
@@ -20,4 +21,9 @@ export async function sendToInngest(batch: OutboxEvent[]): Promise<void> {
       },
     })),
   );
+}
+
+/** Hands the app's outbox rows (contact created, tag added, …) to Inngest under their own event ids. */
+export async function sendAppEventsToInngest(batch: ClaimedAppEvent[]): Promise<void> {
+  await inngest.send(batch.map((e) => ({ id: e.id, name: e.name, data: e.data })));
 }

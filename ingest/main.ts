@@ -1,6 +1,6 @@
 import { openDb } from "../db/client";
 import { envOrExit } from "../lib/env";
-import { sendToInngest } from "./forward";
+import { sendAppEventsToInngest, sendToInngest } from "./forward";
 import { startIngestServer } from "./server";
 
 /**
@@ -14,6 +14,7 @@ const server = await startIngestServer({
   port: e.TRACKING_PORT,
   writers: e.embeddedDatabase ? 1 : 3,
   forward: e.TRACKING_FORWARD ? sendToInngest : undefined,
+  forwardApp: e.TRACKING_FORWARD ? sendAppEventsToInngest : undefined,
   forwardClaimMs: e.TRACKING_FORWARD_CLAIM_MS,
 }).catch((err: Error) => {
   console.error(`tracking-ingest: could not start: ${err.message}`);

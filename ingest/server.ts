@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Db } from "../db/client";
 import { authenticateApiKey } from "../db/queries/api-keys";
+import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
 import { attachPendingEvents, forwardOutbox, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
 import {
@@ -38,6 +39,8 @@ export type IngestOptions = {
   keyCacheMs?: number;
   /** Forward committed events; off when another process forwards. */
   forward?: (batch: OutboxEvent[]) => Promise<void>;
+  /** Forward the app's own outbox (events emitted by server actions and the REST API) too. */
+  forwardApp?: (batch: ClaimedAppEvent[]) => Promise<void>;
   forwardEveryMs?: number;
   /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
   forwardClaimMs?: number;
@@ -233,6 +236,10 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     try {
       await attachPendingEvents(opts.db);
       while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0);
+      if (opts.forwardApp) {
+        const send = opts.forwardApp;
+        while (!stopped && (await forwardAppOutbox(opts.db, { limit: 500, send, claimMs: opts.forwardClaimMs ?? 15_000 })) > 0);
+      }
     } catch (err) {
       log(`ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
       retryAfter = Date.now() + 1_000;

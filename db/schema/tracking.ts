@@ -1,4 +1,4 @@
-import { bigserial, index, integer, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { contacts, events } from "./contacts";
 import { workspaces } from "./workspaces";
 
@@ -42,4 +42,24 @@ export const eventOutbox = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("event_outbox_event_idx").on(t.eventId), index("event_outbox_claim_idx").on(t.claimedUntil, t.id)],
+);
+
+/**
+ * Inngest events the app emits (contact created, tag added, enrolment requested…), written in the
+ * same transaction as the change that caused them. The app hands them over right after commit; a
+ * forwarder (the ingest process, and a cron sweep) sends whatever that missed. The event id makes
+ * a repeated hand-over a duplicate Inngest ignores.
+ */
+export const appOutbox = pgTable(
+  "app_outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    eventId: text("event_id").notNull(),
+    name: text("name").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("app_outbox_claim_idx").on(t.claimedUntil, t.id)],
 );

@@ -4,8 +4,9 @@ import type { Page } from "@playwright/test";
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
+import { addContactTag, contactTagNames } from "../../db/queries/contacts";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, contacts, flows, flowVersions, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { apiKeys, consentEvents, contacts, events, flows, flowVersions, invitations, memberships, topics, users, workspaces } from "../../db/schema/index";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -171,6 +172,14 @@ const routeHandlers: Record<string, string> = {
   "app/api/v1/openapi.json/route.ts": "the public API description, no data",
   "app/api/v1/contacts/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/tags/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/tags/[tag]/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/subscriptions/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/events/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/events/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/topics/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/flows/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/flows/[id]/enrollments/route.ts": "workspace from the secret key (case: the REST API …)",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -239,6 +248,33 @@ test.describe("workspace isolation", () => {
     expect(c!.firstName).not.toBe("Taken");
     const list = (await (await request.get("/api/v1/contacts?limit=200", { headers })).json()) as { data: { id: string }[] };
     expect(list.data.map((x) => x.id).sort()).toEqual(b.contacts.map((x) => x.id).sort());
+
+    // The contact's sub-resources, by A's contact id.
+    const theirs = a.contacts[0]!;
+    await db.insert(topics).values({ workspaceId: a.workspace.id, key: "offers", name: "Offers" });
+    await addContactTag(db, { workspaceId: a.workspace.id, contactId: theirs.id, tag: "kept" });
+    for (const [call, what] of [
+      [() => request.get(`${target}/tags`, { headers }), "list tags"],
+      [() => request.post(`${target}/tags`, { headers, data: { tags: ["intruder"] } }), "add a tag"],
+      [() => request.delete(`${target}/tags/kept`, { headers }), "remove a tag"],
+      [() => request.get(`${target}/subscriptions`, { headers }), "read subscriptions"],
+      [() => request.put(`${target}/subscriptions`, { headers, data: { topics: { offers: true } } }), "subscribe"],
+      [() => request.get(`${target}/events`, { headers }), "list events"],
+      [() => request.post("/api/v1/events", { headers, data: { contact_id: theirs.id, name: "Forged" } }), "record an event by id"],
+      [() => request.post("/api/v1/events", { headers, data: { email: theirs.email, name: "Forged" } }), "record an event by address"],
+    ] as const) {
+      expect((await call()).status(), what).toBe(404);
+    }
+    expect(await contactTagNames(db, { workspaceId: a.workspace.id, contactId: theirs.id })).toEqual(["kept"]);
+    expect(await db.select().from(events).where(eq(events.contactId, theirs.id))).toHaveLength(0);
+    expect(await db.select().from(consentEvents).where(and(eq(consentEvents.contactId, theirs.id), eq(consentEvents.topic, "offers")))).toHaveLength(0);
+    expect(((await (await request.get("/api/v1/topics", { headers })).json()) as { data: unknown[] }).data).toEqual([]);
+
+    // A's flows: not listed, and not enrollable, even with B's own contact.
+    const [flow] = await db.insert(flows).values({ workspaceId: a.workspace.id, name: "A's flow", draft: {}, status: "live" }).returning({ id: flows.id });
+    expect(((await (await request.get("/api/v1/flows", { headers })).json()) as { data: { id: string }[] }).data.map((f) => f.id)).not.toContain(flow!.id);
+    const enrol = await request.post(`/api/v1/flows/${flow!.id}/enrollments`, { headers, data: { contact_ids: [b.contacts[0]!.id] } });
+    expect(enrol.status()).toBe(404);
   });
 
   for (const name of Object.keys(actionCases)) {

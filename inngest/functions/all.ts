@@ -4,6 +4,7 @@ import type { FlowDeps } from "./deps";
 import { createExitRecorder, createGoalWatcher } from "./exits";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
+import { createOutboxSweep } from "./outbox-sweep";
 
 /**
  * Every Inngest function of the app, bound to a client and its dependencies. The route serves
@@ -16,5 +17,6 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createGoalWatcher(inngest, deps),
     createExitRecorder(inngest, deps),
     createAnniversaryCron(inngest, deps),
+    createOutboxSweep(inngest, deps),
   ];
 }

@@ -32,3 +32,32 @@ export type ContactOut = {
   created_at: string;
   updated_at: string;
 };
+
+/** Tag names as people type them: trimmed, 1–64 characters. */
+export const tagName = z.string().trim().min(1, "tag names cannot be empty").max(64, "tag names are at most 64 characters");
+export const tagsAdd = z.object({ tags: z.array(tagName).min(1, "give at least one tag").max(50, "at most 50 tags a call") });
+
+export const subscriptionsPut = z.object({
+  topics: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "topic keys are lower-case letters, digits, - and _"), z.boolean())
+    .refine((t) => Object.keys(t).length > 0, "name at least one topic"),
+});
+
+/** POST /api/v1/events: one behaviour event for a known contact. */
+export const eventCreate = z
+  .object({
+    contact_id: z.uuid("must be a contact id").optional(),
+    email: z.email("must be an email address").optional(),
+    name: z.string().trim().min(1, "name is required").max(200),
+    properties: z.record(z.string(), z.unknown()).default({}),
+    timestamp: z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time" }).optional(),
+    message_id: z.string().min(1).max(200).optional(),
+  })
+  .refine((e) => e.contact_id !== undefined || e.email !== undefined, { message: "give contact_id or email", path: ["contact_id"] })
+  .refine((e) => JSON.stringify(e.properties).length <= 32_000, { message: "properties must be under 32 KB", path: ["properties"] });
+
+/** POST /api/v1/flows/{id}/enrollments */
+export const enrollmentCreate = z.object({
+  contact_ids: z.array(z.uuid("must be contact ids")).min(1, "give at least one contact").max(1000, "at most 1000 contacts a call"),
+  properties: z.record(z.string(), z.unknown()).optional(),
+});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { contactCreate, contactUpdate } from "./contacts";
+import { contactCreate, contactUpdate, enrollmentCreate, eventCreate, subscriptionsPut, tagsAdd } from "./contacts";
 
 /**
  * The OpenAPI document of the REST API, generated from the same zod schemas the routes parse
@@ -27,6 +27,33 @@ const errors = {
   "401": { description: "Missing, unknown or revoked secret key", content: { "application/json": { schema: error } } },
 };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
+const notFound = { description: "Not found", content: { "application/json": { schema: error } } };
+const jsonBody = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
+const data = (schema: Record<string, unknown>) => ({ content: { "application/json": { schema: { type: "object", properties: { data: schema } } } } });
+const tagList = data({ type: "array", items: { type: "string" } });
+const subscriptionList = data({
+  type: "array",
+  items: {
+    type: "object",
+    properties: {
+      topic: { type: "string" },
+      name: { type: "string" },
+      state: { type: "string", enum: ["subscribed", "unsubscribed", "not_asked"] },
+      updated_at: { type: ["string", "null"], format: "date-time" },
+    },
+  },
+});
+const event = {
+  type: "object",
+  properties: {
+    id: { type: "string", format: "uuid" },
+    name: { type: "string" },
+    type: { type: "string" },
+    properties: { type: "object" },
+    timestamp: { type: "string", format: "date-time" },
+    source: { type: "string" },
+  },
+};
 const one = { content: { "application/json": { schema: { type: "object", properties: { data: contact } } } } };
 
 export function openApiDocument(serverUrl: string) {
@@ -76,6 +103,102 @@ export function openApiDocument(serverUrl: string) {
           summary: "Delete a contact with its events and enrollments (consent records stay, detached)",
           parameters: [idParam],
           responses: { "204": { description: "Deleted" }, "404": { description: "Not found" }, ...errors },
+        },
+      },
+      "/api/v1/contacts/{id}/tags": {
+        get: { summary: "The contact's tags", parameters: [idParam], responses: { "200": { description: "Tag names", ...tagList }, "404": notFound, ...errors } },
+        post: {
+          summary: "Add tags (created by name if new); each newly added tag starts the flows it triggers",
+          parameters: [idParam],
+          requestBody: jsonBody(tagsAdd),
+          responses: { "200": { description: "All the contact's tags, and which were added", ...tagList }, "404": notFound, ...errors },
+        },
+      },
+      "/api/v1/contacts/{id}/tags/{tag}": {
+        delete: {
+          summary: "Remove a tag",
+          parameters: [idParam, { name: "tag", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "204": { description: "Removed" }, "404": notFound, ...errors },
+        },
+      },
+      "/api/v1/contacts/{id}/subscriptions": {
+        get: { summary: "The contact's state in every topic", parameters: [idParam], responses: { "200": { description: "One entry per topic", ...subscriptionList }, "404": notFound, ...errors } },
+        put: {
+          summary: "Subscribe or unsubscribe per topic; each change is recorded in the consent ledger",
+          parameters: [idParam],
+          requestBody: jsonBody(subscriptionsPut),
+          responses: { "200": { description: "The new state, and which topics changed", ...subscriptionList }, "404": notFound, ...errors },
+        },
+      },
+      "/api/v1/contacts/{id}/events": {
+        get: {
+          summary: "The contact's tracked events, newest first",
+          parameters: [
+            idParam,
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } },
+            { name: "name", in: "query", schema: { type: "string" }, description: "Only events of this name" },
+            { name: "cursor", in: "query", schema: { type: "string" }, description: "next_cursor of the previous page" },
+          ],
+          responses: {
+            "200": { description: "A page of events", content: { "application/json": { schema: { type: "object", properties: { data: { type: "array", items: event }, next_cursor: { type: ["string", "null"] } } } } } },
+            "404": notFound,
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/events": {
+        post: {
+          summary: "Record an event for a known contact (by contact_id or email); it triggers flows and wakes waits. message_id de-duplicates.",
+          requestBody: jsonBody(eventCreate),
+          responses: {
+            "201": { description: "Recorded", ...data({ type: "object", properties: { id: { type: "string" }, contact_id: { type: "string" }, duplicate: { type: "boolean" } } }) },
+            "200": { description: "A repeated message_id: the first event, not recorded again" },
+            "404": notFound,
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/topics": {
+        get: {
+          summary: "The workspace's subscription topics",
+          responses: { "200": { description: "Topics", ...data({ type: "array", items: { type: "object", properties: { key: { type: "string" }, name: { type: "string" }, description: { type: "string" } } } }) }, ...errors },
+        },
+      },
+      "/api/v1/flows": {
+        get: {
+          summary: "The workspace's flows with status and active enrollments",
+          responses: {
+            "200": {
+              description: "Flows",
+              ...data({
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    id: { type: "string", format: "uuid" },
+                    name: { type: "string" },
+                    status: { type: "string", enum: ["draft", "live", "paused", "archived"] },
+                    version: { type: ["integer", "null"] },
+                    active_enrollments: { type: "integer" },
+                    updated_at: { type: "string", format: "date-time" },
+                  },
+                },
+              }),
+            },
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/flows/{id}/enrollments": {
+        post: {
+          summary: "Enrol contacts into a live flow (accepted asynchronously; the flow's re-entry rule applies per contact)",
+          parameters: [idParam],
+          requestBody: jsonBody(enrollmentCreate),
+          responses: {
+            "202": { description: "Accepted", ...data({ type: "object", properties: { request_id: { type: "string" }, flow_id: { type: "string" }, contacts: { type: "integer" } } }) },
+            "404": notFound,
+            ...errors,
+          },
         },
       },
     },

@@ -3,6 +3,7 @@ import { ContactExistsError, createContact, getContact, listContacts } from "../
 import { contactCreate } from "../../../../lib/api/contacts";
 import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
 import { presentContact } from "../../../../lib/api/present";
+import { contactCreatedEvent, emit } from "../../../../lib/events/emit";
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),
@@ -46,6 +47,7 @@ export const POST = apiRoute(async (req, ctx) => {
       source: "api",
     });
     await ctx.audit("contact.created", "contact", id);
+    await emit(ctx.db, [contactCreatedEvent(ctx.workspaceId, id, "api")]);
     return json(201, { data: presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!) });
   } catch (err) {
     if (err instanceof ContactExistsError) throw new ApiError(409, err.message, "email");

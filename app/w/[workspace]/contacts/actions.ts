@@ -5,6 +5,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { ContactExistsError, createContact, updateContact } from "../../../../db/queries/contacts";
 import { ActionError, workspaceAction } from "../../../../lib/auth/action";
+import { contactCreatedEvent, emit } from "../../../../lib/events/emit";
 import { parseAttributeRows } from "./attributes";
 
 const optionalName = z
@@ -44,6 +45,7 @@ export const createContactAction = workspaceAction(
       throw err;
     }
     await audit({ action: "contact.created", targetType: "contact", targetId: id });
+    await emit(db, [contactCreatedEvent(member.workspace.id, id, "manual")]);
     redirect(`/w/${member.workspace.slug}/contacts/${id}`);
   },
 );

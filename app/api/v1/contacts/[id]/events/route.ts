@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { listContactEvents } from "../../../../../../db/queries/contact-events";
+import { getContact } from "../../../../../../db/queries/contacts";
+import { ApiError, apiRoute, json, uuidParam } from "../../../../../../lib/api/handler";
+
+type Params = { id: string };
+
+const query = z.object({
+  limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),
+  name: z.string().max(200).optional(),
+  cursor: z.string().regex(/^[0-9T:.\-Z]+_[0-9a-f-]{36}$/, "cursor is not one this API returned").optional(),
+});
+
+/** The contact's tracked events, newest first. */
+export const GET = apiRoute<Params>(async (req, ctx, p) => {
+  const c = await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: uuidParam(p.id, "contact") });
+  if (!c) throw new ApiError(404, "contact not found");
+  const q = query.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+  if (!q.success) throw new ApiError(400, q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
+  const [at, id] = q.data.cursor ? q.data.cursor.split("_") : [];
+  const page = await listContactEvents(ctx.db, {
+    workspaceId: ctx.workspaceId,
+    contactId: c.id,
+    limit: q.data.limit,
+    name: q.data.name,
+    before: at && id ? { occurredAt: at, id } : undefined,
+  });
+  const last = page.rows.at(-1);
+  return json(200, {
+    data: page.rows.map((r) => ({ id: r.id, name: r.name, type: r.type, properties: r.properties, timestamp: r.occurredAt.toISOString(), source: r.source })),
+    next_cursor: page.hasMore && last ? `${last.cursorAt}_${last.id}` : null,
+  });
+});
