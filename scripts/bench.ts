@@ -3,6 +3,8 @@ import { openDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
+import { benchFanout } from "../inngest/functions/fanout-bench";
+import { migrateDatabase } from "./stack";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { envOrExit } from "../lib/env";
 
@@ -28,6 +30,10 @@ const benches = {
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
   ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3) }),
+  fanout: async (db: { url: string; embedded: boolean }) => {
+    await migrateDatabase(db.url, db.embedded);
+    await benchFanout(db, { contacts: flag("contacts", 100_000), reps: flag("reps", 3), workers: 8 });
+  },
 } as const;
 type Name = keyof typeof benches;
 

@@ -205,6 +205,8 @@ test.describe("workspace isolation", () => {
   });
 
   test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
+    // Two or three navigations per page, for every page of the app.
+    test.setTimeout(180_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
     const context = await browser.newContext({ baseURL });

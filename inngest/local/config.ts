@@ -33,7 +33,7 @@ const functionConfig = z.strictObject({
     }),
   ),
   idempotency: z.string().optional(),
-  concurrency: z.union([z.number().int().min(0), z.array(concurrencyEntry).max(2)]).optional(),
+  concurrency: z.union([z.number().int().min(0), concurrencyEntry, z.array(concurrencyEntry).max(2)]).optional(),
   cancel: z
     .array(z.strictObject({ event: z.string().min(1), if: z.string().optional(), timeout: z.string().optional() }))
     .max(5)
@@ -131,7 +131,9 @@ function semanticProblems(f: FunctionConfig): string[] {
 export function concurrencyRules(f: FunctionConfig): ConcurrencyRule[] {
   if (f.concurrency === undefined) return [];
   if (typeof f.concurrency === "number") return f.concurrency > 0 ? [{ limit: f.concurrency, scope: "fn" }] : [];
-  return f.concurrency.filter((c) => c.limit > 0).map((c) => ({ limit: c.limit, key: c.key, scope: c.scope ?? "fn" }));
+  // One rule may come as an object rather than a one-element list.
+  const rules = Array.isArray(f.concurrency) ? f.concurrency : [f.concurrency];
+  return rules.filter((c) => c.limit > 0).map((c) => ({ limit: c.limit, key: c.key, scope: c.scope ?? "fn" }));
 }
 
 /** Retries as configured (the `attempts` field carries the retry count); Inngest's default is 4. */

@@ -791,8 +791,16 @@ export class Engine {
       if (pending.length > 0) await this.insertRuns(tx, pending.splice(0), now);
     };
 
+    // Event-id de-duplication for the whole batch in one statement (seen within 24 h: skipped).
+    const fresh = await this.claimKeys(
+      tx,
+      stored.flatMap((e, i) => (events[i]!.id ? [`e:${e.id}`] : [])),
+      now,
+    );
     for (const [i, event] of stored.entries()) {
-      if (events[i]!.id && !(await this.claimKey(tx, `e:${event.id}`, now))) continue; // seen within 24 h
+      if (events[i]!.id && !fresh.has(`e:${event.id}`)) continue;
+      // A repeated id later in the same batch is a duplicate of the first.
+      if (events[i]!.id) fresh.delete(`e:${event.id}`);
       for (const w of waits) {
         const key = `${w.run_id}\u0000${w.step_id}`;
         if (w.event_name !== event.name || resumed.has(key)) continue;
@@ -825,6 +833,17 @@ export class Engine {
     }
     await flush();
     return ids;
+  }
+
+  /** The keys of `keys` that were free (or expired) and are now held for 24 h, in one statement. */
+  private async claimKeys(tx: Tx, keys: string[], now: number): Promise<Set<string>> {
+    const unique = [...new Set(keys)];
+    if (unique.length === 0) return new Set();
+    const r = await tx<{ key: string }[]>`insert into inngest_local.dedupe (key, expires_at)
+      select k, ${now + DAY} from unnest(${unique}::text[]) as k
+      on conflict (key) do update set expires_at = excluded.expires_at where inngest_local.dedupe.expires_at <= ${now}
+      returning key`;
+    return new Set(r.map((x) => x.key));
   }
 
   /** True if the key was free (or expired) and is now held for 24 h. */
