@@ -61,6 +61,9 @@ export const contacts = pgTable(
       .where(sql`${t.externalId} is not null`),
     index("contacts_workspace_created_idx").on(t.workspaceId, t.createdAt, t.id),
     index("contacts_workspace_status_idx").on(t.workspaceId, t.status),
+    // Name prefix search in the contact list (LIKE 'ann%' under any collation).
+    index("contacts_workspace_first_name_idx").on(t.workspaceId, sql`lower(${t.firstName}) text_pattern_ops`),
+    index("contacts_workspace_last_name_idx").on(t.workspaceId, sql`lower(${t.lastName}) text_pattern_ops`),
   ],
 );
 
