@@ -4,6 +4,7 @@ import type { FlowDeps } from "./deps";
 import { createExitRecorder, createGoalWatcher } from "./exits";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
+import { createSegmentContactRefresh, createSegmentRefresh, createSegmentSchedule } from "./segment-refresh";
 
 /**
  * Every Inngest function of the app, bound to a client and its dependencies. The route serves
@@ -16,5 +17,8 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createGoalWatcher(inngest, deps),
     createExitRecorder(inngest, deps),
     createAnniversaryCron(inngest, deps),
+    createSegmentSchedule(inngest, deps),
+    createSegmentRefresh(inngest, deps),
+    createSegmentContactRefresh(inngest, deps),
   ];
 }
