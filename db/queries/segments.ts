@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../client";
-import { contacts, contactTags, contactTopics, emailEvents, events, messages, segmentMemberships, segments, tags, topics } from "../schema/index";
+import { contacts, contactTags, contactTopics, emailEvents, events, flows, messages, segmentMemberships, segments, tags, templates, topics } from "../schema/index";
 import {
   builtinFields,
   definitionSchema,
@@ -310,3 +310,15 @@ export async function contactSegmentIds(db: Db, q: { workspaceId: string; contac
   const rows = await db.execute<{ id: string }>(sql.join(arms, sql` union all `));
   return rows.map((r) => r.id);
 }
+
+/** What the builder offers to pick from: tags, topics, templates and flows of the workspace. */
+export async function builderOptions(db: Db, q: { workspaceId: string }) {
+  const [tagRows, topicRows, templateRows, flowRows] = await Promise.all([
+    db.select({ name: tags.name }).from(tags).where(eq(tags.workspaceId, q.workspaceId)).orderBy(asc(tags.name)).limit(500),
+    db.select({ key: topics.key, name: topics.name }).from(topics).where(eq(topics.workspaceId, q.workspaceId)).orderBy(asc(topics.name)),
+    db.select({ id: templates.id, name: templates.name }).from(templates).where(eq(templates.workspaceId, q.workspaceId)).orderBy(asc(templates.name)).limit(500),
+    db.select({ id: flows.id, name: flows.name }).from(flows).where(eq(flows.workspaceId, q.workspaceId)).orderBy(asc(flows.name)).limit(500),
+  ]);
+  return { tags: tagRows.map((t) => t.name), topics: topicRows, templates: templateRows, flows: flowRows };
+}
+export type BuilderOptions = Awaited<ReturnType<typeof builderOptions>>;
