@@ -74,6 +74,11 @@ export const segmentEntered = eventType("contact/segment.entered", {
   schema: z.object({ workspaceId: uuid, segmentId: z.string().min(1), contactIds: z.array(uuid).min(1).max(5000) }),
 });
 
+/** Re-evaluate one segment for every contact (after an edit; the schedule sends one per segment). */
+export const segmentRefreshRequested = eventType("segment/refresh.requested", {
+  schema: z.object({ workspaceId: uuid, segmentId: uuid }),
+});
+
 /** A date attribute's anniversary came round (sent by the anniversary cron, one per flow page). */
 export const anniversaryReached = eventType("contact/anniversary.reached", {
   schema: z.object({

@@ -5,6 +5,7 @@ import { createExitRecorder, createGoalWatcher } from "./exits";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
 import { createOutboxSweep } from "./outbox-sweep";
+import { createSegmentContactRefresh, createSegmentRefresh, createSegmentSchedule } from "./segment-refresh";
 
 /**
  * Every Inngest function of the app, bound to a client and its dependencies. The route serves
@@ -18,5 +19,8 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createExitRecorder(inngest, deps),
     createAnniversaryCron(inngest, deps),
     createOutboxSweep(inngest, deps),
+    createSegmentSchedule(inngest, deps),
+    createSegmentRefresh(inngest, deps),
+    createSegmentContactRefresh(inngest, deps),
   ];
 }

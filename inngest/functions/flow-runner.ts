@@ -4,6 +4,7 @@ import { addContactTag, contactForRun, contactTagNames, removeContactTag, update
 import { finishEnrollment, getEnrollment, recordSteps, type TraceScope } from "../../db/queries/enrollments";
 import { contactEventsBetween } from "../../db/queries/events";
 import { getFlowVersion } from "../../db/queries/flows";
+import { contactSegmentIds } from "../../db/queries/segments";
 import { contactEngagement } from "../../db/queries/messages";
 import { now } from "../../lib/clock";
 import { sendFlowEmail } from "../../lib/email/flow-send";
@@ -492,19 +493,22 @@ async function conditionContext(
   const rules = node.config.mode === "yes-no" ? node.config.rules : node.config.branches.flatMap((b) => b.rules);
   const eventNames = [...new Set(rules.flatMap((r) => (r.type === "event" ? [r.event] : [])))];
   const needsEmail = rules.some((r) => r.type === "email");
-  const [contact, tags, events, emails] = await Promise.all([
+  const segmentIds = [...new Set(rules.flatMap((r) => (r.type === "segment" ? [r.segmentId] : [])))];
+  const [contact, tags, events, emails, segments] = await Promise.all([
     contactForRun(db, q),
     contactTagNames(db, q),
     contactEventsBetween(db, { ...q, names: eventNames, after: null, upTo: at, limit: 5000 }),
     needsEmail ? contactEngagement(db, { ...q, upTo: at }) : Promise.resolve([]),
+    // Evaluated live (the segments' compiled predicates for this one contact), not read from the
+    // membership table, which lags behind until the next refresh.
+    contactSegmentIds(db, { workspaceId: q.workspaceId, contactId: q.contactId, segmentIds, now: at }),
   ]);
   return {
     contact: {
       id: q.contactId,
       attributes: { email: contact?.email, firstName: contact?.firstName, lastName: contact?.lastName, ...(contact?.attributes ?? {}) },
       tags,
-      // Segments arrive with their own issue; until then no contact is in any segment.
-      segments: [] as string[],
+      segments,
       timeZone: contact?.timeZone ?? null,
     },
     events: events.map((e) => ({ name: e.name, at: e.occurredAt.getTime(), properties: e.properties })),

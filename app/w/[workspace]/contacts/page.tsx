@@ -44,9 +44,14 @@ export default async function ContactsPage(props: {
     <>
       <div className="flex items-center justify-between">
         <h1 className="text-2xl font-semibold">Contacts</h1>
-        {can(member.role, "contacts.edit") ? (
-          <Link href={`${base}/new`} className={button}>Add contact</Link>
-        ) : null}
+        <div className="flex gap-2">
+          {can(member.role, "contacts.import") ? (
+            <Link href={`${base}/import`} className={secondaryButton}>Import</Link>
+          ) : null}
+          {can(member.role, "contacts.edit") ? (
+            <Link href={`${base}/new`} className={button}>Add contact</Link>
+          ) : null}
+        </div>
       </div>
       {total === 0 ? (
         <EmptyState title="No contacts yet" action={can(member.role, "contacts.edit") ? { href: `${base}/new`, label: "Add a contact" } : undefined}>

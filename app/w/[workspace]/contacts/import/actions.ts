@@ -1,0 +1,92 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { applyImportChunk, createImport, finishImport, ImportNotRunningError } from "../../../../../db/queries/imports";
+import { ActionError, workspaceAction } from "../../../../../lib/auth/action";
+import { now } from "../../../../../lib/clock";
+import { settingsSchema } from "../../../../../lib/import/mapping";
+
+const json = <S extends z.ZodType>(schema: S, what: string) =>
+  z.string().max(2_000_000, `${what} is too large: send fewer rows at once`).transform((raw, ctx): z.output<S> => {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `${what} is not valid JSON` });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(v);
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      ctx.addIssue({ code: "custom", message: `${what}: ${i.message}` });
+      return z.NEVER;
+    }
+    return r.data;
+  });
+
+export const startImportAction = workspaceAction(
+  "contacts.import",
+  z.object({
+    fileName: z.string().trim().min(1, "choose a file").max(255),
+    totalRows: z.coerce.number().int().min(1, "the file has no data rows").max(1_000_000, "at most 1,000,000 rows per import"),
+    mode: z.enum(["update", "skip"], "choose what happens to existing contacts"),
+    statement: z
+      .string()
+      .trim()
+      .min(20, "say where and how these people gave consent (at least 20 characters)")
+      .max(2000, "at most 2000 characters"),
+    settings: json(settingsSchema, "the column mapping"),
+  }),
+  async ({ db, member, input, audit }) => {
+    const { id } = await createImport(db, {
+      workspaceId: member.workspace.id,
+      fileName: input.fileName,
+      mode: input.mode,
+      statement: input.statement,
+      settings: input.settings,
+      totalRows: input.totalRows,
+      createdBy: member.user.id,
+    });
+    await audit({ action: "import.started", targetType: "import", targetId: id });
+    return { ok: true, data: { importId: id } };
+  },
+);
+
+export const importChunkAction = workspaceAction(
+  "contacts.import",
+  z.object({
+    importId: z.uuid("import not found"),
+    firstRow: z.coerce.number().int().min(1),
+    rows: json(z.array(z.array(z.string().max(20_000)).max(200)).min(1).max(5000), "rows"),
+    duplicates: json(z.record(z.string().regex(/^\d+$/), z.number().int().min(1)), "duplicates").optional(),
+  }),
+  async ({ db, member, input }) => {
+    try {
+      const r = await applyImportChunk(db, {
+        workspaceId: member.workspace.id,
+        importId: input.importId,
+        firstRow: input.firstRow,
+        rows: input.rows,
+        duplicates: Object.fromEntries(Object.entries(input.duplicates ?? {}).map(([k, v]) => [Number(k), v])),
+        actorUserId: member.user.id,
+        now: now(),
+      });
+      return { ok: true, data: { created: String(r.created), updated: String(r.updated), skipped: String(r.skipped), rejected: String(r.rejected) } };
+    } catch (err) {
+      if (err instanceof ImportNotRunningError) throw new ActionError(err.message, "importId");
+      throw err;
+    }
+  },
+);
+
+export const finishImportAction = workspaceAction("contacts.import", z.object({ importId: z.uuid("import not found") }), async ({ db, member, input, audit }) => {
+  const row = await finishImport(db, { workspaceId: member.workspace.id, importId: input.importId, now: now() });
+  if (!row) throw new ActionError("import not found, or already finished", "importId");
+  await audit({ action: "import.finished", targetType: "import", targetId: row.id });
+  revalidatePath(`/w/${member.workspace.slug}/contacts`);
+  return {
+    ok: true,
+    data: { status: row.status, received: String(row.received), created: String(row.created), updated: String(row.updated), skipped: String(row.skipped), rejected: String(row.rejected) },
+  };
+});

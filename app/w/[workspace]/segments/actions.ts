@@ -1,0 +1,75 @@
+"use server";
+
+import { redirect } from "next/navigation";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { countSegment, createSegment, deleteSegment, segmentMembersPage, updateSegment } from "../../../../db/queries/segments";
+import { inngest } from "../../../../inngest/client";
+import { segmentRefreshRequested } from "../../../../inngest/events";
+import { ActionError, workspaceAction } from "../../../../lib/auth/action";
+import { now } from "../../../../lib/clock";
+import { definitionSchema } from "../../../../lib/segments/definition";
+
+/** The builder posts its definition as JSON; the message names the first problem in it. */
+const definitionField = z.string().max(100_000).transform((raw, ctx) => {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "the definition is not valid JSON" });
+    return z.NEVER;
+  }
+  const d = definitionSchema.safeParse(json);
+  if (!d.success) {
+    const i = d.error.issues[0]!;
+    ctx.addIssue({ code: "custom", message: `${i.message}${i.path.length ? ` (at ${i.path.join(".")})` : ""}` });
+    return z.NEVER;
+  }
+  return d.data;
+});
+
+/** Asks for a full membership refresh; the refresh itself runs in the background. */
+async function requestRefresh(workspaceId: string, segmentId: string) {
+  await inngest.send({ name: segmentRefreshRequested.name, data: { workspaceId, segmentId } }).catch(() => {
+    // The 15-minute schedule refreshes it anyway if the event bus is down.
+  });
+}
+
+export const saveSegmentAction = workspaceAction(
+  "segments.edit",
+  z.object({
+    segmentId: z.union([z.literal(""), z.uuid("segment not found")]).optional(),
+    name: z.string().trim().min(1, "name the segment").max(120, "at most 120 characters"),
+    definition: definitionField,
+  }),
+  async ({ db, member, input, audit }) => {
+    if (input.segmentId) {
+      const row = await updateSegment(db, { workspaceId: member.workspace.id, segmentId: input.segmentId, name: input.name, definition: input.definition, now: now() });
+      if (!row) throw new ActionError("segment not found");
+      await audit({ action: "segment.updated", targetType: "segment", targetId: row.id });
+      await requestRefresh(member.workspace.id, row.id);
+      revalidatePath(`/w/${member.workspace.slug}/segments/${row.id}`);
+      return { ok: true, message: "Segment saved" };
+    }
+    const { id } = await createSegment(db, { workspaceId: member.workspace.id, name: input.name, definition: input.definition, createdBy: member.user.id });
+    await audit({ action: "segment.created", targetType: "segment", targetId: id });
+    await requestRefresh(member.workspace.id, id);
+    redirect(`/w/${member.workspace.slug}/segments/${id}`);
+  },
+);
+
+export const deleteSegmentAction = workspaceAction("segments.edit", z.object({ segmentId: z.uuid("segment not found") }), async ({ db, member, input, audit }) => {
+  if (!(await deleteSegment(db, { workspaceId: member.workspace.id, segmentId: input.segmentId }))) throw new ActionError("segment not found");
+  await audit({ action: "segment.deleted", targetType: "segment", targetId: input.segmentId });
+  redirect(`/w/${member.workspace.slug}/segments`);
+});
+
+/** The builder's live count (and a few members) while editing: read-only, so viewers may use it. */
+export const previewSegmentAction = workspaceAction("workspace.read", z.object({ definition: definitionField }), async ({ db, member, input }) => {
+  const at = now();
+  const [count, page] = await Promise.all([
+    countSegment(db, { workspaceId: member.workspace.id, definition: input.definition, now: at }),
+    segmentMembersPage(db, { workspaceId: member.workspace.id, definition: input.definition, now: at, limit: 5 }),
+  ]);
+  return { ok: true, data: { count: String(count), sample: JSON.stringify(page.rows.map((r) => r.email)) } };
+});

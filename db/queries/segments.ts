@@ -1,0 +1,324 @@
+import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
+import type { Db } from "../client";
+import { contacts, contactTags, contactTopics, emailEvents, events, flows, messages, segmentMemberships, segments, tags, templates, topics } from "../schema/index";
+import {
+  builtinFields,
+  definitionSchema,
+  windowBounds,
+  type Comparison,
+  type Definition,
+  type Node,
+  type Window,
+} from "../../lib/segments/definition";
+
+/**
+ * Segment definitions compiled to SQL: one predicate over `contacts` (correlated EXISTS and
+ * per-contact LIMIT-N subqueries for behaviour), so count, members, export and membership refresh
+ * are each one query and nothing is filtered in JS. evaluate() in lib/segments is the reference.
+ */
+
+const columnOf: Record<(typeof builtinFields)[number], SQL> = {
+  email: sql`${contacts.email}`,
+  first_name: sql`${contacts.firstName}`,
+  last_name: sql`${contacts.lastName}`,
+  external_id: sql`${contacts.externalId}`,
+  time_zone: sql`${contacts.timeZone}`,
+};
+
+type Source = { kind: "json"; j: SQL; t: SQL } | { kind: "text"; t: SQL };
+
+const DATE_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}";
+
+function comparisonSql(s: Source, c: Comparison): SQL {
+  const isType = (type: "string" | "number" | "boolean"): SQL =>
+    s.kind === "json" ? sql`jsonb_typeof(${s.j}) = ${type}` : type === "string" ? sql`${s.t} is not null` : sql`false`;
+  const when = (type: "string" | "number" | "boolean", then: SQL) => sql`(case when ${isType(type)} then ${then} else false end)`;
+  const present = s.kind === "json" ? sql`coalesce(jsonb_typeof(${s.j}), 'null') <> 'null'` : sql`${s.t} is not null`;
+  const t = s.t;
+  switch (c.op) {
+    case "exists":
+      return sql`(${present})`;
+    case "not_exists":
+      return sql`(not (${present}))`;
+    case "eq":
+      return when("string", sql`${t} = ${c.value}::text`);
+    case "neq":
+      return sql`(not ${when("string", sql`${t} = ${c.value}::text`)})`;
+    case "contains":
+      return when("string", sql`strpos(lower(${t}), lower(${c.value}::text)) > 0`);
+    case "not_contains":
+      return sql`(not ${when("string", sql`strpos(lower(${t}), lower(${c.value}::text)) > 0`)})`;
+    case "starts_with":
+      return when("string", sql`left(lower(${t}), length(${c.value}::text)) = lower(${c.value}::text)`);
+    case "num_eq":
+    case "num_neq":
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte": {
+      const op = { num_eq: "=", num_neq: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=" }[c.op];
+      return when("number", sql`(${t})::float8 ${sql.raw(op)} ${c.value}::float8`);
+    }
+    case "is":
+      return when("boolean", sql`(${t})::boolean = ${c.value}::boolean`);
+    case "before":
+    case "after":
+    case "on": {
+      const op = { before: "<", after: ">", on: "=" }[c.op];
+      return sql`(case when ${isType("string")} and ${t} ~ ${DATE_RE} then left(${t}, 10) collate "C" ${sql.raw(op)} ${c.value}::text collate "C" else false end)`;
+    }
+  }
+}
+
+function windowSql(column: SQL, w: Window, now: number): SQL {
+  const { from, to } = windowBounds(w, now);
+  const upper = sql`${column} < ${new Date(to).toISOString()}::timestamptz`;
+  return from === null ? upper : sql`${column} >= ${new Date(from).toISOString()}::timestamptz and ${upper}`;
+}
+
+function nodeSql(n: Node, now: number): SQL {
+  switch (n.type) {
+    case "group": {
+      if (n.children.length === 0) return n.match === "all" ? sql`true` : sql`false`;
+      return sql`(${sql.join(n.children.map((c) => nodeSql(c, now)), n.match === "all" ? sql` and ` : sql` or `)})`;
+    }
+    case "attribute": {
+      const builtin = columnOf[n.field as keyof typeof columnOf];
+      const src: Source = builtin
+        ? { kind: "text", t: builtin }
+        : { kind: "json", j: sql`(${contacts.attributes} -> ${n.field}::text)`, t: sql`(${contacts.attributes} ->> ${n.field}::text)` };
+      return comparisonSql(src, n.comparison);
+    }
+    case "tag": {
+      const q = sql`exists (select 1 from ${contactTags} join ${tags} on ${tags.id} = ${contactTags.tagId}
+        where ${contactTags.contactId} = ${contacts.id} and lower(${tags.name}) = lower(${n.tag}::text))`;
+      return n.has ? q : sql`(not ${q})`;
+    }
+    case "topic": {
+      const q = sql`exists (select 1 from ${contactTopics} join ${topics} on ${topics.id} = ${contactTopics.topicId}
+        where ${contactTopics.contactId} = ${contacts.id} and ${topics.key} = ${n.topic}::text and ${contactTopics.subscribed})`;
+      return n.subscribed ? q : sql`(not ${q})`;
+    }
+    case "consent":
+      return sql`${contacts.status}::text in (${sql.join(n.statuses.map((s) => sql`${s}::text`), sql`, `)})`;
+    case "event": {
+      const filters = n.filters.map((f) =>
+        comparisonSql(
+          { kind: "json", j: sql`(${events.properties} -> ${f.property}::text)`, t: sql`(${events.properties} ->> ${f.property}::text)` },
+          f.comparison,
+        ),
+      );
+      const where = sql.join(
+        [sql`${events.contactId} = ${contacts.id}`, sql`${events.name} = ${n.name}::text`, windowSql(sql`${events.occurredAt}`, n.window, now), ...filters],
+        sql` and `,
+      );
+      if (!n.performed) return sql`(not exists (select 1 from ${events} where ${where}))`;
+      if (!n.count) return sql`exists (select 1 from ${events} where ${where})`;
+      // Per-contact LIMIT: stops reading a contact's events as soon as the count is decided.
+      const limit = n.count.op === "gte" ? n.count.n : n.count.n + 1;
+      const counted = sql`(select count(*) from (select 1 from ${events} where ${where} limit ${sql.raw(String(limit))}) as hits)`;
+      return n.count.op === "gte"
+        ? sql`(${counted} >= ${sql.raw(String(n.count.n))})`
+        : sql`(${counted} between 1 and ${sql.raw(String(n.count.n))})`;
+    }
+    case "email": {
+      const types = n.action === "opened" ? sql.raw(`('opened', 'clicked')`) : sql.raw(`('clicked')`);
+      const parts: SQL[] = [
+        sql`${emailEvents.contactId} = ${contacts.id}`,
+        sql`${emailEvents.type} in ${types}`,
+        windowSql(sql`${emailEvents.occurredAt}`, n.window, now),
+      ];
+      if (n.includeMachine !== true) parts.push(sql`not ${emailEvents.machine}`);
+      const joinMessages = n.flowId !== undefined || n.templateId !== undefined;
+      if (n.flowId !== undefined) parts.push(sql`${messages.flowId} = ${n.flowId}::uuid`);
+      if (n.templateId !== undefined) parts.push(sql`${messages.templateId} = ${n.templateId}::uuid`);
+      const from = joinMessages ? sql`${emailEvents} join ${messages} on ${messages.id} = ${emailEvents.messageId}` : sql`${emailEvents}`;
+      const q = sql`exists (select 1 from ${from} where ${sql.join(parts, sql` and `)})`;
+      return n.performed ? q : sql`(not ${q})`;
+    }
+  }
+}
+
+/** The whole predicate over `contacts` for one workspace: erased people are in no segment. */
+export function segmentPredicate(q: { workspaceId: string; definition: Definition; now: Date }): SQL {
+  return sql`(${contacts.workspaceId} = ${q.workspaceId}::uuid and ${contacts.status} <> 'erased' and ${nodeSql(q.definition, q.now.getTime())})`;
+}
+
+export async function countSegment(db: Db, q: { workspaceId: string; definition: Definition; now: Date }): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(contacts).where(segmentPredicate(q));
+  return row?.n ?? 0;
+}
+
+export type SegmentMember = { id: string; email: string; firstName: string | null; lastName: string | null; status: string; createdAt: Date };
+
+/** A page of members by id (keyset), for the member list and the CSV export. */
+export async function segmentMembersPage(
+  db: Db,
+  q: { workspaceId: string; definition: Definition; now: Date; afterId?: string | null; limit?: number },
+): Promise<{ rows: SegmentMember[]; next: string | null }> {
+  const limit = q.limit ?? 50;
+  const rows = await db
+    .select({ id: contacts.id, email: contacts.email, firstName: contacts.firstName, lastName: contacts.lastName, status: contacts.status, createdAt: contacts.createdAt })
+    .from(contacts)
+    .where(and(segmentPredicate(q), q.afterId ? gt(contacts.id, q.afterId) : undefined))
+    .orderBy(asc(contacts.id))
+    .limit(limit + 1);
+  return { rows: rows.slice(0, limit), next: rows.length > limit ? rows[limit - 1]!.id : null };
+}
+
+/** Every member, page by page, for a streamed export. */
+export async function* segmentMembers(db: Db, q: { workspaceId: string; definition: Definition; now: Date; pageSize?: number }) {
+  let afterId: string | null = null;
+  for (;;) {
+    const page: { rows: SegmentMember[]; next: string | null } = await segmentMembersPage(db, { ...q, afterId, limit: q.pageSize ?? 2000 });
+    yield page.rows;
+    if (!page.next) return;
+    afterId = page.next;
+  }
+}
+
+/** The ids among `contactIds` that match — the plain evaluation the tests compare with. */
+export async function matchingIds(db: Db, q: { workspaceId: string; definition: Definition; now: Date }): Promise<string[]> {
+  const rows = await db.select({ id: contacts.id }).from(contacts).where(segmentPredicate(q)).orderBy(asc(contacts.id));
+  return rows.map((r) => r.id);
+}
+
+// ——— saved segments ———
+
+export type SavedSegment = { id: string; name: string; definition: Definition; baselinedAt: Date | null; refreshedAt: Date | null; createdAt: Date; updatedAt: Date };
+
+function parseRow<T extends { definition: unknown }>(r: T): Omit<T, "definition"> & { definition: Definition } {
+  const d = definitionSchema.safeParse(r.definition);
+  // A definition this code cannot read matches no one rather than everyone.
+  return { ...r, definition: d.success ? d.data : { type: "group", match: "any", children: [] } };
+}
+
+const savedColumns = {
+  id: segments.id,
+  name: segments.name,
+  definition: segments.definition,
+  baselinedAt: segments.baselinedAt,
+  refreshedAt: segments.refreshedAt,
+  createdAt: segments.createdAt,
+  updatedAt: segments.updatedAt,
+};
+
+export async function listSegments(db: Db, q: { workspaceId: string }) {
+  const rows = await db
+    .select({
+      ...savedColumns,
+      members: sql<number>`(select count(*)::int from ${segmentMemberships} where ${segmentMemberships.segmentId} = ${segments.id})`,
+    })
+    .from(segments)
+    .where(eq(segments.workspaceId, q.workspaceId))
+    .orderBy(desc(segments.createdAt));
+  return rows.map(parseRow);
+}
+
+export async function getSegment(db: Db, q: { workspaceId: string; segmentId: string }): Promise<SavedSegment | undefined> {
+  const [row] = await db.select(savedColumns).from(segments).where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId)));
+  return row ? parseRow(row) : undefined;
+}
+
+export async function createSegment(db: Db, q: { workspaceId: string; name: string; definition: Definition; createdBy: string | null }) {
+  const [row] = await db
+    .insert(segments)
+    .values({ workspaceId: q.workspaceId, name: q.name, definition: q.definition, createdBy: q.createdBy })
+    .returning({ id: segments.id });
+  return row!;
+}
+
+export async function updateSegment(db: Db, q: { workspaceId: string; segmentId: string; name: string; definition: Definition; now: Date }) {
+  const [row] = await db
+    .update(segments)
+    .set({ name: q.name, definition: q.definition, updatedAt: q.now })
+    .where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId)))
+    .returning({ id: segments.id });
+  return row;
+}
+
+export async function deleteSegment(db: Db, q: { workspaceId: string; segmentId: string }) {
+  const rows = await db.delete(segments).where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId))).returning({ id: segments.id });
+  return rows.length > 0;
+}
+
+export async function workspacesWithSegments(db: Db): Promise<string[]> {
+  const rows = await db.selectDistinct({ workspaceId: segments.workspaceId }).from(segments);
+  return rows.map((r) => r.workspaceId);
+}
+
+// ——— membership ———
+
+/**
+ * Re-evaluates a segment for one page of contacts (by id, after `afterId`) or for the named
+ * contacts, in one statement: new matches are inserted (returned as entered), rows of contacts
+ * that stopped matching are deleted (left). The first refresh of a segment (not yet baselined)
+ * records members without announcing them.
+ */
+export async function refreshMembership(
+  db: Db,
+  q: { workspaceId: string; segmentId: string; definition: Definition; now: Date } & ({ afterId: string | null; limit: number } | { contactIds: string[] }),
+): Promise<{ entered: string[]; left: number; scanned: number; last: string | null }> {
+  const pred = segmentPredicate(q);
+  const scope =
+    "contactIds" in q
+      ? sql`${contacts.workspaceId} = ${q.workspaceId}::uuid and ${contacts.id} in (${sql.join(q.contactIds.map((id) => sql`${id}::uuid`), sql`, `)})`
+      : sql`${contacts.workspaceId} = ${q.workspaceId}::uuid ${q.afterId ? sql`and ${contacts.id} > ${q.afterId}::uuid` : sql``}`;
+  if ("contactIds" in q && q.contactIds.length === 0) return { entered: [], left: 0, scanned: 0, last: null };
+  const limit = "contactIds" in q ? sql`` : sql`order by ${contacts.id} limit ${q.limit}`;
+  const at = q.now.toISOString();
+  const rows = await db.execute<{ entered: string[] | null; left: number; scanned: number; last: string | null }>(sql`
+    with page as (
+      select ${contacts.id} as id, ${pred} as m from ${contacts} where ${scope} ${limit}
+    ), ins as (
+      insert into ${segmentMemberships} (workspace_id, segment_id, contact_id, entered_at)
+      select ${q.workspaceId}::uuid, ${q.segmentId}::uuid, page.id, ${at}::timestamptz from page where page.m
+      on conflict do nothing
+      returning contact_id
+    ), del as (
+      delete from ${segmentMemberships} sm using page
+      where sm.segment_id = ${q.segmentId}::uuid and sm.contact_id = page.id and not page.m
+      returning sm.contact_id
+    )
+    select (select array_agg(contact_id::text) from ins) as entered,
+           (select count(*)::int from del) as "left",
+           (select count(*)::int from page) as scanned,
+           (select id::text from page order by id desc limit 1) as last`);
+  const r = rows[0]!;
+  return { entered: r.entered ?? [], left: r.left, scanned: r.scanned, last: r.last };
+}
+
+export async function markRefreshed(db: Db, q: { workspaceId: string; segmentId: string; now: Date }) {
+  await db
+    .update(segments)
+    .set({ refreshedAt: q.now, baselinedAt: sql`coalesce(${segments.baselinedAt}, ${q.now.toISOString()}::timestamptz)` })
+    .where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId)));
+}
+
+/** Segments (of those named) the contact matches right now: one query over all their predicates. */
+export async function contactSegmentIds(db: Db, q: { workspaceId: string; contactId: string; segmentIds: string[]; now: Date }): Promise<string[]> {
+  const ids = q.segmentIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (ids.length === 0) return [];
+  const defs = await db
+    .select({ id: segments.id, definition: segments.definition })
+    .from(segments)
+    .where(and(eq(segments.workspaceId, q.workspaceId), inArray(segments.id, ids)));
+  if (defs.length === 0) return [];
+  const arms = defs.map(parseRow).map(
+    (d) => sql`select ${d.id}::text as id where exists (select 1 from ${contacts} where ${contacts.id} = ${q.contactId}::uuid and ${segmentPredicate({ workspaceId: q.workspaceId, definition: d.definition, now: q.now })})`,
+  );
+  const rows = await db.execute<{ id: string }>(sql.join(arms, sql` union all `));
+  return rows.map((r) => r.id);
+}
+
+/** What the builder offers to pick from: tags, topics, templates and flows of the workspace. */
+export async function builderOptions(db: Db, q: { workspaceId: string }) {
+  const [tagRows, topicRows, templateRows, flowRows] = await Promise.all([
+    db.select({ name: tags.name }).from(tags).where(eq(tags.workspaceId, q.workspaceId)).orderBy(asc(tags.name)).limit(500),
+    db.select({ key: topics.key, name: topics.name }).from(topics).where(eq(topics.workspaceId, q.workspaceId)).orderBy(asc(topics.name)),
+    db.select({ id: templates.id, name: templates.name }).from(templates).where(eq(templates.workspaceId, q.workspaceId)).orderBy(asc(templates.name)).limit(500),
+    db.select({ id: flows.id, name: flows.name }).from(flows).where(eq(flows.workspaceId, q.workspaceId)).orderBy(asc(flows.name)).limit(500),
+  ]);
+  return { tags: tagRows.map((t) => t.name), topics: topicRows, templates: templateRows, flows: flowRows };
+}
+export type BuilderOptions = Awaited<ReturnType<typeof builderOptions>>;
