@@ -85,7 +85,8 @@ export async function updateForm(
       .returning({ id: forms.id, wordingVersion: forms.wordingVersion });
     return row;
   } catch (err) {
-    if (String((err as { code?: string }).code) === "23505") throw new SlugTakenError(`the address /f/${q.slug} is taken: choose another`);
+    const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+    if (code === "23505") throw new SlugTakenError(`the address /f/${q.slug} is taken: choose another`);
     throw err;
   }
 }
