@@ -5,5 +5,9 @@ export async function register() {
   if (process.env.NEXT_RUNTIME === "nodejs") {
     const { assertServerReady } = await import("./lib/env");
     assertServerReady();
+    // Public endpoints tell visitors apart by the socket's peer (and trusted proxies' headers).
+    const http = await import("node:http");
+    const { installPeerHeader } = await import("./lib/forms/limits");
+    installPeerHeader(http.Server.prototype as unknown as Parameters<typeof installPeerHeader>[0]);
   }
 }

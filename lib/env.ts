@@ -108,6 +108,16 @@ const schema = z.object({
   AUTH_GOOGLE_SECRET: optionalString,
   CHROMIUM_PATH: optionalString,
   CI: flag,
+  /**
+   * Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For the public endpoints
+   * (signup forms) believe when telling one visitor from another for rate limits. Unset: trust
+   * none, so a client cannot pick its own address by sending the header.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""))
+    .refine((list) => list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s)), "must be IP addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1"),
 });
 
 export type Env = z.infer<typeof schema> & {

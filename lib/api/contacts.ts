@@ -16,9 +16,22 @@ export const contactCreate = z.object({
   time_zone: timeZone.optional(),
   external_id: z.string().max(255).nullable().optional(),
   attributes: attributes.optional(),
+  /**
+   * The person's opt-in, when the caller collected one. Recorded in the consent ledger; the
+   * workspace's double opt-in default decides whether a confirmation mail goes out first.
+   */
+  consent: z
+    .object({
+      wording: z.string().max(2000).optional(),
+      source_description: z.string().max(500).optional(),
+      ip: z.union([z.ipv4(), z.ipv6()]).optional(),
+      user_agent: z.string().max(500).optional(),
+      topics: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, "topic keys are lower-case letters, digits and _")).max(20).optional(),
+    })
+    .optional(),
 });
 
-export const contactUpdate = contactCreate.omit({ email: true }).partial();
+export const contactUpdate = contactCreate.omit({ email: true, consent: true }).partial();
 
 export type ContactOut = {
   id: string;

@@ -86,7 +86,8 @@ export function openApiDocument(serverUrl: string) {
           },
         },
         post: {
-          summary: "Create a contact (unconfirmed: creating a contact records no consent)",
+          summary:
+            "Create a contact. Without `consent` it records no consent and stays unconfirmed; with `consent` the opt-in is recorded and the workspace's double opt-in default applies (a confirmation mail first, or subscribed at once). An address erased at the person's request is refused (409).",
           requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(contactCreate) } } },
           responses: { "201": { description: "Created", ...one }, "409": { description: "The address is already a contact", content: { "application/json": { schema: error } } }, ...errors },
         },
@@ -103,6 +104,64 @@ export function openApiDocument(serverUrl: string) {
           summary: "Delete a contact with its events and enrollments (consent records stay, detached)",
           parameters: [idParam],
           responses: { "204": { description: "Deleted" }, "404": { description: "Not found" }, ...errors },
+        },
+      },
+      "/api/v1/contacts/{id}/export": {
+        get: {
+          summary: "Export everything held about a contact (data-subject access request)",
+          description: "The contact, tags, topic choices, the full consent ledger, tracked events, messages, email engagement and flow enrollments.",
+          parameters: [idParam],
+          responses: {
+            "200": {
+              description: "The export",
+              content: {
+                "application/json": {
+                  schema: {
+                    type: "object",
+                    properties: {
+                      data: {
+                        type: "object",
+                        properties: {
+                          format: { type: "string", const: "tillit.contact-export.v1" },
+                          exportedAt: { type: "string", format: "date-time" },
+                          contact: { type: "object" },
+                          tags: { type: "array", items: { type: "object" } },
+                          topics: { type: "array", items: { type: "object" } },
+                          consent: { type: "array", items: { type: "object" } },
+                          events: { type: "array", items: { type: "object" } },
+                          messages: { type: "array", items: { type: "object" } },
+                          emailEvents: { type: "array", items: { type: "object" } },
+                          enrollments: { type: "array", items: { type: "object" } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            "404": { description: "Not found" },
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/contacts/{id}/erase": {
+        post: {
+          summary: "Erase a contact's personal data (right to erasure)",
+          description:
+            "Deletes personal data everywhere, the consent ledger included (its rows keep kind, time, source and form version), ends running flows, and keeps only an HMAC of the address in suppressions so it is flagged if it comes back. Repeating the call is harmless.",
+          parameters: [idParam],
+          responses: {
+            "200": {
+              description: "Erased",
+              content: {
+                "application/json": {
+                  schema: { type: "object", properties: { data: { type: "object", properties: { id: { type: "string" }, status: { type: "string", const: "erased" }, already_erased: { type: "boolean" } } } } },
+                },
+              },
+            },
+            "404": { description: "Not found" },
+            ...errors,
+          },
         },
       },
       "/api/v1/contacts/{id}/tags": {

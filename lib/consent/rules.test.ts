@@ -25,4 +25,18 @@ describe("mayReceive", () => {
     expect(mayReceive("transactional", { ...ok, status: "bounced" })).toEqual({ allowed: false, reason: "undeliverable" });
     expect(mayReceive("transactional", { ...ok, status: "erased" })).toEqual({ allowed: false, reason: "erased" });
   });
+  it("counts an opt-in given without double opt-in as confirmed, but never one from before a withdrawal", () => {
+    expect(mayReceive("marketing", { ...ok, ledger: ["single_opt_in"] })).toEqual({ allowed: true });
+    expect(mayReceive("marketing", { ...ok, ledger: ["single_opt_in", "withdrawn"] })).toEqual({ allowed: false, reason: "withdrawn" });
+    expect(mayReceive("marketing", { ...ok, ledger: ["single_opt_in", "withdrawn", "opt_in"] })).toEqual({ allowed: false, reason: "no_confirmed_opt_in" });
+  });
+  it("refuses mail of a topic the contact left, and lets topics never asked about follow the list", () => {
+    expect(mayReceive("marketing", { ...ok, topic: { key: "news", subscribed: false } })).toEqual({ allowed: false, reason: "topic_unsubscribed" });
+    expect(mayReceive("marketing", { ...ok, topic: { key: "news", subscribed: null } })).toEqual({ allowed: true });
+    expect(mayReceive("marketing", { ...ok, topic: { key: "news", subscribed: true } })).toEqual({ allowed: true });
+    // A topic subscription does not outlive leaving the whole list.
+    expect(mayReceive("marketing", { ...ok, status: "unsubscribed", topic: { key: "news", subscribed: true } })).toEqual({ allowed: false, reason: "not_subscribed" });
+    // Transactional mail ignores topics.
+    expect(mayReceive("transactional", { ...ok, topic: { key: "news", subscribed: false } })).toEqual({ allowed: true });
+  });
 });

@@ -5,16 +5,26 @@
  */
 
 export type ConsentKind = "opt_in" | "confirmed" | "withdrawn" | "complaint" | "erased";
+/**
+ * What the rules read from the ledger: the ledger's kinds, plus `single_opt_in` for an opt-in
+ * given where double opt-in was off (a form or workspace setting), which needs no confirmation.
+ */
+export type LedgerKind = ConsentKind | "single_opt_in";
 export type ContactStatus = "unconfirmed" | "subscribed" | "unsubscribed" | "bounced" | "complained" | "erased";
 export type SuppressionReason = "unsubscribed" | "bounced" | "complained" | "erased" | "manual";
 
 export type ConsentFacts = {
   status: ContactStatus;
   /** The list-wide ledger (topic null), oldest first. */
-  ledger: readonly ConsentKind[];
+  ledger: readonly LedgerKind[];
   suppression: SuppressionReason | null;
   /** The workspace's postal address (CAN-SPAM: required in every marketing message). */
   postalAddress: string | null;
+  /**
+   * The message's topic and the contact's state in it: subscribed true/false, or null when never
+   * asked (then the list-wide consent decides). Absent: a message of no particular topic.
+   */
+  topic?: { key: string; subscribed: boolean | null };
 };
 
 export type ConsentDecision =
@@ -28,10 +38,11 @@ export type ConsentDecision =
         | "no_confirmed_opt_in"
         | "withdrawn"
         | "no_postal_address"
+        | "topic_unsubscribed"
         | "undeliverable";
     };
 
-const WITHDRAWALS = new Set<ConsentKind>(["withdrawn", "complaint", "erased"]);
+const WITHDRAWALS = new Set<LedgerKind>(["withdrawn", "complaint", "erased"]);
 
 export function mayReceive(kind: "marketing" | "transactional", facts: ConsentFacts): ConsentDecision {
   if (facts.status === "erased") return { allowed: false, reason: "erased" };
@@ -51,7 +62,8 @@ export function mayReceive(kind: "marketing" | "transactional", facts: ConsentFa
   const after = facts.ledger.slice(lastWithdrawal + 1);
   if (lastWithdrawal >= 0 && after.length === 0) return { allowed: false, reason: "withdrawn" };
   // Only a confirmation recorded after the latest withdrawal counts: re-subscribing needs a new one.
-  if (!after.includes("confirmed")) return { allowed: false, reason: "no_confirmed_opt_in" };
+  if (!after.includes("confirmed") && !after.includes("single_opt_in")) return { allowed: false, reason: "no_confirmed_opt_in" };
+  if (facts.topic && facts.topic.subscribed === false) return { allowed: false, reason: "topic_unsubscribed" };
   if (!facts.postalAddress || facts.postalAddress.trim() === "") return { allowed: false, reason: "no_postal_address" };
   return { allowed: true };
 }

@@ -40,7 +40,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   }
   const template = await getTemplate(db, { workspaceId: input.workspaceId, templateId: input.templateId });
   if (!template) return { outcome: "skipped", detail: `Not sent: template ${input.templateId} no longer exists` };
-  const { decision, facts } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class });
+  const { decision, facts } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class, topic: template.topic });
   if (!decision.allowed || !facts) return { outcome: "skipped", detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
 
   const idempotencyKey = `${input.enrollmentId}:${input.stepId}`;

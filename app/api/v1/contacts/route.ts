@@ -1,5 +1,10 @@
 import { z } from "zod";
 import { ContactExistsError, createContact, getContact, listContacts } from "../../../../db/queries/contacts";
+import { suppressionsFor } from "../../../../db/queries/suppressions";
+import { now } from "../../../../lib/clock";
+import { sendConfirmationMail } from "../../../../lib/consent/confirmation";
+import { recordOptIn } from "../../../../lib/consent/record";
+import { configuredTransport } from "../../../../lib/email/transport";
 import { contactCreate } from "../../../../lib/api/contacts";
 import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
 import { presentContact } from "../../../../lib/api/present";
@@ -35,6 +40,11 @@ export const GET = apiRoute(async (req, ctx) => {
 
 export const POST = apiRoute(async (req, ctx) => {
   const input = await body(req, contactCreate);
+  // An address erased at the person's request is not re-added behind their back.
+  const suppressed = (await suppressionsFor(ctx.db, { workspaceId: ctx.workspaceId, emails: [input.email] })).get(input.email.trim().toLowerCase());
+  if (suppressed === "erased") {
+    throw new ApiError(409, "this address was erased at the person's request: it can only come back through their own signup", "email");
+  }
   try {
     const { id } = await createContact(ctx.db, {
       workspaceId: ctx.workspaceId,
@@ -47,6 +57,24 @@ export const POST = apiRoute(async (req, ctx) => {
       source: "api",
     });
     await ctx.audit("contact.created", "contact", id);
+    if (input.consent) {
+      const at = now();
+      const optIn = await recordOptIn(ctx.db, {
+        workspaceId: ctx.workspaceId,
+        contactId: id,
+        email: input.email,
+        source: "api",
+        wording: input.consent.wording ?? null,
+        ip: input.consent.ip ?? null,
+        userAgent: input.consent.user_agent ?? null,
+        topics: input.consent.topics,
+        data: input.consent.source_description ? { source_description: input.consent.source_description, api_key_id: ctx.apiKeyId } : { api_key_id: ctx.apiKeyId },
+        at,
+      });
+      if (optIn.needsConfirmation) {
+        await sendConfirmationMail(ctx.db, configuredTransport(ctx.db), { workspaceId: ctx.workspaceId, contactId: id, optInEventId: optIn.optInEventId, at });
+      }
+    }
     await emit(ctx.db, [contactCreatedEvent(ctx.workspaceId, id, "api")]);
     return json(201, { data: presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!) });
   } catch (err) {

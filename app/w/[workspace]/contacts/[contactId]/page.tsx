@@ -2,11 +2,12 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "../../../../../db/client";
-import { consentHistory, contactTagNames, contactTimeline, getContact } from "../../../../../db/queries/contacts";
+import { contactTagNames, contactTimeline, getContact } from "../../../../../db/queries/contacts";
 import { requireMember } from "../../../../../lib/auth/member";
 import { can } from "../../../../../lib/auth/permissions";
 import { updateContactAction } from "../actions";
 import { ContactForm } from "../contact-form";
+import { ConsentHistory, GdprPanel } from "./consent-panel";
 
 export const metadata = { title: "Contact" };
 
@@ -20,7 +21,7 @@ export default async function ContactPage(props: { params: Promise<{ workspace: 
   const q = { workspaceId: member.workspace.id, contactId };
   const contact = await getContact(db, q);
   if (!contact) notFound();
-  const [tags, consent, timeline] = await Promise.all([contactTagNames(db, q), consentHistory(db, q), contactTimeline(db, q)]);
+  const [tags, timeline] = await Promise.all([contactTagNames(db, q), contactTimeline(db, q)]);
   return (
     <>
       <Link href={`/w/${workspace}/contacts`} className="text-sm text-brand-600 hover:underline">← Contacts</Link>
@@ -40,19 +41,8 @@ export default async function ContactPage(props: { params: Promise<{ workspace: 
         </section>
         <section>
           <h2 className="text-base font-semibold">Consent history</h2>
-          {consent.length === 0 ? (
-            <p className="mt-2 text-sm text-slate-500" data-testid="consent-empty">No consent recorded: this contact receives no marketing until they opt in.</p>
-          ) : (
-            <ul className="mt-2 space-y-2 text-sm">
-              {consent.map((c) => (
-                <li key={c.id} className="rounded border border-slate-200 bg-white p-2">
-                  <span className="font-medium">{c.kind.replace("_", " ")}</span>
-                  {c.topic ? ` (${c.topic})` : ""} · {c.source} · {fmt(c.occurredAt)}
-                  {c.wording ? <span className="block text-slate-500">“{c.wording}”{c.formVersion ? ` (version ${c.formVersion})` : ""}</span> : null}
-                </li>
-              ))}
-            </ul>
-          )}
+          <ConsentHistory workspaceId={member.workspace.id} contactId={contact.id} />
+          <GdprPanel workspace={workspace} contactId={contact.id} erased={contact.status === "erased"} canExport={can(member.role, "contacts.export")} canErase={can(member.role, "contacts.erase")} />
           <h2 className="mt-8 text-base font-semibold">Timeline</h2>
           {timeline.length === 0 ? (
             <p className="mt-2 text-sm text-slate-500">Nothing yet. Tracked events, messages and flow enrollments appear here.</p>

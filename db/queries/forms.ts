@@ -1,0 +1,92 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { consentEvents, forms } from "../schema/index";
+
+export type FormRow = typeof forms.$inferSelect;
+
+/** The public lookup: slugs are unique across workspaces, and only live forms answer. */
+export async function liveFormBySlug(db: Db, q: { slug: string }) {
+  const [row] = await db
+    .select()
+    .from(forms)
+    .where(and(eq(forms.slug, q.slug), eq(forms.status, "live")));
+  return row;
+}
+
+export async function getForm(db: Db, q: { workspaceId: string; formId: string }) {
+  const [row] = await db
+    .select()
+    .from(forms)
+    .where(and(eq(forms.workspaceId, q.workspaceId), eq(forms.id, q.formId)));
+  return row;
+}
+
+/** Forms with their signup counts (opt-ins and confirmations recorded through each). */
+export async function listForms(db: Db, q: { workspaceId: string }) {
+  return db
+    .select({
+      id: forms.id,
+      name: forms.name,
+      slug: forms.slug,
+      status: forms.status,
+      doubleOptIn: forms.doubleOptIn,
+      wordingVersion: forms.wordingVersion,
+      updatedAt: forms.updatedAt,
+      signups: sql<number>`(select count(*)::int from ${consentEvents} ce where ce.workspace_id = ${forms.workspaceId} and ce.form_id = ${forms.id} and ce.kind = 'opt_in' and ce.topic is null)`,
+      confirmed: sql<number>`(select count(*)::int from ${consentEvents} ce where ce.workspace_id = ${forms.workspaceId} and ce.form_id = ${forms.id} and ce.kind = 'confirmed')`,
+    })
+    .from(forms)
+    .where(eq(forms.workspaceId, q.workspaceId))
+    .orderBy(desc(forms.updatedAt));
+}
+
+export class SlugTakenError extends Error {}
+
+export async function createForm(
+  db: Db,
+  q: { workspaceId: string; name: string; slug: string; consentWording: string; doubleOptIn: boolean; config: unknown },
+) {
+  const [row] = await db.insert(forms).values(q).onConflictDoNothing().returning({ id: forms.id });
+  if (!row) throw new SlugTakenError(`the address /f/${q.slug} is taken: choose another`);
+  return row;
+}
+
+/**
+ * Saves a form. Changing the consent wording bumps its version, so every consent event names
+ * exactly the wording that person saw.
+ */
+export async function updateForm(
+  db: Db,
+  q: {
+    workspaceId: string;
+    formId: string;
+    name: string;
+    slug: string;
+    status: FormRow["status"];
+    consentWording: string;
+    doubleOptIn: boolean;
+    config: unknown;
+  },
+) {
+  try {
+    const [row] = await db
+      .update(forms)
+      .set({
+        name: q.name,
+        slug: q.slug,
+        status: q.status,
+        config: q.config,
+        doubleOptIn: q.doubleOptIn,
+        wordingVersion: sql`case when ${forms.consentWording} is distinct from ${q.consentWording} then ${forms.wordingVersion} + 1 else ${forms.wordingVersion} end`,
+        consentWording: q.consentWording,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(forms.workspaceId, q.workspaceId), eq(forms.id, q.formId)))
+      .returning({ id: forms.id, wordingVersion: forms.wordingVersion });
+    return row;
+  } catch (err) {
+    const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+    if (code === "23505") throw new SlugTakenError(`the address /f/${q.slug} is taken: choose another`);
+    throw err;
+  }
+}
