@@ -6,3 +6,4 @@ export * from "./flows";
 export * from "./forms";
 export * from "./email";
 export * from "./tracking";
+export * from "./analytics";
