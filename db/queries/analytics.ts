@@ -16,6 +16,8 @@ type Scope = { workspaceId: string } & DayRange;
 async function rows<T>(db: Db, query: SQL): Promise<T[]> {
   return (await db.execute(query)) as unknown as T[];
 }
+/** Dates as ISO text with a cast: raw SQL parameters do not go through drizzle's column mappers. */
+const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const dayStart = (day: string) => sql`${day}::date::timestamp at time zone 'UTC'`;
 const dayEnd = (day: string) => sql`(${day}::date + 1)::timestamp at time zone 'UTC'`;
 
@@ -373,10 +375,10 @@ export async function goalCandidates(
     db,
     sql`select e.id, e.flow_id as "flowId", e.flow_version_id as "flowVersionId", e.status::text as status, e.entered_at as "enteredAt",
                e.current_node_id as "currentNodeId",
-               (select max(m.sent_at) from messages m where m.enrollment_id = e.id and m.workspace_id = e.workspace_id and m.sent_at <= ${q.at}) as "lastSentAt"
+               (select max(m.sent_at) from messages m where m.enrollment_id = e.id and m.workspace_id = e.workspace_id and m.sent_at <= ${ts(q.at)}) as "lastSentAt"
         from enrollments e
         where e.workspace_id = ${q.workspaceId}::uuid and e.contact_id = ${q.contactId}::uuid
-          and (e.status = 'active' or e.entered_at >= ${since})
+          and (e.status = 'active' or e.entered_at >= ${ts(since)})
         order by e.entered_at`,
   );
   return r.map((x) => ({ ...x, enteredAt: new Date(x.enteredAt), lastSentAt: x.lastSentAt ? new Date(x.lastSentAt) : null }));
@@ -396,7 +398,7 @@ export async function attributeConversion(
     sql`select e.message_id as "messageId", e.type::text as type
         from messages m join email_events e on e.message_id = m.id and e.workspace_id = m.workspace_id
         where m.workspace_id = ${q.workspaceId}::uuid and m.enrollment_id = ${q.enrollmentId}::uuid
-          and e.type in ${types} and not e.machine and e.occurred_at >= ${q.since} and e.occurred_at <= ${q.at}
+          and e.type in ${types} and not e.machine and e.occurred_at >= ${ts(q.since)} and e.occurred_at <= ${ts(q.at)}
         order by (e.type = 'clicked') desc, e.occurred_at desc, e.id desc
         limit 1`,
   );
@@ -427,7 +429,7 @@ export async function recordConversion(
     sql`insert into conversions (workspace_id, flow_id, flow_version_id, enrollment_id, contact_id, node_id, goal_name, event_id,
                                  message_id, attributed_via, revenue, currency, occurred_at)
         select e.workspace_id, e.flow_id, ${q.flowVersionId}::uuid, e.id, ${q.contactId}::uuid, ${q.nodeId}, ${q.goalName}, ${q.eventId}::uuid,
-               ${q.messageId}::uuid, ${q.attributedVia}, ${q.revenue}, ${q.currency}, ${q.occurredAt}
+               ${q.messageId}::uuid, ${q.attributedVia}, ${q.revenue}, ${q.currency}, ${ts(q.occurredAt)}
         from enrollments e where e.id = ${q.enrollmentId}::uuid and e.workspace_id = ${q.workspaceId}::uuid and e.flow_id = ${q.flowId}::uuid
         on conflict (enrollment_id, node_id) do nothing
         returning id`,
