@@ -180,6 +180,9 @@ const routeHandlers: Record<string, string> = {
   "app/api/v1/topics/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/flows/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/flows/[id]/enrollments/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/w/[workspace]/reports/export/route.ts": "session member of the slug (case: report CSV exports …)",
+  "app/w/[workspace]/reports/flows/[flowId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
+  "app/w/[workspace]/reports/flows/[flowId]/messages/[nodeId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -209,6 +212,11 @@ test.describe("workspace isolation", () => {
     test.setTimeout(180_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
+    const flowIds = new Map<string, string>();
+    for (const w of [a, b]) {
+      const [f] = await db.insert(flows).values({ workspaceId: w.workspace.id, name: "Reported" }).returning({ id: flows.id });
+      flowIds.set(w.workspace.id, f!.id);
+    }
     const context = await browser.newContext({ baseURL });
     await context.addCookies([await sessionCookieFor(db, b.owner.id, baseURL!)]);
     const page = await context.newPage();
@@ -217,7 +225,12 @@ test.describe("workspace isolation", () => {
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
     // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
-    const ids: Record<string, (w: SeededWorkspace) => string> = { "[contactId]": (w) => w.contacts[0]!.id };
+    const ids: Record<string, (w: SeededWorkspace) => string> = {
+      "[contactId]": (w) => w.contacts[0]!.id,
+      "[flowId]": (w) => flowIds.get(w.workspace.id)!,
+      // Not an id of its own: a node of the flow in the path, which is what isolates it.
+      "[nodeId]": () => "s",
+    };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
       if (!id) throw new Error(`no isolation case for the id ${seg} in ${sub}`);
@@ -234,6 +247,38 @@ test.describe("workspace isolation", () => {
         expect(crossed?.status(), `crossed ${sub}`).toBe(404);
       }
     }
+    await context.close();
+  });
+
+  test("report CSV exports: another workspace's slug or flow ids are a 404, own reports export", async ({ browser, db, baseURL }) => {
+    const a = await seedWorkspace(db);
+    const b = await seedWorkspace(db);
+    const [fa] = await db.insert(flows).values({ workspaceId: a.workspace.id, name: "Secret A" }).returning({ id: flows.id });
+    const [fb] = await db.insert(flows).values({ workspaceId: b.workspace.id, name: "Own B" }).returning({ id: flows.id });
+    const context = await browser.newContext({ baseURL });
+    await context.addCookies([await sessionCookieFor(db, b.owner.id, baseURL!)]);
+    const get = (url: string) => context.request.get(url, { maxRedirects: 0 });
+    for (const url of [
+      `/w/${a.workspace.slug}/reports/export`,
+      `/w/${a.workspace.slug}/reports/flows/${fa!.id}/export`,
+      `/w/${b.workspace.slug}/reports/flows/${fa!.id}/export`,
+      `/w/${a.workspace.slug}/reports/flows/${fa!.id}/messages/s/export`,
+      `/w/${b.workspace.slug}/reports/flows/${fa!.id}/messages/s/export`,
+    ]) {
+      const r = await get(url);
+      expect(r.status(), url).toBe(404);
+      expect(await r.text(), url).not.toContain("Secret A");
+    }
+    for (const url of [
+      `/w/${b.workspace.slug}/reports/export?range=7d`,
+      `/w/${b.workspace.slug}/reports/flows/${fb!.id}/export`,
+      `/w/${b.workspace.slug}/reports/flows/${fb!.id}/messages/s/export`,
+    ]) {
+      const r = await get(url);
+      expect(r.status(), url).toBe(200);
+      expect(r.headers()["content-type"]).toContain("text/csv");
+    }
+    expect(await (await get(`/w/${b.workspace.slug}/reports/flows/${fb!.id}/export`)).text()).toContain("Flow Own B");
     await context.close();
   });
 

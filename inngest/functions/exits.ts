@@ -1,21 +1,25 @@
 import type { Inngest } from "inngest";
-import {
-  activeEnrollmentsOfContact,
-  finishEnrollment,
-  getEnrollment,
-  recordSteps,
-} from "../../db/queries/enrollments";
+import { attributeConversion, goalCandidates, recordConversion } from "../../db/queries/analytics";
+import { activeEnrollmentsOfContact, finishEnrollment, recordSteps } from "../../db/queries/enrollments";
 import { getFlowVersion } from "../../db/queries/flows";
+import { conversionWindow, currencyOf, revenueOf } from "../../lib/analytics/goals";
 import { now } from "../../lib/clock";
+import type { NodeConfig } from "../../lib/flows/catalog";
 import { eventMatches } from "../../lib/flows/conditions";
 import { goalEvents, planSchema } from "../../lib/flows/plan";
 import { contactUnsubscribed, eventTracked, flowExit } from "../events";
 import type { FlowDeps } from "./deps";
 
+/** The longest conversion window a goal may have (the catalog's limit): how far back finished enrollments are looked at. */
+const MAX_GOAL_WINDOW_MS = 366 * 86_400_000;
+
 /**
- * Goal watcher: a tracked event that is some active enrollment's goal ends that enrollment with
- * reason "goal", wherever the contact is waiting. The row is ended here first (so a send step
- * still running re-checks and skips); `flow/exit` then cancels the run (cancelOn).
+ * Goal watcher: a tracked event that is some enrollment's goal converts it — a conversions row
+ * with the message credited (last human click, or open, in the window) and the revenue — and,
+ * if the contact is still in the flow, ends the enrollment with reason "goal" wherever it waits.
+ * Goals with a window also convert enrollments that already finished, inside the window. The
+ * row is ended here first (so a send step still running re-checks and skips); `flow/exit` then
+ * cancels the run (cancelOn).
  */
 export function createGoalWatcher(inngest: Inngest, deps: FlowDeps) {
   return inngest.createFunction(
@@ -26,15 +30,47 @@ export function createGoalWatcher(inngest: Inngest, deps: FlowDeps) {
       const reached = await step.run("match-goals", async () => {
         const out: string[] = [];
         const at = now();
-        for (const e of await activeEnrollmentsOfContact(db, { workspaceId: d.workspaceId, contactId: d.contactId })) {
+        const eventAt = new Date(d.occurredAt);
+        const tracked = { name: d.name, at: d.occurredAt, properties: d.properties };
+        for (const e of await goalCandidates(db, { workspaceId: d.workspaceId, contactId: d.contactId, at: eventAt, lookbackMs: MAX_GOAL_WINDOW_MS })) {
           const version = await getFlowVersion(db, { workspaceId: d.workspaceId, flowVersionId: e.flowVersionId });
           const plan = version && planSchema.safeParse(version.plan);
           if (!plan?.success) continue;
-          const enrollment = await getEnrollment(db, { workspaceId: d.workspaceId, enrollmentId: e.id });
-          // Only events after the contact entered count, as in simulate().
-          if (!enrollment || d.occurredAt <= enrollment.enteredAt.getTime()) continue;
-          const goal = goalEvents(plan.data).find((g) => eventMatches({ name: d.name, at: d.occurredAt, properties: d.properties }, g.event, g.filters));
+          const facts = { active: e.status === "active", enteredAt: e.enteredAt.getTime(), lastSentAt: e.lastSentAt?.getTime() ?? null };
+          let goal: { nodeId: string; config: NodeConfig<"goal">; since: number } | null = null;
+          for (const g of goalEvents(plan.data)) {
+            const node = plan.data.nodes[g.nodeId];
+            if (node?.kind !== "goal" || !eventMatches(tracked, g.event, g.filters)) continue;
+            const window = conversionWindow(node.config, facts, d.occurredAt);
+            if (window) {
+              goal = { nodeId: g.nodeId, config: node.config, since: window.since };
+              break;
+            }
+          }
           if (!goal) continue;
+          const credit = await attributeConversion(db, {
+            workspaceId: d.workspaceId,
+            enrollmentId: e.id,
+            since: new Date(goal.since),
+            at: eventAt,
+            opens: goal.config.attribution === "click-or-open",
+          });
+          await recordConversion(db, {
+            workspaceId: d.workspaceId,
+            flowId: e.flowId,
+            flowVersionId: e.flowVersionId,
+            enrollmentId: e.id,
+            contactId: d.contactId,
+            nodeId: goal.nodeId,
+            goalName: goal.config.name,
+            eventId: d.eventId,
+            messageId: credit?.messageId ?? null,
+            attributedVia: credit?.via ?? null,
+            revenue: revenueOf(d.properties, goal.config.revenueProperty),
+            currency: currencyOf(d.properties),
+            occurredAt: eventAt,
+          });
+          if (!facts.active) continue;
           await recordSteps(db, {
             workspaceId: d.workspaceId,
             flowId: e.flowId,
@@ -49,12 +85,12 @@ export function createGoalWatcher(inngest: Inngest, deps: FlowDeps) {
                 kind: "goal",
                 outcome: "goal",
                 exit: null,
-                detail: `Goal reached: ${d.name} at ${new Date(d.occurredAt).toISOString()}`,
+                detail: `Goal reached: ${d.name} at ${eventAt.toISOString()}`,
                 at,
                 finishedAt: at,
               },
             ],
-            currentNodeId: enrollment.currentNodeId,
+            currentNodeId: e.currentNodeId,
           });
           if (await finishEnrollment(db, { workspaceId: d.workspaceId, enrollmentId: e.id, status: "exited", reason: "goal", at })) out.push(e.id);
         }

@@ -196,6 +196,16 @@ export const goalConfig = z.object({
   name: name("goal name"),
   /** When set, the goal watcher ends the enrollment as soon as this event happens, wherever the contact is. */
   event: z.object({ name: name("event name"), filters: propertyFiltersSchema }).nullable().default(null),
+  /**
+   * Conversion window: the event counts only this long after the contact entered the flow (or
+   * after the flow last mailed them), and then also after they left it. null: while in the flow.
+   */
+  windowMs: durationMs("the conversion window").nullable().default(null),
+  windowFrom: z.enum(["enrollment", "message"]).default("enrollment"),
+  /** Credit the last human click in the window, or failing that the last human open. */
+  attribution: z.enum(["click", "click-or-open"]).default("click-or-open"),
+  /** The event property holding the order value (a number or numeric string), e.g. revenue or cart.total. */
+  revenueProperty: propertyPathSchema.nullable().default(null),
 });
 export const exitConfig = z.object({ reason: z.string().max(200).default("") });
 
@@ -396,7 +406,7 @@ export const nodeCatalog = {
     label: "Goal",
     group: "logic",
     description: "Ends the flow as a success; with an event, contacts anywhere in the flow jump here when it happens.",
-    defaults: () => ({ name: "Converted", event: null }),
+    defaults: () => ({ name: "Converted", event: null, windowMs: null, windowFrom: "enrollment", attribution: "click-or-open", revenueProperty: null }),
     exits: none,
     pauses: "never",
   }),

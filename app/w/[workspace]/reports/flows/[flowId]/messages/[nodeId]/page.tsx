@@ -1,0 +1,115 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { getDb } from "../../../../../../../../db/client";
+import { rangeParams } from "../../../../../../../../lib/analytics/date-range";
+import { formatPercent, rate } from "../../../../../../../../lib/analytics/stats";
+import { requireMember } from "../../../../../../../../lib/auth/member";
+import { TimeSeriesChart } from "../../../../_lib/charts";
+import { Panel, RangePicker, Stat } from "../../../../_lib/range-picker";
+import { messageData, money, rangeFromSearch, type Search } from "../../../../_lib/reports";
+import { NODE_ID, UUID } from "../../../../_lib/route";
+
+export const metadata = { title: "Message report" };
+
+export default async function MessageReportPage(props: {
+  params: Promise<{ workspace: string; flowId: string; nodeId: string }>;
+  searchParams: Promise<Search>;
+}) {
+  const { workspace, flowId, nodeId } = await props.params;
+  const member = await requireMember(workspace);
+  if (!UUID.test(flowId) || !NODE_ID.test(nodeId)) notFound();
+  const range = rangeFromSearch(await props.searchParams);
+  const d = await messageData(getDb(), member.workspace.id, flowId, nodeId, range);
+  if (!d) notFound();
+  const base = `/w/${workspace}/reports/flows/${flowId}/messages/${nodeId}`;
+  const t = d.totals;
+  const rows: [string, number, number | null][] = [
+    ["Sent", t.sent, null],
+    ["Delivered", t.delivered, rate(t.delivered, t.sent)],
+    ["Opened (people)", t.opened, rate(t.opened, t.delivered)],
+    ["Opened (machines: scanners, privacy proxies)", t.openedMachine, rate(t.openedMachine, t.delivered)],
+    ["Clicked (people)", t.clicked, rate(t.clicked, t.delivered)],
+    ["Clicked (machines)", t.clickedMachine, rate(t.clickedMachine, t.delivered)],
+    ["Bounced", t.bounced, rate(t.bounced, t.sent)],
+    ["Complained", t.complained, rate(t.complained, t.delivered)],
+    ["Unsubscribed", t.unsubscribed, rate(t.unsubscribed, t.delivered)],
+  ];
+
+  return (
+    <>
+      <p className="text-sm">
+        <Link className="text-brand-600 hover:underline" href={`/w/${workspace}/reports/flows/${flowId}?${new URLSearchParams(rangeParams(range))}`}>
+          ← {d.flow.name}
+        </Link>
+      </p>
+      <h1 className="mt-1 text-2xl font-semibold">{d.label}</h1>
+      <RangePicker base={base} range={range} exportHref={`${base}/export`} />
+      {t.sent === 0 && t.delivered === 0 ? (
+        <p className="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600" data-testid="message-report-empty">
+          This message was not sent in the range. Pick a longer range, or check that the flow is live.
+        </p>
+      ) : null}
+      <div className="mt-4 grid grid-cols-2 gap-3 md:grid-cols-4">
+        <Stat testId="stat-open-rate" label="Open rate" value={formatPercent(rate(t.opened, t.delivered))} hint="people, per delivered" />
+        <Stat testId="stat-click-rate" label="Click rate" value={formatPercent(rate(t.clicked, t.delivered))} hint={`click-to-open ${formatPercent(rate(t.clicked, t.opened))}`} />
+        <Stat testId="stat-message-conversions" label="Conversions credited" value={String(d.conversions.conversions)} hint={`${d.conversions.viaClick} by click, ${d.conversions.viaOpen} by open`} />
+        <Stat testId="stat-message-revenue" label="Revenue credited" value={money(d.conversions.revenue)} />
+      </div>
+
+      <Panel testId="message-series" title="Per day" note="Unique messages; machine activity (link scanners, privacy proxies) is shown apart.">
+        <TimeSeriesChart
+          testId="message-chart"
+          data={d.days}
+          series={[
+            { key: "delivered", label: "Delivered", color: "#94a3b8", kind: "bar" },
+            { key: "opened", label: "Opened (people)", color: "#6366f1", kind: "line" },
+            { key: "clicked", label: "Clicked (people)", color: "#16a34a", kind: "line" },
+            { key: "openedMachine", label: "Opened (machines)", color: "#c4b5fd", kind: "line" },
+            { key: "clickedMachine", label: "Clicked (machines)", color: "#86efac", kind: "line" },
+          ]}
+        />
+      </Panel>
+
+      <Panel testId="message-totals" title="Figures">
+        <table className="w-full text-left text-sm">
+          <tbody>
+            {rows.map(([label, n, r]) => (
+              <tr key={label} className="border-t border-slate-100" data-testid={`figure-${label.split(" ")[0]!.toLowerCase()}${label.includes("machines") ? "-machine" : ""}`}>
+                <td className="py-1.5">{label}</td>
+                <td className="py-1.5 text-right">{n}</td>
+                <td className="py-1.5 text-right text-slate-500">{r === null ? "" : formatPercent(r, 2)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Panel>
+
+      <Panel testId="message-links" title="Clicks per link" note="People's clicks (total and unique messages) and machine clicks apart.">
+        {d.links.length === 0 ? (
+          <p className="text-sm text-slate-500">No link in this message was clicked in the range.</p>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <thead className="text-slate-500">
+              <tr>
+                <th className="py-1 font-medium">Link</th>
+                <th className="py-1 text-right font-medium">Clicks</th>
+                <th className="py-1 text-right font-medium">Unique</th>
+                <th className="py-1 text-right font-medium">Machine</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.links.map((l) => (
+                <tr key={l.url} className="border-t border-slate-100">
+                  <td className="max-w-md truncate py-1.5" title={l.url}>{l.url}</td>
+                  <td className="py-1.5 text-right">{l.clicks}</td>
+                  <td className="py-1.5 text-right">{l.uniqueClicks}</td>
+                  <td className="py-1.5 text-right">{l.machineClicks}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+    </>
+  );
+}

@@ -1,0 +1,134 @@
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { getDb } from "../../../../../../db/client";
+import { rangeParams } from "../../../../../../lib/analytics/date-range";
+import { formatPercent, rate } from "../../../../../../lib/analytics/stats";
+import { requireMember } from "../../../../../../lib/auth/member";
+import { BarsChart, TimeSeriesChart } from "../../_lib/charts";
+import { Panel, RangePicker, Stat } from "../../_lib/range-picker";
+import { flowData, money, rangeFromSearch, type Search } from "../../_lib/reports";
+import { UUID } from "../../_lib/route";
+
+export const metadata = { title: "Flow report" };
+
+export default async function FlowReportPage(props: { params: Promise<{ workspace: string; flowId: string }>; searchParams: Promise<Search> }) {
+  const { workspace, flowId } = await props.params;
+  const member = await requireMember(workspace);
+  if (!UUID.test(flowId)) notFound();
+  const range = rangeFromSearch(await props.searchParams);
+  const d = await flowData(getDb(), member.workspace.id, flowId, range);
+  if (!d) notFound();
+  const base = `/w/${workspace}/reports/flows/${flowId}`;
+  const qs = new URLSearchParams(rangeParams(range)).toString();
+
+  return (
+    <>
+      <p className="text-sm">
+        <Link className="text-brand-600 hover:underline" href={`/w/${workspace}/reports?${qs}`}>← Reports</Link>
+      </p>
+      <h1 className="mt-1 text-2xl font-semibold">{d.flow.name}</h1>
+      <RangePicker base={base} range={range} exportHref={`${base}/export`} />
+      <div className="mt-4 grid grid-cols-2 gap-3 md:grid-cols-4">
+        <Stat testId="stat-enrolled" label="Enrolled" value={String(d.totals.enrolled)} />
+        <Stat testId="stat-conversions" label="Conversions" value={String(d.totals.conversions)} hint={`${d.totals.attributed} credited to an email`} />
+        <Stat testId="stat-conversion-rate" label="Conversion rate" value={formatPercent(d.totals.conversionRate)} hint="conversions per enrollment" />
+        <Stat testId="stat-revenue" label="Revenue" value={money(d.totals.revenue)} />
+      </div>
+
+      {d.totals.enrolled === 0 && d.funnel.every((f) => f.entered === 0) ? (
+        <p className="mt-6 rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600" data-testid="flow-report-empty">
+          Nobody went through this flow in the range. Publish it and enrol contacts (or pick a longer range); goals with an event record conversions and revenue here.
+        </p>
+      ) : null}
+
+      <Panel testId="flow-series" title="Enrollments, conversions and revenue per day">
+        <TimeSeriesChart
+          testId="flow-series-chart"
+          data={d.series}
+          series={[
+            { key: "enrolled", label: "Enrolled", color: "#94a3b8", kind: "bar" },
+            { key: "conversions", label: "Conversions", color: "#16a34a", kind: "bar" },
+            { key: "revenue", label: "Revenue", color: "#6366f1", kind: "line", axis: "right" },
+          ]}
+        />
+      </Panel>
+
+      <Panel testId="flow-funnel" title="Funnel" note="Contacts reaching each node (first visits), in flow order.">
+        <BarsChart testId="funnel-chart" data={d.funnel.map((f) => ({ node: f.label, entered: f.entered }))} category="node" series={[{ key: "entered", label: "Reached", color: "#6366f1" }]} />
+      </Panel>
+
+      <Panel testId="flow-messages" title="Messages">
+        {d.messages.length === 0 ? (
+          <p className="text-sm text-slate-500">This flow sent no mail in the range.</p>
+        ) : (
+          <table className="w-full text-left text-sm">
+            <thead className="text-slate-500">
+              <tr>
+                <th className="py-1 font-medium">Message</th>
+                <th className="py-1 text-right font-medium">Sent</th>
+                <th className="py-1 text-right font-medium">Delivered</th>
+                <th className="py-1 text-right font-medium">Opened</th>
+                <th className="py-1 text-right font-medium">Clicked</th>
+                <th className="py-1 text-right font-medium">Unsubscribed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.messages.map((m) => (
+                <tr key={m.nodeId} className="border-t border-slate-100" data-testid={`message-row-${m.nodeId}`}>
+                  <td className="py-1.5">
+                    <Link className="text-brand-600 hover:underline" href={`${base}/messages/${m.nodeId}?${qs}`}>{m.label}</Link>
+                  </td>
+                  <td className="py-1.5 text-right">{m.sent}</td>
+                  <td className="py-1.5 text-right">{m.delivered}</td>
+                  <td className="py-1.5 text-right">{m.opened} ({formatPercent(rate(m.opened, m.delivered))})</td>
+                  <td className="py-1.5 text-right">{m.clicked} ({formatPercent(rate(m.clicked, m.delivered))})</td>
+                  <td className="py-1.5 text-right">{m.unsubscribed}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Panel>
+
+      {d.splits.map((s) => (
+        <Panel key={s.id} testId={`split-${s.id}`} title={`A/B: ${s.label}`} note="Conversion of the contacts each branch received in the range (χ² test; significant at p < 0.05).">
+          <BarsChart
+            testId={`split-chart-${s.id}`}
+            data={s.verdict.arms.map((a) => ({ branch: a.label, rate: a.rate === null ? 0 : Math.round(a.rate * 10_000) / 100 }))}
+            category="branch"
+            series={[{ key: "rate", label: "Conversion rate (%)", color: "#16a34a" }]}
+          />
+          <table className="mt-2 w-full text-left text-sm">
+            <thead className="text-slate-500">
+              <tr>
+                <th className="py-1 font-medium">Branch</th>
+                <th className="py-1 text-right font-medium">Contacts</th>
+                <th className="py-1 text-right font-medium">Conversions</th>
+                <th className="py-1 text-right font-medium">Rate</th>
+                <th className="py-1 text-right font-medium">Revenue</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.verdict.arms.map((a) => (
+                <tr key={a.label} className="border-t border-slate-100">
+                  <td className="py-1.5">{a.label}</td>
+                  <td className="py-1.5 text-right">{a.trials}</td>
+                  <td className="py-1.5 text-right">{a.successes}</td>
+                  <td className="py-1.5 text-right">{formatPercent(a.rate)}</td>
+                  <td className="py-1.5 text-right">{money(s.revenue[a.label] ?? 0)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="mt-2 text-sm" data-testid={`split-verdict-${s.id}`}>
+            {s.verdict.test === null
+              ? "Not enough data for a test yet."
+              : `χ² = ${s.verdict.test.chiSquare.toFixed(2)}, p = ${s.verdict.test.pValue < 0.0001 ? "< 0.0001" : s.verdict.test.pValue.toFixed(4)}: ${
+                  s.verdict.significant ? `${s.verdict.leader} converts better (significant).` : "no significant difference yet."
+                }`}
+          </p>
+        </Panel>
+      ))}
+    </>
+  );
+}
