@@ -10,6 +10,7 @@ export default async function SettingsLayout(props: { children: ReactNode; param
   const tabs = [
     { href: base, label: "General" },
     { href: `${base}/members`, label: "Members" },
+    { href: `${base}/sending`, label: "Sending" },
     ...(can(member.role, "api_keys.manage") ? [{ href: `${base}/api-keys`, label: "API keys" }] : []),
     ...(can(member.role, "audit.read") ? [{ href: `${base}/audit`, label: "Audit log" }] : []),
   ];
