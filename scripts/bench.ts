@@ -4,6 +4,7 @@ import { startEmbeddedPostgres } from "../db/embedded";
 import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
+import { benchEmail } from "../lib/email/bench";
 import { envOrExit } from "../lib/env";
 
 /**
@@ -28,6 +29,7 @@ const benches = {
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
   ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3) }),
+  email: () => benchEmail({ messages: flag("messages", 20_000), reps: flag("reps", 3), inFlight: 4 }),
 } as const;
 type Name = keyof typeof benches;
 

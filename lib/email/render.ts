@@ -31,7 +31,8 @@ export type MergeContext = {
 };
 
 // Limits keep a careless template (a loop over a huge attribute) from stalling a send.
-const limits = { parseLimit: 200_000, renderLimit: 200, memoryLimit: 5_000_000 };
+// renderLimit is wall-clock ms per render: generous, since a busy machine must not fail a send.
+const limits = { parseLimit: 200_000, renderLimit: 5_000, memoryLimit: 20_000_000 };
 const htmlEngine = new Liquid({ ...limits, outputEscape: "escape", ownPropertyOnly: true, strictFilters: true });
 const textEngine = new Liquid({ ...limits, ownPropertyOnly: true, strictFilters: true });
 
