@@ -106,12 +106,29 @@ export const enrollRequested = eventType("flow/enroll.requested", {
   }),
 });
 
-/** Provider engagement after the webhook stored it (machine opens already flagged and left out). */
-export const emailOpened = eventType("email/opened", {
-  schema: z.object({ workspaceId: uuid, contactId: uuid, messageId: uuid, occurredAt: z.number() }),
+/**
+ * Engagement and delivery feedback, sent after the email event is stored (webhook, click redirect,
+ * open pixel). Opens and clicks are sent for people only (machine activity is stored, flagged,
+ * and not sent), so waits and conditions wake on human engagement by default. The event id is
+ * the stored event's dedupe key: a replayed webhook sends nothing new.
+ */
+const emailEventFields = {
+  workspaceId: uuid,
+  contactId: uuid,
+  messageId: uuid,
+  enrollmentId: uuid.nullable(),
+  nodeId: z.string().nullable(),
+  templateId: uuid.nullable(),
+  flowId: uuid.nullable(),
+  machine: z.boolean(),
+  /** Epoch ms. */
+  occurredAt: z.number(),
+};
+export const emailOpened = eventType("email/opened", { schema: z.object(emailEventFields) });
+export const emailClicked = eventType("email/clicked", { schema: z.object({ ...emailEventFields, url: z.string() }) });
+export const emailBounced = eventType("email/bounced", {
+  schema: z.object({ ...emailEventFields, bounceType: z.string(), hard: z.boolean() }),
 });
-export const emailClicked = eventType("email/clicked", {
-  schema: z.object({ workspaceId: uuid, contactId: uuid, messageId: uuid, url: z.string(), occurredAt: z.number() }),
-});
+export const emailComplained = eventType("email/complained", { schema: z.object(emailEventFields) });
 
 export type EnrollmentStarted = z.infer<typeof enrollmentStarted.schema>;

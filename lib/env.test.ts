@@ -62,3 +62,13 @@ describe("parseEnv", () => {
     expect(e.TILLIT_DEV_MAILBOX).toBe(true);
   });
 });
+
+describe("APP_URL in production", () => {
+  it("refuses an http APP_URL, naming the variable", () => {
+    expect(() => parseEnv({ NODE_ENV: "production", APP_URL: "http://mail.acme.example" })).toThrow(/APP_URL must be an https URL in production/);
+    expect(parseEnv({ NODE_ENV: "production", APP_URL: "https://mail.acme.example/" }).appUrl).toBe("https://mail.acme.example");
+    expect(parseEnv({ NODE_ENV: "development", APP_URL: "http://mail.acme.example" }).appUrl).toBe("http://mail.acme.example");
+    // A production build run on this machine (tests, `npm start` locally) may use http on loopback.
+    expect(parseEnv({ NODE_ENV: "production", APP_URL: "http://localhost:3000" }).appUrl).toBe("http://localhost:3000");
+  });
+});

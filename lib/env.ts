@@ -151,6 +151,10 @@ export function parseEnv(source: Source): Env {
     throw new EnvError(variable, `${issue.message}${value}`);
   }
   const e = result.data;
+  if (e.NODE_ENV === "production" && e.APP_URL && !secureAppUrl(e.APP_URL)) {
+    // List-Unsubscribe must carry an https URI (RFC 8058) and tracking links must not leak over http.
+    throw new EnvError("APP_URL", `must be an https URL in production (got "${e.APP_URL}"); http is allowed only for localhost`);
+  }
   const embeddedDatabase = e.DATABASE_URL === undefined;
   return {
     ...e,
@@ -158,6 +162,13 @@ export function parseEnv(source: Source): Env {
     embeddedDatabase,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
   };
+}
+
+/** https, or http on a loopback host (a production build run on this machine, e.g. the e2e tests). */
+function secureAppUrl(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol === "https:") return true;
+  return ["localhost", "127.0.0.1", "[::1]"].includes(u.hostname);
 }
 
 function redact(variable: string, value: string): string {

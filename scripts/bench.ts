@@ -6,6 +6,7 @@ import { benchIngest } from "../ingest/bench";
 import { benchFanout } from "../inngest/functions/fanout-bench";
 import { migrateDatabase } from "./stack";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
+import { benchEmail } from "../lib/email/bench";
 import { envOrExit } from "../lib/env";
 
 /**
@@ -34,6 +35,7 @@ const benches = {
     await migrateDatabase(db.url, db.embedded);
     await benchFanout(db, { contacts: flag("contacts", 100_000), reps: flag("reps", 3), workers: 8 });
   },
+  email: () => benchEmail({ messages: flag("messages", 20_000), reps: flag("reps", 3), inFlight: 4 }),
 } as const;
 type Name = keyof typeof benches;
 

@@ -1,6 +1,6 @@
-import { and, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, isNotNull, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { emailEvents, messages, templates } from "../schema/index";
+import { consentEvents, contacts, emailEvents, flows, messages, templates, workspaces } from "../schema/index";
 
 export async function getTemplate(db: Db, q: { workspaceId: string; templateId: string }) {
   const [row] = await db
@@ -96,4 +96,153 @@ export async function contactEngagement(
     templateId: r.templateId,
     sendNodeId: r.enrollmentId === q.enrollmentId ? r.nodeId : null,
   }));
+}
+
+/** What a send needs from the workspace and flow beyond consent facts: policy, secret, flow name. */
+export async function sendingContext(db: Db, q: { workspaceId: string; flowId: string | null }) {
+  const [ws] = await db
+    .select({ sendingPolicy: workspaces.sendingPolicy, secret: workspaces.secret })
+    .from(workspaces)
+    .where(eq(workspaces.id, q.workspaceId));
+  if (!ws) return undefined;
+  let flowName: string | null = null;
+  if (q.flowId) {
+    const [f] = await db.select({ name: flows.name }).from(flows).where(and(eq(flows.workspaceId, q.workspaceId), eq(flows.id, q.flowId)));
+    flowName = f?.name ?? null;
+  }
+  return { ...ws, flowName };
+}
+
+/** Epoch ms of a contact's marketing messages sent since `since` (for the frequency cap). */
+export async function recentMarketingSends(db: Db, q: { workspaceId: string; contactId: string; since: Date }): Promise<number[]> {
+  const rows = await db
+    .select({ sentAt: messages.sentAt })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.workspaceId, q.workspaceId),
+        eq(messages.contactId, q.contactId),
+        eq(messages.class, "marketing"),
+        isNotNull(messages.sentAt),
+        gt(messages.sentAt, q.since),
+      ),
+    )
+    .orderBy(desc(messages.sentAt))
+    .limit(200);
+  return rows.map((r) => r.sentAt!.getTime());
+}
+
+export async function getMessage(db: Db, q: { workspaceId: string; messageId: string }) {
+  const [row] = await db.select().from(messages).where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
+  return row;
+}
+
+/** The message a provider event is about, by the provider's id (the webhook knows nothing else). */
+export async function messageByProviderId(db: Db, providerMessageId: string) {
+  const [row] = await db.select().from(messages).where(eq(messages.providerMessageId, providerMessageId));
+  return row;
+}
+
+/** When the provider reported the message delivered, if it did. */
+export async function deliveredAt(db: Db, q: { workspaceId: string; messageId: string }): Promise<Date | null> {
+  const [row] = await db
+    .select({ at: emailEvents.occurredAt })
+    .from(emailEvents)
+    .where(and(eq(emailEvents.workspaceId, q.workspaceId), eq(emailEvents.messageId, q.messageId), eq(emailEvents.type, "delivered")))
+    .limit(1);
+  return row?.at ?? null;
+}
+
+/** Clicks recorded on a message since `since` (click-burst detection). */
+export async function recentClickCount(db: Db, q: { workspaceId: string; messageId: string; since: Date }): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(emailEvents)
+    .where(
+      and(
+        eq(emailEvents.workspaceId, q.workspaceId),
+        eq(emailEvents.messageId, q.messageId),
+        eq(emailEvents.type, "clicked"),
+        gte(emailEvents.occurredAt, q.since),
+      ),
+    );
+  return row?.n ?? 0;
+}
+
+export type EmailEventType = (typeof emailEvents.$inferInsert)["type"];
+
+/** Stores one email event; false when its dedupe key was seen before (a replay). */
+export async function insertEmailEvent(
+  db: Db,
+  e: {
+    workspaceId: string;
+    messageId: string;
+    contactId: string | null;
+    type: EmailEventType;
+    dedupeKey: string;
+    machine: boolean;
+    url?: string | null;
+    ip?: string | null;
+    userAgent?: string | null;
+    data?: Record<string, unknown>;
+    occurredAt: Date;
+  },
+): Promise<boolean> {
+  const rows = await db
+    .insert(emailEvents)
+    .values({ ...e, url: e.url ?? null, ip: e.ip ?? null, userAgent: e.userAgent ?? null, data: e.data ?? {} })
+    .onConflictDoNothing({ target: [emailEvents.workspaceId, emailEvents.dedupeKey] })
+    .returning({ id: emailEvents.id });
+  return rows.length > 0;
+}
+
+const STATUS_RANK: Record<string, number> = { queued: 0, sent: 1, delayed: 2, delivered: 3, failed: 4, suppressed: 4, bounced: 5, complained: 6 };
+
+/** Moves a message's status forward (a late "delivered" never hides a bounce). */
+export async function advanceMessageStatus(
+  db: Db,
+  q: { workspaceId: string; messageId: string; status: "delivered" | "delayed" | "bounced" | "complained" | "failed" | "suppressed" },
+): Promise<void> {
+  const lower = Object.entries(STATUS_RANK)
+    .filter(([, r]) => r < STATUS_RANK[q.status]!)
+    .map(([s]) => s as MessageRow["status"]);
+  await db
+    .update(messages)
+    .set({ status: q.status })
+    .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId), inArray(messages.status, lower)));
+}
+
+/**
+ * A hard bounce or a complaint: the address is suppressed elsewhere (db/queries/suppressions);
+ * here the contact's status changes and the withdrawal is appended to the consent ledger.
+ */
+export async function recordDeliveryFeedback(
+  db: Db,
+  q: { workspaceId: string; contactId: string; kind: "bounced" | "complained"; email: string; messageId: string; at: Date },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(contacts)
+      .set({ status: q.kind, updatedAt: q.at })
+      .where(and(eq(contacts.workspaceId, q.workspaceId), eq(contacts.id, q.contactId), sql`${contacts.status} <> 'erased'`));
+    await tx.insert(consentEvents).values({
+      workspaceId: q.workspaceId,
+      contactId: q.contactId,
+      kind: q.kind === "complained" ? "complaint" : "withdrawn",
+      topic: null,
+      email: q.email,
+      source: "webhook",
+      data: { reason: q.kind === "complained" ? "spam complaint" : "hard bounce", messageId: q.messageId },
+      occurredAt: q.at,
+    });
+  });
+}
+
+/** Stored events of one message (tests, the message view). */
+export async function messageEvents(db: Db, q: { workspaceId: string; messageId: string }) {
+  return db
+    .select()
+    .from(emailEvents)
+    .where(and(eq(emailEvents.workspaceId, q.workspaceId), eq(emailEvents.messageId, q.messageId)))
+    .orderBy(emailEvents.occurredAt);
 }

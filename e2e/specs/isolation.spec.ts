@@ -6,7 +6,7 @@ import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { addContactTag, contactTagNames } from "../../db/queries/contacts";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, consentEvents, contacts, events, flows, flowVersions, invitations, memberships, topics, users, workspaces } from "../../db/schema/index";
+import { apiKeys, consentEvents, contacts, events, flows, flowVersions, invitations, memberships, templates, topics, users, workspaces } from "../../db/schema/index";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -20,7 +20,7 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string };
+type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string };
 type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
@@ -30,7 +30,16 @@ async function populate(db: Db, ws: SeededWorkspace) {
   const key = await createApiKey(db, { workspaceId: ws.workspace.id, name: "Site", kind: "public", createdBy: ws.owner.id });
   const draft = { nodes: [{ id: "t", kind: "manual-enrol", config: {}, position: { x: 0, y: 0 } }, { id: "x", kind: "exit", config: {}, position: { x: 0, y: 100 } }], edges: [{ id: "e", source: "t", sourceHandle: "next", target: "x" }] };
   const [flow] = await db.insert(flows).values({ workspaceId: ws.workspace.id, name: "Onboarding", draft }).returning({ id: flows.id });
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id };
+  const templateId = await seedTemplate(db, ws.workspace.id);
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId };
+}
+
+async function seedTemplate(db: Db, workspaceId: string) {
+  const [t] = await db
+    .insert(templates)
+    .values({ workspaceId, name: "Welcome", class: "marketing", subject: "Welcome {{ contact.first_name }}", body: { markup: "Hello" } })
+    .returning({ id: templates.id });
+  return t!.id;
 }
 
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
@@ -152,6 +161,42 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     const [k] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.a.keyId));
     expect(k!.revokedAt).toBeNull();
   },
+  saveTemplateAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
+    await forge(p, "[data-testid=template-form]", "templateId", w.a.templateId);
+    await p.getByLabel("Name").fill("Taken over");
+    await submitAndExpectRefusal(p, "[data-testid=template-form]", "Save template", /Template not found/);
+    const [t] = await db.select().from(templates).where(eq(templates.id, w.a.templateId));
+    expect(t!.name).toBe("Welcome");
+  },
+  deleteTemplateAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
+    await forge(p, "[data-testid=delete-template-form]", "templateId", w.a.templateId);
+    await submitAndExpectRefusal(p, "[data-testid=delete-template-form]", "Delete template", /Template not found/);
+    expect(await db.select().from(templates).where(eq(templates.id, w.a.templateId))).toHaveLength(1);
+  },
+  previewTemplateAction: async (p, w) => {
+    await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
+    await expect(p.getByTestId("preview-subject")).toBeVisible();
+    await forge(p, "[data-testid=template-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Subject").fill("Peek {{ contact.email }}");
+    await expect(p.getByTestId("template-form").getByRole("alert").filter({ hasText: /Workspace not found/ })).toBeVisible();
+  },
+  testSendTemplateAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
+    await forge(p, "[data-testid=template-form]", "workspace", w.a.workspace.slug);
+    await submitAndExpectRefusal(p, "[data-testid=template-form]", "Send test", /Workspace not found/);
+    const [a] = await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id));
+    expect(a!.name).toBe(w.a.workspace.name);
+  },
+  updateSendingAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/sending`);
+    await forge(p, "[data-testid=sending-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("From name").fill("Hijacked");
+    await submitAndExpectRefusal(p, "[data-testid=sending-form]", "Save sending settings", /Workspace not found/);
+    const [a] = await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id));
+    expect(a!.fromName).toBe("Acme Outdoor");
+  },
 };
 
 // Actions that take no workspace id, each with the reason it needs no case above.
@@ -183,6 +228,9 @@ const routeHandlers: Record<string, string> = {
   "app/w/[workspace]/reports/export/route.ts": "session member of the slug (case: report CSV exports …)",
   "app/w/[workspace]/reports/flows/[flowId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
   "app/w/[workspace]/reports/flows/[flowId]/messages/[nodeId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
+  "app/api/webhooks/resend/route.ts": "signed by Resend; the workspace comes from the message row found by the provider's id",
+  "app/r/[token]/route.ts": "workspace from an HMAC-signed token verified with that workspace's secret (lib/email email.int.test)",
+  "app/o/[token]/route.ts": "workspace from an HMAC-signed token verified with that workspace's secret (lib/email email.int.test)",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -225,11 +273,16 @@ test.describe("workspace isolation", () => {
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
     // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
+    const templateOf = new Map([
+      [a.workspace.id, await seedTemplate(db, a.workspace.id)],
+      [b.workspace.id, await seedTemplate(db, b.workspace.id)],
+    ]);
     const ids: Record<string, (w: SeededWorkspace) => string> = {
       "[contactId]": (w) => w.contacts[0]!.id,
       "[flowId]": (w) => flowIds.get(w.workspace.id)!,
       // Not an id of its own: a node of the flow in the path, which is what isolates it.
       "[nodeId]": () => "s",
+      "[templateId]": (w) => templateOf.get(w.workspace.id)!,
     };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];

@@ -333,9 +333,12 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
             break;
           }
           case "send-email": {
-            const r = await act(node, visit, async (at) => {
+            // The sending policy may say "not now" (frequency cap, quiet hours): the step's trace
+            // row waits, the run sleeps until the slot it named, and the send is tried again with
+            // the same idempotency key — a deferred message is never dropped.
+            const send = async (at: Date) => {
               try {
-                const sent = await sendFlowEmail(db, deps.transport(), {
+                return await sendFlowEmail(db, deps.transport(), {
                   workspaceId,
                   flowId: loaded.flowId,
                   enrollmentId,
@@ -346,16 +349,44 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                   trigger,
                   now: at,
                 });
-                return { exit: "next", outcome: sent.outcome, detail: sent.detail };
               } catch (err) {
                 if (err instanceof EmailSendError && err.code === "rate_limited") {
                   throw new RetryAfterError(err.message, Math.max(1000, err.retryAfterMs ?? 1000));
                 }
                 throw err;
               }
+            };
+            const first = await enterWait(node, visit, "send-email", async (at) => {
+              const sent = await send(at);
+              if (sent.outcome === "deferred") return { result: sent.until, immediate: null, detail: sent.detail };
+              return { result: 0, immediate: { outcome: sent.outcome, exit: "next", detail: sent.detail }, detail: sent.detail };
             });
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
+            if (first.stopped) return { ended: "stopped" };
+            let until = first.immediate ? null : first.result;
+            for (let attempt = 2; until !== null; attempt++) {
+              stepsUsed += 2;
+              await step.sleepUntil(sid(`defer-${attempt}`), new Date(until));
+              const again = await step.run(sid(`send-email-${attempt}`), async () => {
+                const at = now();
+                const e = await getEnrollment(db, { workspaceId, enrollmentId });
+                if (!e || e.status !== "active") return { stopped: true as const };
+                const sent = await send(at);
+                if (sent.outcome === "deferred") {
+                  await recordSteps(db, { ...scope, close: null, entries: [], currentNodeId: node.id });
+                  return { stopped: false as const, until: sent.until };
+                }
+                await recordSteps(db, {
+                  ...scope,
+                  close: { stepId: sid(node.kind), outcome: sent.outcome, exit: "next", detail: sent.detail, at },
+                  entries: [],
+                  currentNodeId: node.id,
+                });
+                return { stopped: false as const, until: null };
+              });
+              if (again.stopped) return { ended: "stopped" };
+              until = again.until;
+            }
+            exit = "next";
             break;
           }
           case "add-tag": {

@@ -2,10 +2,13 @@ import "server-only";
 import type { Db } from "../../db/client";
 import { randomToken } from "../../db/queries/tokens";
 import { getEnrollment } from "../../db/queries/enrollments";
-import { claimMessage, getTemplate, markMessage } from "../../db/queries/messages";
+import { claimMessage, getTemplate, markMessage, recentMarketingSends, sendingContext } from "../../db/queries/messages";
 import { checkConsent } from "../consent/check";
 import { env } from "../env";
-import { renderEmail } from "./render";
+import { marketingHeaders, mergeContext } from "./message";
+import { nextAllowedSlot, parseSendingPolicy } from "./policy";
+import { renderEmail, TemplateError } from "./render";
+import { applyTracking, campaignSlug } from "./tracking";
 import { sendEmail, type MailTransport } from "./transport";
 import { EmailSendError } from "./types";
 
@@ -25,12 +28,15 @@ export type FlowSendInput = {
 export type FlowSendResult =
   | { outcome: "sent"; messageId: string; providerMessageId: string; detail: string }
   | { outcome: "skipped"; detail: string }
+  | { outcome: "deferred"; until: number; detail: string }
   | { outcome: "failed"; messageId: string; detail: string };
 
 /**
  * One send-email node, as the flow runner's step calls it. Everything is checked here, inside the
  * step, right before the provider call: a cancelled run may still be executing a step, and a
- * contact may have unsubscribed while the run waited. Throws (so the step retries) only on
+ * contact may have unsubscribed while the run waited. Marketing mail the sending policy says
+ * "not now" to comes back "deferred" with the next allowed slot; the runner sleeps until then
+ * and calls again (same step id, same idempotency key). Throws (so the step retries) only on
  * provider errors worth retrying; EmailSendError "rate_limited" carries the provider's delay.
  */
 export async function sendFlowEmail(db: Db, transport: MailTransport, input: FlowSendInput): Promise<FlowSendResult> {
@@ -42,8 +48,27 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   if (!template) return { outcome: "skipped", detail: `Not sent: template ${input.templateId} no longer exists` };
   const { decision, facts } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class, topic: template.topic });
   if (!decision.allowed || !facts) return { outcome: "skipped", detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
+  const ctx = await sendingContext(db, { workspaceId: input.workspaceId, flowId: input.flowId });
+  if (!ctx) return { outcome: "skipped", detail: "Not sent: workspace missing" };
+  const policy = parseSendingPolicy(ctx.sendingPolicy);
 
   const idempotencyKey = `${input.enrollmentId}:${input.stepId}`;
+  if (template.class === "marketing") {
+    const windowMs = (policy.frequencyCap?.windowHours ?? 0) * 3_600_000;
+    const recent = policy.frequencyCap
+      ? await recentMarketingSends(db, { workspaceId: input.workspaceId, contactId: input.contactId, since: new Date(input.now.getTime() - windowMs) })
+      : [];
+    const until = nextAllowedSlot(policy, {
+      now: input.now.getTime(),
+      timeZone: facts.timeZone ?? facts.workspaceTimeZone,
+      recentSends: recent,
+    });
+    if (until !== null) {
+      const why = policy.frequencyCap && recent.length >= policy.frequencyCap.max ? `frequency cap (${policy.frequencyCap.max} per ${policy.frequencyCap.windowHours} h)` : "quiet hours";
+      return { outcome: "deferred", until, detail: `Deferred by the ${why} until ${new Date(until).toISOString()}` };
+    }
+  }
+
   const message = await claimMessage(db, {
     workspaceId: input.workspaceId,
     idempotencyKey,
@@ -59,48 +84,44 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   });
   // An earlier attempt got through to the provider and recorded it: never send twice, even after
   // the provider's 24 h idempotency window.
-  if (message.status === "sent" && message.providerMessageId) {
+  if (message.status !== "queued" && message.providerMessageId) {
     return { outcome: "sent", messageId: message.id, providerMessageId: message.providerMessageId, detail: "Sent (earlier attempt)" };
   }
 
   const appUrl = env().appUrl;
   const unsubscribeUrl = message.unsubscribeToken ? `${appUrl}/u/${message.unsubscribeToken}` : "";
-  const rendered = renderEmail(
-    template,
-    {
-      contact: {
-        ...facts.attributes,
-        email: facts.email,
-        first_name: facts.firstName ?? "",
-        last_name: facts.lastName ?? "",
-      },
-      workspace: { name: facts.workspaceName, postal_address: facts.postalAddress ?? "" },
-      trigger: input.trigger,
-      unsubscribe_url: unsubscribeUrl,
-    },
-    { postalAddress: facts.postalAddress },
-  );
-  const from = facts.fromEmail ? (facts.fromName ? `${facts.fromName} <${facts.fromEmail}>` : facts.fromEmail) : env().MAIL_FROM;
-  const headers: Record<string, string> = {};
-  if (template.class === "marketing") {
-    // RFC 8058 one-click: exactly one of each header; mailto only once an inbound address exists.
-    headers["List-Unsubscribe"] = `<${unsubscribeUrl}>`;
-    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click";
+  let rendered;
+  try {
+    rendered = await renderEmail(template, mergeContext(facts, { contactId: input.contactId, trigger: input.trigger, unsubscribeUrl }));
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err;
+    await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "failed", error: err.message, at: input.now });
+    return { outcome: "failed", messageId: message.id, detail: `Template error: ${err.message}` };
   }
+  const html = applyTracking(rendered.html, {
+    appUrl,
+    secret: ctx.secret,
+    workspaceId: input.workspaceId,
+    messageId: message.id,
+    settings: policy.tracking,
+    campaign: ctx.flowName ? campaignSlug(ctx.flowName) : null,
+    content: input.nodeId,
+  });
+  const from = facts.fromEmail ? (facts.fromName ? `${facts.fromName} <${facts.fromEmail}>` : facts.fromEmail) : env().MAIL_FROM;
   try {
     const sent = await sendEmail(transport, {
       from,
       to: [facts.email],
       replyTo: facts.replyTo ?? undefined,
       subject: rendered.subject,
-      html: rendered.html,
+      html,
       text: rendered.text,
-      headers,
+      headers: template.class === "marketing" ? marketingHeaders(unsubscribeUrl) : {},
       tags: [
         { name: "workspace", value: input.workspaceId },
         { name: "flow", value: input.flowId },
         { name: "enrollment", value: input.enrollmentId },
-        { name: "node", value: input.nodeId },
+        { name: "node", value: input.nodeId.replace(/[^A-Za-z0-9_-]/g, "_") },
         { name: "contact", value: input.contactId },
       ],
       idempotencyKey,

@@ -1,30 +1,106 @@
 import { describe, expect, it } from "vitest";
-import { renderEmail, renderText, type MergeContext } from "./render";
+import { compiledTemplate, compileTemplate, renderCompiled, renderEmail, renderText, TemplateError, unknownMergeTags, type MergeContext } from "./render";
 
 const ctx: MergeContext = {
-  contact: { first_name: "<Ada>", email: "ada@example.com", plan: "pro" },
-  workspace: { name: "Acme" },
-  trigger: { cartId: "c-1" },
+  contact: { first_name: "<script>alert(1)</script>", email: "ada@example.com", plan: "pro" },
+  workspace: { name: "Acme", postal_address: "1 Fjord Road, Bergen" },
+  trigger: { cartId: "c-1", url: "https://shop.example/cart?id=1&x=2" },
   unsubscribe_url: "https://app.example/u/tok",
 };
 
-describe("renderText (thin merge fields until liquidjs)", () => {
-  it("replaces fields, escapes HTML where asked, and falls back to defaults", () => {
-    expect(renderText("Hi {{ contact.first_name }}", ctx, true)).toBe("Hi &lt;Ada&gt;");
-    expect(renderText("Hi {{contact.first_name}}", ctx, false)).toBe("Hi <Ada>");
-    expect(renderText('Hi {{ contact.last_name | default: "friend" }}', ctx, true)).toBe("Hi friend");
-    expect(renderText("{{ trigger.cartId }} {{ nope.x }}", ctx, false)).toBe("c-1 ");
-    expect(renderText("{{ contact.__proto__ }}", ctx, false)).toBe("");
+const marketing = {
+  subject: 'Hi {{ contact.first_name | default: "there" }}',
+  preheader: "Your {{ contact.plan }} plan",
+  body: { markup: "# Hello {{ contact.first_name }}\n\nYour cart: [open it]({{ trigger.url }})\n\n[button: Shop now](https://shop.example/)" },
+  class: "marketing" as const,
+};
+
+describe("renderEmail (liquidjs inside the React Email layout)", () => {
+  it("renders a hostile first name inert in HTML and readable in text", async () => {
+    const m = await renderEmail(marketing, ctx);
+    expect(m.html).not.toContain("<script>");
+    expect(m.html).toContain("Hello &lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(m.text).toContain("Hello <script>alert(1)</script>");
+    expect(m.subject).toBe("Hi <script>alert(1)</script>");
+    // Merge tags inside attributes are escaped too, so a value cannot break out of href="…".
+    expect(m.html).toContain('href="https://shop.example/cart?id=1&amp;x=2"');
+    expect(m.text).toContain("open it (https://shop.example/cart?id=1&x=2)");
+    expect(m.html).toContain("Your pro plan");
   });
-  it("adds the postal address and a visible unsubscribe link to marketing mail only", () => {
-    const m = renderEmail({ subject: "Hello\r\n{{ contact.first_name }}", body: { html: "<b>x</b>" }, class: "marketing" }, ctx, {
-      postalAddress: "1 Fjord Road",
-    });
-    expect(m.subject).toBe("Hello <Ada>");
-    expect(m.html).toContain("1 Fjord Road");
+
+  it("falls back to defaults and renders unknown fields empty", async () => {
+    const m = await renderEmail({ ...marketing, subject: 'Hi {{ contact.last_name | default: "there" }} {{ contact.nope }}!' }, ctx);
+    expect(m.subject).toBe("Hi there !");
+    const proto = await renderEmail({ ...marketing, subject: "x{{ contact.__proto__ }}{{ contact.constructor }}y" }, ctx);
+    expect(proto.subject).toBe("xy");
+  });
+
+  it("gives every marketing message the footer with the unsubscribe link and postal address", async () => {
+    // Even a template whose body tries to say nothing at all.
+    const m = await renderEmail({ subject: "S", body: { markup: "" }, class: "marketing" }, ctx);
     expect(m.html).toContain('href="https://app.example/u/tok"');
+    expect(m.html).toContain(">Unsubscribe</a>");
+    expect(m.html).toContain("1 Fjord Road, Bergen");
     expect(m.text).toContain("Unsubscribe: https://app.example/u/tok");
-    const t = renderEmail({ subject: "Receipt", body: { text: "Thanks" }, class: "transactional" }, ctx, { postalAddress: null });
+    expect(m.text).toContain("1 Fjord Road, Bergen");
+  });
+
+  it("gives transactional mail no marketing footer", async () => {
+    const t = await renderEmail({ subject: "Receipt", body: { markup: "Thanks for your order." }, class: "transactional" }, ctx);
+    expect(t.html).toContain("Thanks for your order.");
     expect(t.html).not.toContain("Unsubscribe");
+    expect(t.html).not.toContain("data-footer");
+    expect(t.text).toBe("Thanks for your order.");
+  });
+
+  it("accepts templates written as an HTML fragment with a text part", async () => {
+    const m = await renderEmail({ subject: "S", body: { html: "<p>Hi {{ contact.first_name }}</p>", text: "Hi {{ contact.first_name }}" }, class: "marketing" }, ctx);
+    expect(m.html).toContain("<p>Hi &lt;script&gt;");
+    expect(m.text.startsWith("Hi <script>alert(1)</script>")).toBe(true);
+  });
+
+  it("strips line breaks from the subject (no header injection)", async () => {
+    const m = await renderEmail({ ...marketing, subject: "A{{ contact.x }}\r\nBcc: evil@example.com" }, { ...ctx, contact: { x: "\r\n" } });
+    expect(m.subject).not.toMatch(/[\r\n]/);
+  });
+
+  it("names the field of a Liquid syntax error", async () => {
+    const err = await compileTemplate({ ...marketing, body: { markup: "{% if %}" } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TemplateError);
+    expect((err as TemplateError).field).toBe("body");
+    const filter = await compileTemplate({ ...marketing, subject: "{{ contact.first_name | nosuchfilter }}" }).catch((e: unknown) => e);
+    expect((filter as TemplateError).field).toBe("subject");
+  });
+
+  it("compiles a template version once and reuses it", async () => {
+    const t = { ...marketing, id: "11111111-1111-4111-8111-111111111111", updatedAt: new Date(1) };
+    const a = await compiledTemplate(t);
+    expect(await compiledTemplate(t)).toBe(a);
+    const b = await compiledTemplate({ ...t, updatedAt: new Date(2), subject: "New" });
+    expect(b).not.toBe(a);
+    expect(renderCompiled(b, ctx).subject).toBe("New");
+  });
+});
+
+describe("unknownMergeTags", () => {
+  it("warns about unknown roots and attributes, not about defaults, trigger data or loop variables", () => {
+    const w = unknownMergeTags(
+      {
+        subject: '{{ contact.plan }} {{ contact.tier | default: "basic" }} {{ foo }}',
+        preheader: "{{ trigger.anything }} {{ workspace.name }} {{ workspace.vat }}",
+        body: "{% for item in trigger.items %}{{ item.name }}{% endfor %}{{ contact.first_name }}",
+      },
+      { attributes: ["city"] },
+    );
+    expect(w.map((x) => x.tag).sort()).toEqual(["contact.plan", "foo", "workspace.vat"]);
+    expect(unknownMergeTags({ subject: "{{ contact.city }}", preheader: "", body: "" }, { attributes: ["city"] })).toEqual([]);
+  });
+});
+
+describe("renderText (webhook bodies)", () => {
+  it("renders Liquid, escaping only when asked, and leaves invalid Liquid as written", () => {
+    expect(renderText("Hi {{ contact.first_name }}", ctx, true)).toBe("Hi &lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(renderText("{{ trigger.cartId }}", ctx, false)).toBe("c-1");
+    expect(renderText("{% if %}", ctx, false)).toBe("{% if %}");
   });
 });

@@ -1,17 +1,27 @@
+import { render as renderReact } from "@react-email/render";
+import { Liquid, type Template } from "liquidjs";
+import { createElement } from "react";
 import { z } from "zod";
+import { EmailLayout } from "./layout";
+import { markupToText, parseMarkup } from "./markup";
 
 /**
- * THIN SLICE — issue 8 replaces this with liquidjs. Until then: `{{ path }}` and
- * `{{ path | default: "text" }}` merge fields only, no tags, no other filters. Values are
- * HTML-escaped in the HTML body and inserted raw in the subject and text body. Unknown fields
- * render empty. Keep templates within this subset so they render the same under Liquid later.
+ * Templates: Liquid merge tags (liquidjs) inside a React Email layout.
+ *
+ * The layout is rendered ONCE per template version, with each Liquid tag swapped for an inert
+ * placeholder while React renders and put back afterwards; the result is parsed by liquidjs once
+ * and cached. Sending a message is then one `renderSync` per part: no React, no re-parse.
+ *
+ * HTML output is HTML-escaped by default (a first name of `<script>` arrives as text); the
+ * subject and the text part are not escaped, since they are not HTML.
  */
 
-/** What the templates table's body holds for now (the editor document arrives with issue 8). */
+/** What the templates table's body holds. `markup` is what the editor writes; `html`/`text` are for templates written by hand. */
 export const templateBodySchema = z
-  .object({ html: z.string().optional(), text: z.string().optional() })
+  .object({ markup: z.string().optional(), html: z.string().optional(), text: z.string().optional() })
   .loose()
   .catch({});
+export type TemplateBody = z.infer<typeof templateBodySchema>;
 
 export type MergeContext = {
   contact: Record<string, unknown>;
@@ -20,50 +30,236 @@ export type MergeContext = {
   unsubscribe_url: string;
 };
 
-const FIELD = /\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:\|\s*default\s*:\s*"([^"]*)"\s*)?\}\}/g;
+// Limits keep a careless template (a loop over a huge attribute) from stalling a send.
+// renderLimit is wall-clock ms per render: generous, since a busy machine must not fail a send.
+const limits = { parseLimit: 200_000, renderLimit: 5_000, memoryLimit: 20_000_000 };
+const htmlEngine = new Liquid({ ...limits, outputEscape: "escape", ownPropertyOnly: true, strictFilters: true });
+const textEngine = new Liquid({ ...limits, ownPropertyOnly: true, strictFilters: true });
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-function lookup(ctx: MergeContext, path: string): unknown {
-  let v: unknown = ctx;
-  for (const part of path.split(".")) {
-    if (v === null || typeof v !== "object" || !Object.prototype.hasOwnProperty.call(v, part)) return undefined;
-    v = (v as Record<string, unknown>)[part];
+const LIQUID = /\{\{-?[\s\S]*?-?\}\}|\{%-?[\s\S]*?-?%\}/g;
+
+/** Swaps Liquid tags for alphanumeric placeholders React leaves alone; `restore` puts them back. */
+function shelter(source: string, bag: string[]): string {
+  return source.replace(LIQUID, (m) => {
+    bag.push(m);
+    return `zqliq${bag.length - 1}qz`;
+  });
+}
+const restore = (html: string, bag: string[]) => html.replace(/zqliq(\d+)qz/g, (_m, i: string) => bag[Number(i)] ?? "");
+
+export type TemplateInput = {
+  id?: string;
+  /** Version stamp: a changed template is compiled again. */
+  updatedAt?: Date;
+  subject: string;
+  preheader?: string;
+  body: unknown;
+  class: "marketing" | "transactional";
+};
+
+export type CompiledTemplate = {
+  class: "marketing" | "transactional";
+  subject: Template[];
+  html: Template[];
+  text: Template[];
+  /** The Liquid sources (for static analysis: unknown merge tags). */
+  sources: { subject: string; preheader: string; body: string };
+};
+
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    readonly field: "subject" | "preheader" | "body",
+  ) {
+    super(message);
+    this.name = "TemplateError";
   }
-  return v;
 }
 
-export function renderText(template: string, ctx: MergeContext, escape: boolean): string {
-  return template.replace(FIELD, (_m, path: string, fallback: string | undefined) => {
-    const v = lookup(ctx, path);
-    const text = v === undefined || v === null || v === "" || typeof v === "object" ? (fallback ?? "") : String(v);
-    return escape ? escapeHtml(text) : text;
+const FOOTER = { unsubscribeUrl: "{{ unsubscribe_url }}", postalAddress: "{{ workspace.postal_address }}", workspaceName: "{{ workspace.name }}" };
+
+function parseWith(engine: Liquid, source: string, field: TemplateError["field"]): Template[] {
+  try {
+    return engine.parse(source);
+  } catch (err) {
+    throw new TemplateError(`${field}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`, field);
+  }
+}
+
+/** Compiles one template version: the layout through React Email once, then liquidjs parses. */
+export async function compileTemplate(t: TemplateInput): Promise<CompiledTemplate> {
+  const body = templateBodySchema.parse(t.body);
+  const preheader = t.preheader ?? "";
+  const marketing = t.class === "marketing";
+  // Validate the author's Liquid on its own first, so an error names the field it is in.
+  const subject = parseWith(textEngine, t.subject, "subject");
+  parseWith(textEngine, preheader, "preheader");
+  const bodySource = body.markup ?? body.html ?? body.text ?? "";
+  parseWith(textEngine, bodySource, "body");
+
+  const bag: string[] = [];
+  const content =
+    body.markup !== undefined
+      ? { blocks: parseMarkup(shelter(body.markup, bag)) }
+      : body.html !== undefined
+        ? { html: shelter(body.html, bag) }
+        : { blocks: parseMarkup(shelter(body.text ?? "", bag)) };
+  const element = createElement(EmailLayout, {
+    preheader: shelter(preheader, bag),
+    content,
+    marketing,
+    footer: { unsubscribeUrl: shelter(FOOTER.unsubscribeUrl, bag), postalAddress: shelter(FOOTER.postalAddress, bag), workspaceName: shelter(FOOTER.workspaceName, bag) },
   });
+  const html = restore(await renderReact(element), bag);
+
+  let text: string;
+  if (body.markup !== undefined) {
+    const textBag: string[] = [];
+    text = restore(markupToText(parseMarkup(shelter(body.markup, textBag))), textBag);
+  }
+  else if (body.text !== undefined) text = body.text;
+  else text = htmlFragmentToText(body.html ?? "");
+  if (marketing) text += `\n\n--\nYou receive this because you subscribed to ${FOOTER.workspaceName}.\nUnsubscribe: ${FOOTER.unsubscribeUrl}\n${FOOTER.postalAddress}`;
+
+  return {
+    class: t.class,
+    subject,
+    html: parseWith(htmlEngine, html, "body"),
+    text: parseWith(textEngine, text, "body"),
+    sources: { subject: t.subject, preheader, body: bodySource },
+  };
+}
+
+/** A readable text part for templates written as an HTML fragment. */
+function htmlFragmentToText(html: string): string {
+  return html
+    .replace(/<a\s[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/gi, (_m, href: string, label: string) => `${label} (${href})`)
+    .replace(/<br\s*\/?>/gi, "\n")
+    .replace(/<\/(p|div|h[1-6]|li|tr)>/gi, "\n\n")
+    .replace(/<[^>]+>/g, "")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, "&")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+// Compiled versions, keyed by template id and version; bounded so a long-lived process stays small.
+const cache = new Map<string, Promise<CompiledTemplate>>();
+const CACHE_MAX = 500;
+
+/** compileTemplate, cached per template version (id + updatedAt); uncached without an id. */
+export function compiledTemplate(t: TemplateInput): Promise<CompiledTemplate> {
+  if (!t.id) return compileTemplate(t);
+  const key = `${t.id}:${t.updatedAt?.getTime() ?? 0}:${t.class}`;
+  let hit = cache.get(key);
+  if (hit) {
+    cache.delete(key);
+    cache.set(key, hit);
+    return hit;
+  }
+  hit = compileTemplate(t);
+  hit.catch(() => cache.delete(key));
+  cache.set(key, hit);
+  while (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+  return hit;
 }
 
 export type RenderedEmail = { subject: string; html: string; text: string };
 
-/**
- * Renders subject and bodies; marketing mail gets the footer the law and the mailbox providers
- * require: the postal address and a visible unsubscribe link (List-Unsubscribe is set apart).
- */
-export function renderEmail(
-  template: { subject: string; body: unknown; class: "marketing" | "transactional" },
-  ctx: MergeContext,
-  footer: { postalAddress: string | null },
-): RenderedEmail {
-  const body = templateBodySchema.parse(template.body);
-  const subject = renderText(template.subject, ctx, false).replace(/[\r\n]+/g, " ").trim();
-  const text = renderText(body.text ?? "", ctx, false);
-  let html = body.html !== undefined ? renderText(body.html, ctx, true) : `<p>${escapeHtml(text).replace(/\n/g, "<br>")}</p>`;
-  let plain = text;
-  if (template.class === "marketing") {
-    const address = footer.postalAddress ?? "";
-    const url = ctx.unsubscribe_url;
-    html += `\n<hr><p style="font-size:12px;color:#666">${escapeHtml(address)}<br><a href="${escapeHtml(url)}">Unsubscribe</a></p>`;
-    plain += `\n\n--\n${address}\nUnsubscribe: ${url}`;
+/** Renders one message from a compiled template: three synchronous Liquid renders. */
+export function renderCompiled(c: CompiledTemplate, ctx: MergeContext): RenderedEmail {
+  const scope = ctx as unknown as Record<string, unknown>;
+  const subject = (textEngine.renderSync(c.subject, scope) as string).replace(/[\r\n]+/g, " ").trim();
+  return {
+    subject: subject === "" ? "(no subject)" : subject.slice(0, 998),
+    html: htmlEngine.renderSync(c.html, scope) as string,
+    text: textEngine.renderSync(c.text, scope) as string,
+  };
+}
+
+/** Compile (cached per version) and render: what the send paths call. */
+export async function renderEmail(t: TemplateInput, ctx: MergeContext): Promise<RenderedEmail> {
+  return renderCompiled(await compiledTemplate(t), ctx);
+}
+
+// Small ad-hoc templates (webhook bodies): parsed once per distinct source.
+const adhoc = new Map<string, { html: Template[] | null; text: Template[] | null }>();
+
+/** One Liquid string (e.g. a webhook body), HTML-escaped or not. Invalid Liquid renders as written. */
+export function renderText(source: string, ctx: MergeContext, escape: boolean): string {
+  let entry = adhoc.get(source);
+  if (!entry) {
+    entry = { html: null, text: null };
+    if (adhoc.size > 1000) adhoc.clear();
+    adhoc.set(source, entry);
   }
-  return { subject: subject === "" ? "(no subject)" : subject, html, text: plain };
+  const engine = escape ? htmlEngine : textEngine;
+  try {
+    const parsed = (escape ? entry.html : entry.text) ?? engine.parse(source);
+    if (escape) entry.html = parsed;
+    else entry.text = parsed;
+    return engine.renderSync(parsed, ctx as unknown as Record<string, unknown>) as string;
+  } catch {
+    return source;
+  }
+}
+
+/** The merge tags the editor's menu offers, and that count as known. */
+export const KNOWN_CONTACT_FIELDS = ["email", "first_name", "last_name", "id", "time_zone"] as const;
+export const KNOWN_WORKSPACE_FIELDS = ["name", "postal_address"] as const;
+
+export type MergeTagWarning = { tag: string; field: "subject" | "preheader" | "body"; message: string };
+
+/**
+ * Merge tags that will likely render empty: an unknown root, a contact attribute no contact has,
+ * an unknown workspace field. A tag with a `default` filter is fine. Loop and assign variables are
+ * the template's own and not reported.
+ */
+export function unknownMergeTags(
+  sources: { subject: string; preheader: string; body: string },
+  known: { attributes: readonly string[] },
+): MergeTagWarning[] {
+  const out: MergeTagWarning[] = [];
+  const contactKnown = new Set<string>([...KNOWN_CONTACT_FIELDS, ...known.attributes]);
+  const workspaceKnown = new Set<string>(KNOWN_WORKSPACE_FIELDS);
+  for (const field of ["subject", "preheader", "body"] as const) {
+    const source = sources[field];
+    let parsed: Template[];
+    try {
+      parsed = textEngine.parse(source);
+    } catch (err) {
+      out.push({ tag: "", field, message: `${field}: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}` });
+      continue;
+    }
+    const local = new Set<string>();
+    for (const m of source.matchAll(/\{%-?\s*(?:assign|capture)\s+([A-Za-z_][\w-]*)|\{%-?\s*for\s+([A-Za-z_][\w-]*)\s+in/g)) local.add(m[1] ?? m[2]!);
+    const defaulted = new Set<string>();
+    for (const m of source.matchAll(/\{\{-?\s*([A-Za-z_][\w.-]*)\s*\|[^}]*\bdefault\s*:/g)) defaulted.add(m[1]!);
+    const seen = new Set<string>();
+    for (const segs of textEngine.globalVariableSegmentsSync(parsed)) {
+      const parts = segs.map(String);
+      const tag = parts.join(".");
+      if (seen.has(tag) || defaulted.has(tag)) continue;
+      seen.add(tag);
+      const [root, first] = parts;
+      if (root === undefined || local.has(root)) continue;
+      if (root === "trigger" || root === "unsubscribe_url") continue;
+      if (root === "contact") {
+        if (first !== undefined && !contactKnown.has(first)) out.push({ tag, field, message: `{{ ${tag} }}: no contact has the attribute "${first}"; it renders empty (add | default: "…")` });
+      } else if (root === "workspace") {
+        if (first !== undefined && !workspaceKnown.has(first)) out.push({ tag, field, message: `{{ ${tag} }}: unknown workspace field "${first}"` });
+      } else {
+        out.push({ tag, field, message: `{{ ${tag} }}: unknown merge tag (use contact.…, trigger.… or workspace.…)` });
+      }
+    }
+  }
+  return out;
 }

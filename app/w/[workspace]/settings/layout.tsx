@@ -11,6 +11,7 @@ export default async function SettingsLayout(props: { children: ReactNode; param
     { href: base, label: "General" },
     { href: `${base}/members`, label: "Members" },
     { href: `${base}/topics`, label: "Topics" },
+    { href: `${base}/sending`, label: "Sending" },
     ...(can(member.role, "api_keys.manage") ? [{ href: `${base}/api-keys`, label: "API keys" }] : []),
     ...(can(member.role, "audit.read") ? [{ href: `${base}/audit`, label: "Audit log" }] : []),
   ];

@@ -1,0 +1,211 @@
+"use client";
+
+import { startTransition, useActionState, useEffect, useRef, useState } from "react";
+import type { ActionState } from "../../../../lib/auth/action";
+import { button, input, label, secondaryButton } from "../../../_components/styles";
+
+type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
+
+export type EditorTemplate = {
+  id: string | null;
+  name: string;
+  class: "marketing" | "transactional";
+  topic: string;
+  subject: string;
+  preheader: string;
+  markup: string;
+};
+
+export type MergeTag = { tag: string; label: string };
+
+/**
+ * The template editor: subject, preheader and body (a small Markdown-like markup) with a merge-tag
+ * menu, a live preview rendered on the server for a contact you pick, unknown-tag warnings, save
+ * and a test send to yourself.
+ */
+export function TemplateEditor(props: {
+  workspace: string;
+  template: EditorTemplate;
+  contacts: { id: string; label: string }[];
+  mergeTags: MergeTag[];
+  editable: boolean;
+  selfEmail: string;
+  save: Action;
+  preview: Action;
+  testSend: Action;
+}) {
+  const formRef = useRef<HTMLFormElement>(null);
+  const bodyRef = useRef<HTMLTextAreaElement>(null);
+  const [focus, setFocus] = useState<"subject" | "preheader" | "markup">("markup");
+  const [saveState, saveAction, saving] = useActionState(props.save, undefined);
+  const [testState, testAction, testing] = useActionState(props.testSend, undefined);
+  const [previewState, setPreview] = useState<ActionState | undefined>(undefined);
+  const [view, setView] = useState<"html" | "text">("html");
+  const [tick, setTick] = useState(0);
+
+  // Live preview: re-render on the server shortly after typing stops.
+  useEffect(() => {
+    const t = setTimeout(async () => {
+      if (!formRef.current) return;
+      const data = new FormData(formRef.current);
+      setPreview(await props.preview(undefined, data));
+    }, 350);
+    return () => clearTimeout(t);
+  }, [tick, props.preview]);
+
+  const insertTag = (tag: string) => {
+    const form = formRef.current;
+    if (!form) return;
+    const el = form.elements.namedItem(focus) as HTMLInputElement | HTMLTextAreaElement | null;
+    if (!el) return;
+    const start = el.selectionStart ?? el.value.length;
+    const end = el.selectionEnd ?? el.value.length;
+    el.value = `${el.value.slice(0, start)}${tag}${el.value.slice(end)}`;
+    el.focus();
+    el.setSelectionRange(start + tag.length, start + tag.length);
+    setTick((n) => n + 1);
+  };
+
+  const submitWith = (action: (fd: FormData) => void) => (e: React.MouseEvent) => {
+    e.preventDefault();
+    if (!formRef.current) return;
+    const data = new FormData(formRef.current);
+    startTransition(() => action(data));
+  };
+
+  const warnings: string[] = previewState?.ok && previewState.data?.warnings ? (JSON.parse(previewState.data.warnings) as string[]) : [];
+  const fieldError = (f: string) => saveState?.fieldErrors?.[f] ?? (previewState && !previewState.ok ? previewState.fieldErrors?.[f] : undefined);
+  const t = props.template;
+
+  return (
+    <form ref={formRef} data-testid="template-form" onChange={() => setTick((n) => n + 1)} onSubmit={(e) => e.preventDefault()} className="grid gap-6 lg:grid-cols-2">
+      <input type="hidden" name="workspace" value={props.workspace} />
+      <input type="hidden" name="templateId" value={t.id ?? ""} />
+      <fieldset disabled={!props.editable || saving} className="space-y-4">
+        <div className="grid grid-cols-2 gap-4">
+          <div>
+            <label htmlFor="name" className={label}>Name</label>
+            <input id="name" name="name" defaultValue={t.name} required className={input} placeholder="Welcome email" />
+          </div>
+          <div>
+            <label htmlFor="class" className={label}>Kind</label>
+            <select id="class" name="class" defaultValue={t.class} className={input}>
+              <option value="marketing">Marketing (needs consent, carries unsubscribe)</option>
+              <option value="transactional">Transactional (receipts, account mail)</option>
+            </select>
+          </div>
+        </div>
+        <div>
+          <label htmlFor="topic" className={label}>Topic key (optional)</label>
+          <input id="topic" name="topic" defaultValue={t.topic} className={input} placeholder="newsletter" />
+        </div>
+        <div>
+          <label htmlFor="subject" className={label}>Subject</label>
+          <input id="subject" name="subject" defaultValue={t.subject} required className={input} onFocus={() => setFocus("subject")} />
+          {fieldError("subject") ? <p className="mt-1 text-xs text-red-700">{fieldError("subject")}</p> : null}
+        </div>
+        <div>
+          <label htmlFor="preheader" className={label}>Preheader</label>
+          <input id="preheader" name="preheader" defaultValue={t.preheader} className={input} onFocus={() => setFocus("preheader")} placeholder="The line inboxes show after the subject" />
+        </div>
+        <div>
+          <div className="flex items-end justify-between">
+            <label htmlFor="markup" className={label}>Body</label>
+            <details className="relative" data-testid="merge-tag-menu">
+              <summary className="cursor-pointer text-sm font-medium text-brand-600">Insert merge tag</summary>
+              <ul className="absolute right-0 z-10 mt-1 max-h-72 w-72 overflow-auto rounded-md border border-slate-200 bg-white p-1 shadow-lg">
+                {props.mergeTags.map((m) => (
+                  <li key={m.tag}>
+                    <button type="button" onClick={() => insertTag(m.tag)} className="block w-full rounded px-2 py-1 text-left text-sm hover:bg-slate-100">
+                      <span className="block">{m.label}</span>
+                      <code className="text-xs text-slate-500">{m.tag}</code>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </details>
+          </div>
+          <textarea
+            ref={bodyRef}
+            id="markup"
+            name="markup"
+            rows={16}
+            defaultValue={t.markup}
+            onFocus={() => setFocus("markup")}
+            className={`${input} font-mono`}
+          />
+          <p className="mt-1 text-xs text-slate-500">
+            <code># Heading</code>, blank line between paragraphs, <code>**bold**</code>, <code>[link](https://…)</code>, <code>[button: Shop now](https://…)</code>, <code>---</code>.
+            Marketing mail always ends with your postal address and an unsubscribe link.
+          </p>
+          {fieldError("markup") ? <p className="mt-1 text-xs text-red-700">{fieldError("markup")}</p> : null}
+        </div>
+        {props.editable ? (
+          <div className="flex items-center gap-3">
+            <button type="button" className={button} onClick={submitWith(saveAction)}>
+              {t.id ? "Save template" : "Create template"}
+            </button>
+          </div>
+        ) : (
+          <p className="rounded-md bg-slate-100 p-3 text-sm text-slate-600">Viewers can preview templates but not change them.</p>
+        )}
+        {saveState && !saveState.ok ? <p role="alert" className="text-sm text-red-700">{saveState.message}</p> : null}
+        {saveState?.ok ? <p role="status" className="text-sm text-emerald-700">{saveState.message}</p> : null}
+      </fieldset>
+
+      <section className="space-y-3" aria-label="Preview">
+        <div className="flex flex-wrap items-end gap-3">
+          <div className="min-w-56 flex-1">
+            <label htmlFor="contactId" className={label}>Preview for</label>
+            <select id="contactId" name="contactId" className={input} defaultValue={props.contacts[0]?.id ?? ""}>
+              <option value="">A sample person (Sam Sample)</option>
+              {props.contacts.map((c) => (
+                <option key={c.id} value={c.id}>{c.label}</option>
+              ))}
+            </select>
+          </div>
+          <div className="flex gap-1" role="tablist">
+            <button type="button" role="tab" aria-selected={view === "html"} className={secondaryButton} onClick={() => setView("html")}>HTML</button>
+            <button type="button" role="tab" aria-selected={view === "text"} className={secondaryButton} onClick={() => setView("text")}>Plain text</button>
+          </div>
+        </div>
+        {warnings.length > 0 ? (
+          <ul data-testid="merge-tag-warnings" className="space-y-1 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+            {warnings.map((w) => (
+              <li key={w}>⚠ {w}</li>
+            ))}
+          </ul>
+        ) : null}
+        {previewState && !previewState.ok ? <p role="alert" className="text-sm text-red-700">{previewState.message}</p> : null}
+        {previewState?.ok && previewState.data ? (
+          <div className="rounded-lg border border-slate-200 bg-white">
+            <div className="border-b border-slate-200 px-4 py-2 text-sm">
+              <span className="text-slate-500">Subject: </span>
+              <strong data-testid="preview-subject">{previewState.data.subject}</strong>
+            </div>
+            {view === "html" ? (
+              <iframe title="Email preview" data-testid="preview-frame" sandbox="" srcDoc={previewState.data.html} className="h-[560px] w-full" />
+            ) : (
+              <pre data-testid="preview-text" className="max-h-[560px] overflow-auto whitespace-pre-wrap p-4 text-sm">{previewState.data.text}</pre>
+            )}
+          </div>
+        ) : (
+          <p className="text-sm text-slate-500">Rendering the preview…</p>
+        )}
+        {props.editable ? (
+          <div className="rounded-lg border border-slate-200 bg-white p-4" data-testid="test-send">
+            <label htmlFor="testTo" className={label}>Send a test to</label>
+            <div className="mt-1 flex gap-2">
+              <input id="testTo" name="testTo" defaultValue={props.selfEmail} className={input} />
+              <button type="button" className={secondaryButton} disabled={testing} onClick={submitWith(testAction)}>
+                Send test
+              </button>
+            </div>
+            {testState && !testState.ok ? <p role="alert" className="mt-2 text-sm text-red-700">{testState.message}</p> : null}
+            {testState?.ok ? <p role="status" className="mt-2 text-sm text-emerald-700">{testState.message}</p> : null}
+          </div>
+        ) : null}
+      </section>
+    </form>
+  );
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from "node:crypto";
+import { startResendCapture } from "../../e2e/fixtures/resend-capture";
+import { marketingHeaders } from "./message";
+import { compiledTemplate, renderCompiled, type MergeContext } from "./render";
+import { applyTracking, campaignSlug } from "./tracking";
+import { resendTransport, sendBatch } from "./send";
+import type { OutgoingEmail } from "./types";
+
+/**
+ * `npm run bench email`: render + hand-off of a 2 KB template with 5 merge tags to the Resend
+ * capture server (the real SDK, batches of 100), against a raw baseline in the same run: the
+ * hand-off of pre-rendered identical payloads. Target ≥ 10,000 messages/s.
+ */
+
+const MARKUP = `# Hello {{ contact.first_name | default: "there" }}
+
+Spring has arrived at {{ workspace.name }}, and with it our biggest sale of the season. Everything in the outdoor
+range is reduced: tents, sleeping bags, stoves, packs and the boots people ask us about all winter long.
+
+As a {{ contact.plan }} member you get early access, from today until Sunday evening. Your member number is
+{{ contact.member_no }}; bring it to any of our shops or use it online at checkout.
+
+**What is in the sale**
+
+Three-season tents from our own workshop, tested on the plateau in March winds. Down sleeping bags rated to
+minus fifteen, with recycled shells. Lightweight stoves and the fuel canisters that fit them. Packs from 20 to
+70 litres, each with a lifetime repair promise. Waterproof boots in wide and narrow fits, resoled for free.
+
+[button: Shop the member sale](https://shop.example/sale?member={{ contact.member_no }})
+
+---
+
+Last year's members bought more than twelve thousand items in the first two days, so the popular sizes go
+quickly. If something is gone, reply to this email and we will tell you when it is back in stock.
+
+Planning a trip? Our guides have written up ten routes for the first weekend of spring, from easy family walks
+to a three-day traverse. [Read the route guides](https://shop.example/routes) and pick one that suits you.
+
+Happy trails,
+The team at {{ workspace.name }}`;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function benchEmail(opts: { messages: number; reps: number; inFlight: number }) {
+  const capture = await startResendCapture();
+  try {
+    const transport = resendTransport({ apiKey: "re_bench", baseUrl: capture.url });
+    const template = { id: randomUUID(), updatedAt: new Date(), subject: "Spring sale for {{ contact.first_name }}", preheader: "Members first", body: { markup: MARKUP }, class: "marketing" as const };
+    const compiled = await compiledTemplate(template);
+    const settings = { opens: true, clicks: true, utm: true, utmSource: "tillit", utmMedium: "email" };
+    const workspaceId = randomUUID();
+    const secret = "bench-secret-0123456789abcdef0123456789abcdef";
+    const ctxFor = (i: number): MergeContext => ({
+      contact: { first_name: `Kari${i}`, email: `kari${i}@example.com`, plan: i % 2 ? "gold" : "silver", member_no: `M${100000 + i}` },
+      workspace: { name: "Acme Outdoor", postal_address: "1 Fjord Road, 5003 Bergen, Norway" },
+      trigger: {},
+      unsubscribe_url: `https://app.example/u/tok${i}`,
+    });
+    const sample = renderCompiled(compiled, ctxFor(0));
+    console.log(`email: template ${MARKUP.length} B markup, ${Buffer.byteLength(sample.html)} B HTML, 5 merge tags; ${opts.messages} messages per rep, batches of 100, ${opts.inFlight} in flight`);
+
+    const message = (i: number, rendered: { subject: string; html: string; text: string }): OutgoingEmail => ({
+      from: "Acme Outdoor <news@acme.example>",
+      to: [`kari${i}@example.com`],
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers: marketingHeaders(`https://app.example/u/tok${i}`),
+      tags: [{ name: "workspace", value: workspaceId }],
+      class: "marketing",
+    });
+
+    const run = async (build: (i: number) => OutgoingEmail) => {
+      capture.reset();
+      const batches = Math.ceil(opts.messages / 100);
+      let next = 0;
+      const t0 = performance.now();
+      const worker = async () => {
+        for (;;) {
+          const b = next++;
+          if (b >= batches) return;
+          const batch = Array.from({ length: Math.min(100, opts.messages - b * 100) }, (_, k) => build(b * 100 + k));
+          await sendBatch(transport, batch, { idempotencyKey: `bench:${b}:${randomUUID()}` });
+        }
+      };
+      await Promise.all(Array.from({ length: opts.inFlight }, worker));
+      const secs = (performance.now() - t0) / 1000;
+      if (capture.emails.length !== opts.messages) throw new Error(`capture got ${capture.emails.length} of ${opts.messages}`);
+      return opts.messages / secs;
+    };
+
+    const ours: number[] = [];
+    const raw: number[] = [];
+    const fixed = message(0, sample);
+    for (let r = 0; r < opts.reps; r++) {
+      raw.push(await run(() => ({ ...fixed })));
+      ours.push(
+        await run((i) => {
+          const rendered = renderCompiled(compiled, ctxFor(i));
+          const html = applyTracking(rendered.html, { appUrl: "https://app.example", secret, workspaceId, messageId: randomUUID(), settings, campaign: campaignSlug("Spring sale"), content: "s1" });
+          return message(i, { ...rendered, html });
+        }),
+      );
+      console.log(`email: rep ${r + 1}: render+hand-off ${Math.round(ours[r]!)} msgs/s, raw hand-off ${Math.round(raw[r]!)} msgs/s`);
+    }
+    const value = median(ours);
+    const baseline = median(raw);
+    console.log(`email: ${value >= 10_000 ? "meets" : "below"} the 10,000 msgs/s target (${Math.round(value)} msgs/s)`);
+    console.log(`BENCH email value=${Math.round(value)} unit=msgs/s baseline=${Math.round(baseline)} ratio=${(value / baseline).toFixed(2)} target=10000`);
+  } finally {
+    await capture.close();
+  }
+}

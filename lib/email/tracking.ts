@@ -1,0 +1,146 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import type { TrackingSettings } from "./policy";
+
+/**
+ * Our own click redirect and open pixel. Each tracked link carries a token signed with the
+ * workspace secret (HMAC-SHA256), naming the workspace, the message and the destination, so the
+ * redirect cannot be turned into an open redirect and a forged token records nothing.
+ */
+
+const tokenPayload = z.object({ w: z.uuid(), m: z.uuid(), u: z.url({ protocol: /^https?$/ }).max(4000).optional() });
+export type TrackingToken = { workspaceId: string; messageId: string; url?: string };
+
+const b64 = (b: Buffer | string) => Buffer.from(b).toString("base64url");
+const mac = (secret: string, body: string) => createHmac("sha256", secret).update(`track:${body}`).digest().subarray(0, 16);
+
+export function signTrackingToken(secret: string, t: TrackingToken): string {
+  const body = b64(JSON.stringify(t.url ? { w: t.workspaceId, m: t.messageId, u: t.url } : { w: t.workspaceId, m: t.messageId }));
+  return `${body}.${b64(mac(secret, body))}`;
+}
+
+/** Reads a token without trusting it: the workspace id tells whose secret verifies it. */
+export function peekTrackingToken(token: string): (TrackingToken & { body: string; sig: string }) | null {
+  if (token.length > 6000) return null;
+  const [body, sig, ...rest] = token.split(".");
+  if (!body || !sig || rest.length > 0) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
+  } catch {
+    return null;
+  }
+  const p = tokenPayload.safeParse(json);
+  if (!p.success) return null;
+  return { workspaceId: p.data.w, messageId: p.data.m, url: p.data.u, body, sig };
+}
+
+export function verifyTrackingToken(secret: string, token: string): TrackingToken | null {
+  const t = peekTrackingToken(token);
+  if (!t) return null;
+  const expected = mac(secret, t.body);
+  const got = Buffer.from(t.sig, "base64url");
+  if (got.length !== expected.length || !timingSafeEqual(got, expected)) return null;
+  return { workspaceId: t.workspaceId, messageId: t.messageId, url: t.url };
+}
+
+function withUtm(url: string, utm: Record<string, string>): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return url;
+  }
+  for (const [k, v] of Object.entries(utm)) if (!u.searchParams.has(k)) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+const unescapeAttr = (s: string) => s.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+const escapeAttr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export type TrackingScope = {
+  appUrl: string;
+  secret: string;
+  workspaceId: string;
+  messageId: string;
+  settings: TrackingSettings;
+  /** utm_campaign and utm_content: the flow and the node. */
+  campaign: string | null;
+  content: string | null;
+};
+
+/**
+ * Rewrites a rendered message's links through the click redirect (UTM parameters added first)
+ * and appends the open pixel. Links into the app itself (unsubscribe, preference centre) and
+ * non-web links (mailto:, tel:) stay as they are.
+ */
+export function applyTracking(html: string, s: TrackingScope): string {
+  const utm: Record<string, string> = {};
+  if (s.settings.utm) {
+    utm.utm_source = s.settings.utmSource;
+    utm.utm_medium = s.settings.utmMedium;
+    if (s.campaign) utm.utm_campaign = s.campaign;
+    if (s.content) utm.utm_content = s.content;
+  }
+  let out = html.replace(/href="(https?:\/\/[^"]+)"/gi, (m, raw: string) => {
+    const url = unescapeAttr(raw);
+    if (url.startsWith(`${s.appUrl}/`)) return m;
+    const dest = s.settings.utm ? withUtm(url, utm) : url;
+    if (!s.settings.clicks) return `href="${escapeAttr(dest)}"`;
+    return `href="${s.appUrl}/r/${signTrackingToken(s.secret, { workspaceId: s.workspaceId, messageId: s.messageId, url: dest })}"`;
+  });
+  if (s.settings.opens) {
+    const pixel = `<img src="${s.appUrl}/o/${signTrackingToken(s.secret, { workspaceId: s.workspaceId, messageId: s.messageId })}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px" />`;
+    out = /<\/body>/i.test(out) ? out.replace(/<\/body>/i, `${pixel}</body>`) : out + pixel;
+  }
+  return out;
+}
+
+/** utm_campaign from a flow name: lower-case words joined by dashes. */
+export const campaignSlug = (name: string) =>
+  name
+    .normalize("NFKD")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 60) || "flow";
+
+// Mail-security scanners, link checkers and HTTP libraries: their fetches are not people.
+const SCANNER =
+  /bot\b|bot\/|crawler|spider|preview|scan|proofpoint|mimecast|barracuda|symantec|messagelabs|trend ?micro|fortinet|fortiguard|sophos|safelinks|safe ?links|cisco|ironport|zscaler|forcepoint|checkpoint|libwww|python-requests|python-urllib|aiohttp|curl\/|wget|go-http-client|java\/|okhttp|axios|node-fetch|undici|headless|phantomjs|slurp|facebookexternalhit|skypeuripreview|microsoft office|ms-office|outlook-ios-linkpreview|whatsapp|slackbot|discordbot/i;
+
+/** Within this long after delivery, activity is a prefetch or scan, not a person reading. */
+export const BURST_AFTER_DELIVERY_MS = 10_000;
+
+export type Activity = {
+  kind: "open" | "click";
+  method: string;
+  userAgent: string | null;
+  ip: string | null;
+  at: number;
+  /** When the message was sent, and delivered if the provider told us. */
+  sentAt: number | null;
+  deliveredAt: number | null;
+  /** Clicks on other links of the same message in the last couple of seconds. */
+  recentClicks?: number;
+};
+
+/** Why activity is judged machine-made, or null for a person. Pure; see the unit tests. */
+export function machineReason(a: Activity): string | null {
+  if (a.method.toUpperCase() === "HEAD") return "head-request";
+  const ua = (a.userAgent ?? "").trim();
+  if (ua === "") return "no-user-agent";
+  if (SCANNER.test(ua)) return "scanner-agent";
+  if (a.kind === "open" && (ua === "Mozilla/5.0" || isAppleProxyIp(a.ip))) return "apple-mail-privacy-protection";
+  const delivered = Math.max(a.sentAt ?? 0, a.deliveredAt ?? 0);
+  if (delivered > 0 && a.at - delivered >= -1_000 && a.at - delivered < BURST_AFTER_DELIVERY_MS) return "burst-after-delivery";
+  if (a.kind === "click" && (a.recentClicks ?? 0) >= 2) return "click-burst";
+  return null;
+}
+
+/** Apple's Mail Privacy Protection fetches images from Apple's 17.0.0.0/8 network. */
+function isAppleProxyIp(ip: string | null): boolean {
+  if (!ip) return false;
+  const v4 = ip.replace(/^::ffff:/, "");
+  return /^17\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
