@@ -101,6 +101,21 @@ export const enrollRequested = eventType("flow/enroll.requested", {
   }),
 });
 
+/**
+ * The editor published a new version over a running one with a migration map: contacts waiting
+ * in `fromVersionId` at a map key move to `toVersionId` at its value (nodes mapped to nothing
+ * stay and finish on the old version, so they are not in the map).
+ */
+export const flowMigrationRequested = eventType("flow/migration.requested", {
+  schema: z.object({
+    workspaceId: uuid,
+    flowId: uuid,
+    fromVersionId: uuid,
+    toVersionId: uuid,
+    map: z.record(z.string(), z.string()),
+  }),
+});
+
 /** Provider engagement after the webhook stored it (machine opens already flagged and left out). */
 export const emailOpened = eventType("email/opened", {
   schema: z.object({ workspaceId: uuid, contactId: uuid, messageId: uuid, occurredAt: z.number() }),

@@ -2,6 +2,7 @@ import type { Inngest } from "inngest";
 import { createAnniversaryCron } from "./date-anniversary";
 import type { FlowDeps } from "./deps";
 import { createExitRecorder, createGoalWatcher } from "./exits";
+import { createFlowMigration } from "./flow-migration";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
 
@@ -16,5 +17,6 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createGoalWatcher(inngest, deps),
     createExitRecorder(inngest, deps),
     createAnniversaryCron(inngest, deps),
+    createFlowMigration(inngest, deps),
   ];
 }
