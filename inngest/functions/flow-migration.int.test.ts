@@ -9,7 +9,7 @@ import { insertEvent } from "../../db/queries/events";
 import { waitingByNode } from "../../db/queries/flows";
 import { now, setClock, VirtualClock } from "../../lib/clock";
 import { resendTransport } from "../../lib/email/transport";
-import { suggestMigration } from "../../lib/flows/editor/migration";
+import { movingEntries, suggestMigration, type MigrationMap } from "../../lib/flows/editor/migration";
 import { startLocalExecutor, type LocalExecutor } from "../local/server";
 import { startTestApp, type TestApp } from "../local/test-app";
 import { createFunctions } from "./all";
@@ -95,9 +95,9 @@ describe("publishing with contacts waiting: the migration map", () => {
     const g2 = g(v2t);
     const { versionId: v2 } = await publish(db.db, { workspaceId: w, flowId, graph: g2 });
     // The marketer keeps the suggestion for the wait, but lets the delay finish on v1.
-    const map = { ...suggestMigration(waiting, g1, g2), d: null };
+    const map: MigrationMap = { ...suggestMigration(waiting, g1, g2), d: null };
     expect(map).toEqual({ d: null, w: "w" });
-    const moving = Object.fromEntries(Object.entries(map).filter((e): e is [string, string] => e[1] !== null));
+    const moving = Object.fromEntries(movingEntries(map));
     await app.inngest.send({ name: "flow/migration.requested", data: { workspaceId: w, flowId, fromVersionId: v1, toVersionId: v2, map: moving } });
     await settle();
 
