@@ -6,6 +6,7 @@ import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { createInvitation } from "../../db/queries/members";
 import { apiKeys, contacts, flows, flowVersions, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -35,6 +36,28 @@ async function populate(db: Db, ws: SeededWorkspace) {
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
 async function forge(page: Page, form: string, field: string, value: string) {
   await page.locator(`${form} input[name="${field}"]`).first().evaluate((el, v) => ((el as HTMLInputElement).value = v), value);
+}
+
+/**
+ * Editor actions are called from code, not from a form: aim them at A by rewriting B's id in
+ * every POST the page sends (the ids are equally long, so the multipart body stays well-formed).
+ */
+async function retarget(page: Page, pairs: [string, string][]) {
+  await page.route("**/*", async (route) => {
+    const req = route.request();
+    const body = req.method() === "POST" ? req.postData() : null;
+    if (body === null) return route.continue();
+    let next = body;
+    for (const [from, to] of pairs) next = next.split(from).join(to);
+    return route.continue({ postData: next });
+  });
+}
+
+async function publishBoth(db: Db, w: World) {
+  for (const x of [w.a, w.b]) {
+    const [f] = await db.select().from(flows).where(eq(flows.id, x.flowId));
+    await publish(db, { workspaceId: x.workspace.id, flowId: x.flowId, graph: f!.draft as Parameters<typeof publish>[1]["graph"] });
+  }
 }
 
 async function submitAndExpectRefusal(page: Page, form: string, button: string, message: RegExp) {
@@ -136,6 +159,45 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, row, "Publish draft", /flow not found/);
     expect(await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.a.flowId))).toHaveLength(0);
   },
+  createFlowAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/flows`);
+    await forge(p, "[data-testid=new-flow-form]", "workspace", w.a.workspace.slug);
+    await p.getByTestId("new-flow-form").getByLabel("Name").fill("Planted flow");
+    await submitAndExpectRefusal(p, "[data-testid=new-flow-form]", "Create flow", /Workspace not found/);
+    expect(await db.select().from(flows).where(eq(flows.name, "Planted flow"))).toHaveLength(0);
+  },
+  saveDraftAction: async (p, w, db) => {
+    await retarget(p, [[w.b.flowId, w.a.flowId]]);
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    await p.getByTestId("node-x").click({ position: { x: 30, y: 12 } });
+    await p.getByTestId("node-panel").getByLabel("Label").fill("Overwritten");
+    await expect(p.getByTestId("save-state")).toHaveText(/flow not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.draftRevision).toBe(0);
+    expect(JSON.stringify(a!.draft)).not.toContain("Overwritten");
+  },
+  restoreVersionAction: async (p, w, db) => {
+    await publishBoth(db, w);
+    const [av] = await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.a.flowId));
+    const [bv] = await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.b.flowId));
+    await retarget(p, [[w.b.flowId, w.a.flowId], [bv!.id, av!.id]]);
+    p.on("dialog", (d) => void d.accept());
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    await p.getByRole("tab", { name: "Versions" }).click();
+    await p.getByRole("button", { name: "Restore to draft" }).click();
+    await expect(p.getByTestId("versions").getByRole("alert")).toHaveText(/version not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.draftRevision).toBe(0);
+  },
+  pauseFlowAction: async (p, w, db) => {
+    await publishBoth(db, w);
+    await retarget(p, [[w.b.flowId, w.a.flowId]]);
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    await p.getByRole("button", { name: "Pause" }).click();
+    await expect(p.getByTestId("editor-notice")).toHaveText(/flow not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.status).toBe("live");
+  },
   createApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
     await forge(p, "[data-testid=api-key-form]", "workspace", w.a.workspace.slug);
@@ -206,7 +268,15 @@ test.describe("workspace isolation", () => {
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
     // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
-    const ids: Record<string, (w: SeededWorkspace) => string> = { "[contactId]": (w) => w.contacts[0]!.id };
+    const flowOf = new Map<string, string>();
+    for (const w of [a, b]) {
+      const [f] = await db.insert(flows).values({ workspaceId: w.workspace.id, name: "Pages" }).returning({ id: flows.id });
+      flowOf.set(w.workspace.id, f!.id);
+    }
+    const ids: Record<string, (w: SeededWorkspace) => string> = {
+      "[contactId]": (w) => w.contacts[0]!.id,
+      "[flowId]": (w) => flowOf.get(w.workspace.id)!,
+    };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
       if (!id) throw new Error(`no isolation case for the id ${seg} in ${sub}`);

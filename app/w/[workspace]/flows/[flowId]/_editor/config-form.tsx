@@ -159,6 +159,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
           </label>
           <select
             id={id}
+            aria-label={humanize(key)}
             className={inputCls}
             disabled={ctx.readOnly}
             value={String(current)}
@@ -179,6 +180,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
       <label className="block text-xs font-medium text-slate-700">
         {label}
         <input
+          aria-label={label}
           className={inputCls}
           disabled={ctx.readOnly}
           value={value === undefined || value === null ? "" : Array.isArray(value) ? value.join(", ") : String(value)}
@@ -208,6 +210,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
       <label className="block text-xs font-medium text-slate-700">
         {label} <span className="font-normal text-slate-500">(one “Name: value” per line)</span>
         <textarea
+          aria-label={label}
           className={inputCls}
           rows={3}
           disabled={ctx.readOnly}
@@ -306,6 +309,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
         {label}
         <input
           type="number"
+          aria-label={label}
           className={inputCls}
           disabled={ctx.readOnly}
           value={typeof value === "number" ? value : ""}
@@ -320,7 +324,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
   const str = typeof value === "string" ? value : "";
   if (s.enum) {
     control = (
-      <select className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
+      <select aria-label={label} className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
         {s.enum.map((o) => (
           <option key={String(o)} value={String(o)}>
             {String(o)}
@@ -330,7 +334,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
     );
   } else if (name === "templateId") {
     control = (
-      <select className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
+      <select aria-label="Template" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
         <option value="">{ctx.pickers.templates.length ? "Choose a template…" : "No templates yet: create one first"}</option>
         {ctx.pickers.templates.map((t) => (
           <option key={t.id} value={t.id}>
@@ -342,7 +346,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
     );
   } else if (name === "sendNodeId") {
     control = (
-      <select className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value || null)}>
+      <select aria-label="Send node" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value || null)}>
         <option value="">Any email</option>
         {ctx.sendNodes.map((n) => (
           <option key={n} value={n}>
@@ -357,6 +361,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
       name === "segmentId" ? "segment id" : name === "from" || name === "to" || name === "time" ? "09:00" : name === "at" ? "2026-05-01T09:00:00+02:00" : name === "timeZone" ? "workspace default" : undefined;
     control = (
       <input
+        aria-label={name === "segmentId" ? "Segment" : label}
         className={inputCls}
         disabled={ctx.readOnly}
         list={list}
@@ -415,6 +420,7 @@ function DurationField(props: { label: string; value: number | null; path: (stri
     <label className="block text-xs font-medium text-slate-700">
       {props.label}
       <input
+        aria-label={props.label}
         className={inputCls}
         disabled={props.ctx.readOnly}
         placeholder="3 days"
