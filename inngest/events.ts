@@ -107,6 +107,21 @@ export const enrollRequested = eventType("flow/enroll.requested", {
 });
 
 /**
+ * The editor published a new version over a running one with a migration map: contacts waiting
+ * in `fromVersionId` at a map key move to `toVersionId` at its value (nodes mapped to nothing
+ * stay and finish on the old version, so they are not in the map).
+ */
+export const flowMigrationRequested = eventType("flow/migration.requested", {
+  schema: z.object({
+    workspaceId: uuid,
+    flowId: uuid,
+    fromVersionId: uuid,
+    toVersionId: uuid,
+    map: z.record(z.string(), z.string()),
+  }),
+});
+
+/**
  * Engagement and delivery feedback, sent after the email event is stored (webhook, click redirect,
  * open pixel). Opens and clicks are sent for people only (machine activity is stored, flagged,
  * and not sent), so waits and conditions wake on human engagement by default. The event id is

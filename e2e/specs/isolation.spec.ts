@@ -7,6 +7,7 @@ import { createApiKey } from "../../db/queries/api-keys";
 import { addContactTag, contactTagNames } from "../../db/queries/contacts";
 import { createInvitation } from "../../db/queries/members";
 import { apiKeys, consentEvents, contacts, events, flows, flowVersions, invitations, memberships, templates, topics, users, workspaces } from "../../db/schema/index";
+import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -45,6 +46,28 @@ async function seedTemplate(db: Db, workspaceId: string) {
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
 async function forge(page: Page, form: string, field: string, value: string) {
   await page.locator(`${form} input[name="${field}"]`).first().evaluate((el, v) => ((el as HTMLInputElement).value = v), value);
+}
+
+/**
+ * Editor actions are called from code, not from a form: aim them at A by rewriting B's id in
+ * every POST the page sends (the ids are equally long, so the multipart body stays well-formed).
+ */
+async function retarget(page: Page, pairs: [string, string][]) {
+  await page.route("**/*", async (route) => {
+    const req = route.request();
+    const body = req.method() === "POST" ? req.postData() : null;
+    if (body === null) return route.continue();
+    let next = body;
+    for (const [from, to] of pairs) next = next.split(from).join(to);
+    return route.continue({ postData: next });
+  });
+}
+
+async function publishBoth(db: Db, w: World) {
+  for (const x of [w.a, w.b]) {
+    const [f] = await db.select().from(flows).where(eq(flows.id, x.flowId));
+    await publish(db, { workspaceId: x.workspace.id, flowId: x.flowId, graph: f!.draft as Parameters<typeof publish>[1]["graph"] });
+  }
 }
 
 async function submitAndExpectRefusal(page: Page, form: string, button: string, message: RegExp) {
@@ -145,6 +168,45 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await forge(p, row, "flowId", w.a.flowId);
     await submitAndExpectRefusal(p, row, "Publish draft", /flow not found/);
     expect(await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.a.flowId))).toHaveLength(0);
+  },
+  createFlowAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/flows`);
+    await forge(p, "[data-testid=new-flow-form]", "workspace", w.a.workspace.slug);
+    await p.getByTestId("new-flow-form").getByLabel("Name").fill("Planted flow");
+    await submitAndExpectRefusal(p, "[data-testid=new-flow-form]", "Create flow", /Workspace not found/);
+    expect(await db.select().from(flows).where(eq(flows.name, "Planted flow"))).toHaveLength(0);
+  },
+  saveDraftAction: async (p, w, db) => {
+    await retarget(p, [[w.b.flowId, w.a.flowId]]);
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    await p.getByTestId("node-x").click({ position: { x: 30, y: 12 } });
+    await p.getByTestId("node-panel").getByLabel("Label").fill("Overwritten");
+    await expect(p.getByTestId("save-state")).toHaveText(/flow not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.draftRevision).toBe(0);
+    expect(JSON.stringify(a!.draft)).not.toContain("Overwritten");
+  },
+  restoreVersionAction: async (p, w, db) => {
+    await publishBoth(db, w);
+    const [av] = await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.a.flowId));
+    const [bv] = await db.select().from(flowVersions).where(eq(flowVersions.flowId, w.b.flowId));
+    await retarget(p, [[w.b.flowId, w.a.flowId], [bv!.id, av!.id]]);
+    p.on("dialog", (d) => void d.accept());
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    await p.getByRole("tab", { name: "Versions" }).click();
+    await p.getByRole("button", { name: "Restore to draft" }).click();
+    await expect(p.getByTestId("versions").getByRole("alert")).toHaveText(/version not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.draftRevision).toBe(0);
+  },
+  pauseFlowAction: async (p, w, db) => {
+    await publishBoth(db, w);
+    await retarget(p, [[w.b.flowId, w.a.flowId]]);
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    await p.getByRole("button", { name: "Pause" }).click();
+    await expect(p.getByTestId("editor-notice")).toHaveText(/flow not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.status).toBe("live");
   },
   createApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);

@@ -2,6 +2,7 @@ import type { Inngest } from "inngest";
 import { createAnniversaryCron } from "./date-anniversary";
 import type { FlowDeps } from "./deps";
 import { createExitRecorder, createGoalWatcher } from "./exits";
+import { createFlowMigration } from "./flow-migration";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
 import { createOutboxSweep } from "./outbox-sweep";
@@ -22,5 +23,6 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createSegmentSchedule(inngest, deps),
     createSegmentRefresh(inngest, deps),
     createSegmentContactRefresh(inngest, deps),
+    createFlowMigration(inngest, deps),
   ];
 }

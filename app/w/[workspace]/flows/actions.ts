@@ -1,34 +1,175 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { z } from "zod";
-import { getFlowDraft, publishCompiled } from "../../../../db/queries/flows";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
+import {
+  createFlow,
+  editorPickers,
+  getFlowDraft,
+  getFlowForEditor,
+  publishCompiled,
+  restoreVersionToDraft,
+  saveDraft,
+  setFlowPaused,
+  waitingByNode,
+} from "../../../../db/queries/flows";
+import { inngest } from "../../../../inngest/client";
+import { flowMigrationRequested } from "../../../../inngest/events";
+import { ActionError, workspaceAction, type ActionState } from "../../../../lib/auth/action";
 import { compile } from "../../../../lib/flows/compile";
+import { checkMigration, migrationMapSchema, movingEntries } from "../../../../lib/flows/editor/migration";
+import { flowGraphSchema } from "../../../../lib/flows/graph";
 import { canonicalJson } from "../../../../lib/flows/plan";
+import { isStarterKey, starterGraph, starterKeys } from "../../../../lib/flows/starters";
 
-/** Publishes a flow's draft as a new immutable version, if it compiles. */
+const flowId = z.uuid("flow not found");
+const json = <S extends z.ZodType>(schema: S, what: string) =>
+  z.string().transform((text, ctx) => {
+    try {
+      const parsed = schema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data as z.output<S>;
+      const issue = parsed.error.issues[0]!;
+      ctx.addIssue({ code: "custom", message: `${what}: ${issue.path.join(".")} ${issue.message}`.trim() });
+    } catch {
+      ctx.addIssue({ code: "custom", message: `${what} is not valid JSON` });
+    }
+    return z.NEVER;
+  });
+
+/** A new flow, from a starter or an empty canvas; opens the editor. */
+export const createFlowAction = workspaceAction(
+  "flows.edit",
+  z.object({
+    name: z.string().trim().min(1, "name is required").max(200, "name is at most 200 characters"),
+    starter: z.enum(starterKeys as [string, ...string[]], "pick a starter").default("blank"),
+  }),
+  async ({ db, member, input, audit }) => {
+    const key = isStarterKey(input.starter) ? input.starter : "blank";
+    // Send nodes start with the workspace's first template when it has one; the marketer picks the right one.
+    const { templates } = await editorPickers(db, { workspaceId: member.workspace.id });
+    const draft = starterGraph(key, { template: () => templates[0]?.id ?? "" });
+    const flow = await createFlow(db, { workspaceId: member.workspace.id, name: input.name, draft, createdBy: member.user.id });
+    await audit({ action: "flow.created", targetType: "flow", targetId: flow.id, data: { name: input.name, starter: key } });
+    redirect(`/w/${member.workspace.slug}/flows/${flow.id}`);
+  },
+);
+
+/** Autosave: refused with a conflict when someone else saved since `revision`. */
+export const saveDraftAction = workspaceAction(
+  "flows.edit",
+  z.object({
+    flowId,
+    revision: z.coerce.number().int().min(0),
+    graph: json(flowGraphSchema, "graph"),
+    force: z.enum(["0", "1"]).default("0"),
+  }),
+  async ({ db, member, input }): Promise<ActionState> => {
+    const workspaceId = member.workspace.id;
+    let result = await saveDraft(db, { workspaceId, flowId: input.flowId, draft: input.graph, baseRevision: input.revision });
+    if (!result) throw new ActionError("flow not found");
+    if (!result.ok && input.force === "1") {
+      // "Keep mine": overwrite on purpose, still through the revision check.
+      result = await saveDraft(db, { workspaceId, flowId: input.flowId, draft: input.graph, baseRevision: result.revision });
+      if (!result) throw new ActionError("flow not found");
+    }
+    if (!result.ok) {
+      return { ok: false, message: "Someone else saved this flow since you opened it: reload to see their changes, or keep yours.", data: { conflict: "1", revision: String(result.revision) } };
+    }
+    return { ok: true, message: "Saved", data: { revision: String(result.revision) } };
+  },
+);
+
+/**
+ * Publishes the draft as a new immutable version, if it compiles. From the editor it names the
+ * draft revision it shows (so what is published is what was seen), a note, and the migration
+ * map for contacts waiting in the running version.
+ */
 export const publishFlowAction = workspaceAction(
   "flows.publish",
-  z.object({ flowId: z.uuid("flow not found") }),
+  z.object({
+    flowId,
+    revision: z.coerce.number().int().min(0).optional(),
+    note: z.string().trim().max(500, "the note is at most 500 characters").optional(),
+    migration: json(migrationMapSchema, "migration").optional(),
+  }),
   async ({ db, member, input, audit }) => {
-    const flow = await getFlowDraft(db, { workspaceId: member.workspace.id, flowId: input.flowId });
+    const workspaceId = member.workspace.id;
+    const flow = await getFlowForEditor(db, { workspaceId, flowId: input.flowId });
     if (!flow) throw new ActionError("flow not found");
+    if (input.revision !== undefined && input.revision !== flow.draftRevision) {
+      throw new ActionError("The draft changed since you opened the publish dialog: save or reload, then publish again.");
+    }
     const compiled = compile(flow.draft);
     if (!compiled.ok) {
       const shown = compiled.errors.slice(0, 3).map((e) => (e.nodeId ? `${e.nodeId}: ${e.message}` : e.message));
       throw new ActionError(`The draft cannot be published: ${shown.join("; ")}${compiled.errors.length > 3 ? ` (and ${compiled.errors.length - 3} more)` : ""}`);
     }
+    const moving = movingEntries(input.migration ?? {});
+    if (moving.length > 0) {
+      const nodes = Object.values(compiled.plan.nodes).map((n) => ({ id: n.id, trigger: n.id === compiled.plan.trigger.nodeId }));
+      const problems = checkMigration(input.migration ?? {}, nodes);
+      if (problems.length > 0) throw new ActionError(problems.join(" "), "migration");
+    }
+    const previous = flow.currentVersionId;
+    const waiting = previous ? await waitingByNode(db, { workspaceId, flowId: flow.id, flowVersionId: previous }) : [];
     const version = await publishCompiled(db, {
-      workspaceId: member.workspace.id,
+      workspaceId,
       flowId: flow.id,
       plan: compiled.plan,
       canonicalPlan: canonicalJson(compiled.plan),
       graph: flow.draft,
       publishedBy: member.user.id,
+      note: input.note || null,
     });
-    await audit({ action: "flow.published", targetType: "flow", targetId: flow.id, data: { version: version.number, name: flow.name } });
+    const map = Object.fromEntries(moving.filter(([from]) => waiting.some((w) => w.nodeId === from)));
+    let moved = "";
+    if (previous && Object.keys(map).length > 0) {
+      try {
+        await inngest.send({
+          name: flowMigrationRequested.name,
+          data: { workspaceId, flowId: flow.id, fromVersionId: previous, toVersionId: version.id, map },
+        });
+        moved = `; contacts waiting at ${Object.keys(map).join(", ")} move to the new version`;
+      } catch {
+        moved = "; moving waiting contacts could not be started, so they finish on the previous version";
+      }
+    }
+    await audit({
+      action: "flow.published",
+      targetType: "flow",
+      targetId: flow.id,
+      data: { version: version.number, name: flow.name, note: input.note ?? null, migration: map },
+    });
     revalidatePath(`/w/${member.workspace.slug}/flows`);
-    return { ok: true, message: `Published “${flow.name}” as version ${version.number}` };
+    return { ok: true, message: `Published “${flow.name}” as version ${version.number}${moved}`, data: { version: String(version.number) } };
+  },
+);
+
+export const restoreVersionAction = workspaceAction(
+  "flows.edit",
+  z.object({ flowId, versionId: z.uuid("version not found") }),
+  async ({ db, member, input, audit }) => {
+    const restored = await restoreVersionToDraft(db, { workspaceId: member.workspace.id, flowId: input.flowId, versionId: input.versionId });
+    if (!restored) throw new ActionError("version not found");
+    await audit({ action: "flow.restored", targetType: "flow", targetId: input.flowId, data: { version: restored.number } });
+    revalidatePath(`/w/${member.workspace.slug}/flows/${input.flowId}`);
+    return { ok: true, message: `Version ${restored.number} is the draft now`, data: { revision: String(restored.revision) } };
+  },
+);
+
+export const pauseFlowAction = workspaceAction(
+  "flows.publish",
+  z.object({ flowId, paused: z.enum(["0", "1"]) }),
+  async ({ db, member, input, audit }) => {
+    const paused = input.paused === "1";
+    const status = await setFlowPaused(db, { workspaceId: member.workspace.id, flowId: input.flowId, paused });
+    if (!status) {
+      const flow = await getFlowDraft(db, { workspaceId: member.workspace.id, flowId: input.flowId });
+      throw new ActionError(flow ? (paused ? "Only a live flow can be paused" : "Only a paused flow can be resumed") : "flow not found");
+    }
+    await audit({ action: paused ? "flow.paused" : "flow.resumed", targetType: "flow", targetId: input.flowId, data: {} });
+    revalidatePath(`/w/${member.workspace.slug}/flows`);
+    return { ok: true, message: paused ? "Paused: nobody new enters; contacts inside carry on" : "Resumed" };
   },
 );

@@ -1,0 +1,460 @@
+"use client";
+
+import { useEffect, useId, useMemo, useState } from "react";
+import { z } from "zod";
+import { isNodeKind, nodeCatalog } from "../../../../../../lib/flows/catalog";
+import { formatDuration, parseDuration } from "../../../../../../lib/flows/duration";
+import type { Pickers } from "./types";
+
+/**
+ * The node panel's form, generated from the catalog's zod schema (through its JSON Schema):
+ * objects become fieldsets, unions a mode picker, nullable parts a switch, arrays a list.
+ * Fields with a known meaning get their picker: templates, tags, events, attributes, segments,
+ * human durations, time zones and weekdays. Validated as you type by the same schema compile()
+ * uses.
+ */
+
+type JS = {
+  type?: string | string[];
+  properties?: Record<string, JS>;
+  required?: string[];
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: JS[];
+  oneOf?: JS[];
+  items?: JS;
+  default?: unknown;
+  additionalProperties?: JS | boolean;
+  minimum?: number;
+};
+type Value = unknown;
+type Ctx = { pickers: Pickers; issues: Map<string, string>; readOnly: boolean; zones: string[]; sendNodes: string[] };
+
+const inputCls = "mt-0.5 block w-full rounded border border-slate-300 px-2 py-1 text-xs disabled:bg-slate-50";
+const weekdayNames: Record<string, string> = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
+
+function humanize(name: string): string {
+  const base = name.replace(/Ms$/, "").replace(/Id$/, "");
+  const words = base.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function isNull(s: JS) {
+  return s.type === "null";
+}
+
+function discriminator(variants: JS[]): string | null {
+  const first = variants[0]?.properties;
+  if (!first) return null;
+  for (const [k, v] of Object.entries(first)) if (v.const !== undefined && variants.every((x) => x.properties?.[k]?.const !== undefined)) return k;
+  return null;
+}
+
+/** A starting value for a schema: its default, else an empty value of its type. */
+function initial(s: JS): Value {
+  if (s.default !== undefined) return structuredClone(s.default);
+  if (s.const !== undefined) return s.const;
+  const variants = s.oneOf ?? s.anyOf;
+  if (variants) return initial(variants.find((v) => !isNull(v)) ?? variants[0]!);
+  const t = Array.isArray(s.type) ? s.type[0] : s.type;
+  if (t === "object") {
+    const out: Record<string, Value> = {};
+    for (const [k, p] of Object.entries(s.properties ?? {})) if (s.required?.includes(k) || p.default !== undefined) out[k] = initial(p);
+    return out;
+  }
+  if (t === "array") return [];
+  if (t === "string") return s.enum ? s.enum[0] : "";
+  if (t === "integer" || t === "number") return s.minimum !== undefined && s.minimum > 0 ? s.minimum : 0;
+  if (t === "boolean") return false;
+  return null;
+}
+
+export function ConfigForm(props: {
+  kind: string;
+  config: Record<string, unknown>;
+  onChange: (config: Record<string, unknown>) => void;
+  pickers: Pickers;
+  readOnly: boolean;
+  sendNodes: string[];
+}) {
+  const schema = useMemo(() => {
+    if (!isNodeKind(props.kind)) return null;
+    return z.toJSONSchema(nodeCatalog[props.kind].configSchema, { io: "input", unrepresentable: "any" }) as JS;
+  }, [props.kind]);
+  const issues = useMemo(() => {
+    const m = new Map<string, string>();
+    if (!isNodeKind(props.kind)) return m;
+    const r = nodeCatalog[props.kind].configSchema.safeParse(props.config);
+    if (!r.success) for (const i of r.error.issues) if (!m.has(i.path.join("."))) m.set(i.path.join("."), i.message);
+    return m;
+  }, [props.kind, props.config]);
+  const zones = useMemo(() => (typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : ["UTC"]), []);
+  if (!schema) return <p className="text-xs text-red-700">This node&apos;s kind is unknown; delete it.</p>;
+  const ctx: Ctx = { pickers: props.pickers, issues, readOnly: props.readOnly, zones, sendNodes: props.sendNodes };
+  return (
+    <div className="space-y-2" data-testid="config-form">
+      <Field name="" schema={schema} value={props.config} path={[]} ctx={ctx} onChange={(v) => props.onChange(v as Record<string, unknown>)} />
+      {issues.get("") ? <p className="text-xs text-red-700">{issues.get("")}</p> : null}
+      <PickerLists ctx={ctx} />
+    </div>
+  );
+}
+
+function PickerLists({ ctx }: { ctx: Ctx }) {
+  return (
+    <>
+      <datalist id="picker-tags">{ctx.pickers.tags.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id="picker-events">{ctx.pickers.events.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id="picker-attributes">{ctx.pickers.attributes.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id="picker-zones">{ctx.zones.map((t) => <option key={t} value={t} />)}</datalist>
+    </>
+  );
+}
+
+function Issue({ path, ctx }: { path: (string | number)[]; ctx: Ctx }) {
+  const m = ctx.issues.get(path.join("."));
+  return m ? (
+    <span role="alert" className="block text-[11px] text-red-700">
+      {m}
+    </span>
+  ) : null;
+}
+
+function Field(props: { name: string; schema: JS; value: Value; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; required?: boolean }) {
+  const { name, schema: s, value, path, ctx, onChange } = props;
+  const id = useId();
+  const label = humanize(name);
+  const variants = s.oneOf ?? s.anyOf;
+
+  // Nullable: a switch, then the non-null part.
+  if (variants && variants.some(isNull) && variants.length === 2) {
+    const inner = variants.find((v) => !isNull(v))!;
+    const simple = inner.type === "string" || inner.type === "integer" || inner.type === "number";
+    if (simple && name !== "sendNodeId") {
+      return <Field {...props} schema={inner} value={value ?? ""} onChange={(v) => onChange(v === "" ? null : v)} />;
+    }
+    if (name === "sendNodeId") return <Field {...props} schema={inner} />;
+    const on = value !== null && value !== undefined;
+    return (
+      <fieldset className="rounded border border-slate-200 p-2">
+        <label className="flex items-center gap-2 text-xs font-medium text-slate-700">
+          <input type="checkbox" checked={on} disabled={ctx.readOnly} onChange={(e) => onChange(e.target.checked ? initial(inner) : null)} />
+          {label}
+        </label>
+        {on ? <div className="mt-1 space-y-2"><Field {...props} name={name} schema={inner} /></div> : null}
+      </fieldset>
+    );
+  }
+
+  // A tagged union (condition mode, rule type, wait-until mode): pick the variant, then its fields.
+  if (variants && variants.length > 1) {
+    const key = discriminator(variants);
+    if (key && typeof value === "object" && value !== null) {
+      const current = (value as Record<string, unknown>)[key];
+      const chosen = variants.find((v) => v.properties?.[key]?.const === current) ?? variants[0]!;
+      return (
+        <div className="space-y-2">
+          <label className="block text-xs font-medium text-slate-700" htmlFor={id}>
+            {humanize(key)}
+          </label>
+          <select
+            id={id}
+            aria-label={humanize(key)}
+            className={inputCls}
+            disabled={ctx.readOnly}
+            value={String(current)}
+            onChange={(e) => onChange(initial(variants.find((v) => String(v.properties?.[key]?.const) === e.target.value)!))}
+          >
+            {variants.map((v) => (
+              <option key={String(v.properties?.[key]?.const)} value={String(v.properties?.[key]?.const)}>
+                {String(v.properties?.[key]?.const)}
+              </option>
+            ))}
+          </select>
+          <ObjectFields schema={chosen} value={value as Record<string, unknown>} path={path} ctx={ctx} onChange={onChange} skip={key} />
+        </div>
+      );
+    }
+    // Scalars of several types (a filter's value): typed text.
+    return (
+      <label className="block text-xs font-medium text-slate-700">
+        {label}
+        <input
+          aria-label={label}
+          className={inputCls}
+          disabled={ctx.readOnly}
+          value={value === undefined || value === null ? "" : Array.isArray(value) ? value.join(", ") : String(value)}
+          onChange={(e) => onChange(scalar(e.target.value))}
+        />
+        <Issue path={path} ctx={ctx} />
+      </label>
+    );
+  }
+
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
+  if (type === "object" && s.properties) {
+    const body = <ObjectFields schema={s} value={(value ?? {}) as Record<string, unknown>} path={path} ctx={ctx} onChange={onChange} />;
+    return name ? (
+      <fieldset className="space-y-2 rounded border border-slate-200 p-2">
+        <legend className="px-1 text-xs font-semibold text-slate-700">{label}</legend>
+        {body}
+      </fieldset>
+    ) : (
+      body
+    );
+  }
+  if (type === "object") {
+    // Free-form string map (webhook headers): one "Name: value" per line.
+    const text = Object.entries((value ?? {}) as Record<string, string>).map(([k, v]) => `${k}: ${v}`).join("\n");
+    return (
+      <label className="block text-xs font-medium text-slate-700">
+        {label} <span className="font-normal text-slate-500">(one “Name: value” per line)</span>
+        <textarea
+          aria-label={label}
+          className={inputCls}
+          rows={3}
+          disabled={ctx.readOnly}
+          defaultValue={text}
+          onChange={(e) =>
+            onChange(
+              Object.fromEntries(
+                e.target.value
+                  .split("\n")
+                  .map((l) => l.split(/:(.*)/s).map((x) => x.trim()))
+                  .filter((p) => p[0])
+                  .map((p) => [p[0]!, p[1] ?? ""]),
+              ),
+            )
+          }
+        />
+        <Issue path={path} ctx={ctx} />
+      </label>
+    );
+  }
+  if (type === "array" && s.items) {
+    const list = Array.isArray(value) ? value : [];
+    if (s.items.enum && name === "days") {
+      return (
+        <fieldset>
+          <legend className="text-xs font-medium text-slate-700">Days</legend>
+          <div className="mt-0.5 flex flex-wrap gap-2">
+            {["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((d) => (
+              <label key={d} className="flex items-center gap-1 text-xs">
+                <input
+                  type="checkbox"
+                  disabled={ctx.readOnly}
+                  checked={list.includes(d)}
+                  onChange={(e) => onChange(e.target.checked ? [...list, d] : list.filter((x) => x !== d))}
+                />
+                {weekdayNames[d]}
+              </label>
+            ))}
+          </div>
+          <Issue path={path} ctx={ctx} />
+        </fieldset>
+      );
+    }
+    const item = s.items;
+    const singular = label.replace(/s$/, "").toLowerCase();
+    return (
+      <fieldset className="space-y-2 rounded border border-slate-200 p-2">
+        <legend className="px-1 text-xs font-semibold text-slate-700">{label}</legend>
+        {list.map((v, i) => (
+          <div key={i} className="relative space-y-2 rounded bg-slate-50 p-2">
+            <Field name="" schema={item} value={v} path={[...path, i]} ctx={ctx} onChange={(nv) => onChange(list.map((x, j) => (j === i ? nv : x)))} />
+            {ctx.readOnly ? null : (
+              <button type="button" className="text-[11px] text-red-700 hover:underline" onClick={() => onChange(list.filter((_, j) => j !== i))}>
+                Remove {singular}
+              </button>
+            )}
+          </div>
+        ))}
+        {ctx.readOnly ? null : (
+          <button
+            type="button"
+            className="text-[11px] font-medium text-brand-700 hover:underline"
+            onClick={() => {
+              const fresh = initial(item);
+              // Branches need an id of their own: it names their exit handle.
+              if (fresh && typeof fresh === "object" && "id" in (item.properties ?? {})) {
+                const taken = new Set(list.map((x) => (x as { id?: string }).id));
+                let n = list.length + 1;
+                while (taken.has(`b${n}`)) n++;
+                Object.assign(fresh, { id: `b${n}`, label: `Branch ${n}`, ...("weight" in (item.properties ?? {}) ? { weight: 50 } : {}) });
+              }
+              onChange([...list, fresh]);
+            }}
+          >
+            Add {singular}
+          </button>
+        )}
+        <Issue path={path} ctx={ctx} />
+      </fieldset>
+    );
+  }
+  if (type === "boolean") {
+    return (
+      <label className="flex items-center gap-2 text-xs font-medium text-slate-700">
+        <input type="checkbox" disabled={ctx.readOnly} checked={value === true} onChange={(e) => onChange(e.target.checked)} />
+        {label}
+      </label>
+    );
+  }
+  if ((type === "integer" || type === "number") && /Ms$/.test(name)) {
+    return <DurationField label={label} value={typeof value === "number" ? value : null} path={path} ctx={ctx} onChange={onChange} signed={name === "offsetMs"} />;
+  }
+  if (type === "integer" || type === "number") {
+    return (
+      <label className="block text-xs font-medium text-slate-700">
+        {label}
+        <input
+          type="number"
+          aria-label={label}
+          className={inputCls}
+          disabled={ctx.readOnly}
+          value={typeof value === "number" ? value : ""}
+          onChange={(e) => onChange(e.target.value === "" ? undefined : Number(e.target.value))}
+        />
+        <Issue path={path} ctx={ctx} />
+      </label>
+    );
+  }
+  // Strings.
+  let control;
+  const str = typeof value === "string" ? value : "";
+  if (s.enum) {
+    control = (
+      <select aria-label={label} className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
+        {s.enum.map((o) => (
+          <option key={String(o)} value={String(o)}>
+            {String(o)}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (name === "templateId") {
+    control = (
+      <select aria-label="Template" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{ctx.pickers.templates.length ? "Choose a template…" : "No templates yet: create one first"}</option>
+        {ctx.pickers.templates.map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name}
+            {t.subject && t.subject !== t.name ? ` — ${t.subject}` : ""}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (name === "sendNodeId") {
+    control = (
+      <select aria-label="Send node" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value || null)}>
+        <option value="">Any email</option>
+        {ctx.sendNodes.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    );
+  } else {
+    const list = name === "tag" ? "picker-tags" : name === "event" || (name === "name" && path.includes("event")) ? "picker-events" : name === "attribute" ? "picker-attributes" : name === "timeZone" ? "picker-zones" : undefined;
+    const placeholder =
+      name === "segmentId" ? "segment id" : name === "from" || name === "to" || name === "time" ? "09:00" : name === "at" ? "2026-05-01T09:00:00+02:00" : name === "timeZone" ? "workspace default" : undefined;
+    control = (
+      <input
+        aria-label={name === "segmentId" ? "Segment" : label}
+        className={inputCls}
+        disabled={ctx.readOnly}
+        list={list}
+        placeholder={placeholder}
+        value={str}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    );
+  }
+  return (
+    <label className="block text-xs font-medium text-slate-700">
+      {name === "segmentId" ? "Segment" : label}
+      {control}
+      <Issue path={path} ctx={ctx} />
+    </label>
+  );
+}
+
+function ObjectFields(props: { schema: JS; value: Record<string, unknown>; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; skip?: string }) {
+  const { schema, value, path, ctx, onChange } = props;
+  return (
+    <>
+      {Object.entries(schema.properties ?? {})
+        .filter(([k]) => k !== props.skip)
+        .map(([k, p]) => (
+          <Field
+            key={k}
+            name={k}
+            schema={p}
+            value={value[k]}
+            path={[...path, k]}
+            ctx={ctx}
+            required={schema.required?.includes(k)}
+            onChange={(v) => {
+              const next = { ...value };
+              if (v === undefined) delete next[k];
+              else next[k] = v;
+              onChange(next);
+            }}
+          />
+        ))}
+    </>
+  );
+}
+
+function DurationField(props: { label: string; value: number | null; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; signed: boolean }) {
+  const shown = props.value === null ? "" : `${props.value < 0 ? "-" : ""}${formatDuration(Math.abs(props.value))}`;
+  const [text, setText] = useState(shown);
+  const [bad, setBad] = useState(false);
+  // Follow outside changes (undo, another node selected) unless the text already means this value.
+  useEffect(() => {
+    setText((t) => (parseSigned(t, props.signed) === props.value ? t : shown));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.value]);
+  return (
+    <label className="block text-xs font-medium text-slate-700">
+      {props.label}
+      <input
+        aria-label={props.label}
+        className={inputCls}
+        disabled={props.ctx.readOnly}
+        placeholder="3 days"
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          const ms = parseSigned(e.target.value, props.signed);
+          setBad(ms === null && e.target.value.trim() !== "");
+          if (ms !== null) props.onChange(ms);
+          else if (e.target.value.trim() === "") props.onChange(props.signed ? 0 : undefined);
+        }}
+      />
+      {bad ? <span role="alert" className="block text-[11px] text-red-700">Not a duration: try “3 days”, “2h 30m” or “90 minutes”.</span> : <Issue path={props.path} ctx={props.ctx} />}
+    </label>
+  );
+}
+
+function parseSigned(text: string, signed: boolean): number | null {
+  const t = text.trim();
+  if (signed && t.startsWith("-")) {
+    const ms = parseDuration(t.slice(1));
+    return ms === null ? null : -ms;
+  }
+  if (signed && (t === "0" || t === "")) return 0;
+  return parseDuration(t);
+}
+
+function scalar(text: string): unknown {
+  const t = text.trim();
+  if (t === "") return undefined;
+  if (t.includes(",")) return t.split(",").map((x) => scalar(x) ?? "");
+  if (t === "true") return true;
+  if (t === "false") return false;
+  if (t === "null") return null;
+  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  return t;
+}

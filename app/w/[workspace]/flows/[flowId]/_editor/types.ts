@@ -1,0 +1,47 @@
+import type { FlowGraph } from "../../../../../../lib/flows/graph";
+
+/** What the server page hands the client editor: plain JSON only. */
+
+export type NodeStats = { entered: number; waitingNow: number; completed: number; exited: number; converted: number };
+
+export type EditorVersion = { id: string; number: number; note: string | null; publishedAt: string; publishedBy: string | null; graph: FlowGraph | null };
+
+export type Pickers = {
+  templates: { id: string; name: string; subject: string }[];
+  tags: string[];
+  events: string[];
+  attributes: string[];
+};
+
+export type DryRunContact = { id: string; email: string; firstName: string | null; timeZone: string | null; attributes: Record<string, unknown>; tags: string[] };
+
+export type WaitingContact = { enrollmentId: string; email: string; firstName: string | null; since: string | null };
+
+export type Trace = {
+  enrollmentId: string;
+  email: string;
+  status: string;
+  exitReason: string | null;
+  version: number;
+  trigger: Record<string, unknown>;
+  steps: { nodeId: string; outcome: string; exit: string | null; detail: string; at: string; finishedAt: string | null }[];
+};
+
+export type EditorProps = {
+  workspace: string;
+  timeZone: string;
+  flow: { id: string; name: string; status: string; revision: number; currentVersionId: string | null };
+  draft: FlowGraph;
+  /** The draft did not parse; the editor starts from what could be read. */
+  draftProblem: string | null;
+  canEdit: boolean;
+  canPublish: boolean;
+  versions: EditorVersion[];
+  stats: Record<string, NodeStats>;
+  /** Contacts at each node of the current version now (the migration map's rows). */
+  waitingInCurrent: { nodeId: string; count: number }[];
+  pickers: Pickers;
+  contacts: DryRunContact[];
+  waitingList: { nodeId: string; contacts: WaitingContact[] } | null;
+  trace: Trace | null;
+};
