@@ -48,8 +48,11 @@ export async function enrollContacts(
     from jsonb_to_recordset(${rows}::jsonb) as c(contact_id uuid, trigger jsonb, source_event_id text)
     join contacts k on k.id = c.contact_id and k.workspace_id = ${q.workspaceId}::uuid
     where not exists (
+      -- By (flow_id, contact_id) only: the flow is this workspace's (checked by the caller's flow
+      -- lookup), and naming the workspace here tempts the planner into the (workspace, flow,
+      -- status) index, which scans every enrollment of the flow for each candidate.
       select 1 from enrollments e
-      where e.workspace_id = ${q.workspaceId}::uuid and e.flow_id = ${q.flowId}::uuid and e.contact_id = c.contact_id
+      where e.flow_id = ${q.flowId}::uuid and e.contact_id = c.contact_id
         and (e.status = 'active'
              or ${mode}::text = 'once'
              or (${mode}::text = 'after' and e.entered_at > ${since.toISOString()}::timestamptz)
