@@ -72,9 +72,9 @@ test("an admin sets the sending policy; bad input names the field and keeps what
   const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id));
   expect(ws!.sendingPolicy).toMatchObject({ frequencyCap: { max: 2, windowHours: 24 }, quietHours: { start: "21:30", end: "07:45" } });
 
-  await form.getByLabel("At most").fill("0");
+  await form.getByLabel("Until").fill("21:30");
   await form.getByRole("button", { name: "Save sending settings" }).click();
-  await expect(form.getByRole("alert")).toContainText("capMax");
+  await expect(form.getByRole("alert")).toContainText("quietEnd: start and end must differ");
   const [after] = await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id));
   expect(after!.sendingPolicy).toEqual(ws!.sendingPolicy);
 });
