@@ -76,7 +76,7 @@ export async function previewContacts(db: Db, q: { workspaceId: string; search?:
         q.search ? sql`${contacts.email} ilike ${`%${q.search.replace(/[%_\\]/g, "\\$&")}%`}` : undefined,
       ),
     )
-    .orderBy(asc(contacts.createdAt))
+    .orderBy(asc(contacts.createdAt), asc(contacts.email))
     .limit(50);
 }
 

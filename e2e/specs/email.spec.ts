@@ -22,6 +22,7 @@ test("@smoke an editor writes a template with merge tags, previews it for a real
   await expect(form.getByLabel("Body")).toHaveValue(/\{\{ contact\.email \}\}$/);
 
   // Live preview for the picked contact: the hostile name arrives as text.
+  await page.getByLabel("Preview for").selectOption(workspace.contacts[0]!.id);
   await expect(page.getByTestId("preview-subject")).toHaveText("Spring is here, <script>alert(1)</script>");
   const frame = page.frameLocator("[data-testid=preview-frame]");
   await expect(frame.locator("h1")).toHaveText("Hi <script>alert(1)</script>");

@@ -244,6 +244,8 @@ test.describe("workspace isolation", () => {
   });
 
   test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
+    // Three requests per page, and the list grows with every feature.
+    test.setTimeout(120_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
     const context = await browser.newContext({ baseURL });

@@ -79,8 +79,8 @@ export function TemplateEditor(props: {
 
   return (
     <form ref={formRef} data-testid="template-form" onChange={() => setTick((n) => n + 1)} onSubmit={(e) => e.preventDefault()} className="grid gap-6 lg:grid-cols-2">
-      <input type="hidden" name="workspace" value={props.workspace} />
-      <input type="hidden" name="templateId" value={t.id ?? ""} />
+      <input type="hidden" name="workspace" defaultValue={props.workspace} />
+      <input type="hidden" name="templateId" defaultValue={t.id ?? ""} />
       <fieldset disabled={!props.editable || saving} className="space-y-4">
         <div className="grid grid-cols-2 gap-4">
           <div>
