@@ -6,6 +6,8 @@ import { waitForMail } from "../fixtures/mailbox";
 import { expect, test } from "../fixtures/test";
 
 test("@smoke an editor writes a template with merge tags, previews it for a real contact, sees warnings and sends a test", async ({ memberPage, workspace, db }) => {
+  // A long walk through the editor (each keystroke re-renders the preview on the server).
+  test.setTimeout(90_000);
   const { page, email } = await memberPage("editor");
   await db.update(contacts).set({ firstName: "<script>alert(1)</script>" }).where(eq(contacts.id, workspace.contacts[0]!.id));
   await page.goto(`/w/${workspace.workspace.slug}/templates`);
@@ -59,6 +61,7 @@ test("@smoke an editor writes a template with merge tags, previews it for a real
 });
 
 test("an admin sets the sending policy; bad input names the field and keeps what was stored", async ({ memberPage, workspace, db }) => {
+  test.setTimeout(60_000);
   const { page } = await memberPage("admin");
   await page.goto(`/w/${workspace.workspace.slug}/settings`);
   await page.getByRole("navigation", { name: "Settings" }).getByRole("link", { name: "Sending" }).click();
