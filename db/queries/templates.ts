@@ -59,7 +59,7 @@ export async function deleteTemplateRow(db: Db, q: { workspaceId: string; templa
 /** Attribute keys in use in the workspace (for the merge-tag menu and unknown-tag warnings). */
 export async function attributeKeys(db: Db, q: { workspaceId: string }): Promise<string[]> {
   const rows = await db.execute<{ key: string }>(
-    sql`select distinct jsonb_object_keys(${contacts.attributes}) as key from (select ${contacts.attributes} from ${contacts} where ${contacts.workspaceId} = ${q.workspaceId} limit 5000) c order by 1 limit 200`,
+    sql`select distinct jsonb_object_keys(c.attributes) as key from (select attributes from contacts where workspace_id = ${q.workspaceId} and jsonb_typeof(attributes) = 'object' limit 5000) c order by 1 limit 200`,
   );
   return [...rows].map((r) => r.key);
 }
@@ -76,7 +76,7 @@ export async function previewContacts(db: Db, q: { workspaceId: string; search?:
         q.search ? sql`${contacts.email} ilike ${`%${q.search.replace(/[%_\\]/g, "\\$&")}%`}` : undefined,
       ),
     )
-    .orderBy(asc(contacts.createdAt))
+    .orderBy(asc(contacts.createdAt), asc(contacts.email))
     .limit(50);
 }
 

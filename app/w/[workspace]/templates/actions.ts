@@ -22,7 +22,11 @@ const draftSchema = z.object({
     .pipe(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, "Topic keys use lower-case letters, digits, _ and -").nullable()),
   subject: z.string().trim().min(1, "The subject is required").max(500, "Keep the subject under 500 characters"),
   preheader: z.string().trim().max(300, "Keep the preheader under 300 characters").default(""),
-  markup: z.string().max(100_000, "The body is too long (100,000 characters at most)"),
+  // Browsers post textarea line breaks as CRLF; templates keep plain LF.
+  markup: z
+    .string()
+    .max(100_000, "The body is too long (100,000 characters at most)")
+    .transform((v) => v.replace(/\r\n?/g, "\n")),
 });
 const contactField = z
   .string()

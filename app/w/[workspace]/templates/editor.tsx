@@ -1,10 +1,21 @@
 "use client";
 
-import { startTransition, useActionState, useEffect, useRef, useState } from "react";
+import { memo, startTransition, useActionState, useEffect, useRef, useState } from "react";
 import type { ActionState } from "../../../../lib/auth/action";
 import { button, input, label, secondaryButton } from "../../../_components/styles";
 
 type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
+
+// Memoised so the editor's re-render on every keystroke never rewrites these inputs: what the
+// form posts is what is in the DOM, and the server checks it (workspace membership, ownership).
+const HiddenFields = memo(function HiddenFields(props: { workspace: string; templateId: string }) {
+  return (
+    <>
+      <input type="hidden" name="workspace" defaultValue={props.workspace} />
+      <input type="hidden" name="templateId" defaultValue={props.templateId} />
+    </>
+  );
+});
 
 export type EditorTemplate = {
   id: string | null;
@@ -79,8 +90,7 @@ export function TemplateEditor(props: {
 
   return (
     <form ref={formRef} data-testid="template-form" onChange={() => setTick((n) => n + 1)} onSubmit={(e) => e.preventDefault()} className="grid gap-6 lg:grid-cols-2">
-      <input type="hidden" name="workspace" value={props.workspace} />
-      <input type="hidden" name="templateId" value={t.id ?? ""} />
+      <HiddenFields workspace={props.workspace} templateId={t.id ?? ""} />
       <fieldset disabled={!props.editable || saving} className="space-y-4">
         <div className="grid grid-cols-2 gap-4">
           <div>
