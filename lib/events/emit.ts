@@ -1,4 +1,5 @@
 import "server-only";
+import { randomUUID } from "node:crypto";
 import type { Db } from "../../db/client";
 import { enqueueAppEvents, forwardAppOutbox, type AppEvent, type ClaimedAppEvent } from "../../db/queries/outbox";
 import { inngest } from "../../inngest/client";
@@ -36,3 +37,18 @@ export const contactCreatedEvent = (workspaceId: string, contactId: string, sour
   name: "contact/created",
   data: { workspaceId, contactId, source },
 });
+
+/**
+ * An `emit` callback for code that hands events to a function (webhooks, tracking hits, forms):
+ * through the outbox, so an event is never lost to a moment Inngest is unreachable. Events without
+ * an id get one; give ids wherever a retry could repeat the call.
+ */
+export function outboxEmitter(db: Db) {
+  return async (events: readonly { id?: string; name: string; data?: unknown }[]): Promise<void> => {
+    if (events.length === 0) return;
+    await emit(
+      db,
+      events.map((e) => ({ id: e.id ?? randomUUID(), name: e.name, data: (e.data ?? {}) as Record<string, unknown> })),
+    );
+  };
+}

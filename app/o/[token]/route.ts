@@ -1,5 +1,5 @@
 import { getDb } from "../../../db/client";
-import { inngest } from "../../../inngest/client";
+import { outboxEmitter } from "../../../lib/events/emit";
 import { now } from "../../../lib/clock";
 import { clientIp } from "../../../lib/email/client-ip";
 import { recordTrackingHit } from "../../../lib/email/feedback";
@@ -16,12 +16,11 @@ const PIXEL = Buffer.from("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBR
  */
 async function handle(request: Request, params: Promise<{ token: string }>) {
   const { token } = await params;
+  const db = getDb();
   await recordTrackingHit(
-    getDb(),
+    db,
     { kind: "open", token: token.replace(/\.gif$/, ""), method: request.method, userAgent: request.headers.get("user-agent"), ip: clientIp(request.headers), now: now() },
-    async (events) => {
-      await inngest.send(events);
-    },
+    outboxEmitter(db),
   ).catch(() => undefined);
   return new Response(request.method === "HEAD" ? null : PIXEL, {
     status: 200,

@@ -1,5 +1,5 @@
 import { getDb } from "../../../db/client";
-import { inngest } from "../../../inngest/client";
+import { outboxEmitter } from "../../../lib/events/emit";
 import { now } from "../../../lib/clock";
 import { clientIp } from "../../../lib/email/client-ip";
 import { recordTrackingHit } from "../../../lib/email/feedback";
@@ -13,12 +13,11 @@ export const dynamic = "force-dynamic";
  */
 async function handle(request: Request, params: Promise<{ token: string }>) {
   const { token } = await params;
+  const db = getDb();
   const hit = await recordTrackingHit(
-    getDb(),
+    db,
     { kind: "click", token, method: request.method, userAgent: request.headers.get("user-agent"), ip: clientIp(request.headers), now: now() },
-    async (events) => {
-      await inngest.send(events);
-    },
+    outboxEmitter(db),
   );
   if (!hit.url) return new Response("This link is not valid.", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
   return new Response(null, { status: 302, headers: { location: hit.url, "cache-control": "no-store", "referrer-policy": "no-referrer" } });

@@ -1,5 +1,5 @@
 import { getDb } from "../../../../db/client";
-import { inngest } from "../../../../inngest/client";
+import { outboxEmitter } from "../../../../lib/events/emit";
 import { env } from "../../../../lib/env";
 import { handleResendWebhook } from "../../../../lib/email/feedback";
 
@@ -13,13 +13,12 @@ export const dynamic = "force-dynamic";
 export async function POST(request: Request) {
   const payload = await request.text();
   const h = request.headers;
-  const result = await handleResendWebhook(getDb(), {
+  const db = getDb();
+  const result = await handleResendWebhook(db, {
     payload,
     headers: { id: h.get("svix-id") ?? h.get("webhook-id"), timestamp: h.get("svix-timestamp") ?? h.get("webhook-timestamp"), signature: h.get("svix-signature") ?? h.get("webhook-signature") },
     secret: env().RESEND_WEBHOOK_SECRET,
-    emit: async (events) => {
-      await inngest.send(events);
-    },
+    emit: outboxEmitter(db),
   });
   return Response.json(result.body, { status: result.status });
 }
