@@ -3,6 +3,7 @@ import { openDb } from "../db/client";
 import { startEmbeddedPostgres } from "../db/embedded";
 import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
+import { benchReports } from "./bench-reports";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { envOrExit } from "../lib/env";
 
@@ -28,6 +29,8 @@ const benches = {
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
   ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3) }),
+  // Its own persistent database (seeded once per --scale), not the scratch one.
+  reports: () => benchReports({ adminUrl: e.embeddedDatabase ? null : e.databaseUrl, scale: flag("scale", 10_000_000), reps: flag("reps", 5) }),
 } as const;
 type Name = keyof typeof benches;
 

@@ -199,6 +199,8 @@ test.describe("workspace isolation", () => {
   });
 
   test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
+    // Three visits per page, for every page of the app: more than the default 30 s on a busy machine.
+    test.setTimeout(120_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
     const flowIds = new Map<string, string>();
