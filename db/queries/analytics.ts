@@ -236,7 +236,7 @@ export async function messageReport(db: Db, q: Scope & { flowId: string; nodeId:
                (count(*) filter (where c.attributed_via = 'click'))::int as "viaClick",
                (count(*) filter (where c.attributed_via = 'open'))::int as "viaOpen"
         from conversions c
-        cross join lateral (select 1 from messages m where m.id = c.message_id and m.workspace_id = c.workspace_id and m.node_id = ${q.nodeId}) m
+        cross join lateral (select 1 from messages m where m.id = c.message_id and m.workspace_id = c.workspace_id and m.node_id = ${q.nodeId} offset 0) m
         where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid and c.message_id is not null
           and c.occurred_at >= ${dayStart(q.from)} and c.occurred_at < ${dayEnd(q.to)}`,
   );
@@ -318,6 +318,7 @@ export async function splitArms(db: Db, q: Scope & { flowId: string; splitNodeId
             where st.enrollment_id = c.enrollment_id and st.workspace_id = c.workspace_id
               and st.node_id in (${ids}) and st.visit = 1 and st.exit is not null
               and st.at >= ${dayStart(q.from)} and st.at < ${dayEnd(q.to)}
+            offset 0 -- keeps the planner from flattening this into a hash join over the whole trace
           ) s
           where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid
           group by s.node_id, s.exit
