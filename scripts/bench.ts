@@ -5,6 +5,7 @@ import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
 import { benchFanout } from "../inngest/functions/fanout-bench";
 import { migrateDatabase } from "./stack";
+import { benchReports } from "./bench-reports";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { benchEmail } from "../lib/email/bench";
 import { envOrExit } from "../lib/env";
@@ -36,6 +37,8 @@ const benches = {
     await benchFanout(db, { contacts: flag("contacts", 100_000), reps: flag("reps", 3), workers: 8 });
   },
   email: () => benchEmail({ messages: flag("messages", 20_000), reps: flag("reps", 3), inFlight: 4 }),
+  // Its own persistent database (seeded once per --scale), not the scratch one.
+  reports: () => benchReports({ adminUrl: e.embeddedDatabase ? null : e.databaseUrl, scale: flag("scale", 10_000_000), reps: flag("reps", 5) }),
 } as const;
 type Name = keyof typeof benches;
 

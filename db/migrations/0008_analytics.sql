@@ -73,6 +73,15 @@ CREATE TABLE "flow_steps_daily" (
 	CONSTRAINT "flow_steps_daily_workspace_id_flow_id_node_id_exit_day_pk" PRIMARY KEY("workspace_id","flow_id","node_id","exit","day")
 );
 --> statement-breakpoint
+CREATE TABLE "form_stats_daily" (
+	"workspace_id" uuid NOT NULL,
+	"form_id" uuid NOT NULL,
+	"day" date NOT NULL,
+	"submissions" bigint DEFAULT 0 NOT NULL,
+	"confirmations" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "form_stats_daily_workspace_id_form_id_day_pk" PRIMARY KEY("workspace_id","form_id","day")
+);
+--> statement-breakpoint
 CREATE TABLE "form_views" (
 	"workspace_id" uuid NOT NULL,
 	"form_id" uuid NOT NULL,
@@ -95,6 +104,7 @@ ALTER TABLE "flow_enrollments_daily" ADD CONSTRAINT "flow_enrollments_daily_work
 ALTER TABLE "flow_enrollments_daily" ADD CONSTRAINT "flow_enrollments_daily_flow_id_flows_id_fk" FOREIGN KEY ("flow_id") REFERENCES "public"."flows"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "flow_steps_daily" ADD CONSTRAINT "flow_steps_daily_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "flow_steps_daily" ADD CONSTRAINT "flow_steps_daily_flow_id_flows_id_fk" FOREIGN KEY ("flow_id") REFERENCES "public"."flows"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "form_stats_daily" ADD CONSTRAINT "form_stats_daily_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "form_views" ADD CONSTRAINT "form_views_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "form_views" ADD CONSTRAINT "form_views_form_id_forms_id_fk" FOREIGN KEY ("form_id") REFERENCES "public"."forms"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "conversions_enrollment_goal_key" ON "conversions" USING btree ("enrollment_id","node_id");--> statement-breakpoint
@@ -160,30 +170,31 @@ $$ LANGUAGE plpgsql;
 --> statement-breakpoint
 CREATE TRIGGER messages_analytics AFTER INSERT OR UPDATE OF sent_at ON messages FOR EACH ROW EXECUTE FUNCTION analytics_message_sent();
 --> statement-breakpoint
+-- Statement-level with a transition table: a fan-out inserting 5,000 enrollments bumps each
+-- (workspace, flow, day) counter once, instead of 5,000 updates of one row in one transaction.
 CREATE OR REPLACE FUNCTION analytics_enrollment() RETURNS trigger AS $$
 BEGIN
   INSERT INTO flow_enrollments_daily AS s (workspace_id, flow_id, day, enrolled)
-  VALUES (NEW.workspace_id, NEW.flow_id, (NEW.entered_at AT TIME ZONE 'UTC')::date, 1)
-  ON CONFLICT (workspace_id, flow_id, day) DO UPDATE SET enrolled = s.enrolled + 1;
+  SELECT workspace_id, flow_id, (entered_at AT TIME ZONE 'UTC')::date, count(*) FROM new_rows GROUP BY 1, 2, 3
+  ON CONFLICT (workspace_id, flow_id, day) DO UPDATE SET enrolled = s.enrolled + EXCLUDED.enrolled;
   RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 --> statement-breakpoint
-CREATE TRIGGER enrollments_analytics AFTER INSERT ON enrollments FOR EACH ROW EXECUTE FUNCTION analytics_enrollment();
+CREATE TRIGGER enrollments_analytics AFTER INSERT ON enrollments REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION analytics_enrollment();
 --> statement-breakpoint
 CREATE OR REPLACE FUNCTION analytics_enrollment_step() RETURNS trigger AS $$
 BEGIN
   -- First visits only (the goal watcher's jump is visit 0): loops do not inflate the funnel.
-  IF NEW.visit <= 1 THEN
-    INSERT INTO flow_steps_daily AS s (workspace_id, flow_id, node_id, exit, day, entered)
-    VALUES (NEW.workspace_id, NEW.flow_id, NEW.node_id, coalesce(NEW.exit, ''), (NEW.at AT TIME ZONE 'UTC')::date, 1)
-    ON CONFLICT (workspace_id, flow_id, node_id, exit, day) DO UPDATE SET entered = s.entered + 1;
-  END IF;
+  INSERT INTO flow_steps_daily AS s (workspace_id, flow_id, node_id, exit, day, entered)
+  SELECT workspace_id, flow_id, node_id, coalesce(exit, ''), (at AT TIME ZONE 'UTC')::date, count(*)
+  FROM new_rows WHERE visit <= 1 GROUP BY 1, 2, 3, 4, 5
+  ON CONFLICT (workspace_id, flow_id, node_id, exit, day) DO UPDATE SET entered = s.entered + EXCLUDED.entered;
   RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 --> statement-breakpoint
-CREATE TRIGGER enrollment_steps_analytics AFTER INSERT ON enrollment_steps FOR EACH ROW EXECUTE FUNCTION analytics_enrollment_step();
+CREATE TRIGGER enrollment_steps_analytics AFTER INSERT ON enrollment_steps REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION analytics_enrollment_step();
 --> statement-breakpoint
 CREATE OR REPLACE FUNCTION analytics_bump_contact(ws uuid, d date, st text, delta bigint) RETURNS void AS $$
 BEGIN
@@ -207,7 +218,49 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 --> statement-breakpoint
-CREATE TRIGGER contacts_analytics AFTER INSERT OR DELETE OR UPDATE OF status, created_at ON contacts FOR EACH ROW EXECUTE FUNCTION analytics_contact();
+CREATE TRIGGER contacts_analytics AFTER DELETE OR UPDATE OF status, created_at ON contacts FOR EACH ROW EXECUTE FUNCTION analytics_contact();
+--> statement-breakpoint
+-- Inserts (imports of 100k rows) per statement: one bump per (workspace, day, status).
+CREATE OR REPLACE FUNCTION analytics_contacts_inserted() RETURNS trigger AS $$
+BEGIN
+  INSERT INTO contact_growth_daily AS s (workspace_id, day, status, contacts)
+  SELECT workspace_id, (created_at AT TIME ZONE 'UTC')::date, status::text, count(*) FROM new_rows GROUP BY 1, 2, 3
+  ON CONFLICT (workspace_id, day, status) DO UPDATE SET contacts = s.contacts + EXCLUDED.contacts;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+--> statement-breakpoint
+CREATE TRIGGER contacts_analytics_insert AFTER INSERT ON contacts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION analytics_contacts_inserted();
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION analytics_bump_form(ws uuid, f uuid, d date, subs bigint, confs bigint) RETURNS void AS $$
+BEGIN
+  INSERT INTO form_stats_daily AS s (workspace_id, form_id, day, submissions, confirmations) VALUES (ws, f, d, subs, confs)
+  ON CONFLICT (workspace_id, form_id, day) DO UPDATE SET submissions = s.submissions + EXCLUDED.submissions, confirmations = s.confirmations + EXCLUDED.confirmations;
+END;
+$$ LANGUAGE plpgsql;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION analytics_consent_event() RETURNS trigger AS $$
+DECLARE o record;
+BEGIN
+  IF NEW.kind = 'opt_in' AND NEW.form_id IS NOT NULL THEN
+    PERFORM analytics_bump_form(NEW.workspace_id, NEW.form_id, (NEW.occurred_at AT TIME ZONE 'UTC')::date, 1, 0);
+  ELSIF NEW.kind = 'confirmed' AND NEW.contact_id IS NOT NULL THEN
+    -- Credit the form of the contact's latest opt-in before this confirmation, once per opt-in.
+    SELECT form_id, occurred_at INTO o FROM consent_events
+    WHERE contact_id = NEW.contact_id AND workspace_id = NEW.workspace_id AND kind = 'opt_in' AND form_id IS NOT NULL AND occurred_at <= NEW.occurred_at
+    ORDER BY occurred_at DESC LIMIT 1;
+    IF FOUND AND NOT EXISTS (
+      SELECT 1 FROM consent_events WHERE contact_id = NEW.contact_id AND kind = 'confirmed' AND id <> NEW.id
+        AND occurred_at >= o.occurred_at AND occurred_at <= NEW.occurred_at
+    ) THEN
+      PERFORM analytics_bump_form(NEW.workspace_id, o.form_id, (o.occurred_at AT TIME ZONE 'UTC')::date, 0, 1);
+    END IF;
+  END IF;
+  RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+--> statement-breakpoint
+CREATE TRIGGER consent_events_analytics AFTER INSERT ON consent_events FOR EACH ROW EXECUTE FUNCTION analytics_consent_event();
 --> statement-breakpoint
 -- Recomputes one workspace's rollups from the source tables (backfill, bulk loads with the triggers off).
 -- A message's unique counts go to the day of its earliest event of the kind.
@@ -218,6 +271,7 @@ BEGIN
   DELETE FROM flow_enrollments_daily WHERE workspace_id = ws;
   DELETE FROM flow_steps_daily WHERE workspace_id = ws;
   DELETE FROM contact_growth_daily WHERE workspace_id = ws;
+  DELETE FROM form_stats_daily WHERE workspace_id = ws;
   DELETE FROM email_firsts f USING messages m WHERE m.id = f.message_id AND m.workspace_id = ws;
 
   INSERT INTO email_firsts (message_id, kind)
@@ -270,6 +324,11 @@ BEGIN
 
   INSERT INTO contact_growth_daily (workspace_id, day, status, contacts)
   SELECT ws, (created_at AT TIME ZONE 'UTC')::date, status::text, count(*) FROM contacts WHERE workspace_id = ws GROUP BY 2, 3;
+
+  INSERT INTO form_stats_daily (workspace_id, form_id, day, submissions, confirmations)
+  SELECT ws, o.form_id, (o.occurred_at AT TIME ZONE 'UTC')::date, count(*),
+         count(*) FILTER (WHERE EXISTS (SELECT 1 FROM consent_events c WHERE c.contact_id = o.contact_id AND c.kind = 'confirmed' AND c.occurred_at >= o.occurred_at))
+  FROM consent_events o WHERE o.workspace_id = ws AND o.kind = 'opt_in' AND o.form_id IS NOT NULL GROUP BY 2, 3;
 END;
 $$ LANGUAGE plpgsql;
 --> statement-breakpoint

@@ -127,7 +127,7 @@ export type FormFunnel = { formId: string; name: string; views: number; submissi
 
 /**
  * Per form: hosted page views, submissions (opt-ins from the form) and confirmations (those
- * opt-ins whose contact confirmed afterwards, double opt-in). Forms with nothing in the range are left out.
+ * opt-ins whose contact confirmed afterwards, double opt-in, counted on the opt-in's day). Forms with nothing in the range are left out.
  */
 export async function formFunnel(db: Db, q: Scope): Promise<FormFunnel[]> {
   return rows<FormFunnel>(
@@ -136,15 +136,8 @@ export async function formFunnel(db: Db, q: Scope): Promise<FormFunnel[]> {
           select form_id, sum(views)::int as views from form_views
           where workspace_id = ${q.workspaceId}::uuid and day between ${q.from}::date and ${q.to}::date group by form_id
         ), s as (
-          select o.form_id, count(*)::int as submissions,
-                 count(*) filter (where exists (
-                   select 1 from consent_events c
-                   where c.contact_id = o.contact_id and c.workspace_id = o.workspace_id and c.kind = 'confirmed' and c.occurred_at >= o.occurred_at
-                 ))::int as confirmations
-          from consent_events o
-          where o.workspace_id = ${q.workspaceId}::uuid and o.form_id is not null and o.kind = 'opt_in'
-            and o.occurred_at >= ${dayStart(q.from)} and o.occurred_at < ${dayEnd(q.to)}
-          group by o.form_id
+          select form_id, sum(submissions)::int as submissions, sum(confirmations)::int as confirmations from form_stats_daily
+          where workspace_id = ${q.workspaceId}::uuid and day between ${q.from}::date and ${q.to}::date group by form_id
         )
         select f.id as "formId", f.name, coalesce(v.views, 0) as views, coalesce(s.submissions, 0) as submissions,
                coalesce(s.confirmations, 0) as confirmations
@@ -242,8 +235,9 @@ export async function messageReport(db: Db, q: Scope & { flowId: string; nodeId:
     sql`select count(*)::int as conversions, coalesce(sum(c.revenue), 0)::float8 as revenue,
                (count(*) filter (where c.attributed_via = 'click'))::int as "viaClick",
                (count(*) filter (where c.attributed_via = 'open'))::int as "viaOpen"
-        from conversions c join messages m on m.id = c.message_id and m.workspace_id = c.workspace_id
-        where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid and m.node_id = ${q.nodeId}
+        from conversions c
+        cross join lateral (select 1 from messages m where m.id = c.message_id and m.workspace_id = c.workspace_id and m.node_id = ${q.nodeId} offset 0) m
+        where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid and c.message_id is not null
           and c.occurred_at >= ${dayStart(q.from)} and c.occurred_at < ${dayEnd(q.to)}`,
   );
   return {
@@ -316,12 +310,17 @@ export async function splitArms(db: Db, q: Scope & { flowId: string; splitNodeId
             and day between ${q.from}::date and ${q.to}::date
           group by node_id, exit
         ), won as (
+          -- LATERAL: one index probe per conversion (conversions are few), never a scan of the trace.
           select s.node_id, s.exit, count(distinct c.enrollment_id)::int as conversions, coalesce(sum(c.revenue), 0)::float8 as revenue
           from conversions c
-          join enrollment_steps s on s.enrollment_id = c.enrollment_id and s.workspace_id = c.workspace_id
+          cross join lateral (
+            select st.node_id, st.exit from enrollment_steps st
+            where st.enrollment_id = c.enrollment_id and st.workspace_id = c.workspace_id
+              and st.node_id in (${ids}) and st.visit = 1 and st.exit is not null
+              and st.at >= ${dayStart(q.from)} and st.at < ${dayEnd(q.to)}
+            offset 0 -- keeps the planner from flattening this into a hash join over the whole trace
+          ) s
           where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid
-            and s.node_id in (${ids}) and s.visit = 1 and s.exit is not null
-            and s.at >= ${dayStart(q.from)} and s.at < ${dayEnd(q.to)}
           group by s.node_id, s.exit
         )
         select arms.node_id as "nodeId", arms.exit, arms.entered, coalesce(won.conversions, 0) as conversions, coalesce(won.revenue, 0)::float8 as revenue

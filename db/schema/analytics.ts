@@ -210,3 +210,22 @@ export const contactGrowthDaily = pgTable(
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.day, t.status] })],
 );
+
+/**
+ * Form submissions (opt-ins naming the form) per form and opt-in day, and how many of those
+ * contacts confirmed (double opt-in), credited to the opt-in's day so the funnel is a cohort.
+ * Kept by a trigger on consent_events.
+ */
+export const formStatsDaily = pgTable(
+  "form_stats_daily",
+  {
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    formId: uuid("form_id").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    submissions: bigint("submissions", { mode: "number" }).notNull().default(0),
+    confirmations: bigint("confirmations", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.formId, t.day] })],
+);

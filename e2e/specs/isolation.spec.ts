@@ -334,6 +334,8 @@ test.describe("workspace isolation", () => {
       .filter((f) => f.endsWith("page.tsx"))
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
+    // Up to three visits per page, for every page of the app: the budget grows with the app.
+    test.setTimeout(30_000 + pages.length * 15_000);
     // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
     const templateOf = new Map([
       [a.workspace.id, await seedTemplate(db, a.workspace.id)],

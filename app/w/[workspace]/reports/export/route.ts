@@ -1,5 +1,5 @@
 import { getDb } from "../../../../../db/client";
-import { csvResponse, exportMember, rangeOf } from "../_lib/route";
+import { csvResponse, exportMember, rangeOf } from "../_lib/export";
 import { dashboardCsv, dashboardData } from "../_lib/reports";
 
 /** CSV of the workspace dashboard for the range in the query (range=30d or from/to). */

@@ -7,7 +7,7 @@ import { requireMember } from "../../../../../../lib/auth/member";
 import { BarsChart, TimeSeriesChart } from "../../_lib/charts";
 import { Panel, RangePicker, Stat } from "../../_lib/range-picker";
 import { flowData, money, rangeFromSearch, type Search } from "../../_lib/reports";
-import { UUID } from "../../_lib/route";
+import { UUID } from "../../_lib/export";
 
 export const metadata = { title: "Flow report" };
 

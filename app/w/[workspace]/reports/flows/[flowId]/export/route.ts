@@ -1,5 +1,5 @@
 import { getDb } from "../../../../../../../db/client";
-import { csvResponse, exportMember, rangeOf, UUID } from "../../../_lib/route";
+import { csvResponse, exportMember, rangeOf, UUID } from "../../../_lib/export";
 import { flowCsv, flowData } from "../../../_lib/reports";
 
 /** CSV of one flow's report; another workspace's flow is a 404. */

@@ -7,7 +7,7 @@ import { requireMember } from "../../../../../../../../lib/auth/member";
 import { TimeSeriesChart } from "../../../../_lib/charts";
 import { Panel, RangePicker, Stat } from "../../../../_lib/range-picker";
 import { messageData, money, rangeFromSearch, type Search } from "../../../../_lib/reports";
-import { NODE_ID, UUID } from "../../../../_lib/route";
+import { NODE_ID, UUID } from "../../../../_lib/export";
 
 export const metadata = { title: "Message report" };
 

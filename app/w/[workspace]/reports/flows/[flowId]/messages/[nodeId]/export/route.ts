@@ -1,5 +1,5 @@
 import { getDb } from "../../../../../../../../../db/client";
-import { csvResponse, exportMember, NODE_ID, rangeOf, UUID } from "../../../../../_lib/route";
+import { csvResponse, exportMember, NODE_ID, rangeOf, UUID } from "../../../../../_lib/export";
 import { messageCsv, messageData } from "../../../../../_lib/reports";
 
 /** CSV of one message's report (a flow's send node); another workspace's flow is a 404. */
