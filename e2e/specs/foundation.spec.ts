@@ -33,8 +33,10 @@ test.describe("@smoke workspace shell", () => {
       await nav.getByRole("link", { name: label, exact: true }).click();
       await expect(page.getByRole("heading", { level: 1, name: label })).toBeVisible();
       await expect(nav.getByRole("link", { name: label, exact: true })).toHaveAttribute("aria-current", "page");
-      // Sections without data yet say what to do next; the seeded contacts are listed instead.
+      // Sections without data yet say what to do next; the seeded contacts are listed instead,
+      // and they are the subscribers the dashboard already charts.
       if (label === "Contacts") await expect(page.getByTestId("contacts-table")).toBeVisible();
+      else if (label === "Reports") await expect(page.getByRole("heading", { level: 2, name: "Subscriber growth" })).toBeVisible();
       else if (label !== "Settings") await expect(page.getByTestId("empty-state")).toBeVisible();
     }
   });
