@@ -42,7 +42,7 @@ export async function enrollContacts(
   const afterMs = (q.reentryAfterDays ?? 0) * 86_400_000;
   const since = new Date(q.now.getTime() - afterMs);
   const start = q.startNodeId ?? null;
-  await db.execute(sql`
+  const inserted = (await db.execute(sql`
     insert into enrollments (workspace_id, flow_id, flow_version_id, contact_id, start_node_id, current_node_id, trigger, source_event_id, entered_at)
     select ${q.workspaceId}::uuid, ${q.flowId}::uuid, ${q.flowVersionId}::uuid, c.contact_id, ${start}::text, ${start}::text, coalesce(c.trigger, '{}'::jsonb), c.source_event_id, ${q.now.toISOString()}::timestamptz
     from jsonb_to_recordset(${rows}::jsonb) as c(contact_id uuid, trigger jsonb, source_event_id text)
@@ -58,7 +58,11 @@ export async function enrollContacts(
              or (${mode}::text = 'after' and e.entered_at > ${since.toISOString()}::timestamptz)
              or e.source_event_id = c.source_event_id)
     )
-    on conflict do nothing`);
+    on conflict do nothing
+    returning id as "enrollmentId", contact_id as "contactId", flow_version_id as "flowVersionId", start_node_id as "startNodeId"`)) as unknown as Enrolled[];
+  // All new (the usual case): nothing to look up. Otherwise some may come from an earlier attempt
+  // of this same step (same source event), which must be reported again so their runs start.
+  if (inserted.length === q.candidates.length) return inserted.map((r) => ({ ...r }));
   const found = await db
     .select({
       enrollmentId: enrollments.id,
