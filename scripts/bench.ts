@@ -5,6 +5,7 @@ import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { envOrExit } from "../lib/env";
+import { benchEditor } from "./bench-editor";
 
 /**
  * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
@@ -28,6 +29,7 @@ const benches = {
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
   ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3) }),
+  editor: (db: { url: string; embedded: boolean }) => benchEditor(db, { reps: flag("reps", 5), moves: flag("moves", 120) }),
 } as const;
 type Name = keyof typeof benches;
 
