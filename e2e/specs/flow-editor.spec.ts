@@ -192,6 +192,7 @@ test("a marketer builds the abandoned cart from an empty canvas, publishes it, w
 });
 
 test("@smoke a viewer sees the editor read-only", async ({ db, workspace, memberPage }) => {
+  test.setTimeout(90_000);
   const ws = workspace.workspace;
   const { flowId } = await createLiveFlow(db, { workspaceId: ws.id, name: "Birthday", graph: starterGraph("birthday", { template: () => "tpl" }) as never });
   const { page } = await memberPage("viewer");
@@ -217,6 +218,7 @@ test("@smoke a viewer sees the editor read-only", async ({ db, workspace, member
 });
 
 test("two editors on one flow: the second save sees a conflict instead of overwriting", async ({ db, workspace, memberPage }) => {
+  test.setTimeout(90_000);
   const ws = workspace.workspace;
   const [flow] = await db.insert(flows).values({ workspaceId: ws.id, name: "Welcome", draft: starterGraph("welcome-double-opt-in") }).returning({ id: flows.id });
   const first = (await memberPage("editor")).page;
