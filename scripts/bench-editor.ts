@@ -12,7 +12,8 @@ import { startStack } from "./stack";
  * 500-edge flow in the real editor, against plain React Flow with 450 default nodes (its stress
  * example's shape), both served by the production build and measured in the same Chromium, in
  * alternating repetitions. Frames are timed with requestAnimationFrame with the frame-rate cap
- * off, so a frame takes as long as its work does rather than a fixed 16.7 ms.
+ * off, so a frame takes as long as its work does rather than a fixed 16.7 ms; only frames that
+ * handled a pointer move are counted.
  */
 
 const root = process.cwd();
@@ -70,9 +71,14 @@ async function dragFrames(page: Page, moves: number): Promise<number[]> {
     const w = window as unknown as { __frames: number[]; __on: boolean };
     w.__frames = [];
     w.__on = true;
+    // Only frames that handled a pointer move count: idle frames between two moves would
+    // otherwise dilute the percentile with the cost of doing nothing.
+    let moved = false;
+    window.addEventListener("pointermove", () => (moved = true), { capture: true });
     let last = performance.now();
     const tick = (t: number) => {
-      w.__frames.push(t - last);
+      if (moved) w.__frames.push(t - last);
+      moved = false;
       last = t;
       if (w.__on) requestAnimationFrame(tick);
     };
@@ -90,7 +96,7 @@ async function dragFrames(page: Page, moves: number): Promise<number[]> {
     w.__on = false;
     return w.__frames;
   });
-  // The first frame's delta spans the set-up, not a drag frame.
+  // The first frame's delta spans pressing the button, not a drag frame.
   return frames.slice(1);
 }
 
