@@ -258,6 +258,8 @@ test.describe("workspace isolation", () => {
   });
 
   test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
+    // Three visits per page (own, other, crossed): more than the default budget on a loaded machine.
+    test.setTimeout(120_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
     const context = await browser.newContext({ baseURL });
