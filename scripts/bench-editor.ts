@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -52,11 +53,12 @@ const median = (xs: number[]) => percentile(xs, 50);
 
 /** Drags the node nearest the canvas centre around a loop; returns the frame durations seen meanwhile. */
 async function dragFrames(page: Page, moves: number): Promise<number[]> {
-  const target = await page.evaluate(() => {
-    const canvas = document.querySelector(".react-flow")!.getBoundingClientRect();
+  // Scripts go to the page as text: tsx would wrap named functions in a helper the page lacks.
+  const target = (await page.evaluate(`(() => {
+    const canvas = document.querySelector(".react-flow").getBoundingClientRect();
     const cx = canvas.x + canvas.width / 2;
     const cy = canvas.y + canvas.height / 2;
-    let best: { x: number; y: number; d: number } | null = null;
+    let best = null;
     for (const el of document.querySelectorAll(".react-flow__node")) {
       const r = el.getBoundingClientRect();
       const x = r.x + Math.min(20, r.width / 2);
@@ -65,25 +67,24 @@ async function dragFrames(page: Page, moves: number): Promise<number[]> {
       if (!best || d < best.d) best = { x, y, d };
     }
     return best;
-  });
+  })()`)) as { x: number; y: number } | null;
   if (!target) throw new Error("no node on the canvas");
-  await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __on: boolean };
-    w.__frames = [];
-    w.__on = true;
-    // Only frames that handled a pointer move count: idle frames between two moves would
-    // otherwise dilute the percentile with the cost of doing nothing.
+  // Only frames that handled a pointer move count: idle frames between two moves would
+  // otherwise dilute the percentile with the cost of doing nothing.
+  await page.evaluate(`(() => {
+    window.__frames = [];
+    window.__on = true;
     let moved = false;
-    window.addEventListener("pointermove", () => (moved = true), { capture: true });
+    window.addEventListener("pointermove", () => { moved = true; }, { capture: true });
     let last = performance.now();
-    const tick = (t: number) => {
-      if (moved) w.__frames.push(t - last);
+    const tick = (t) => {
+      if (moved) window.__frames.push(t - last);
       moved = false;
       last = t;
-      if (w.__on) requestAnimationFrame(tick);
+      if (window.__on) requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
-  });
+  })()`);
   await page.mouse.move(target.x, target.y);
   await page.mouse.down();
   for (let i = 1; i <= moves; i++) {
@@ -91,11 +92,7 @@ async function dragFrames(page: Page, moves: number): Promise<number[]> {
     await page.mouse.move(target.x + Math.sin(a) * 120 + i * 0.2, target.y + (1 - Math.cos(a)) * 60);
   }
   await page.mouse.up();
-  const frames = await page.evaluate(() => {
-    const w = window as unknown as { __frames: number[]; __on: boolean };
-    w.__on = false;
-    return w.__frames;
-  });
+  const frames = (await page.evaluate(`(() => { window.__on = false; return window.__frames; })()`)) as number[];
   // The first frame's delta spans pressing the button, not a drag frame.
   return frames.slice(1);
 }
@@ -112,6 +109,7 @@ export async function benchEditor(db: { url: string; embedded: boolean }, opts: 
     trackingPort: await freePort(),
     database: { kind: "url", url: db.url },
     devMailbox: true,
+    env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined },
     output: { file: path.join(logDir, "app.log") },
   });
   const browser = await chromium.launch({
