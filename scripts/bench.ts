@@ -9,6 +9,7 @@ import { benchReports } from "./bench-reports";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { benchEmail } from "../lib/email/bench";
 import { envOrExit } from "../lib/env";
+import { benchEditor } from "./bench-editor";
 
 /**
  * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
@@ -39,6 +40,7 @@ const benches = {
   email: () => benchEmail({ messages: flag("messages", 20_000), reps: flag("reps", 3), inFlight: 4 }),
   // Its own persistent database (seeded once per --scale), not the scratch one.
   reports: () => benchReports({ adminUrl: e.embeddedDatabase ? null : e.databaseUrl, scale: flag("scale", 10_000_000), reps: flag("reps", 5) }),
+  editor: (db: { url: string; embedded: boolean }) => benchEditor(db, { reps: flag("reps", 5), moves: flag("moves", 120) }),
 } as const;
 type Name = keyof typeof benches;
 

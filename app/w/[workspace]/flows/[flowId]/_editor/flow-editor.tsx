@@ -95,7 +95,7 @@ function Editor(props: EditorProps) {
   );
   const firstChange = useRef(changeCount);
   useEffect(() => {
-    if (changeCount === firstChange.current || readOnly) return;
+    if (changeCount === firstChange.current || readOnly || props.persist === false) return;
     setSave((s) => (s.kind === "conflict" ? s : { kind: "dirty" }));
     const t = setTimeout(() => {
       setSave((s) => {
@@ -104,7 +104,7 @@ function Editor(props: EditorProps) {
       });
     }, AUTOSAVE_MS);
     return () => clearTimeout(t);
-  }, [changeCount, readOnly, doSave]);
+  }, [changeCount, readOnly, doSave, props.persist]);
   useEffect(() => {
     const warn = (e: BeforeUnloadEvent) => {
       if (save.kind === "dirty" || save.kind === "saving") e.preventDefault();
@@ -115,12 +115,12 @@ function Editor(props: EditorProps) {
 
   // ---- live stats: the server page re-renders with fresh counters while the flow is open
   useEffect(() => {
-    if (!props.flow.currentVersionId) return;
+    if (!props.flow.currentVersionId || props.persist === false) return;
     const t = setInterval(() => {
       if (document.visibilityState === "visible") router.refresh();
     }, REFRESH_MS);
     return () => clearInterval(t);
-  }, [router, props.flow.currentVersionId]);
+  }, [router, props.flow.currentVersionId, props.persist]);
 
   // ---- keyboard shortcuts
   useEffect(() => {
@@ -427,8 +427,10 @@ function NodePanel(p: {
   errors: string[];
   pathname: string;
 }) {
-  const node = useStore(p.store, (s) => s.nodes.find((n) => n.id === p.nodeId));
-  if (!node) return null;
+  // The node's data only: it keeps its identity while the node is dragged, so the panel stays still.
+  const data = useStore(p.store, (s) => s.nodes.find((n) => n.id === p.nodeId)?.data);
+  if (!data) return null;
+  const node = { id: p.nodeId, data };
   const def = isNodeKind(node.data.kind) ? nodeCatalog[node.data.kind] : null;
   const stats = p.props.stats[node.id];
   const waiting = p.props.waitingList?.nodeId === node.id ? p.props.waitingList.contacts : null;

@@ -36,6 +36,8 @@ export type EditorProps = {
   draftProblem: string | null;
   canEdit: boolean;
   canPublish: boolean;
+  /** false: no autosave and no live refresh (the benchmark page). */
+  persist?: boolean;
   versions: EditorVersion[];
   stats: Record<string, NodeStats>;
   /** Contacts at each node of the current version now (the migration map's rows). */
