@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, isNotNull, like, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { contacts, enrollments, enrollmentSteps, events, flows, flowVersions, tags, templates, users } from "../schema/index";
+import { contacts, enrollments, enrollmentSteps, events, flows, flowVersions, segments, tags, templates, users } from "../schema/index";
 import { sha256 } from "./tokens";
 
 /** A live flow with its current published plan (jsonb, parsed by the caller with planSchema). */
@@ -333,9 +333,9 @@ export async function enrollmentOfFlow(db: Db, q: { workspaceId: string; flowId:
   return row;
 }
 
-/** What the node panel's pickers offer: templates, tags, event names and attribute keys in use. */
+/** What the node panel's pickers offer: templates, tags, event names, attribute keys in use and segments. */
 export async function editorPickers(db: Db, q: { workspaceId: string }) {
-  const [tpl, tagRows, eventRows, attrRows] = await Promise.all([
+  const [tpl, tagRows, eventRows, attrRows, segmentRows] = await Promise.all([
     db
       .select({ id: templates.id, name: templates.name, subject: templates.subject })
       .from(templates)
@@ -355,12 +355,14 @@ export async function editorPickers(db: Db, q: { workspaceId: string }) {
         where workspace_id = ${q.workspaceId}::uuid
         order by 1 limit 5000
       ) a order by 1 limit 200`) as unknown as Promise<{ k: string }[]>,
+    db.select({ id: segments.id, name: segments.name }).from(segments).where(eq(segments.workspaceId, q.workspaceId)).orderBy(asc(segments.name)).limit(500),
   ]);
   return {
     templates: tpl,
     tags: tagRows.map((t) => t.name),
     events: eventRows.map((e) => e.name),
     attributes: [...attrRows].map((a) => a.k),
+    segments: segmentRows,
   };
 }
 

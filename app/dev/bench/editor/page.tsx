@@ -22,7 +22,7 @@ export default async function EditorBenchPage() {
         versions={[]}
         stats={{}}
         waitingInCurrent={[]}
-        pickers={{ templates: [], tags: [], events: [], attributes: [] }}
+        pickers={{ templates: [], tags: [], events: [], attributes: [], segments: [] }}
         contacts={[]}
         waitingList={null}
         trace={null}

@@ -344,6 +344,17 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
         ))}
       </select>
     );
+  } else if (name === "segmentId") {
+    control = (
+      <select aria-label="Segment" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{ctx.pickers.segments.length ? "Choose a segment…" : "No segments yet: create one under Segments"}</option>
+        {ctx.pickers.segments.map((g) => (
+          <option key={g.id} value={g.id}>
+            {g.name}
+          </option>
+        ))}
+      </select>
+    );
   } else if (name === "sendNodeId") {
     control = (
       <select aria-label="Send node" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value || null)}>
@@ -358,10 +369,10 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
   } else {
     const list = name === "tag" ? "picker-tags" : name === "event" || (name === "name" && path.includes("event")) ? "picker-events" : name === "attribute" ? "picker-attributes" : name === "timeZone" ? "picker-zones" : undefined;
     const placeholder =
-      name === "segmentId" ? "segment id" : name === "from" || name === "to" || name === "time" ? "09:00" : name === "at" ? "2026-05-01T09:00:00+02:00" : name === "timeZone" ? "workspace default" : undefined;
+      name === "from" || name === "to" || name === "time" ? "09:00" : name === "at" ? "2026-05-01T09:00:00+02:00" : name === "timeZone" ? "workspace default" : undefined;
     control = (
       <input
-        aria-label={name === "segmentId" ? "Segment" : label}
+        aria-label={label}
         className={inputCls}
         disabled={ctx.readOnly}
         list={list}

@@ -11,6 +11,7 @@ export type Pickers = {
   tags: string[];
   events: string[];
   attributes: string[];
+  segments: { id: string; name: string }[];
 };
 
 export type DryRunContact = { id: string; email: string; firstName: string | null; timeZone: string | null; attributes: Record<string, unknown>; tags: string[] };
