@@ -5,7 +5,9 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, contacts, flows, flowVersions, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { createImport } from "../../db/queries/imports";
+import { createSegment } from "../../db/queries/segments";
+import { apiKeys, contacts, flows, flowVersions, imports, invitations, memberships, segments, users, workspaces } from "../../db/schema/index";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -19,7 +21,7 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string };
+type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; segmentId: string; importId: string };
 type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
@@ -29,8 +31,44 @@ async function populate(db: Db, ws: SeededWorkspace) {
   const key = await createApiKey(db, { workspaceId: ws.workspace.id, name: "Site", kind: "public", createdBy: ws.owner.id });
   const draft = { nodes: [{ id: "t", kind: "manual-enrol", config: {}, position: { x: 0, y: 0 } }, { id: "x", kind: "exit", config: {}, position: { x: 0, y: 100 } }], edges: [{ id: "e", source: "t", sourceHandle: "next", target: "x" }] };
   const [flow] = await db.insert(flows).values({ workspaceId: ws.workspace.id, name: "Onboarding", draft }).returning({ id: flows.id });
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id };
+  const seg = await createSegment(db, { workspaceId: ws.workspace.id, name: "Everyone", definition: { type: "group", match: "all", children: [] }, createdBy: null });
+  const imp = await createImport(db, {
+    workspaceId: ws.workspace.id,
+    fileName: "list.csv",
+    mode: "update",
+    statement: "Signed up at the trade fair stand, paper forms on file",
+    settings: { header: ["email"], mapping: [{ target: "email" }], tags: [] },
+    totalRows: 1,
+    createdBy: ws.owner.id,
+  });
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, segmentId: seg.id, importId: imp.id };
 }
+
+/**
+ * For actions the page calls from script (live count, chunked import): rewrites each server
+ * action POST on its way out, as a forged request would.
+ */
+async function rewriteActionPosts(page: Page, rewrite: (body: string) => string) {
+  await page.route("**/*", async (route) => {
+    const req = route.request();
+    if (req.method() === "POST" && req.headers()["next-action"]) return route.continue({ postData: rewrite(req.postData() ?? "") });
+    return route.continue();
+  });
+}
+
+/** Starts a one-row import in B's import page (its requests rewritten by the caller). */
+async function importOneRow(p: Page, w: World) {
+  await p.goto(`/w/${w.b.workspace.slug}/contacts/import`);
+  await p.getByLabel("CSV file").setInputFiles({ name: "one.csv", mimeType: "text/csv", buffer: Buffer.from("email\nplanted@example.com\n") });
+  await p.getByLabel(/Where and how did these people consent/).fill("Signed up at the trade fair stand, paper forms on file");
+  await p.getByRole("button", { name: /^Import 1 rows$/ }).click();
+}
+
+const importUnchanged = async (db: Db, w: World) => {
+  const [a] = await db.select().from(imports).where(eq(imports.id, w.a.importId));
+  expect(a).toMatchObject({ status: "running", received: 0, created: 0 });
+  expect(await db.select().from(contacts).where(eq(contacts.email, "planted@example.com"))).toHaveLength(0);
+};
 
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
 async function forge(page: Page, form: string, field: string, value: string) {
@@ -143,6 +181,53 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, "[data-testid=api-key-form]", "Create key", /Workspace not found/);
     expect(await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, w.a.workspace.id))).toHaveLength(1);
   },
+  saveSegmentAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await forge(p, "[data-testid=segment-form]", "segmentId", w.a.segmentId);
+    await p.getByLabel("Name", { exact: true }).fill("Hijacked");
+    await submitAndExpectRefusal(p, "[data-testid=segment-form]", "Save segment", /segment not found/);
+    await p.goto(`/w/${w.b.workspace.slug}/segments/new`);
+    await forge(p, "[data-testid=segment-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Name", { exact: true }).fill("Planted");
+    await submitAndExpectRefusal(p, "[data-testid=segment-form]", "Save segment", /Workspace not found/);
+    const rows = await db.select().from(segments).where(eq(segments.workspaceId, w.a.workspace.id));
+    expect(rows.map((r) => r.name)).toEqual(["Everyone"]);
+  },
+  deleteSegmentAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await forge(p, "[data-testid=delete-segment-form]", "segmentId", w.a.segmentId);
+    await submitAndExpectRefusal(p, "[data-testid=delete-segment-form]", "Delete", /segment not found/);
+    expect(await db.select().from(segments).where(eq(segments.id, w.a.segmentId))).toHaveLength(1);
+  },
+  previewSegmentAction: async (p, w) => {
+    await rewriteActionPosts(p, (body) => body.replaceAll(w.b.workspace.slug, w.a.workspace.slug));
+    await p.goto(`/w/${w.b.workspace.slug}/segments/new`);
+    await expect(p.getByRole("alert").filter({ hasText: /Workspace not found/ })).toBeVisible();
+    await expect(p.getByTestId("segment-count")).toHaveText("…");
+  },
+  startImportAction: async (p, w, db) => {
+    await rewriteActionPosts(p, (body) => body.replaceAll(w.b.workspace.slug, w.a.workspace.slug));
+    await importOneRow(p, w);
+    await expect(p.getByRole("alert").filter({ hasText: /Workspace not found/ })).toBeVisible();
+    expect(await db.select().from(imports).where(eq(imports.workspaceId, w.a.workspace.id))).toHaveLength(1);
+    await importUnchanged(db, w);
+  },
+  importChunkAction: async (p, w, db) => {
+    // B's own import, but every chunk names A's import.
+    await rewriteActionPosts(p, (body) => body.replace(/(name="importId"\r\n\r\n)[0-9a-f-]{36}/g, `$1${w.a.importId}`));
+    await importOneRow(p, w);
+    await expect(p.getByRole("alert").filter({ hasText: /import not found/ }).first()).toBeVisible();
+    await importUnchanged(db, w);
+  },
+  finishImportAction: async (p, w, db) => {
+    let chunks = 0;
+    // Chunks reach B's own import; only the finishing call names A's.
+    await rewriteActionPosts(p, (body) => (body.includes('name="firstRow"') ? (chunks++, body) : body.replace(/(name="importId"\r\n\r\n)[0-9a-f-]{36}/g, `$1${w.a.importId}`)));
+    await importOneRow(p, w);
+    await expect(p.getByRole("alert").filter({ hasText: /import not found, or already finished/ })).toBeVisible();
+    expect(chunks).toBe(1);
+    await importUnchanged(db, w);
+  },
   revokeApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
     const row = `[data-testid="api-key-Site"] form`;
@@ -171,6 +256,8 @@ const routeHandlers: Record<string, string> = {
   "app/api/v1/openapi.json/route.ts": "the public API description, no data",
   "app/api/v1/contacts/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/w/[workspace]/segments/[segmentId]/export/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
+  "app/w/[workspace]/contacts/import/[importId]/report/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -206,7 +293,9 @@ test.describe("workspace isolation", () => {
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
     // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
-    const ids: Record<string, (w: SeededWorkspace) => string> = { "[contactId]": (w) => w.contacts[0]!.id };
+    const segmentOf = new Map<string, string>();
+    for (const w of [a, b]) segmentOf.set(w.workspace.id, (await createSegment(db, { workspaceId: w.workspace.id, name: "All", definition: { type: "group", match: "all", children: [] }, createdBy: null })).id);
+    const ids: Record<string, (w: SeededWorkspace) => string> = { "[contactId]": (w) => w.contacts[0]!.id, "[segmentId]": (w) => segmentOf.get(w.workspace.id)! };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
       if (!id) throw new Error(`no isolation case for the id ${seg} in ${sub}`);
@@ -223,6 +312,20 @@ test.describe("workspace isolation", () => {
         expect(crossed?.status(), `crossed ${sub}`).toBe(404);
       }
     }
+    await context.close();
+  });
+
+  test("the CSV downloads answer 404 to another workspace's segment and import ids", async ({ browser, db, baseURL }) => {
+    const w: World = { a: await populate(db, await seedWorkspace(db, { contacts: 1 })), b: await populate(db, await seedWorkspace(db, { contacts: 1 })) };
+    const context = await browser.newContext({ baseURL });
+    await context.addCookies([await sessionCookieFor(db, w.b.owner.id, baseURL!)]);
+    const r = context.request;
+    expect((await r.get(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}/export`)).status()).toBe(200);
+    expect((await r.get(`/w/${w.b.workspace.slug}/segments/${w.a.segmentId}/export`)).status()).toBe(404);
+    expect((await r.get(`/w/${w.a.workspace.slug}/segments/${w.a.segmentId}/export`)).status()).toBe(404);
+    expect((await r.get(`/w/${w.b.workspace.slug}/contacts/import/${w.b.importId}/report`)).status()).toBe(200);
+    expect((await r.get(`/w/${w.b.workspace.slug}/contacts/import/${w.a.importId}/report`)).status()).toBe(404);
+    expect((await r.get(`/w/${w.a.workspace.slug}/contacts/import/${w.a.importId}/report`)).status()).toBe(404);
     await context.close();
   });
 
