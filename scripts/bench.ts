@@ -4,10 +4,11 @@ import { startEmbeddedPostgres } from "../db/embedded";
 import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
+import { benchImport, benchSegments } from "./bench-segments";
 import { envOrExit } from "../lib/env";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--scale=P] [--rows=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -28,6 +29,9 @@ const benches = {
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
   ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3) }),
+  // --scale=P: P percent of 1M contacts / 10M events (100 = the full size), seeded once per size and kept.
+  segments: (db: { url: string; embedded: boolean }) => benchSegments(db, { scale: flag("scale", 100) / 100, reps: flag("reps", 5) }),
+  import: (db: { url: string; embedded: boolean }) => benchImport(db, { rows: flag("rows", 100_000), reps: flag("reps", 3) }),
 } as const;
 type Name = keyof typeof benches;
 

@@ -41,9 +41,10 @@ function comparisonSql(s: Source, c: Comparison): SQL {
     case "not_exists":
       return sql`(not (${present}))`;
     case "eq":
-      return when("string", sql`${t} = ${c.value}::text`);
+      // jsonb equality with a JSON string is "is a string and equal", without a CASE per row.
+      return s.kind === "json" ? sql`coalesce(${s.j} = to_jsonb(${c.value}::text), false)` : sql`coalesce(${t} = ${c.value}::text, false)`;
     case "neq":
-      return sql`(not ${when("string", sql`${t} = ${c.value}::text`)})`;
+      return s.kind === "json" ? sql`(not coalesce(${s.j} = to_jsonb(${c.value}::text), false))` : sql`(not coalesce(${t} = ${c.value}::text, false))`;
     case "contains":
       return when("string", sql`strpos(lower(${t}), lower(${c.value}::text)) > 0`);
     case "not_contains":
