@@ -186,7 +186,7 @@ it("SQL membership equals the in-memory evaluation for random contacts, events a
         }
       });
     }),
-    { numRuns: 60 },
+    { numRuns: 100 },
   );
 });
 
