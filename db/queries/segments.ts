@@ -39,7 +39,7 @@ function comparisonSql(s: Source, c: Comparison): SQL {
   const typed = (type: "string" | "number" | "boolean", then: SQL): SQL =>
     s.kind === "json" ? sql`(case when jsonb_typeof(${s.j}) = ${sql.raw(`'${type}'`)} then ${then} end)` : type === "string" ? then : sql`null`;
   const str = typed("string", t);
-  const eq = (v: string) => (s.kind === "json" ? sql`(${s.j} = to_jsonb(${v}::text))` : sql`(${t} = ${v}::text)`);
+  const eq = (v: string) => (s.kind === "json" ? sql`(${s.j} = ${JSON.stringify(v)}::jsonb)` : sql`(${t} = ${v}::text)`);
   const contains = (v: string) => sql`(strpos(lower(${str}), lower(${v}::text)) > 0)`;
   const present = s.kind === "json" ? sql`coalesce(jsonb_typeof(${s.j}), 'null') <> 'null'` : sql`${t} is not null`;
   switch (c.op) {
