@@ -70,7 +70,7 @@ async function importOneRow(p: Page, w: World) {
 const importUnchanged = async (db: Db, w: World) => {
   const [a] = await db.select().from(imports).where(eq(imports.id, w.a.importId));
   expect(a).toMatchObject({ status: "running", received: 0, created: 0 });
-  expect(await db.select().from(contacts).where(eq(contacts.email, "planted@example.com"))).toHaveLength(0);
+  expect(await db.select().from(contacts).where(and(eq(contacts.workspaceId, w.a.workspace.id), eq(contacts.email, "planted@example.com")))).toHaveLength(0);
 };
 
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
