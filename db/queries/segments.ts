@@ -239,10 +239,19 @@ export async function createSegment(db: Db, q: { workspaceId: string; name: stri
   return row!;
 }
 
+/**
+ * Saves a segment. A changed definition is baselined again: people who match only because of the
+ * edit are recorded without "entering", so an edit never mass-enrols flows by surprise.
+ */
 export async function updateSegment(db: Db, q: { workspaceId: string; segmentId: string; name: string; definition: Definition; now: Date }) {
   const [row] = await db
     .update(segments)
-    .set({ name: q.name, definition: q.definition, updatedAt: q.now })
+    .set({
+      name: q.name,
+      definition: q.definition,
+      updatedAt: q.now,
+      baselinedAt: sql`case when ${segments.definition} = ${JSON.stringify(q.definition)}::jsonb then ${segments.baselinedAt} else null end`,
+    })
     .where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId)))
     .returning({ id: segments.id });
   return row;
@@ -251,6 +260,15 @@ export async function updateSegment(db: Db, q: { workspaceId: string; segmentId:
 export async function deleteSegment(db: Db, q: { workspaceId: string; segmentId: string }) {
   const rows = await db.delete(segments).where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId))).returning({ id: segments.id });
   return rows.length > 0;
+}
+
+/** Definitions of a workspace's segments, without counts: what the membership functions need. */
+export async function segmentsToRefresh(db: Db, q: { workspaceId: string }) {
+  const rows = await db
+    .select({ id: segments.id, definition: segments.definition, baselinedAt: segments.baselinedAt })
+    .from(segments)
+    .where(eq(segments.workspaceId, q.workspaceId));
+  return rows.map(parseRow);
 }
 
 export async function workspacesWithSegments(db: Db): Promise<string[]> {
