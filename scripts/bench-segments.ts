@@ -32,20 +32,31 @@ const NOW = new Date("2026-01-01T00:00:00Z");
 
 async function seededDatabase(target: Target, contacts: number, eventsPer: number): Promise<DbHandle> {
   const name = `tillit_bench_segments_${contacts}`;
-  const admin = openDb(target.url, { max: 1 });
-  const [exists] = await admin.sql<{ n: number }[]>`select count(*)::int as n from pg_database where datname = ${name}`;
-  if (!exists!.n) await admin.sql.unsafe(`create database ${name}`);
-  await admin.close();
   const u = new URL(target.url);
   u.pathname = `/${name}`;
+  const admin = openDb(target.url, { max: 1 });
+  const [exists] = await admin.sql<{ n: number }[]>`select count(*)::int as n from pg_database where datname = ${name}`;
+  if (exists!.n) {
+    const probe = openDb(u.toString(), { max: 1 });
+    const [seeded] = await probe.sql<{ n: number }[]>`select count(*)::int as n from pg_tables where tablename = 'bench_meta'`;
+    const done = seeded!.n ? await probe.sql`select 1 from bench_meta where k = 'seeded'` : [];
+    await probe.close();
+    if (done.length > 0) {
+      await admin.close();
+      const h = openDb(u.toString(), { max: 2 });
+      await applyMigrations(h.db);
+      return h;
+    }
+    // An interrupted seed: start over from an empty database rather than delete millions of rows.
+    await admin.sql.unsafe(`drop database ${name} with (force)`);
+  }
+  await admin.sql.unsafe(`create database ${name}`);
+  await admin.close();
   const h = openDb(u.toString(), { max: 2 });
   await applyMigrations(h.db);
   await h.sql`create table if not exists bench_meta (k text primary key, v text not null)`;
-  const [done] = await h.sql<{ v: string }[]>`select v from bench_meta where k = 'seeded'`;
-  if (done) return h;
   console.log(`bench: seeding ${contacts.toLocaleString("en")} contacts and ${(contacts * eventsPer).toLocaleString("en")} events into ${name} (once; kept for later runs)…`);
   const t0 = performance.now();
-  await h.sql`delete from workspaces where id = ${WORKSPACE}`;
   await h.sql`insert into workspaces (id, name, slug) values (${WORKSPACE}, 'Bench', 'bench-segments')`;
   await h.sql.unsafe(`
     insert into contacts (workspace_id, email, first_name, attributes, status, source, created_at)
