@@ -7,3 +7,4 @@ export * from "./forms";
 export * from "./email";
 export * from "./tracking";
 export * from "./segments";
+export * from "./imports";
