@@ -8,11 +8,12 @@ import { migrateDatabase } from "./stack";
 import { benchReports } from "./bench-reports";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
 import { benchEmail } from "../lib/email/bench";
+import { benchImport, benchSegments } from "./bench-segments";
 import { envOrExit } from "../lib/env";
 import { benchEditor } from "./bench-editor";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--scale=P] [--rows=N]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -41,6 +42,9 @@ const benches = {
   // Its own persistent database (seeded once per --scale), not the scratch one.
   reports: () => benchReports({ adminUrl: e.embeddedDatabase ? null : e.databaseUrl, scale: flag("scale", 10_000_000), reps: flag("reps", 5) }),
   editor: (db: { url: string; embedded: boolean }) => benchEditor(db, { reps: flag("reps", 5), moves: flag("moves", 120) }),
+  // --scale=P: P percent of 1M contacts / 10M events (100 = the full size), seeded once per size and kept.
+  segments: (db: { url: string; embedded: boolean }) => benchSegments(db, { scale: flag("scale", 100) / 100, reps: flag("reps", 5) }),
+  import: (db: { url: string; embedded: boolean }) => benchImport(db, { rows: flag("rows", 100_000), reps: flag("reps", 3) }),
 } as const;
 type Name = keyof typeof benches;
 

@@ -6,7 +6,7 @@ import type { Db } from "../client";
 import { contacts, contactTags, contactTopics, emailEvents, events, flows, messages, tags, templates, topics } from "../schema/index";
 import { definitionSchema, type Comparison, type Condition, type Definition, type Node, type Window } from "../../lib/segments/definition";
 import { evaluate, type ContactFacts } from "../../lib/segments/evaluate";
-import { countSegment, matchingIds, refreshMembership, segmentMembersPage } from "./segments";
+import { countSegment, getSegment, markRefreshed, matchingIds, refreshMembership, segmentMembersPage, updateSegment } from "./segments";
 
 /**
  * The SQL compilation of segment definitions against the plain in-memory evaluation: random
@@ -186,7 +186,7 @@ it("SQL membership equals the in-memory evaluation for random contacts, events a
         }
       });
     }),
-    { numRuns: 60 },
+    { numRuns: 100 },
   );
 });
 
@@ -215,6 +215,18 @@ it("pages members by id and refreshes membership: entered once, left, entered ag
     expect(await refreshMembership(db, { workspaceId: w, segmentId: seg!.id, definition: def, now: new Date(NOW), contactIds: [ids[0]!] })).toMatchObject({ entered: [], left: 1 });
     await db.update(contacts).set({ attributes: { plan: "pro" } }).where(eqId(ids[0]!));
     expect((await refreshMembership(db, { workspaceId: w, segmentId: seg!.id, definition: def, now: new Date(NOW), contactIds: [ids[0]!] })).entered).toEqual([ids[0]]);
+
+    // Saving the same definition keeps the baseline; a changed one is recorded afresh, without announcing.
+    await markRefreshed(db, { workspaceId: w, segmentId: seg!.id, now: new Date(NOW) });
+    await updateSegment(db, { workspaceId: w, segmentId: seg!.id, name: "Pro!", definition: def, now: new Date(NOW) });
+    expect((await getSegment(db, { workspaceId: w, segmentId: seg!.id }))!.baselinedAt).not.toBeNull();
+    const wider = definitionSchema.parse({ type: "group", match: "any", children: [] });
+    await updateSegment(db, { workspaceId: w, segmentId: seg!.id, name: "Pro!", definition: wider, now: new Date(NOW) });
+    expect((await getSegment(db, { workspaceId: w, segmentId: seg!.id }))!.baselinedAt).toBeNull();
+    // Another workspace's id changes nothing.
+    const other = await seedWorkspace(db, { contacts: 0 });
+    expect(await updateSegment(db, { workspaceId: other.workspace.id, segmentId: seg!.id, name: "Taken", definition: def, now: new Date(NOW) })).toBeUndefined();
+    expect(await countSegment(db, { workspaceId: other.workspace.id, definition: definitionSchema.parse({ type: "group", match: "all", children: [] }), now: new Date(NOW) })).toBe(0);
   });
 });
 

@@ -29,27 +29,34 @@ type Source = { kind: "json"; j: SQL; t: SQL } | { kind: "text"; t: SQL };
 
 const DATE_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}";
 
+/**
+ * A comparison as a predicate that is true, false or NULL, where NULL means "does not match"
+ * (a value of another type, or none). Plain operator clauses, so the planner estimates them like
+ * hand-written ones; negations coalesce first, so NULL never turns into a match.
+ */
 function comparisonSql(s: Source, c: Comparison): SQL {
-  const isType = (type: "string" | "number" | "boolean"): SQL =>
-    s.kind === "json" ? sql`jsonb_typeof(${s.j}) = ${type}` : type === "string" ? sql`${s.t} is not null` : sql`false`;
-  const when = (type: "string" | "number" | "boolean", then: SQL) => sql`(case when ${isType(type)} then ${then} else false end)`;
-  const present = s.kind === "json" ? sql`coalesce(jsonb_typeof(${s.j}), 'null') <> 'null'` : sql`${s.t} is not null`;
   const t = s.t;
+  const typed = (type: "string" | "number" | "boolean", then: SQL): SQL =>
+    s.kind === "json" ? sql`(case when jsonb_typeof(${s.j}) = ${sql.raw(`'${type}'`)} then ${then} end)` : type === "string" ? then : sql`null`;
+  const str = typed("string", t);
+  const eq = (v: string) => (s.kind === "json" ? sql`(${s.j} = ${JSON.stringify(v)}::jsonb)` : sql`(${t} = ${v}::text)`);
+  const contains = (v: string) => sql`(strpos(lower(${str}), lower(${v}::text)) > 0)`;
+  const present = s.kind === "json" ? sql`coalesce(jsonb_typeof(${s.j}), 'null') <> 'null'` : sql`${t} is not null`;
   switch (c.op) {
     case "exists":
       return sql`(${present})`;
     case "not_exists":
       return sql`(not (${present}))`;
     case "eq":
-      return when("string", sql`${t} = ${c.value}::text`);
+      return eq(c.value);
     case "neq":
-      return sql`(not ${when("string", sql`${t} = ${c.value}::text`)})`;
+      return sql`(not coalesce(${eq(c.value)}, false))`;
     case "contains":
-      return when("string", sql`strpos(lower(${t}), lower(${c.value}::text)) > 0`);
+      return contains(c.value);
     case "not_contains":
-      return sql`(not ${when("string", sql`strpos(lower(${t}), lower(${c.value}::text)) > 0`)})`;
+      return sql`(not coalesce(${contains(c.value)}, false))`;
     case "starts_with":
-      return when("string", sql`left(lower(${t}), length(${c.value}::text)) = lower(${c.value}::text)`);
+      return sql`(left(lower(${str}), length(${c.value}::text)) = lower(${c.value}::text))`;
     case "num_eq":
     case "num_neq":
     case "gt":
@@ -57,15 +64,19 @@ function comparisonSql(s: Source, c: Comparison): SQL {
     case "lt":
     case "lte": {
       const op = { num_eq: "=", num_neq: "<>", gt: ">", gte: ">=", lt: "<", lte: "<=" }[c.op];
-      return when("number", sql`(${t})::float8 ${sql.raw(op)} ${c.value}::float8`);
+      return sql`(${typed("number", sql`(${t})::float8`)}::float8 ${sql.raw(op)} ${c.value}::float8)`;
     }
     case "is":
-      return when("boolean", sql`(${t})::boolean = ${c.value}::boolean`);
+      return sql`(${typed("boolean", sql`(${t})::boolean`)}::boolean = ${c.value}::boolean)`;
     case "before":
     case "after":
     case "on": {
       const op = { before: "<", after: ">", on: "=" }[c.op];
-      return sql`(case when ${isType("string")} and ${t} ~ ${DATE_RE} then left(${t}, 10) collate "C" ${sql.raw(op)} ${c.value}::text collate "C" else false end)`;
+      const day =
+        s.kind === "json"
+          ? sql`(case when jsonb_typeof(${s.j}) = 'string' and ${t} ~ ${DATE_RE} then left(${t}, 10) end)`
+          : sql`(case when ${t} ~ ${DATE_RE} then left(${t}, 10) end)`;
+      return sql`(${day} collate "C" ${sql.raw(op)} ${c.value}::text collate "C")`;
     }
   }
 }
@@ -139,7 +150,7 @@ function nodeSql(n: Node, now: number): SQL {
   }
 }
 
-/** The whole predicate over `contacts` for one workspace: erased people are in no segment. */
+/** The whole predicate over `contacts` for one workspace: erased people are in no segment. NULL means no match. */
 export function segmentPredicate(q: { workspaceId: string; definition: Definition; now: Date }): SQL {
   return sql`(${contacts.workspaceId} = ${q.workspaceId}::uuid and ${contacts.status} <> 'erased' and ${nodeSql(q.definition, q.now.getTime())})`;
 }
@@ -228,10 +239,19 @@ export async function createSegment(db: Db, q: { workspaceId: string; name: stri
   return row!;
 }
 
+/**
+ * Saves a segment. A changed definition is baselined again: people who match only because of the
+ * edit are recorded without "entering", so an edit never mass-enrols flows by surprise.
+ */
 export async function updateSegment(db: Db, q: { workspaceId: string; segmentId: string; name: string; definition: Definition; now: Date }) {
   const [row] = await db
     .update(segments)
-    .set({ name: q.name, definition: q.definition, updatedAt: q.now })
+    .set({
+      name: q.name,
+      definition: q.definition,
+      updatedAt: q.now,
+      baselinedAt: sql`case when ${segments.definition} = ${JSON.stringify(q.definition)}::jsonb then ${segments.baselinedAt} else null end`,
+    })
     .where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId)))
     .returning({ id: segments.id });
   return row;
@@ -240,6 +260,15 @@ export async function updateSegment(db: Db, q: { workspaceId: string; segmentId:
 export async function deleteSegment(db: Db, q: { workspaceId: string; segmentId: string }) {
   const rows = await db.delete(segments).where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId))).returning({ id: segments.id });
   return rows.length > 0;
+}
+
+/** Definitions of a workspace's segments, without counts: what the membership functions need. */
+export async function segmentsToRefresh(db: Db, q: { workspaceId: string }) {
+  const rows = await db
+    .select({ id: segments.id, definition: segments.definition, baselinedAt: segments.baselinedAt })
+    .from(segments)
+    .where(eq(segments.workspaceId, q.workspaceId));
+  return rows.map(parseRow);
 }
 
 export async function workspacesWithSegments(db: Db): Promise<string[]> {
@@ -269,7 +298,7 @@ export async function refreshMembership(
   const at = q.now.toISOString();
   const rows = await db.execute<{ entered: string[] | null; left: number; scanned: number; last: string | null }>(sql`
     with page as (
-      select ${contacts.id} as id, ${pred} as m from ${contacts} where ${scope} ${limit}
+      select ${contacts.id} as id, coalesce(${pred}, false) as m from ${contacts} where ${scope} ${limit}
     ), ins as (
       insert into ${segmentMemberships} (workspace_id, segment_id, contact_id, entered_at)
       select ${q.workspaceId}::uuid, ${q.segmentId}::uuid, page.id, ${at}::timestamptz from page where page.m

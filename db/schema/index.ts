@@ -8,3 +8,4 @@ export * from "./email";
 export * from "./tracking";
 export * from "./segments";
 export * from "./analytics";
+export * from "./imports";

@@ -6,7 +6,9 @@ import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { addContactTag, contactTagNames } from "../../db/queries/contacts";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, consentEvents, contacts, events, flows, flowVersions, invitations, memberships, templates, topics, users, workspaces } from "../../db/schema/index";
+import { createImport } from "../../db/queries/imports";
+import { createSegment } from "../../db/queries/segments";
+import { apiKeys, consentEvents, contacts, events, flows, flowVersions, imports, invitations, memberships, segments, templates, topics, users, workspaces } from "../../db/schema/index";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
@@ -21,7 +23,7 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string };
+type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string; segmentId: string; importId: string };
 type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
@@ -32,7 +34,17 @@ async function populate(db: Db, ws: SeededWorkspace) {
   const draft = { nodes: [{ id: "t", kind: "manual-enrol", config: {}, position: { x: 0, y: 0 } }, { id: "x", kind: "exit", config: {}, position: { x: 0, y: 100 } }], edges: [{ id: "e", source: "t", sourceHandle: "next", target: "x" }] };
   const [flow] = await db.insert(flows).values({ workspaceId: ws.workspace.id, name: "Onboarding", draft }).returning({ id: flows.id });
   const templateId = await seedTemplate(db, ws.workspace.id);
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId };
+  const seg = await createSegment(db, { workspaceId: ws.workspace.id, name: "Everyone", definition: { type: "group", match: "all", children: [] }, createdBy: null });
+  const imp = await createImport(db, {
+    workspaceId: ws.workspace.id,
+    fileName: "list.csv",
+    mode: "update",
+    statement: "Signed up at the trade fair stand, paper forms on file",
+    settings: { header: ["email"], mapping: [{ target: "email" }], tags: [] },
+    totalRows: 1,
+    createdBy: ws.owner.id,
+  });
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId, segmentId: seg.id, importId: imp.id };
 }
 
 async function seedTemplate(db: Db, workspaceId: string) {
@@ -42,6 +54,35 @@ async function seedTemplate(db: Db, workspaceId: string) {
     .returning({ id: templates.id });
   return t!.id;
 }
+
+/**
+ * For actions the page calls from script (live count, chunked import): rewrites each server
+ * action POST on its way out, as a forged request would.
+ */
+async function rewriteActionPosts(page: Page, rewrite: (body: string) => string) {
+  await page.route("**/*", async (route) => {
+    const req = route.request();
+    if (req.method() === "POST" && req.headers()["next-action"]) return route.continue({ postData: rewrite(req.postData() ?? "") });
+    return route.continue();
+  });
+}
+
+/** Import requests carry one id, the import's (the start request none). */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/** Starts a one-row import in B's import page (its requests rewritten by the caller). */
+async function importOneRow(p: Page, w: World) {
+  await p.goto(`/w/${w.b.workspace.slug}/contacts/import`);
+  await p.getByLabel("CSV file").setInputFiles({ name: "one.csv", mimeType: "text/csv", buffer: Buffer.from("email\nplanted@example.com\n") });
+  await p.getByLabel(/Where and how did these people consent/).fill("Signed up at the trade fair stand, paper forms on file");
+  await p.getByRole("button", { name: /^Import 1 rows$/ }).click();
+}
+
+const importUnchanged = async (db: Db, w: World) => {
+  const [a] = await db.select().from(imports).where(eq(imports.id, w.a.importId));
+  expect(a).toMatchObject({ status: "running", received: 0, created: 0 });
+  expect(await db.select().from(contacts).where(and(eq(contacts.workspaceId, w.a.workspace.id), eq(contacts.email, "planted@example.com")))).toHaveLength(0);
+};
 
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
 async function forge(page: Page, form: string, field: string, value: string) {
@@ -215,6 +256,53 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, "[data-testid=api-key-form]", "Create key", /Workspace not found/);
     expect(await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, w.a.workspace.id))).toHaveLength(1);
   },
+  saveSegmentAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await forge(p, "[data-testid=segment-form]", "segmentId", w.a.segmentId);
+    await p.getByLabel("Name", { exact: true }).fill("Hijacked");
+    await submitAndExpectRefusal(p, "[data-testid=segment-form]", "Save segment", /segment not found/);
+    await p.goto(`/w/${w.b.workspace.slug}/segments/new`);
+    await forge(p, "[data-testid=segment-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Name", { exact: true }).fill("Planted");
+    await submitAndExpectRefusal(p, "[data-testid=segment-form]", "Save segment", /Workspace not found/);
+    const rows = await db.select().from(segments).where(eq(segments.workspaceId, w.a.workspace.id));
+    expect(rows.map((r) => r.name)).toEqual(["Everyone"]);
+  },
+  deleteSegmentAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await forge(p, "[data-testid=delete-segment-form]", "segmentId", w.a.segmentId);
+    await submitAndExpectRefusal(p, "[data-testid=delete-segment-form]", "Delete", /segment not found/);
+    expect(await db.select().from(segments).where(eq(segments.id, w.a.segmentId))).toHaveLength(1);
+  },
+  previewSegmentAction: async (p, w) => {
+    await rewriteActionPosts(p, (body) => body.replaceAll(w.b.workspace.slug, w.a.workspace.slug));
+    await p.goto(`/w/${w.b.workspace.slug}/segments/new`);
+    await expect(p.getByRole("alert").filter({ hasText: /Workspace not found/ })).toBeVisible();
+    await expect(p.getByTestId("segment-count")).toHaveText("…");
+  },
+  startImportAction: async (p, w, db) => {
+    await rewriteActionPosts(p, (body) => body.replaceAll(w.b.workspace.slug, w.a.workspace.slug));
+    await importOneRow(p, w);
+    await expect(p.getByRole("alert").filter({ hasText: /Workspace not found/ })).toBeVisible();
+    expect(await db.select().from(imports).where(eq(imports.workspaceId, w.a.workspace.id))).toHaveLength(1);
+    await importUnchanged(db, w);
+  },
+  importChunkAction: async (p, w, db) => {
+    // B's own import, but every chunk names A's import.
+    await rewriteActionPosts(p, (body) => body.replace(UUID, w.a.importId));
+    await importOneRow(p, w);
+    await expect(p.getByRole("alert").filter({ hasText: /import not found/ }).first()).toBeVisible();
+    await importUnchanged(db, w);
+  },
+  finishImportAction: async (p, w, db) => {
+    let chunks = 0;
+    // Chunks reach B's own import; only the finishing call names A's.
+    await rewriteActionPosts(p, (body) => (body.includes("firstRow") ? (chunks++, body) : body.replace(UUID, w.a.importId)));
+    await importOneRow(p, w);
+    await expect(p.getByRole("alert").filter({ hasText: /import not found, or already finished/ })).toBeVisible();
+    expect(chunks).toBe(1);
+    await importUnchanged(db, w);
+  },
   revokeApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
     const row = `[data-testid="api-key-Site"] form`;
@@ -293,6 +381,8 @@ const routeHandlers: Record<string, string> = {
   "app/api/webhooks/resend/route.ts": "signed by Resend; the workspace comes from the message row found by the provider's id",
   "app/r/[token]/route.ts": "workspace from an HMAC-signed token verified with that workspace's secret (lib/email email.int.test)",
   "app/o/[token]/route.ts": "workspace from an HMAC-signed token verified with that workspace's secret (lib/email email.int.test)",
+  "app/w/[workspace]/segments/[segmentId]/export/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
+  "app/w/[workspace]/contacts/import/[importId]/report/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -341,12 +431,15 @@ test.describe("workspace isolation", () => {
       [a.workspace.id, await seedTemplate(db, a.workspace.id)],
       [b.workspace.id, await seedTemplate(db, b.workspace.id)],
     ]);
+    const segmentOf = new Map<string, string>();
+    for (const w of [a, b]) segmentOf.set(w.workspace.id, (await createSegment(db, { workspaceId: w.workspace.id, name: "All", definition: { type: "group", match: "all", children: [] }, createdBy: null })).id);
     const ids: Record<string, (w: SeededWorkspace) => string> = {
       "[contactId]": (w) => w.contacts[0]!.id,
       "[flowId]": (w) => flowIds.get(w.workspace.id)!,
       // Not an id of its own: a node of the flow in the path, which is what isolates it.
       "[nodeId]": () => "s",
       "[templateId]": (w) => templateOf.get(w.workspace.id)!,
+      "[segmentId]": (w) => segmentOf.get(w.workspace.id)!,
     };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
@@ -396,6 +489,20 @@ test.describe("workspace isolation", () => {
       expect(r.headers()["content-type"]).toContain("text/csv");
     }
     expect(await (await get(`/w/${b.workspace.slug}/reports/flows/${fb!.id}/export`)).text()).toContain("Flow Own B");
+    await context.close();
+  });
+
+  test("the CSV downloads answer 404 to another workspace's segment and import ids", async ({ browser, db, baseURL }) => {
+    const w: World = { a: await populate(db, await seedWorkspace(db, { contacts: 1 })), b: await populate(db, await seedWorkspace(db, { contacts: 1 })) };
+    const context = await browser.newContext({ baseURL });
+    await context.addCookies([await sessionCookieFor(db, w.b.owner.id, baseURL!)]);
+    const r = context.request;
+    expect((await r.get(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}/export`)).status()).toBe(200);
+    expect((await r.get(`/w/${w.b.workspace.slug}/segments/${w.a.segmentId}/export`)).status()).toBe(404);
+    expect((await r.get(`/w/${w.a.workspace.slug}/segments/${w.a.segmentId}/export`)).status()).toBe(404);
+    expect((await r.get(`/w/${w.b.workspace.slug}/contacts/import/${w.b.importId}/report`)).status()).toBe(200);
+    expect((await r.get(`/w/${w.b.workspace.slug}/contacts/import/${w.a.importId}/report`)).status()).toBe(404);
+    expect((await r.get(`/w/${w.a.workspace.slug}/contacts/import/${w.a.importId}/report`)).status()).toBe(404);
     await context.close();
   });
 

@@ -1,5 +1,5 @@
 import type { Inngest } from "inngest";
-import { getSegment, listSegments, markRefreshed, refreshMembership, workspacesWithSegments } from "../../db/queries/segments";
+import { getSegment, markRefreshed, refreshMembership, segmentsToRefresh, workspacesWithSegments } from "../../db/queries/segments";
 import { now } from "../../lib/clock";
 import {
   contactCreated,
@@ -30,7 +30,7 @@ export function createSegmentSchedule(inngest: Inngest, deps: FlowDeps) {
       const all = await step.run("segments", async () => {
         const out: { workspaceId: string; segmentId: string }[] = [];
         for (const workspaceId of await workspacesWithSegments(db)) {
-          for (const s of await listSegments(db, { workspaceId })) out.push({ workspaceId, segmentId: s.id });
+          for (const s of await segmentsToRefresh(db, { workspaceId })) out.push({ workspaceId, segmentId: s.id });
         }
         return out;
       });
@@ -110,7 +110,7 @@ export function createSegmentContactRefresh(inngest: Inngest, deps: FlowDeps) {
       const entered = await step.run("evaluate", async () => {
         const at = now();
         const out: string[] = [];
-        for (const s of await listSegments(db, { workspaceId })) {
+        for (const s of await segmentsToRefresh(db, { workspaceId })) {
           // Not yet baselined: the first full refresh records members without announcing them.
           if (s.baselinedAt === null) continue;
           const r = await refreshMembership(db, { workspaceId, segmentId: s.id, definition: s.definition, now: at, contactIds: [contactId] });

@@ -153,7 +153,7 @@ export function windowBounds(w: Window, now: number): { from: number | null; to:
   }
 }
 
-/** Segment ids a definition does not reference (segments do not nest), so a plain list of kinds. */
+/** A one-line reading of a definition, for lists and audit entries. */
 export function describe(n: Node): string {
   if (n.type === "group") {
     if (n.children.length === 0) return "everyone";

@@ -28,11 +28,13 @@ const definitionField = z.string().max(100_000).transform((raw, ctx) => {
   return d.data;
 });
 
-/** Asks for a full membership refresh; the refresh itself runs in the background. */
-async function requestRefresh(workspaceId: string, segmentId: string) {
-  await inngest.send({ name: segmentRefreshRequested.name, data: { workspaceId, segmentId } }).catch(() => {
-    // The 15-minute schedule refreshes it anyway if the event bus is down.
-  });
+/**
+ * Asks for a full membership refresh, without making the person wait for the event bus (the
+ * SDK retries a failed send with back-off); if it is down, the 15-minute schedule refreshes the
+ * segment anyway.
+ */
+function requestRefresh(workspaceId: string, segmentId: string) {
+  void inngest.send({ name: segmentRefreshRequested.name, data: { workspaceId, segmentId } }).catch(() => undefined);
 }
 
 export const saveSegmentAction = workspaceAction(
@@ -47,13 +49,13 @@ export const saveSegmentAction = workspaceAction(
       const row = await updateSegment(db, { workspaceId: member.workspace.id, segmentId: input.segmentId, name: input.name, definition: input.definition, now: now() });
       if (!row) throw new ActionError("segment not found");
       await audit({ action: "segment.updated", targetType: "segment", targetId: row.id });
-      await requestRefresh(member.workspace.id, row.id);
+      requestRefresh(member.workspace.id, row.id);
       revalidatePath(`/w/${member.workspace.slug}/segments/${row.id}`);
       return { ok: true, message: "Segment saved" };
     }
     const { id } = await createSegment(db, { workspaceId: member.workspace.id, name: input.name, definition: input.definition, createdBy: member.user.id });
     await audit({ action: "segment.created", targetType: "segment", targetId: id });
-    await requestRefresh(member.workspace.id, id);
+    requestRefresh(member.workspace.id, id);
     redirect(`/w/${member.workspace.slug}/segments/${id}`);
   },
 );

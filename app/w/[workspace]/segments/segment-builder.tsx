@@ -347,7 +347,14 @@ export function SegmentBuilder(props: {
           ))}
         </datalist>
         <GroupEditor value={definition} onChange={setDefinition} options={props.options} depth={0} />
-        {props.canEdit ? <button type="submit" className={button}>Save segment</button> : <p className="text-sm text-slate-500">Viewers can explore segments but not save them.</p>}
+        {props.canEdit ? (
+          <div>
+            <button type="submit" className={button}>Save segment</button>
+            {props.segment ? (
+              <p className="mt-1 text-xs text-slate-500">Saving a changed definition records who matches afresh: people who match only because of the change do not trigger “entered segment” flows.</p>
+            ) : null}
+          </div>
+        ) : <p className="text-sm text-slate-500">Viewers can explore segments but not save them.</p>}
       </ActionForm>
       <aside className="h-fit rounded-lg border border-slate-200 bg-white p-4" aria-live="polite">
         <p className="text-sm text-slate-600">Matching now</p>
