@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { createApiKey } from "../../db/queries/api-keys";
 import { createInvitation } from "../../db/queries/members";
-import { apiKeys, contacts, flows, flowVersions, invitations, memberships, users, workspaces } from "../../db/schema/index";
+import { apiKeys, consentEvents, contacts, flows, flowVersions, forms, invitations, memberships, topics, users, workspaces } from "../../db/schema/index";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
@@ -19,7 +19,7 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string };
+type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; formId: string; topicId: string };
 type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
@@ -29,7 +29,9 @@ async function populate(db: Db, ws: SeededWorkspace) {
   const key = await createApiKey(db, { workspaceId: ws.workspace.id, name: "Site", kind: "public", createdBy: ws.owner.id });
   const draft = { nodes: [{ id: "t", kind: "manual-enrol", config: {}, position: { x: 0, y: 0 } }, { id: "x", kind: "exit", config: {}, position: { x: 0, y: 100 } }], edges: [{ id: "e", source: "t", sourceHandle: "next", target: "x" }] };
   const [flow] = await db.insert(flows).values({ workspaceId: ws.workspace.id, name: "Onboarding", draft }).returning({ id: flows.id });
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id };
+  const [form] = await db.insert(forms).values({ workspaceId: ws.workspace.id, name: "Newsletter", slug: `news-${ws.workspace.slug}` }).returning({ id: forms.id });
+  const [topic] = await db.insert(topics).values({ workspaceId: ws.workspace.id, key: "offers", name: "Offers" }).returning({ id: topics.id });
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, formId: form!.id, topicId: topic!.id };
 }
 
 /** Sets a form field's value (hidden inputs included) in the first form that has it. */
@@ -151,6 +153,48 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     const [k] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.a.keyId));
     expect(k!.revokedAt).toBeNull();
   },
+  createFormAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/forms/new`);
+    await forge(p, "[data-testid=new-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Name").fill("Planted");
+    await p.getByLabel("Address").fill(`planted-${w.a.workspace.slug}`);
+    await submitAndExpectRefusal(p, "[data-testid=new-form]", "Create form", /Workspace not found/);
+    expect(await db.select().from(forms).where(eq(forms.workspaceId, w.a.workspace.id))).toHaveLength(1);
+  },
+  updateFormAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/forms/${w.b.formId}`);
+    await forge(p, "[data-testid=form-builder]", "formId", w.a.formId);
+    await p.getByLabel("Heading").fill("Taken over");
+    await submitAndExpectRefusal(p, "[data-testid=form-builder]", "Save form", /form not found/);
+    const [f] = await db.select().from(forms).where(eq(forms.id, w.a.formId));
+    expect(f!.status).toBe("draft");
+    expect(JSON.stringify(f!.config)).not.toContain("Taken over");
+  },
+  createTopicAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/topics`);
+    await forge(p, "[data-testid=topic-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Name").fill("Planted");
+    await p.getByLabel("Key").fill("planted");
+    await submitAndExpectRefusal(p, "[data-testid=topic-form]", "Add topic", /Workspace not found/);
+    expect(await db.select().from(topics).where(and(eq(topics.workspaceId, w.a.workspace.id), eq(topics.key, "planted")))).toHaveLength(0);
+  },
+  deleteTopicAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/topics`);
+    const row = `[data-testid="topic-offers"] form`;
+    await forge(p, row, "topicId", w.a.topicId);
+    await submitAndExpectRefusal(p, row, "Delete", /topic not found/);
+    expect(await db.select().from(topics).where(eq(topics.id, w.a.topicId))).toHaveLength(1);
+  },
+  eraseContactAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
+    await forge(p, "[data-testid=erase-form]", "contactId", w.a.contacts[0]!.id);
+    await p.getByLabel("Type the email address to confirm").fill(w.a.contacts[0]!.email);
+    await submitAndExpectRefusal(p, "[data-testid=erase-form]", "Erase personal data", /contact not found/);
+    const [c] = await db.select().from(contacts).where(eq(contacts.id, w.a.contacts[0]!.id));
+    expect(c!.status).not.toBe("erased");
+    expect(c!.email).toBe(w.a.contacts[0]!.email);
+    expect(await db.select().from(consentEvents).where(eq(consentEvents.contactId, w.a.contacts[0]!.id))).toHaveLength(0);
+  },
 };
 
 // Actions that take no workspace id, each with the reason it needs no case above.
@@ -171,6 +215,13 @@ const routeHandlers: Record<string, string> = {
   "app/api/v1/openapi.json/route.ts": "the public API description, no data",
   "app/api/v1/contacts/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/export/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/erase/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/w/[workspace]/contacts/[contactId]/export/route.ts": "session member of the slug, contact looked up in that workspace (case: the export download …)",
+  "app/f/[slug]/submit/route.ts": "public signup endpoint: the live form is found by its global slug and writes only into its own workspace",
+  "app/f/[slug]/embed.js/route.ts": "the public embed script, no data",
+  "app/f/confirm/[token]/post/route.ts": "public: the signed token names its workspace and is checked under that workspace's secret",
+  "app/u/[token]/post/route.ts": "public: the message's random unsubscribe token names workspace and contact",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -206,7 +257,15 @@ test.describe("workspace isolation", () => {
       .map((f) => path.dirname(f).replace(path.join("app", "w", "[workspace]"), "").split(path.sep).join("/"));
     expect(pages.length).toBeGreaterThan(5);
     // Each id a page takes, for each workspace: pages with an id unknown here fail the spec.
-    const ids: Record<string, (w: SeededWorkspace) => string> = { "[contactId]": (w) => w.contacts[0]!.id };
+    const formIds = new Map<string, string>();
+    for (const w of [a, b]) {
+      const [f] = await db.insert(forms).values({ workspaceId: w.workspace.id, name: "Signup", slug: `signup-${w.workspace.slug}` }).returning({ id: forms.id });
+      formIds.set(w.workspace.id, f!.id);
+    }
+    const ids: Record<string, (w: SeededWorkspace) => string> = {
+      "[contactId]": (w) => w.contacts[0]!.id,
+      "[formId]": (w) => formIds.get(w.workspace.id)!,
+    };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
       if (!id) throw new Error(`no isolation case for the id ${seg} in ${sub}`);
@@ -235,10 +294,26 @@ test.describe("workspace isolation", () => {
     expect((await request.get(target, { headers })).status()).toBe(404);
     expect((await request.patch(target, { headers, data: { first_name: "Taken" } })).status()).toBe(404);
     expect((await request.delete(target, { headers })).status()).toBe(404);
+    expect((await request.get(`${target}/export`, { headers })).status()).toBe(404);
+    expect((await request.post(`${target}/erase`, { headers })).status()).toBe(404);
     const [c] = await db.select().from(contacts).where(eq(contacts.id, a.contacts[0]!.id));
     expect(c!.firstName).not.toBe("Taken");
+    expect(c!.status).not.toBe("erased");
     const list = (await (await request.get("/api/v1/contacts?limit=200", { headers })).json()) as { data: { id: string }[] };
     expect(list.data.map((x) => x.id).sort()).toEqual(b.contacts.map((x) => x.id).sort());
+  });
+
+  test("the export download answers 404 to a member of another workspace", async ({ browser, db, baseURL }) => {
+    const a = await seedWorkspace(db);
+    const b = await seedWorkspace(db);
+    const context = await browser.newContext({ baseURL });
+    await context.addCookies([await sessionCookieFor(db, b.owner.id, baseURL!)]);
+    const own = await context.request.get(`/w/${b.workspace.slug}/contacts/${b.contacts[0]!.id}/export`);
+    expect(own.status()).toBe(200);
+    expect(((await own.json()) as { contact: { email: string } }).contact.email).toBe(b.contacts[0]!.email);
+    expect((await context.request.get(`/w/${a.workspace.slug}/contacts/${a.contacts[0]!.id}/export`)).status()).toBe(404);
+    expect((await context.request.get(`/w/${b.workspace.slug}/contacts/${a.contacts[0]!.id}/export`)).status()).toBe(404);
+    await context.close();
   });
 
   for (const name of Object.keys(actionCases)) {
