@@ -164,11 +164,13 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
   updateFormAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/forms/${w.b.formId}`);
     await forge(p, "[data-testid=form-builder]", "formId", w.a.formId);
+    await p.getByLabel(/Consent wording/).fill("Taken over");
     await p.getByLabel("Heading").fill("Taken over");
     await submitAndExpectRefusal(p, "[data-testid=form-builder]", "Save form", /form not found/);
     const [f] = await db.select().from(forms).where(eq(forms.id, w.a.formId));
     expect(f!.status).toBe("draft");
     expect(JSON.stringify(f!.config)).not.toContain("Taken over");
+    expect(f!.consentWording).not.toBe("Taken over");
   },
   createTopicAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/topics`);
@@ -247,6 +249,8 @@ test.describe("workspace isolation", () => {
   });
 
   test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
+    // Three loads per page, for every page of the app: more than the default 30 s on a busy machine.
+    test.setTimeout(120_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
     const context = await browser.newContext({ baseURL });

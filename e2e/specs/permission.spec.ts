@@ -175,6 +175,7 @@ test.describe("permission", () => {
   });
 
   test("the preference centre: leave one topic, then everything; garbage and unknown tokens get 4xx", async ({ page, db, workspace }) => {
+    test.setTimeout(60_000);
     const ws = workspace.workspace;
     const c = workspace.contacts[0]!;
     await db.insert(topics).values([
@@ -264,6 +265,7 @@ test.describe("permission", () => {
   });
 
   test("GDPR: export holds everything, erase leaves nothing personal, and the address is flagged when it comes back", async ({ db, workspace, memberPage, request }) => {
+    test.setTimeout(90_000);
     const ws = workspace.workspace;
     const { key } = await createApiKey(db, { workspaceId: ws.id, name: "CRM", kind: "secret", createdBy: workspace.owner.id });
     const headers = { authorization: `Bearer ${key}` };
