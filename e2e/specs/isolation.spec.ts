@@ -249,8 +249,8 @@ test.describe("workspace isolation", () => {
   });
 
   test("a member of another workspace gets 404 on every workspace page", async ({ browser, db, baseURL }) => {
-    // Three loads per page, for every page of the app: more than the default 30 s on a busy machine.
-    test.setTimeout(120_000);
+    // Three loads per page, for every page of the app: minutes on a busy two-core machine.
+    test.setTimeout(240_000);
     const a = await seedWorkspace(db);
     const b = await seedWorkspace(db);
     const context = await browser.newContext({ baseURL });

@@ -228,7 +228,8 @@ test.describe("permission", () => {
         await r.arrayBuffer();
       }
     };
-    await Promise.all(Array.from({ length: 32 }, worker));
+    // A few connections keep the burst a burst without starving the other tests sharing the server.
+    await Promise.all(Array.from({ length: 10 }, worker));
     const count = (pred: (s: number) => boolean) => statuses.filter(pred).length;
     expect(statuses).toHaveLength(N);
     expect(count((s) => s >= 500)).toBe(0);
