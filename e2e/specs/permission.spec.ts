@@ -165,7 +165,7 @@ test.describe("permission", () => {
     const history = viewer.getByTestId("consent-history");
     await expect(history.getByTestId("consent-opt_in").filter({ hasText: "whole list" })).toContainText("embedded form");
     await expect(history.getByTestId("consent-opt_in").filter({ hasText: "whole list" })).toContainText("Yes, send me Acme's spring newsletter");
-    await expect(history.getByTestId("consent-opt_in").filter({ hasText: "whole list" })).toContainText("version 1");
+    await expect(history.getByTestId("consent-opt_in").filter({ hasText: "whole list" })).toContainText("Spring newsletter, wording version 1");
     await expect(history.getByTestId("consent-opt_in").filter({ hasText: "topic: offers" })).toBeVisible();
     await expect(history.getByTestId("consent-confirmed")).toContainText("double opt in");
     await expect(history.getByTestId("consent-confirmed")).toContainText("Confirms");
