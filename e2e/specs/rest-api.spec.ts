@@ -64,5 +64,5 @@ test("@smoke the REST API manages contacts with a secret key, and refuses bad in
 
   const doc = (await (await request.get("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
   expect(doc.openapi).toBe("3.1.0");
-  expect(Object.keys(doc.paths)).toEqual(["/api/v1/contacts", "/api/v1/contacts/{id}"]);
+  expect(Object.keys(doc.paths)).toEqual(["/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/{id}/export", "/api/v1/contacts/{id}/erase"]);
 });
