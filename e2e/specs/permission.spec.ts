@@ -273,7 +273,7 @@ test.describe("permission", () => {
     const email = `gdpr-${ws.slug}@example.com`;
     const created = await request.post("/api/v1/contacts", {
       headers,
-      data: { email, first_name: "Greta", attributes: { shoe_size: 38 }, consent: { wording: "Tick to get our newsletter", ip: "203.0.113.200", source_description: "checkout page" } },
+      data: { email, first_name: "Greta", attributes: { shoe: "EU-38-wide" }, consent: { wording: "Tick to get our newsletter", ip: "203.0.113.200", source_description: "checkout page" } },
     });
     expect(created.status()).toBe(201);
     const id = ((await created.json()) as { data: { id: string; status: string } }).data.id;
@@ -285,13 +285,13 @@ test.describe("permission", () => {
     expect(exported.status()).toBe(200);
     const data = ((await exported.json()) as { data: Record<string, unknown> }).data;
     const text = JSON.stringify(data);
-    for (const held of [email, "Greta", "203.0.113.200", "Tick to get our newsletter", "checkout page", "Confirm your subscription"]) expect(text).toContain(held);
+    for (const held of [email, "Greta", "EU-38-wide", "203.0.113.200", "Tick to get our newsletter", "checkout page", "Confirm your subscription"]) expect(text).toContain(held);
     expect(Object.keys(data)).toEqual(expect.arrayContaining(["contact", "consent", "events", "messages", "topics", "tags", "enrollments", "emailEvents"]));
 
     const erased = await request.post(`/api/v1/contacts/${id}/erase`, { headers });
     expect(erased.status()).toBe(200);
     const after = JSON.stringify(((await (await request.get(`/api/v1/contacts/${id}/export`, { headers })).json()) as { data: unknown }).data);
-    for (const personal of [email, "Greta", "203.0.113.200", "checkout page", "38"]) expect(after).not.toContain(personal);
+    for (const personal of [email, "Greta", "203.0.113.200", "checkout page", "EU-38-wide"]) expect(after).not.toContain(personal);
     const ledger = await db.select().from(consentEvents).where(eq(consentEvents.contactId, id));
     expect(ledger.map((e) => e.kind).sort()).toEqual(["erased", "opt_in"]);
     for (const e of ledger) expect(e).toMatchObject({ email: null, ip: null, userAgent: null });
