@@ -61,6 +61,12 @@ describe("parseEnv", () => {
     expect(e.appUrl).toBe("https://mail.example.com");
     expect(e.TILLIT_DEV_MAILBOX).toBe(true);
   });
+
+  it("reads TRUSTED_PROXIES as a list and refuses anything that is not an address or range", () => {
+    expect(parseEnv({}).TRUSTED_PROXIES).toEqual([]);
+    expect(parseEnv({ TRUSTED_PROXIES: " 10.0.0.0/8, 127.0.0.1 ,::1" }).TRUSTED_PROXIES).toEqual(["10.0.0.0/8", "127.0.0.1", "::1"]);
+    expect(() => parseEnv({ TRUSTED_PROXIES: "proxy.internal" })).toThrow(/TRUSTED_PROXIES must be IP addresses or CIDR ranges/);
+  });
 });
 
 describe("APP_URL in production", () => {

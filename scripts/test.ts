@@ -120,7 +120,8 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
       database,
       devMailbox: true,
       output: { file: log },
-      env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined },
+      // The tests play a reverse proxy from loopback (X-Forwarded-For), e.g. to tell flood sources apart.
+      env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined, TRUSTED_PROXIES: "127.0.0.1,::1" },
     });
   } catch (err) {
     console.error(`tillit: the app did not start for e2e on ${name}: ${err instanceof StackError ? err.message : String(err)}`);

@@ -9,6 +9,7 @@ import {
   enrollments,
   enrollmentSteps,
   events,
+  forms,
   messages,
   tags,
   topics,
@@ -36,13 +37,15 @@ export async function ledgerForRules(db: Db, q: { workspaceId: string; contactId
   return rows.map((r) => (r.kind === "opt_in" && r.single ? ("single_opt_in" as const) : r.kind));
 }
 
-/** The whole ledger of a contact, newest first, every field (the consent history view and export). */
+/** The whole ledger of a contact, newest first, every field, with the form's current name (the consent history view). */
 export async function consentLedger(db: Db, q: { workspaceId: string; contactId: string }) {
-  return db
-    .select()
+  const rows = await db
+    .select({ event: consentEvents, formName: forms.name })
     .from(consentEvents)
+    .leftJoin(forms, and(eq(forms.id, consentEvents.formId), eq(forms.workspaceId, consentEvents.workspaceId)))
     .where(and(eq(consentEvents.workspaceId, q.workspaceId), eq(consentEvents.contactId, q.contactId)))
     .orderBy(desc(consentEvents.occurredAt), desc(consentEvents.id));
+  return rows.map((r) => ({ ...r.event, formName: r.formName }));
 }
 
 export async function getConsentEvent(db: Db, q: { workspaceId: string; eventId: string }) {

@@ -90,3 +90,18 @@ export async function updateForm(
     throw err;
   }
 }
+
+/** Signups and confirmations through a form per day (UTC), the last `days` days, oldest first, gaps filled. */
+export async function formDailySignups(db: Db, q: { workspaceId: string; formId: string; days: number; now: Date }) {
+  const rows = (await db.execute(sql`
+    select to_char(d.day, 'YYYY-MM-DD') as day,
+           count(ce.id) filter (where ce.kind = 'opt_in')::int as signups,
+           count(ce.id) filter (where ce.kind = 'confirmed')::int as confirmed
+      from generate_series((${q.now.toISOString()}::timestamptz at time zone 'UTC')::date - (${q.days - 1}::int),
+                           (${q.now.toISOString()}::timestamptz at time zone 'UTC')::date, interval '1 day') as d(day)
+      left join ${consentEvents} ce
+        on ce.workspace_id = ${q.workspaceId} and ce.form_id = ${q.formId} and ce.topic is null
+       and (ce.occurred_at at time zone 'UTC')::date = d.day::date
+     group by d.day order by d.day`)) as unknown as { day: string; signups: number; confirmed: number }[];
+  return rows.map((r) => ({ day: r.day, signups: Number(r.signups), confirmed: Number(r.confirmed) }));
+}

@@ -8,7 +8,7 @@ import { addContactTag, contactTagNames } from "../../db/queries/contacts";
 import { createInvitation } from "../../db/queries/members";
 import { createImport } from "../../db/queries/imports";
 import { createSegment } from "../../db/queries/segments";
-import { apiKeys, consentEvents, contacts, events, flows, flowVersions, imports, invitations, memberships, segments, templates, topics, users, workspaces } from "../../db/schema/index";
+import { apiKeys, consentEvents, contacts, events, flows, flowVersions, forms, imports, invitations, memberships, segments, templates, topics, users, workspaces } from "../../db/schema/index";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
@@ -23,7 +23,7 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string; segmentId: string; importId: string };
+type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string; segmentId: string; importId: string; formId: string; topicId: string };
 type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
@@ -44,7 +44,9 @@ async function populate(db: Db, ws: SeededWorkspace) {
     totalRows: 1,
     createdBy: ws.owner.id,
   });
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId, segmentId: seg.id, importId: imp.id };
+  const [form] = await db.insert(forms).values({ workspaceId: ws.workspace.id, name: "Newsletter", slug: `news-${ws.workspace.slug}` }).returning({ id: forms.id });
+  const [topic] = await db.insert(topics).values({ workspaceId: ws.workspace.id, key: "offers", name: "Offers" }).returning({ id: topics.id });
+  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId, segmentId: seg.id, importId: imp.id, formId: form!.id, topicId: topic!.id };
 }
 
 async function seedTemplate(db: Db, workspaceId: string) {
@@ -347,6 +349,50 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     const [a] = await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id));
     expect(a!.fromName).toBe("Acme Outdoor");
   },
+  createFormAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/forms/new`);
+    await forge(p, "[data-testid=new-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Name").fill("Planted");
+    await p.getByLabel("Address").fill(`planted-${w.a.workspace.slug}`);
+    await submitAndExpectRefusal(p, "[data-testid=new-form]", "Create form", /Workspace not found/);
+    expect(await db.select().from(forms).where(eq(forms.workspaceId, w.a.workspace.id))).toHaveLength(1);
+  },
+  updateFormAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/forms/${w.b.formId}`);
+    await forge(p, "[data-testid=form-builder]", "formId", w.a.formId);
+    await p.getByLabel(/Consent wording/).fill("Taken over");
+    await p.getByLabel("Heading").fill("Taken over");
+    await submitAndExpectRefusal(p, "[data-testid=form-builder]", "Save form", /form not found/);
+    const [f] = await db.select().from(forms).where(eq(forms.id, w.a.formId));
+    expect(f!.status).toBe("draft");
+    expect(JSON.stringify(f!.config)).not.toContain("Taken over");
+    expect(f!.consentWording).not.toBe("Taken over");
+  },
+  createTopicAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/topics`);
+    await forge(p, "[data-testid=topic-form]", "workspace", w.a.workspace.slug);
+    await p.getByLabel("Name").fill("Planted");
+    await p.getByLabel("Key").fill("planted");
+    await submitAndExpectRefusal(p, "[data-testid=topic-form]", "Add topic", /Workspace not found/);
+    expect(await db.select().from(topics).where(and(eq(topics.workspaceId, w.a.workspace.id), eq(topics.key, "planted")))).toHaveLength(0);
+  },
+  deleteTopicAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/settings/topics`);
+    const row = `[data-testid="topic-offers"] form`;
+    await forge(p, row, "topicId", w.a.topicId);
+    await submitAndExpectRefusal(p, row, "Delete", /topic not found/);
+    expect(await db.select().from(topics).where(eq(topics.id, w.a.topicId))).toHaveLength(1);
+  },
+  eraseContactAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
+    await forge(p, "[data-testid=erase-form]", "contactId", w.a.contacts[0]!.id);
+    await p.getByLabel("Type the email address to confirm").fill(w.a.contacts[0]!.email);
+    await submitAndExpectRefusal(p, "[data-testid=erase-form]", "Erase personal data", /contact not found/);
+    const [c] = await db.select().from(contacts).where(eq(contacts.id, w.a.contacts[0]!.id));
+    expect(c!.status).not.toBe("erased");
+    expect(c!.email).toBe(w.a.contacts[0]!.email);
+    expect(await db.select().from(consentEvents).where(eq(consentEvents.contactId, w.a.contacts[0]!.id))).toHaveLength(0);
+  },
 };
 
 // Actions that take no workspace id, each with the reason it needs no case above.
@@ -383,6 +429,13 @@ const routeHandlers: Record<string, string> = {
   "app/o/[token]/route.ts": "workspace from an HMAC-signed token verified with that workspace's secret (lib/email email.int.test)",
   "app/w/[workspace]/segments/[segmentId]/export/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
   "app/w/[workspace]/contacts/import/[importId]/report/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
+  "app/api/v1/contacts/[id]/export/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/[id]/erase/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/w/[workspace]/contacts/[contactId]/export/route.ts": "session member of the slug, contact looked up in that workspace (case: the export download …)",
+  "app/f/[slug]/submit/route.ts": "public signup endpoint: the live form is found by its global slug and writes only into its own workspace",
+  "app/f/[slug]/embed.js/route.ts": "the public embed script, no data",
+  "app/f/confirm/[token]/post/route.ts": "public: the signed token names its workspace and is checked under that workspace's secret",
+  "app/u/[token]/post/route.ts": "public: the message's random unsubscribe token names workspace and contact",
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -433,6 +486,11 @@ test.describe("workspace isolation", () => {
     ]);
     const segmentOf = new Map<string, string>();
     for (const w of [a, b]) segmentOf.set(w.workspace.id, (await createSegment(db, { workspaceId: w.workspace.id, name: "All", definition: { type: "group", match: "all", children: [] }, createdBy: null })).id);
+    const formIds = new Map<string, string>();
+    for (const w of [a, b]) {
+      const [f] = await db.insert(forms).values({ workspaceId: w.workspace.id, name: "Signup", slug: `signup-${w.workspace.slug}` }).returning({ id: forms.id });
+      formIds.set(w.workspace.id, f!.id);
+    }
     const ids: Record<string, (w: SeededWorkspace) => string> = {
       "[contactId]": (w) => w.contacts[0]!.id,
       "[flowId]": (w) => flowIds.get(w.workspace.id)!,
@@ -440,6 +498,7 @@ test.describe("workspace isolation", () => {
       "[nodeId]": () => "s",
       "[templateId]": (w) => templateOf.get(w.workspace.id)!,
       "[segmentId]": (w) => segmentOf.get(w.workspace.id)!,
+      "[formId]": (w) => formIds.get(w.workspace.id)!,
     };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
@@ -515,8 +574,11 @@ test.describe("workspace isolation", () => {
     expect((await request.get(target, { headers })).status()).toBe(404);
     expect((await request.patch(target, { headers, data: { first_name: "Taken" } })).status()).toBe(404);
     expect((await request.delete(target, { headers })).status()).toBe(404);
+    expect((await request.get(`${target}/export`, { headers })).status()).toBe(404);
+    expect((await request.post(`${target}/erase`, { headers })).status()).toBe(404);
     const [c] = await db.select().from(contacts).where(eq(contacts.id, a.contacts[0]!.id));
     expect(c!.firstName).not.toBe("Taken");
+    expect(c!.status).not.toBe("erased");
     const list = (await (await request.get("/api/v1/contacts?limit=200", { headers })).json()) as { data: { id: string }[] };
     expect(list.data.map((x) => x.id).sort()).toEqual(b.contacts.map((x) => x.id).sort());
 
@@ -546,6 +608,19 @@ test.describe("workspace isolation", () => {
     expect(((await (await request.get("/api/v1/flows", { headers })).json()) as { data: { id: string }[] }).data.map((f) => f.id)).not.toContain(flow!.id);
     const enrol = await request.post(`/api/v1/flows/${flow!.id}/enrollments`, { headers, data: { contact_ids: [b.contacts[0]!.id] } });
     expect(enrol.status()).toBe(404);
+  });
+
+  test("the export download answers 404 to a member of another workspace", async ({ browser, db, baseURL }) => {
+    const a = await seedWorkspace(db);
+    const b = await seedWorkspace(db);
+    const context = await browser.newContext({ baseURL });
+    await context.addCookies([await sessionCookieFor(db, b.owner.id, baseURL!)]);
+    const own = await context.request.get(`/w/${b.workspace.slug}/contacts/${b.contacts[0]!.id}/export`);
+    expect(own.status()).toBe(200);
+    expect(((await own.json()) as { contact: { email: string } }).contact.email).toBe(b.contacts[0]!.email);
+    expect((await context.request.get(`/w/${a.workspace.slug}/contacts/${a.contacts[0]!.id}/export`)).status()).toBe(404);
+    expect((await context.request.get(`/w/${b.workspace.slug}/contacts/${a.contacts[0]!.id}/export`)).status()).toBe(404);
+    await context.close();
   });
 
   for (const name of Object.keys(actionCases)) {

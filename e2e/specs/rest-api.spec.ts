@@ -65,7 +65,7 @@ test("@smoke the REST API manages contacts with a secret key, and refuses bad in
 
   const doc = (await (await request.get("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
   expect(doc.openapi).toBe("3.1.0");
-  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/{id}/tags", "/api/v1/events", "/api/v1/flows/{id}/enrollments"]));
+  expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/{id}/tags", "/api/v1/contacts/{id}/export", "/api/v1/contacts/{id}/erase", "/api/v1/events", "/api/v1/flows/{id}/enrollments"]));
 });
 
 test("the REST API tags contacts, sets topic subscriptions, records events and enrols into flows — each starting the flows it should", async ({ request, db, workspace }) => {

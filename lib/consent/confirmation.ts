@@ -6,6 +6,7 @@ import { sendEmail, type MailTransport } from "../email/transport";
 import { env } from "../env";
 import { confirmationToken } from "../forms/tokens";
 import { checkConsent } from "./check";
+import { recordOptIn, type OptInInput } from "./record";
 
 /** How long a confirmation link works. */
 export const CONFIRMATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -81,4 +82,18 @@ ${ws.postalAddress ? `<p style="color:#888;font-size:12px">${escapeHtml(ws.name)
   });
   await markMessage(db, { workspaceId: q.workspaceId, messageId: message.id, status: "sent", providerMessageId: sent.id, at: q.at });
   return { sent: true, detail: `Sent "${subject}" to ${facts.email}`, url };
+}
+
+/**
+ * The one call for entry paths that create contacts in bulk or by API (CSV import, REST): records
+ * the opt-in under the workspace's double opt-in default (or `doubleOptIn` when given) and, when
+ * a confirmation is due, sends the confirmation mail. Import passes `source: "import"` and its
+ * stated lawful source in `data`.
+ */
+export async function recordOptInAndConfirm(db: Db, transport: MailTransport, input: OptInInput & { at: Date }) {
+  const optIn = await recordOptIn(db, input);
+  const mail = optIn.needsConfirmation
+    ? await sendConfirmationMail(db, transport, { workspaceId: input.workspaceId, contactId: input.contactId, optInEventId: optIn.optInEventId, at: input.at })
+    : undefined;
+  return { ...optIn, confirmationSent: mail?.sent ?? false };
 }

@@ -6,6 +6,7 @@ import { seedWorkspace } from "../../e2e/fixtures/seed";
 import { consentEvents, contacts, enrollments, events, forms, messages, suppressions, topics, workspaces } from "../../db/schema/index";
 import { getDevMail, listDevMail } from "../../db/queries/dev-mailbox";
 import { suppressionsFor } from "../../db/queries/suppressions";
+import { formDailySignups } from "../../db/queries/forms";
 import { devMailboxTransport } from "../email/transport";
 import { submitForm } from "../forms/submit";
 import { renderStamp } from "../forms/tokens";
@@ -101,6 +102,12 @@ describe("double opt-in through a form", () => {
     expect(confirmed).toHaveLength(1);
     expect(confirmed[0]).toMatchObject({ ip: "198.51.100.4", userAgent: "Phone", formId: form.id, formVersion: "3", data: { opt_in_event_id: ledger[0]!.id } });
     expect((await checkConsent(t.db, { workspaceId: s.workspace.id, contactId: c!.id, class: "marketing" })).decision).toEqual({ allowed: true });
+
+    // The form's daily chart counts the signup and its confirmation today, and nothing on other days.
+    const daily = await formDailySignups(t.db, { workspaceId: s.workspace.id, formId: form.id, days: 7, now: new Date() });
+    expect(daily).toHaveLength(7);
+    expect(daily.at(-1)).toMatchObject({ signups: 1, confirmed: 1 });
+    expect(daily.slice(0, -1).every((d) => d.signups === 0 && d.confirmed === 0)).toBe(true);
 
     // Pressing Confirm again records nothing new.
     expect((await confirmOptIn(t.db, { token, ip: null, userAgent: null, at: new Date() })).outcome).toBe("already");

@@ -56,7 +56,19 @@ export default async function HostedFormPage(props: { params: Promise<{ slug: st
       </div>
     </>
   );
-  if (embed) return <main className="bg-white p-4">{body}</main>;
+  if (embed) {
+    return (
+      <main className="bg-white p-4">
+        {body}
+        {/* Tells the script embed how tall the form is, so its iframe fits without scrollbars. */}
+        <script
+          dangerouslySetInnerHTML={{
+            __html: `(function(){function s(){parent.postMessage({tillitFormHeight:document.documentElement.scrollHeight},"*")}addEventListener("load",s);addEventListener("resize",s);s()})();`,
+          }}
+        />
+      </main>
+    );
+  }
   return (
     <main className="mx-auto max-w-md px-4 py-12">
       <div className="rounded-xl border border-slate-200 bg-white p-6 shadow-sm" style={{ borderTop: `4px solid ${config.style.colour}` }}>

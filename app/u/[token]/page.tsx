@@ -8,7 +8,7 @@ const mask = (email: string) => email.replace(/^(.)(.*)(@.*)$/, (_m, a: string, 
 
 /**
  * The preference centre behind every unsubscribe link and List-Unsubscribe URL. GET changes
- * nothing (link scanners fetch it); its buttons POST to the same URL (proxy.ts → ./post), as the
+ * nothing (link scanners fetch it); its buttons POST to the same URL (next.config.js rewrites → ./post), as the
  * RFC 8058 one-click POST from mail clients does.
  */
 export default async function PreferencesPage(props: { params: Promise<{ token: string }> }) {

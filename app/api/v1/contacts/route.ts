@@ -2,8 +2,7 @@ import { z } from "zod";
 import { ContactExistsError, createContact, getContact, listContacts } from "../../../../db/queries/contacts";
 import { suppressionsFor } from "../../../../db/queries/suppressions";
 import { now } from "../../../../lib/clock";
-import { sendConfirmationMail } from "../../../../lib/consent/confirmation";
-import { recordOptIn } from "../../../../lib/consent/record";
+import { recordOptInAndConfirm } from "../../../../lib/consent/confirmation";
 import { configuredTransport } from "../../../../lib/email/transport";
 import { contactCreate } from "../../../../lib/api/contacts";
 import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
@@ -58,8 +57,7 @@ export const POST = apiRoute(async (req, ctx) => {
     });
     await ctx.audit("contact.created", "contact", id);
     if (input.consent) {
-      const at = now();
-      const optIn = await recordOptIn(ctx.db, {
+      await recordOptInAndConfirm(ctx.db, configuredTransport(ctx.db), {
         workspaceId: ctx.workspaceId,
         contactId: id,
         email: input.email,
@@ -69,11 +67,8 @@ export const POST = apiRoute(async (req, ctx) => {
         userAgent: input.consent.user_agent ?? null,
         topics: input.consent.topics,
         data: input.consent.source_description ? { source_description: input.consent.source_description, api_key_id: ctx.apiKeyId } : { api_key_id: ctx.apiKeyId },
-        at,
+        at: now(),
       });
-      if (optIn.needsConfirmation) {
-        await sendConfirmationMail(ctx.db, configuredTransport(ctx.db), { workspaceId: ctx.workspaceId, contactId: id, optInEventId: optIn.optInEventId, at });
-      }
     }
     await emit(ctx.db, [contactCreatedEvent(ctx.workspaceId, id, "api")]);
     return json(201, { data: presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!) });

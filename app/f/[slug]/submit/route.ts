@@ -11,7 +11,7 @@ import { escapeHtml, htmlPage, requestIp, userAgentOf } from "../../../../lib/fo
 import { submitForm } from "../../../../lib/forms/submit";
 
 /**
- * POST /f/[slug] (rewritten here by proxy.ts): the one submit endpoint of the hosted page, the
+ * POST /f/[slug] (rewritten here by next.config.js): the one submit endpoint of the hosted page, the
  * embeds and plain HTML forms on any site. Public and cross-origin (no cookies are read), so any
  * origin may post; answers are JSON for scripts and a page (or a redirect) for browsers.
  */

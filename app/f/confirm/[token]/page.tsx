@@ -8,7 +8,7 @@ export const metadata = { title: "Confirm your subscription", robots: { index: f
 
 /**
  * The double opt-in link's page. GET changes nothing (mail scanners fetch every link): it shows
- * a Confirm button whose POST (proxy.ts → ./post) confirms.
+ * a Confirm button whose POST (next.config.js rewrites → ./post) confirms.
  */
 export default async function ConfirmPage(props: { params: Promise<{ token: string }> }) {
   const { token } = await props.params;

@@ -8,7 +8,7 @@ import { BodyError, readFields } from "../../../../lib/forms/body";
 import { escapeHtml, htmlPage, requestIp, userAgentOf } from "../../../../lib/forms/request";
 
 /**
- * POST /u/[token] (rewritten here by proxy.ts). RFC 8058 one-click: a mail client POSTs
+ * POST /u/[token] (rewritten here by next.config.js). RFC 8058 one-click: a mail client POSTs
  * `List-Unsubscribe=One-Click` (multipart or urlencoded), with no cookies or session: the answer is
  * 200, never a redirect, and a replay changes nothing. The preference centre's own buttons post
  * here too (`action=unsubscribe_all` / `action=preferences`).

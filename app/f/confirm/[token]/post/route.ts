@@ -6,7 +6,7 @@ import { htmlPage, requestIp, userAgentOf } from "../../../../../lib/forms/reque
 import { emitFormSubmitted } from "../../../../../lib/forms/submit";
 
 /**
- * POST /f/confirm/[token] (rewritten here by proxy.ts): the Confirm button. Appends the
+ * POST /f/confirm/[token] (rewritten here by next.config.js): the Confirm button. Appends the
  * confirmation to the ledger, subscribes the contact, and only then lets form-triggered flows
  * start (the welcome mail follows a confirmed address, never an unconfirmed one). Pressing it
  * twice changes nothing.

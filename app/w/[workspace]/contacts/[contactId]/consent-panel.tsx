@@ -25,7 +25,7 @@ export async function ConsentHistory(props: { workspaceId: string; contactId: st
       {ledger.map((c) => {
         const details: [string, string][] = [];
         if (c.email) details.push(["Address", c.email]);
-        if (c.formId) details.push(["Form", `${c.formId.slice(0, 8)}… version ${c.formVersion ?? "?"}`]);
+        if (c.formId) details.push(["Form", `${c.formName ?? `${c.formId.slice(0, 8)}… (deleted)`}, wording version ${c.formVersion ?? "?"}`]);
         if (c.ip) details.push(["IP", c.ip]);
         if (c.userAgent) details.push(["Browser", c.userAgent]);
         if (typeof c.data.double_opt_in === "boolean") details.push(["Double opt-in", c.data.double_opt_in ? "yes" : "no"]);

@@ -3,7 +3,8 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "../../../../../db/client";
 import { listTopics } from "../../../../../db/queries/consent";
-import { getForm } from "../../../../../db/queries/forms";
+import { formDailySignups, getForm } from "../../../../../db/queries/forms";
+import { now } from "../../../../../lib/clock";
 import { requireMember } from "../../../../../lib/auth/member";
 import { can } from "../../../../../lib/auth/permissions";
 import { env } from "../../../../../lib/env";
@@ -12,6 +13,7 @@ import { plainHtmlEmbed } from "../../../../../lib/forms/render";
 import { ActionForm } from "../../../../_components/action-form";
 import { button, input, label } from "../../../../_components/styles";
 import { updateFormAction } from "../actions";
+import { SignupsChart } from "./signups-chart";
 
 export const metadata = { title: "Form" };
 
@@ -22,7 +24,11 @@ export default async function FormPage(props: { params: Promise<{ workspace: str
   const db = getDb();
   const form = await getForm(db, { workspaceId: member.workspace.id, formId });
   if (!form) notFound();
-  const topics = await listTopics(db, { workspaceId: member.workspace.id });
+  const [topics, daily] = await Promise.all([
+    listTopics(db, { workspaceId: member.workspace.id }),
+    formDailySignups(db, { workspaceId: member.workspace.id, formId: form.id, days: 30, now: now() }),
+  ]);
+  const totals = daily.reduce((a, d) => ({ signups: a.signups + d.signups, confirmed: a.confirmed + d.confirmed }), { signups: 0, confirmed: 0 });
   const config = readFormConfig(form.config);
   const url = `${env().appUrl}/f/${form.slug}`;
   const rows = [...config.fields, ...Array.from({ length: 3 }, () => ({ key: "", label: "", type: "text" as const, required: false }))];
@@ -154,7 +160,19 @@ export default async function FormPage(props: { params: Promise<{ workspace: str
           </fieldset>
         </ActionForm>
         <section>
-          <h2 className="text-base font-semibold">Embed</h2>
+          <h2 className="text-base font-semibold">Last 30 days</h2>
+          {totals.signups === 0 ? (
+            <p className="mt-1 text-sm text-slate-500" data-testid="signups-empty">No signups yet. Make the form live and share its page or embed it below.</p>
+          ) : (
+            <>
+              <p className="mt-1 text-sm text-slate-600">
+                {totals.signups} signups · {totals.confirmed} confirmed
+                {form.doubleOptIn && totals.signups > 0 ? ` (${Math.round((100 * totals.confirmed) / totals.signups)} % confirmation rate)` : ""}
+              </p>
+              <SignupsChart data={daily} />
+            </>
+          )}
+          <h2 className="mt-8 text-base font-semibold">Embed</h2>
           {form.status !== "live" ? <p className="mt-1 text-sm text-amber-700">Set the status to Live before embedding: drafts do not accept signups.</p> : null}
           <p className="mt-1 text-sm text-slate-600">
             Hosted page: <a href={url} className="font-mono text-brand-600">{url}</a>
