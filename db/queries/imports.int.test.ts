@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { seedWorkspace } from "../../e2e/fixtures/seed";
-import { consentEvents, contacts, contactTags, workspaces } from "../schema/index";
+import { appOutbox, consentEvents, contacts, contactTags, workspaces } from "../schema/index";
 import { duplicateRows } from "../../lib/import/mapping";
 import { applyImportChunk, createImport, finishImport, getImport, importIssuePages } from "./imports";
 import { suppressAddress } from "./suppressions";
@@ -62,6 +62,10 @@ it("every row is a contact or a report line; erased and suppressed addresses are
   const consent = await t.db.select().from(consentEvents).where(eq(consentEvents.contactId, created!.id));
   expect(consent).toEqual([expect.objectContaining({ kind: "opt_in", source: "import", wording: statement })]);
   expect(await t.db.select().from(contactTags).where(eq(contactTags.contactId, created!.id))).toHaveLength(2);
+  // New contacts (not updated ones) are announced to "contact created" flows, once, through the outbox.
+  const announced = await t.db.select().from(appOutbox).where(eq(appOutbox.name, "contact/created"));
+  expect(announced.map((o) => o.data)).toEqual([{ workspaceId: w, contactId: created!.id, source: "import" }]);
+  expect(announced[0]!.eventId).toBe(`contact-created:${created!.id}`);
   expect(await t.db.select().from(contacts).where(and(eq(contacts.workspaceId, w), eq(contacts.email, "gone@example.com")))).toEqual([]);
 
   // Double opt-in off and "skip existing": the new address is subscribed, existing ones are report lines.

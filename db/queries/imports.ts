@@ -183,6 +183,11 @@ export async function applyImportChunk(
           insert into contact_tags (workspace_id, contact_id, tag_id)
           select ${q.workspaceId}::uuid, up.id, t.id from up cross join unnest(${`{${tagIds.join(",")}}`}::uuid[]) as t(id)
           on conflict do nothing
+        ), announced as (
+          -- "contact created" flows (source import) start for new contacts, through the app outbox.
+          insert into app_outbox (event_id, name, data)
+          select 'contact-created:' || up.id, 'contact/created', jsonb_build_object('workspaceId', ${q.workspaceId}::text, 'contactId', up.id, 'source', 'import')
+          from up where up.inserted
         )
         select inserted from up`);
       for (const r of rows) r.inserted ? created++ : updated++;

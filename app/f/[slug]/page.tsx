@@ -1,5 +1,6 @@
 import { notFound } from "next/navigation";
 import { getDb } from "../../../db/client";
+import { recordFormView } from "../../../db/queries/analytics";
 import { listTopics, workspaceForConsent } from "../../../db/queries/consent";
 import { liveFormBySlug } from "../../../db/queries/forms";
 import { nowMs } from "../../../lib/clock";
@@ -23,7 +24,13 @@ export default async function HostedFormPage(props: { params: Promise<{ slug: st
   const db = getDb();
   const form = await liveFormBySlug(db, { slug });
   if (!form) notFound();
-  const [ws, allTopics] = await Promise.all([workspaceForConsent(db, { workspaceId: form.workspaceId }), listTopics(db, { workspaceId: form.workspaceId })]);
+  const showsForm = typeof sp.submitted !== "string";
+  const [ws, allTopics] = await Promise.all([
+    workspaceForConsent(db, { workspaceId: form.workspaceId }),
+    listTopics(db, { workspaceId: form.workspaceId }),
+    // A view of the form itself (not its thank-you page) is the top of the form's funnel.
+    showsForm ? recordFormView(db, { workspaceId: form.workspaceId, formId: form.id, day: new Date(nowMs()).toISOString().slice(0, 10) }) : undefined,
+  ]);
   if (!ws) notFound();
   const config = readFormConfig(form.config);
   const embed = sp.embed === "1";

@@ -1,6 +1,6 @@
 import { getDb } from "../../../../db/client";
 import { liveFormBySlug } from "../../../../db/queries/forms";
-import { inngest } from "../../../../inngest/client";
+import { outboxEmitter } from "../../../../lib/events/emit";
 import { now } from "../../../../lib/clock";
 import { configuredTransport } from "../../../../lib/email/transport";
 import { env } from "../../../../lib/env";
@@ -72,9 +72,7 @@ export async function POST(req: Request, route: { params: Promise<{ slug: string
       page,
       now: now(),
       transport: configuredTransport(db),
-      emit: async (events) => {
-        await inngest.send(events);
-      },
+      emit: outboxEmitter(db),
     });
     if (result.outcome === "refused") {
       return refuse(req, result.status, result.message, result.field, result.retryAfter ? { "retry-after": String(result.retryAfter) } : {});

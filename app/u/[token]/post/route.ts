@@ -1,6 +1,6 @@
 import { getDb } from "../../../../db/client";
 import { contactTopicStates } from "../../../../db/queries/consent";
-import { inngest } from "../../../../inngest/client";
+import { outboxEmitter } from "../../../../lib/events/emit";
 import { now } from "../../../../lib/clock";
 import { setTopicPreferences, withdrawConsent } from "../../../../lib/consent/record";
 import { resolveUnsubscribeToken } from "../../../../lib/consent/unsubscribe";
@@ -43,7 +43,7 @@ export async function POST(req: Request, route: { params: Promise<{ token: strin
         userAgent,
         data: { message_id: r.message.id },
         at,
-        emit: async (events) => void (await inngest.send(events)),
+        emit: outboxEmitter(db),
       });
       return htmlPage(200, "You are unsubscribed", `<p role="status" data-testid="unsubscribed">You will get no more marketing email from ${escapeHtml(r.workspace.name)}.</p>`);
     }

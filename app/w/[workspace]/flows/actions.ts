@@ -14,7 +14,7 @@ import {
   setFlowPaused,
   waitingByNode,
 } from "../../../../db/queries/flows";
-import { inngest } from "../../../../inngest/client";
+import { emit } from "../../../../lib/events/emit";
 import { flowMigrationRequested } from "../../../../inngest/events";
 import { ActionError, workspaceAction, type ActionState } from "../../../../lib/auth/action";
 import { compile } from "../../../../lib/flows/compile";
@@ -125,15 +125,15 @@ export const publishFlowAction = workspaceAction(
     const map = Object.fromEntries(moving.filter(([from]) => waiting.some((w) => w.nodeId === from)));
     let moved = "";
     if (previous && Object.keys(map).length > 0) {
-      try {
-        await inngest.send({
+      // Through the outbox: the move happens even if Inngest is briefly unreachable right now.
+      await emit(db, [
+        {
+          id: `migrate:${version.id}`,
           name: flowMigrationRequested.name,
           data: { workspaceId, flowId: flow.id, fromVersionId: previous, toVersionId: version.id, map },
-        });
-        moved = `; contacts waiting at ${Object.keys(map).join(", ")} move to the new version`;
-      } catch {
-        moved = "; moving waiting contacts could not be started, so they finish on the previous version";
-      }
+        },
+      ]);
+      moved = `; contacts waiting at ${Object.keys(map).join(", ")} move to the new version`;
     }
     await audit({
       action: "flow.published",

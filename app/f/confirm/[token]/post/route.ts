@@ -1,5 +1,5 @@
 import { getDb } from "../../../../../db/client";
-import { inngest } from "../../../../../inngest/client";
+import { outboxEmitter } from "../../../../../lib/events/emit";
 import { now } from "../../../../../lib/clock";
 import { confirmOptIn } from "../../../../../lib/consent/record";
 import { htmlPage, requestIp, userAgentOf } from "../../../../../lib/forms/request";
@@ -18,7 +18,7 @@ export async function POST(req: Request, route: { params: Promise<{ token: strin
     const r = await confirmOptIn(db, { token: token.slice(0, 2000), ip: requestIp(req), userAgent: userAgentOf(req), at: now() });
     if (r.outcome === "confirmed") {
       if (r.formId) {
-        await emitFormSubmitted(async (events) => void (await inngest.send(events)), {
+        await emitFormSubmitted(outboxEmitter(db), {
           workspaceId: r.workspaceId,
           contactId: r.contactId,
           formId: r.formId,

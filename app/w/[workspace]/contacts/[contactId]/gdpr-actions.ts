@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { getContact } from "../../../../../db/queries/contacts";
-import { inngest } from "../../../../../inngest/client";
+import { outboxEmitter } from "../../../../../lib/events/emit";
 import { ActionError, workspaceAction } from "../../../../../lib/auth/action";
 import { now } from "../../../../../lib/clock";
 import { eraseContact } from "../../../../../lib/consent/gdpr";
@@ -17,7 +17,7 @@ export const eraseContactAction = workspaceAction(
     if (!contact) throw new ActionError("contact not found");
     if (contact.status === "erased") return { ok: true, message: "Already erased" };
     if (input.confirm.toLowerCase() !== contact.email.toLowerCase()) throw new ActionError("type the contact's email address to confirm the erasure", "confirm");
-    const r = await eraseContact(db, { workspaceId: member.workspace.id, contactId: contact.id, at: now(), emit: async (events) => void (await inngest.send(events)) });
+    const r = await eraseContact(db, { workspaceId: member.workspace.id, contactId: contact.id, at: now(), emit: outboxEmitter(db) });
     await audit({ action: "contact.erased", targetType: "contact", targetId: contact.id, data: { endedEnrollments: r?.endedEnrollments ?? 0 } });
     revalidatePath(`/w/${member.workspace.slug}/contacts/${contact.id}`);
     return { ok: true, message: "Personal data erased; the address is kept only as a hash so it is not re-added" };

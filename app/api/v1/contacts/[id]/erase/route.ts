@@ -1,4 +1,4 @@
-import { inngest } from "../../../../../../inngest/client";
+import { outboxEmitter } from "../../../../../../lib/events/emit";
 import { now } from "../../../../../../lib/clock";
 import { eraseContact } from "../../../../../../lib/consent/gdpr";
 import { ApiError, apiRoute, json, uuidParam } from "../../../../../../lib/api/handler";
@@ -11,7 +11,7 @@ type Params = { id: string };
  */
 export const POST = apiRoute<Params>(async (_req, ctx, p) => {
   const contactId = uuidParam(p.id, "contact");
-  const r = await eraseContact(ctx.db, { workspaceId: ctx.workspaceId, contactId, at: now(), emit: async (events) => void (await inngest.send(events)) });
+  const r = await eraseContact(ctx.db, { workspaceId: ctx.workspaceId, contactId, at: now(), emit: outboxEmitter(ctx.db) });
   if (!r) throw new ApiError(404, "contact not found");
   if (!r.alreadyErased) await ctx.audit("contact.erased", "contact", contactId, { endedEnrollments: r.endedEnrollments });
   return json(200, { data: { id: contactId, status: "erased", already_erased: r.alreadyErased } });
