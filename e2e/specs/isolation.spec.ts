@@ -259,11 +259,16 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     expect(await db.select().from(apiKeys).where(eq(apiKeys.workspaceId, w.a.workspace.id))).toHaveLength(1);
   },
   saveSegmentAction: async (p, w, db) => {
+    // The builder is a client component: forge only once it has hydrated (its live count has run),
+    // or hydration may put the real value back.
+    const hydrated = () => expect(p.getByText("contacts (erased people never match)")).toBeVisible();
     await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await hydrated();
     await forge(p, "[data-testid=segment-form]", "segmentId", w.a.segmentId);
     await p.getByLabel("Name", { exact: true }).fill("Hijacked");
     await submitAndExpectRefusal(p, "[data-testid=segment-form]", "Save segment", /segment not found/);
     await p.goto(`/w/${w.b.workspace.slug}/segments/new`);
+    await hydrated();
     await forge(p, "[data-testid=segment-form]", "workspace", w.a.workspace.slug);
     await p.getByLabel("Name", { exact: true }).fill("Planted");
     await submitAndExpectRefusal(p, "[data-testid=segment-form]", "Save segment", /Workspace not found/);
