@@ -50,6 +50,9 @@ export function TemplateEditor(props: {
   const [focus, setFocus] = useState<"subject" | "preheader" | "markup">("markup");
   const [saveState, saveAction, saving] = useActionState(props.save, undefined);
   const [testState, testAction, testing] = useActionState(props.testSend, undefined);
+  // "Send test" is a script button: enabled once the page has hydrated, so an early click is never lost.
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const [previewState, setPreview] = useState<ActionState | undefined>(undefined);
   const [view, setView] = useState<"html" | "text">("html");
   const [tick, setTick] = useState(0);
@@ -207,7 +210,7 @@ export function TemplateEditor(props: {
             <label htmlFor="testTo" className={label}>Send a test to</label>
             <div className="mt-1 flex gap-2">
               <input id="testTo" name="testTo" defaultValue={props.selfEmail} className={input} />
-              <button type="button" className={secondaryButton} disabled={testing} onClick={submitWith(testAction)}>
+              <button type="button" className={secondaryButton} disabled={!hydrated || testing} onClick={submitWith(testAction)}>
                 Send test
               </button>
             </div>
