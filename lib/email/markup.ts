@@ -78,7 +78,7 @@ export function markupToText(blocks: Block[]): string {
         case "button":
           return `${b.text}: ${b.href}`;
         case "divider":
-          return "———";
+          return "----------";
       }
     })
     .join("\n\n");

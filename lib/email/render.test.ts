@@ -28,6 +28,19 @@ describe("renderEmail (liquidjs inside the React Email layout)", () => {
     expect(m.html).toContain("Your pro plan");
   });
 
+  it("writes HTML as 7-bit ASCII with character references, leaving Liquid literals and the text part as written", async () => {
+    const m = await renderEmail(
+      { ...marketing, subject: "Hei {{ contact.first_name }} 🌲", body: { markup: 'Kjære {{ contact.first_name | default: "venn" }}, «sommer» ☀️' } },
+      { ...ctx, contact: { first_name: "Åse 😀" } },
+    );
+    expect(m.html).toMatch(/^[\x00-\x7f]*$/);
+    expect(m.html).toContain("Kj&#230;re &#197;se &#128512;, &#171;sommer&#187; &#9728;&#65039;");
+    expect(m.text).toContain("Kjære Åse 😀, «sommer» ☀️");
+    expect(m.subject).toBe("Hei Åse 😀 🌲");
+    const fallback = await renderEmail({ ...marketing, body: { markup: 'Kjære {{ contact.nickname | default: "venn" }}' } }, ctx);
+    expect(fallback.html).toContain("Kj&#230;re venn");
+  });
+
   it("falls back to defaults and renders unknown fields empty", async () => {
     const m = await renderEmail({ ...marketing, subject: 'Hi {{ contact.last_name | default: "there" }} {{ contact.nope }}!' }, ctx);
     expect(m.subject).toBe("Hi there !");

@@ -44,7 +44,21 @@ export function verifyTrackingToken(secret: string, token: string): TrackingToke
   return { workspaceId: t.workspaceId, messageId: t.messageId, url: t.url };
 }
 
+// A template's links are the same in most of its messages: each destination is built once.
+const utmCache = new Map<string, string>();
+
 function withUtm(url: string, utm: Record<string, string>): string {
+  const key = `${url}\n${JSON.stringify(utm)}`;
+  let hit = utmCache.get(key);
+  if (hit === undefined) {
+    hit = buildUtm(url, utm);
+    if (utmCache.size >= 5000) utmCache.clear();
+    utmCache.set(key, hit);
+  }
+  return hit;
+}
+
+function buildUtm(url: string, utm: Record<string, string>): string {
   let u: URL;
   try {
     u = new URL(url);
