@@ -25,7 +25,8 @@ const columnOf: Record<(typeof builtinFields)[number], SQL> = {
   time_zone: sql`${contacts.timeZone}`,
 };
 
-type Source = { kind: "json"; j: SQL; t: SQL } | { kind: "text"; t: SQL };
+/** `doc` and `key`: the jsonb column and key, where a GIN index can answer "key = value" by containment. */
+type Source = { kind: "json"; j: SQL; t: SQL; doc?: { column: SQL; key: string } } | { kind: "text"; t: SQL };
 
 const DATE_RE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}";
 
@@ -39,7 +40,11 @@ function comparisonSql(s: Source, c: Comparison): SQL {
   const typed = (type: "string" | "number" | "boolean", then: SQL): SQL =>
     s.kind === "json" ? sql`(case when jsonb_typeof(${s.j}) = ${sql.raw(`'${type}'`)} then ${then} end)` : type === "string" ? then : sql`null`;
   const str = typed("string", t);
-  const eq = (v: string) => (s.kind === "json" ? sql`(${s.j} = ${JSON.stringify(v)}::jsonb)` : sql`(${t} = ${v}::text)`);
+  // Exact equality implies containment, so the added `@>` never changes the answer; it only lets
+  // the planner use the GIN index on the column.
+  const contained = (v: string | boolean, exact: SQL): SQL =>
+    s.kind === "json" && s.doc ? sql`(${s.doc.column} @> ${JSON.stringify({ [s.doc.key]: v })}::jsonb and ${exact})` : exact;
+  const eq = (v: string) => (s.kind === "json" ? contained(v, sql`(${s.j} = ${JSON.stringify(v)}::jsonb)`) : sql`(${t} = ${v}::text)`);
   const contains = (v: string) => sql`(strpos(lower(${str}), lower(${v}::text)) > 0)`;
   const present = s.kind === "json" ? sql`coalesce(jsonb_typeof(${s.j}), 'null') <> 'null'` : sql`${t} is not null`;
   switch (c.op) {
@@ -67,7 +72,7 @@ function comparisonSql(s: Source, c: Comparison): SQL {
       return sql`(${typed("number", sql`(${t})::float8`)}::float8 ${sql.raw(op)} ${c.value}::float8)`;
     }
     case "is":
-      return sql`(${typed("boolean", sql`(${t})::boolean`)}::boolean = ${c.value}::boolean)`;
+      return contained(c.value, sql`(${typed("boolean", sql`(${t})::boolean`)}::boolean = ${c.value}::boolean)`);
     case "before":
     case "after":
     case "on": {
@@ -97,7 +102,12 @@ function nodeSql(n: Node, now: number): SQL {
       const builtin = columnOf[n.field as keyof typeof columnOf];
       const src: Source = builtin
         ? { kind: "text", t: builtin }
-        : { kind: "json", j: sql`(${contacts.attributes} -> ${n.field}::text)`, t: sql`(${contacts.attributes} ->> ${n.field}::text)` };
+        : {
+            kind: "json",
+            j: sql`(${contacts.attributes} -> ${n.field}::text)`,
+            t: sql`(${contacts.attributes} ->> ${n.field}::text)`,
+            doc: { column: sql`${contacts.attributes}`, key: n.field },
+          };
       return comparisonSql(src, n.comparison);
     }
     case "tag": {

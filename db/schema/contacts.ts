@@ -64,6 +64,8 @@ export const contacts = pgTable(
     // Name prefix search in the contact list (LIKE 'ann%' under any collation).
     index("contacts_workspace_first_name_idx").on(t.workspaceId, sql`lower(${t.firstName}) text_pattern_ops`),
     index("contacts_workspace_last_name_idx").on(t.workspaceId, sql`lower(${t.lastName}) text_pattern_ops`),
+    // Segment conditions "attribute = value" (compiled with a containment test beside the exact one).
+    index("contacts_attributes_idx").using("gin", sql`${t.attributes} jsonb_path_ops`),
   ],
 );
 
