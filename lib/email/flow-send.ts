@@ -5,7 +5,7 @@ import { getEnrollment } from "../../db/queries/enrollments";
 import { claimMessage, getTemplate, markMessage, recentMarketingSends, sendingContext } from "../../db/queries/messages";
 import { checkConsent } from "../consent/check";
 import { env } from "../env";
-import { marketingHeaders, mergeContext } from "./message";
+import { inboundUnsubscribe, marketingHeaders, mergeContext } from "./message";
 import { nextAllowedSlot, parseSendingPolicy } from "./policy";
 import { renderEmail, TemplateError } from "./render";
 import { applyTracking, campaignSlug } from "./tracking";
@@ -116,7 +116,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
       subject: rendered.subject,
       html,
       text: rendered.text,
-      headers: template.class === "marketing" ? marketingHeaders(unsubscribeUrl) : {},
+      headers: template.class === "marketing" ? marketingHeaders(unsubscribeUrl, inboundUnsubscribe(message.unsubscribeToken)) : {},
       tags: [
         { name: "workspace", value: input.workspaceId },
         { name: "flow", value: input.flowId },
