@@ -14,6 +14,7 @@ import { startLocalExecutor, type LocalExecutor } from "../../inngest/local/serv
 import { startTestApp, type TestApp } from "../../inngest/local/test-app";
 import { now, setClock, VirtualClock } from "../clock";
 import { handleResendWebhook, recordTrackingHit, type EmailFeedbackEvent } from "./feedback";
+import { peekTrackingToken } from "./tracking";
 import { resendTransport } from "./transport";
 
 /**
@@ -77,12 +78,13 @@ async function template(ws: SeededWorkspace, opts: { subject: string; markup?: s
   return t!.id;
 }
 
-async function sendFlow(ws: SeededWorkspace, templateIds: string[], contactIds: string[]) {
+/** A flow sending the templates in turn from nodes s1, s2, …; `configs` adds to a node's config. */
+async function sendFlow(ws: SeededWorkspace, templateIds: string[], contactIds: string[], configs: Record<string, Record<string, unknown>> = {}) {
   const nodes: [string, string, Record<string, unknown>?][] = [["t", "manual-enrol"]];
   const edges: [string, string, string][] = [];
   let prev = "t";
   templateIds.forEach((id, i) => {
-    nodes.push([`s${i + 1}`, "send-email", { templateId: id }]);
+    nodes.push([`s${i + 1}`, "send-email", { templateId: id, ...configs[`s${i + 1}`] }]);
     edges.push([prev, "next", `s${i + 1}`]);
     prev = `s${i + 1}`;
   });
@@ -131,6 +133,25 @@ describe("sending through a flow (real Resend SDK → capture server)", () => {
     expect(marketing[0]!.html).toMatch(/href="http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"/);
     expect(marketing[0]!.html).toMatch(/<img src="http:\/\/localhost:3000\/o\/[^"]+"/);
     expect(marketing[0]!.tags.map((x) => x.name).sort()).toEqual(["contact", "enrollment", "flow", "node", "workspace"]);
+  });
+
+  it("adds UTM per flow and node: a node's own parameters win, the workspace's and the flow's fill the rest", async () => {
+    const ws = await workspace(1, { tracking: { utmSource: "acme", utmMedium: "newsletter" } });
+    const m = await template(ws, { subject: "Spring" });
+    const flowId = await sendFlow(ws, [m, m, m], [ws.contacts[0]!.id], {
+      s1: { utm: { campaign: "vip-launch", content: "hero" } },
+      s3: { utm: { off: true } },
+    });
+    const sent = ofFlow(flowId);
+    expect(sent).toHaveLength(3);
+    const linkOf = (node: string) => {
+      const mail = sent.find((e) => e.tags.some((t) => t.name === "node" && t.value === node))!;
+      const token = /href="http:\/\/localhost:3000\/r\/([^"]+)"/.exec(mail.html!)![1]!;
+      return peekTrackingToken(token)!.url;
+    };
+    expect(linkOf("s1")).toBe("https://shop.example/sale?utm_source=acme&utm_medium=newsletter&utm_campaign=vip-launch&utm_content=hero");
+    expect(linkOf("s2")).toBe("https://shop.example/sale?utm_source=acme&utm_medium=newsletter&utm_campaign=spring-sale&utm_content=s2");
+    expect(linkOf("s3")).toBe("https://shop.example/sale");
   });
 
   it("renders a contact named <script>alert(1)</script> inert in HTML and readable in text", async () => {
