@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import type { TestDatabase } from "../../e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
 import { createLiveFlow, grantConsent, graph } from "../../e2e/fixtures/flows";
 import { startResendCapture, type CapturedEmail, type ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
@@ -9,13 +10,10 @@ import { enrollmentTrace, listEnrollments } from "../../db/queries/enrollments";
 import { messageEvents } from "../../db/queries/messages";
 import { suppressionsFor } from "../../db/queries/suppressions";
 import { consentEvents, contacts, emailEvents, messages, templates, workspaces } from "../../db/schema/index";
-import { createFunctions } from "../../inngest/functions/all";
-import { startLocalExecutor, type LocalExecutor } from "../../inngest/local/server";
-import { startTestApp, type TestApp } from "../../inngest/local/test-app";
-import { now, setClock, VirtualClock } from "../clock";
+import type { TestApp } from "../../inngest/local/test-app";
+import { now } from "../clock";
 import { handleResendWebhook, recordTrackingHit, type EmailFeedbackEvent } from "./feedback";
 import { peekTrackingToken } from "./tracking";
-import { resendTransport } from "./transport";
 
 /**
  * lib/email end to end: the flow runner's send step through the real Resend SDK into the capture
@@ -24,36 +22,20 @@ import { resendTransport } from "./transport";
  */
 
 const HOUR = 3_600_000;
+let h: FlowHarness;
 let db: TestDatabase;
-let ex: LocalExecutor;
 let app: TestApp;
 let capture: ResendCapture;
-const clock = new VirtualClock();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  setClock(clock);
-  ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, clock, workers: 4, log: () => {} });
-  capture = await startResendCapture();
-  app = await startTestApp("tillit", ex.url, (inngest) =>
-    createFunctions(inngest, { db: () => db.db, transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }) }),
-  );
-  await ex.sync(app.serveUrl);
+  h = await startFlowHarness();
+  ({ db, app, capture } = h);
 });
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await capture?.close();
-  await db?.destroy();
-  setClock(undefined);
-});
+afterAll(() => h?.stop());
 
-const settle = () => ex.idle();
-const advance = async (ms: number) => {
-  await ex.advanceClock(ms);
-  await settle();
-};
+const settle = () => h.settle();
+const advance = (ms: number) => h.advance(ms);
 
 async function workspace(n: number, policy: Record<string, unknown> = {}): Promise<SeededWorkspace> {
   const ws = await seedWorkspace(db.db, { contacts: n });
