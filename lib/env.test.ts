@@ -33,6 +33,8 @@ describe("parseEnv", () => {
     ["PGLITE_PORT", "70000", /PGLITE_PORT must be a port number between 1 and 65535/],
     ["APP_URL", "ftp://example.com", /APP_URL must be an http\(s\) URL/],
     ["TILLIT_DEV_MAILBOX", "maybe", /TILLIT_DEV_MAILBOX/],
+    ["INBOUND_UNSUBSCRIBE_ADDRESS", "unsubscribe at example.com", /INBOUND_UNSUBSCRIBE_ADDRESS must be an email address/],
+    ["INBOUND_UNSUBSCRIBE_ADDRESS", "u@example.com?subject=x", /INBOUND_UNSUBSCRIBE_ADDRESS must be an email address/],
   ])("refuses a malformed %s with one line naming it", (variable, value, message) => {
     let caught: unknown;
     try {

@@ -59,6 +59,11 @@ const schema = z.object({
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalString.pipe(httpUrl.optional()),
   RESEND_WEBHOOK_SECRET: optionalString,
+  /**
+   * A mailbox that processes unsubscribe requests by mail. Set: marketing mail's List-Unsubscribe
+   * offers `mailto:` this address (the message's unsubscribe token in the subject) after the https URL.
+   */
+  INBOUND_UNSUBSCRIBE_ADDRESS: optionalString.pipe(z.email({ error: "must be an email address, e.g. unsubscribe@mail.example.com" }).optional()),
   /** Sender of system mail (sign-in links, confirmations) when a workspace has no identity yet. */
   MAIL_FROM: z.string().default("Tillit <no-reply@tillit.localhost>"),
   INNGEST_DEV: optionalString,

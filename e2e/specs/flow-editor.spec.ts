@@ -3,6 +3,7 @@ import type { Locator, Page } from "@playwright/test";
 import { and, asc, eq } from "drizzle-orm";
 import { createApiKey } from "../../db/queries/api-keys";
 import { contacts, enrollments, flows, flowVersions } from "../../db/schema/index";
+import type { Plan } from "../../lib/flows/plan";
 import { starterGraph } from "../../lib/flows/starters";
 import { createLiveFlow, createTemplate } from "../fixtures/flows";
 import { testEnv } from "../fixtures/test-env";
@@ -86,6 +87,12 @@ test("a marketer builds the abandoned cart from an empty canvas, publishes it, w
   await dropFromPalette(page, "send-email", { x: 480, y: 360 });
   await expect(page.getByTestId("node-send-email-1")).toHaveAttribute("data-errors", /[1-9]/);
   await panel.getByLabel("Template").selectOption({ label: "Your cart misses you" });
+  // Its own UTM campaign, checked as typed; the parameters left empty fall back to the workspace's.
+  await panel.getByLabel("Own UTM parameters").check();
+  await panel.getByLabel("Campaign").fill("cart reminder");
+  await expect(panel.getByRole("alert")).toContainText("letters, digits");
+  await panel.getByLabel("Campaign").fill("cart-reminder");
+  await expect(panel.getByRole("alert")).toHaveCount(0);
 
   await dropFromPalette(page, "exit", { x: 480, y: 500 });
   await panel.getByLabel("Reason").fill("reminded");
@@ -130,6 +137,7 @@ test("a marketer builds the abandoned cart from an empty canvas, publishes it, w
   await expect(page.getByTestId("flow-status")).toContainText("live · v1");
   const [v1] = await db.select().from(flowVersions).where(eq(flowVersions.flowId, flowId));
   expect(v1!.note).toBe("First version: remind after three days");
+  expect((v1!.plan as Plan).nodes["send-email-1"]).toMatchObject({ config: { utm: { off: false, campaign: "cart-reminder" } } });
 
   // Shoppers fill carts through the tracking API; the stats on the canvas follow.
   const { key } = await createApiKey(db, { workspaceId: ws.id, name: "Shop", kind: "public", createdBy: workspace.owner.id });

@@ -1,18 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import type { TestDatabase } from "../../e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
 import { createLiveFlow, createTemplate, grantConsent, graph, publish } from "../../e2e/fixtures/flows";
-import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
+import type { ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace } from "../../e2e/fixtures/seed";
 import { addContactTag } from "../../db/queries/contacts";
 import { enrollmentTrace, listEnrollments } from "../../db/queries/enrollments";
 import { insertEvent } from "../../db/queries/events";
 import { waitingByNode } from "../../db/queries/flows";
-import { now, setClock, VirtualClock } from "../../lib/clock";
-import { resendTransport } from "../../lib/email/transport";
+import { now } from "../../lib/clock";
 import { movingEntries, suggestMigration, type MigrationMap } from "../../lib/flows/editor/migration";
-import { startLocalExecutor, type LocalExecutor } from "../local/server";
-import { startTestApp, type TestApp } from "../local/test-app";
-import { createFunctions } from "./all";
+import type { LocalExecutor } from "../local/server";
+import type { TestApp } from "../local/test-app";
 
 /**
  * The editor's migration map honoured by the runtime: the real serve handler, the local executor
@@ -20,33 +19,21 @@ import { createFunctions } from "./all";
  */
 
 const HOUR = 3_600_000;
+let h: FlowHarness;
 let db: TestDatabase;
 let ex: LocalExecutor;
 let app: TestApp;
 let capture: ResendCapture;
-const clock = new VirtualClock();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  setClock(clock);
-  ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, clock, workers: 4, log: () => {} });
-  capture = await startResendCapture();
-  app = await startTestApp("tillit", ex.url, (inngest) =>
-    createFunctions(inngest, { db: () => db.db, transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }) }),
-  );
-  const synced = await ex.sync(app.serveUrl);
-  expect(synced.functions).toContain("tillit-flow-migration");
+  h = await startFlowHarness();
+  ({ db, ex, app, capture } = h);
+  expect(h.functions).toContain("tillit-flow-migration");
 });
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await capture?.close();
-  await db?.destroy();
-  setClock(undefined);
-});
+afterAll(() => h?.stop());
 
-const settle = () => ex.idle();
+const settle = () => h.settle();
 const subjects = (email: string) => capture.emails.filter((e) => e.to.includes(email)).map((e) => e.subject);
 
 describe("publishing with contacts waiting: the migration map", () => {

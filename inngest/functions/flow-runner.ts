@@ -346,6 +346,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                   nodeId: node.id,
                   stepId: sid(node.kind),
                   templateId: node.config.templateId,
+                  utm: node.config.utm,
                   trigger,
                   now: at,
                 });

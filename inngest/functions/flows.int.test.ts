@@ -1,18 +1,16 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import type { TestDatabase } from "../../e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
 import { createLiveFlow, createTemplate, grantConsent, graph, publish } from "../../e2e/fixtures/flows";
-import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
+import type { ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
 import { enrollmentTrace, listEnrollments, nodeCounters } from "../../db/queries/enrollments";
 import { insertEvent } from "../../db/queries/events";
 import { consentEvents, contacts, emailEvents, messages } from "../../db/schema/index";
-import { now, setClock, VirtualClock } from "../../lib/clock";
-import { resendTransport } from "../../lib/email/transport";
+import { now } from "../../lib/clock";
 import { simulate } from "../../lib/flows/simulate";
-import { startLocalExecutor, type LocalExecutor } from "../local/server";
-import { startTestApp, type TestApp } from "../local/test-app";
-import { createFunctions } from "./all";
+import type { TestApp } from "../local/test-app";
 import { ANNIVERSARY_TICK_MS, dueAnniversaries } from "./date-anniversary";
 import { routeEvent } from "./flow-router";
 
@@ -27,41 +25,21 @@ const DAY = 24 * HOUR;
 // Small, so continue-as-new happens in these tests instead of only after 900 steps.
 const MAX_STEPS = 20;
 
+let h: FlowHarness;
 let db: TestDatabase;
-let ex: LocalExecutor;
 let app: TestApp;
 let capture: ResendCapture;
-const clock = new VirtualClock();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  setClock(clock);
-  ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, clock, workers: 4, log: () => {} });
-  capture = await startResendCapture();
-  app = await startTestApp("tillit", ex.url, (inngest) =>
-    createFunctions(inngest, {
-      db: () => db.db,
-      transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }),
-      maxStepsPerRun: MAX_STEPS,
-    }),
-  );
-  const synced = await ex.sync(app.serveUrl);
-  expect(synced.functions).toContain("tillit-flow-runner");
+  h = await startFlowHarness({ maxStepsPerRun: MAX_STEPS });
+  ({ db, app, capture } = h);
+  expect(h.functions).toContain("tillit-flow-runner");
 });
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await capture?.close();
-  await db?.destroy();
-  setClock(undefined);
-});
+afterAll(() => h?.stop());
 
-const settle = () => ex.idle();
-const advance = async (ms: number) => {
-  await ex.advanceClock(ms);
-  await settle();
-};
+const settle = () => h.settle();
+const advance = (ms: number) => h.advance(ms);
 const emailsTo = (email: string) => capture.emails.filter((e) => e.to.includes(email));
 
 async function workspace(n: number): Promise<SeededWorkspace> {

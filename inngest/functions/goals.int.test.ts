@@ -1,18 +1,16 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import type { TestDatabase } from "../../e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
 import { createLiveFlow, createTemplate, grantConsent, graph } from "../../e2e/fixtures/flows";
-import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace } from "../../e2e/fixtures/seed";
 import { flowTotals } from "../../db/queries/analytics";
 import { listEnrollments } from "../../db/queries/enrollments";
 import { insertEvent } from "../../db/queries/events";
 import { conversions, emailEvents, messages } from "../../db/schema/index";
-import { now, setClock, VirtualClock } from "../../lib/clock";
-import { resendTransport } from "../../lib/email/transport";
-import { startLocalExecutor, type LocalExecutor } from "../local/server";
-import { startTestApp, type TestApp } from "../local/test-app";
-import { createFunctions } from "./all";
+import { now } from "../../lib/clock";
+import type { LocalExecutor } from "../local/server";
+import type { TestApp } from "../local/test-app";
 
 /**
  * Goals with a conversion window, through the real goal watcher on the local executor: a purchase
@@ -22,30 +20,17 @@ import { createFunctions } from "./all";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+let h: FlowHarness;
 let db: TestDatabase;
 let ex: LocalExecutor;
 let app: TestApp;
-let capture: ResendCapture;
-const clock = new VirtualClock();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  setClock(clock);
-  ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, clock, workers: 4, log: () => {} });
-  capture = await startResendCapture();
-  app = await startTestApp("tillit", ex.url, (inngest) =>
-    createFunctions(inngest, { db: () => db.db, transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }) }),
-  );
-  await ex.sync(app.serveUrl);
+  h = await startFlowHarness();
+  ({ db, ex, app } = h);
 });
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await capture?.close();
-  await db?.destroy();
-  setClock(undefined);
-});
+afterAll(() => h?.stop());
 
 it("converts within the window after the last message, credits the last human click, takes the revenue", async () => {
   const ws = await seedWorkspace(db.db, { contacts: 3 });

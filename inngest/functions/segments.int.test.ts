@@ -1,20 +1,18 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import type { TestDatabase } from "../../e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
 import { createLiveFlow, grantConsent, graph } from "../../e2e/fixtures/flows";
-import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace } from "../../e2e/fixtures/seed";
 import { addContactTag } from "../../db/queries/contacts";
 import { listEnrollments } from "../../db/queries/enrollments";
 import { insertEvent } from "../../db/queries/events";
 import { createSegment, getSegment } from "../../db/queries/segments";
 import { contacts, segmentMemberships } from "../../db/schema/index";
-import { now, setClock, VirtualClock } from "../../lib/clock";
-import { resendTransport } from "../../lib/email/transport";
+import { now } from "../../lib/clock";
 import { definitionSchema } from "../../lib/segments/definition";
-import { startLocalExecutor, type LocalExecutor } from "../local/server";
-import { startTestApp, type TestApp } from "../local/test-app";
-import { createFunctions } from "./all";
+import type { LocalExecutor } from "../local/server";
+import type { TestApp } from "../local/test-app";
 
 /**
  * Segments driving flows end to end: membership detected on contact activity and on the
@@ -25,33 +23,20 @@ import { createFunctions } from "./all";
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
 
+let h: FlowHarness;
 let db: TestDatabase;
 let ex: LocalExecutor;
 let app: TestApp;
-let capture: ResendCapture;
-const clock = new VirtualClock();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  setClock(clock);
-  ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, clock, workers: 4, log: () => {} });
-  capture = await startResendCapture();
-  app = await startTestApp("tillit", ex.url, (inngest) =>
-    createFunctions(inngest, { db: () => db.db, transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }) }),
-  );
-  const synced = await ex.sync(app.serveUrl);
-  expect(synced.functions).toEqual(expect.arrayContaining(["tillit-segment-refresh", "tillit-segment-contact-refresh", "tillit-segment-schedule"]));
+  h = await startFlowHarness();
+  ({ db, ex, app } = h);
+  expect(h.functions).toEqual(expect.arrayContaining(["tillit-segment-refresh", "tillit-segment-contact-refresh", "tillit-segment-schedule"]));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await capture?.close();
-  await db?.destroy();
-  setClock(undefined);
-});
+afterAll(() => h?.stop());
 
-const settle = () => ex.idle();
+const settle = () => h.settle();
 
 describe("entered segment", () => {
   it("enrols each contact once per entry, following the flow's re-entry rule; the schedule finds changes made without events", async () => {

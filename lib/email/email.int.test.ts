@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import type { TestDatabase } from "../../e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
 import { createLiveFlow, grantConsent, graph } from "../../e2e/fixtures/flows";
 import { startResendCapture, type CapturedEmail, type ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
@@ -9,12 +10,10 @@ import { enrollmentTrace, listEnrollments } from "../../db/queries/enrollments";
 import { messageEvents } from "../../db/queries/messages";
 import { suppressionsFor } from "../../db/queries/suppressions";
 import { consentEvents, contacts, emailEvents, messages, templates, workspaces } from "../../db/schema/index";
-import { createFunctions } from "../../inngest/functions/all";
-import { startLocalExecutor, type LocalExecutor } from "../../inngest/local/server";
-import { startTestApp, type TestApp } from "../../inngest/local/test-app";
-import { now, setClock, VirtualClock } from "../clock";
+import type { TestApp } from "../../inngest/local/test-app";
+import { now } from "../clock";
 import { handleResendWebhook, recordTrackingHit, type EmailFeedbackEvent } from "./feedback";
-import { resendTransport } from "./transport";
+import { peekTrackingToken } from "./tracking";
 
 /**
  * lib/email end to end: the flow runner's send step through the real Resend SDK into the capture
@@ -23,36 +22,20 @@ import { resendTransport } from "./transport";
  */
 
 const HOUR = 3_600_000;
+let h: FlowHarness;
 let db: TestDatabase;
-let ex: LocalExecutor;
 let app: TestApp;
 let capture: ResendCapture;
-const clock = new VirtualClock();
 
 beforeAll(async () => {
-  db = await freshDatabase();
-  setClock(clock);
-  ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, clock, workers: 4, log: () => {} });
-  capture = await startResendCapture();
-  app = await startTestApp("tillit", ex.url, (inngest) =>
-    createFunctions(inngest, { db: () => db.db, transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }) }),
-  );
-  await ex.sync(app.serveUrl);
+  h = await startFlowHarness();
+  ({ db, app, capture } = h);
 });
 
-afterAll(async () => {
-  await app?.close();
-  await ex?.stop();
-  await capture?.close();
-  await db?.destroy();
-  setClock(undefined);
-});
+afterAll(() => h?.stop());
 
-const settle = () => ex.idle();
-const advance = async (ms: number) => {
-  await ex.advanceClock(ms);
-  await settle();
-};
+const settle = () => h.settle();
+const advance = (ms: number) => h.advance(ms);
 
 async function workspace(n: number, policy: Record<string, unknown> = {}): Promise<SeededWorkspace> {
   const ws = await seedWorkspace(db.db, { contacts: n });
@@ -77,12 +60,13 @@ async function template(ws: SeededWorkspace, opts: { subject: string; markup?: s
   return t!.id;
 }
 
-async function sendFlow(ws: SeededWorkspace, templateIds: string[], contactIds: string[]) {
+/** A flow sending the templates in turn from nodes s1, s2, …; `configs` adds to a node's config. */
+async function sendFlow(ws: SeededWorkspace, templateIds: string[], contactIds: string[], configs: Record<string, Record<string, unknown>> = {}) {
   const nodes: [string, string, Record<string, unknown>?][] = [["t", "manual-enrol"]];
   const edges: [string, string, string][] = [];
   let prev = "t";
   templateIds.forEach((id, i) => {
-    nodes.push([`s${i + 1}`, "send-email", { templateId: id }]);
+    nodes.push([`s${i + 1}`, "send-email", { templateId: id, ...configs[`s${i + 1}`] }]);
     edges.push([prev, "next", `s${i + 1}`]);
     prev = `s${i + 1}`;
   });
@@ -131,6 +115,25 @@ describe("sending through a flow (real Resend SDK → capture server)", () => {
     expect(marketing[0]!.html).toMatch(/href="http:\/\/localhost:3000\/r\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"/);
     expect(marketing[0]!.html).toMatch(/<img src="http:\/\/localhost:3000\/o\/[^"]+"/);
     expect(marketing[0]!.tags.map((x) => x.name).sort()).toEqual(["contact", "enrollment", "flow", "node", "workspace"]);
+  });
+
+  it("adds UTM per flow and node: a node's own parameters win, the workspace's and the flow's fill the rest", async () => {
+    const ws = await workspace(1, { tracking: { utmSource: "acme", utmMedium: "newsletter" } });
+    const m = await template(ws, { subject: "Spring" });
+    const flowId = await sendFlow(ws, [m, m, m], [ws.contacts[0]!.id], {
+      s1: { utm: { campaign: "vip-launch", content: "hero" } },
+      s3: { utm: { off: true } },
+    });
+    const sent = ofFlow(flowId);
+    expect(sent).toHaveLength(3);
+    const linkOf = (node: string) => {
+      const mail = sent.find((e) => e.tags.some((t) => t.name === "node" && t.value === node))!;
+      const token = /href="http:\/\/localhost:3000\/r\/([^"]+)"/.exec(mail.html!)![1]!;
+      return peekTrackingToken(token)!.url;
+    };
+    expect(linkOf("s1")).toBe("https://shop.example/sale?utm_source=acme&utm_medium=newsletter&utm_campaign=vip-launch&utm_content=hero");
+    expect(linkOf("s2")).toBe("https://shop.example/sale?utm_source=acme&utm_medium=newsletter&utm_campaign=spring-sale&utm_content=s2");
+    expect(linkOf("s3")).toBe("https://shop.example/sale");
   });
 
   it("renders a contact named <script>alert(1)</script> inert in HTML and readable in text", async () => {

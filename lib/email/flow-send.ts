@@ -4,8 +4,9 @@ import { randomToken } from "../../db/queries/tokens";
 import { getEnrollment } from "../../db/queries/enrollments";
 import { claimMessage, getTemplate, markMessage, recentMarketingSends, sendingContext } from "../../db/queries/messages";
 import { checkConsent } from "../consent/check";
+import type { UtmOverride } from "../flows/catalog";
 import { env } from "../env";
-import { marketingHeaders, mergeContext } from "./message";
+import { inboundUnsubscribe, marketingHeaders, mergeContext } from "./message";
 import { nextAllowedSlot, parseSendingPolicy } from "./policy";
 import { renderEmail, TemplateError } from "./render";
 import { applyTracking, campaignSlug } from "./tracking";
@@ -21,6 +22,8 @@ export type FlowSendInput = {
   /** The run's step id: with the enrollment it makes the provider idempotency key. */
   stepId: string;
   templateId: string;
+  /** The node's own UTM settings (its config's `utm`); absent: the workspace's. */
+  utm?: UtmOverride | null;
   trigger: Record<string, unknown>;
   now: Date;
 };
@@ -106,6 +109,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
     settings: policy.tracking,
     campaign: ctx.flowName ? campaignSlug(ctx.flowName) : null,
     content: input.nodeId,
+    utm: input.utm,
   });
   const from = facts.fromEmail ? (facts.fromName ? `${facts.fromName} <${facts.fromEmail}>` : facts.fromEmail) : env().MAIL_FROM;
   try {
@@ -116,7 +120,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
       subject: rendered.subject,
       html,
       text: rendered.text,
-      headers: template.class === "marketing" ? marketingHeaders(unsubscribeUrl) : {},
+      headers: template.class === "marketing" ? marketingHeaders(unsubscribeUrl, inboundUnsubscribe(message.unsubscribeToken)) : {},
       tags: [
         { name: "workspace", value: input.workspaceId },
         { name: "flow", value: input.flowId },

@@ -1,14 +1,32 @@
+import { env } from "../env";
 import type { MergeContext } from "./render";
 
 /**
  * RFC 8058 one-click unsubscribe, RFC 2369 syntax: exactly one of each header on every marketing
- * message. A mailto: joins the https URI only once an inbound address processes it (none yet).
+ * message. The https URI comes first (one-click needs it); a mailto: follows only when an inbound
+ * address processes unsubscribe mail, with the message's token in the subject so the mailbox knows
+ * whose request it is without trusting the sender address.
  */
-export function marketingHeaders(unsubscribeUrl: string): Record<string, string> {
+export function marketingHeaders(unsubscribeUrl: string, inbound?: { address: string; token: string }): Record<string, string> {
+  const uris = [`<${unsubscribeUrl}>`];
+  if (inbound) uris.push(`<${unsubscribeMailto(inbound.address, inbound.token)}>`);
   return {
-    "List-Unsubscribe": `<${unsubscribeUrl}>`,
+    "List-Unsubscribe": uris.join(", "),
     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
   };
+}
+
+/**
+ * `mailto:address?subject=unsubscribe-TOKEN` (RFC 6068). The address is a validated addr-spec
+ * (letters, digits and `_'+-.` before the @), which needs no escaping in a URI.
+ */
+export function unsubscribeMailto(address: string, token: string): string {
+  return `mailto:${address}?subject=${encodeURIComponent(`unsubscribe-${token}`)}`;
+}
+
+/** The mailto: part of a message's List-Unsubscribe, when INBOUND_UNSUBSCRIBE_ADDRESS is configured. */
+export function inboundUnsubscribe(token: string | null, address = env().INBOUND_UNSUBSCRIBE_ADDRESS): { address: string; token: string } | undefined {
+  return address && token ? { address, token } : undefined;
 }
 
 type ContactFacts = {

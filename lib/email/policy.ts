@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { utmValueSchema } from "../flows/catalog";
 import { isValidTimeZone, nextWindowStart, TIME_OF_DAY, weekdays } from "../flows/time-zones";
 
 /**
@@ -21,10 +22,13 @@ export const quietHoursSchema = z
 export const trackingSchema = z.object({
   opens: z.boolean().default(true),
   clicks: z.boolean().default(true),
-  /** Add utm_source/medium/campaign/content to tracked links (campaign = flow, content = node). */
+  /**
+   * Add utm_source/medium/campaign/content to tracked links (campaign = flow, content = node).
+   * A send node's own UTM settings, when it has them, take precedence.
+   */
   utm: z.boolean().default(true),
-  utmSource: z.string().regex(/^[\w.-]{1,60}$/, "letters, digits, . _ - only").default("tillit"),
-  utmMedium: z.string().regex(/^[\w.-]{1,60}$/, "letters, digits, . _ - only").default("email"),
+  utmSource: utmValueSchema.default("tillit"),
+  utmMedium: utmValueSchema.default("email"),
 });
 
 export const sendingPolicySchema = z.object({

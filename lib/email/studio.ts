@@ -4,7 +4,7 @@ import type { Db } from "../../db/client";
 import { consentFacts } from "../../db/queries/contacts";
 import { attributeKeys } from "../../db/queries/templates";
 import { env } from "../env";
-import { marketingHeaders, mergeContext } from "./message";
+import { inboundUnsubscribe, marketingHeaders, mergeContext } from "./message";
 import { compileTemplate, renderCompiled, TemplateError, unknownMergeTags, type MergeTagWarning, type RenderedEmail, type TemplateInput } from "./render";
 import { sendBatch, type MailTransport } from "./transport";
 
@@ -60,7 +60,7 @@ export async function sendTestEmail(
       subject: `[Test] ${rendered.subject}`,
       html: rendered.html,
       text: rendered.text,
-      headers: q.draft.class === "marketing" ? marketingHeaders(`${env().appUrl}/u/preview`) : {},
+      headers: q.draft.class === "marketing" ? marketingHeaders(`${env().appUrl}/u/preview`, inboundUnsubscribe("preview")) : {},
       tags: [
         { name: "workspace", value: q.workspaceId },
         { name: "test", value: "1" },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyTracking, machineReason, signTrackingToken, verifyTrackingToken } from "./tracking";
+import { sendEmailConfig } from "../flows/catalog";
+import { applyTracking, machineReason, signTrackingToken, utmParameters, verifyTrackingToken } from "./tracking";
 
 const W = "11111111-1111-4111-8111-111111111111";
 const M = "22222222-2222-4222-8222-222222222222";
@@ -30,6 +31,58 @@ describe("applyTracking", () => {
     expect(out).toContain('href="mailto:a@b.c"');
     expect(out).toMatch(/<img src="https:\/\/app\.example\/o\/[^"]+"[^>]*\/><\/body>/);
     const off = applyTracking(html, { appUrl: "https://app.example", secret: "s", workspaceId: W, messageId: M, settings: { ...settings, clicks: false, opens: false, utm: false }, campaign: null, content: null });
+    expect(off).toBe(html);
+  });
+});
+
+describe("UTM parameters per node", () => {
+  const scope = { settings, campaign: "spring-sale", content: "s1" };
+  const node = (utm: unknown) => sendEmailConfig.parse({ templateId: "t", utm }).utm;
+
+  it("without a node setting: the workspace's source and medium, the flow as campaign, the node as content", () => {
+    expect(node(undefined)).toBeUndefined();
+    expect(utmParameters({ ...scope, utm: node(undefined) })).toEqual({ utm_source: "tillit", utm_medium: "email", utm_campaign: "spring-sale", utm_content: "s1" });
+    expect(utmParameters({ ...scope, settings: { ...settings, utmSource: "acme", utmMedium: "newsletter" } })).toEqual({
+      utm_source: "acme",
+      utm_medium: "newsletter",
+      utm_campaign: "spring-sale",
+      utm_content: "s1",
+    });
+    expect(utmParameters({ ...scope, settings: { ...settings, utm: false } })).toBeNull();
+  });
+
+  it("a node's values win, and the ones it leaves empty fall back", () => {
+    expect(utmParameters({ ...scope, utm: node({ campaign: "vip-launch", content: "hero" }) })).toEqual({
+      utm_source: "tillit",
+      utm_medium: "email",
+      utm_campaign: "vip-launch",
+      utm_content: "hero",
+    });
+    expect(utmParameters({ ...scope, utm: node({ source: "crm", medium: "mail", campaign: null }) })).toEqual({
+      utm_source: "crm",
+      utm_medium: "mail",
+      utm_campaign: "spring-sale",
+      utm_content: "s1",
+    });
+  });
+
+  it("a node decides on or off, whatever the workspace's default", () => {
+    expect(utmParameters({ ...scope, utm: node({ off: true, campaign: "ignored" }) })).toBeNull();
+    expect(utmParameters({ ...scope, settings: { ...settings, utm: false }, utm: node({ campaign: "vip" }) })).toMatchObject({ utm_campaign: "vip" });
+  });
+
+  it("refuses values analytics tools would split or mangle", () => {
+    expect(sendEmailConfig.safeParse({ templateId: "t", utm: { campaign: "spring sale" } }).success).toBe(false);
+    expect(sendEmailConfig.safeParse({ templateId: "t", utm: { source: "a&b=c" } }).success).toBe(false);
+    expect(sendEmailConfig.safeParse({ templateId: "t", utm: { source: "x".repeat(61) } }).success).toBe(false);
+  });
+
+  it("lands in the rewritten links", () => {
+    const html = '<a href="https://shop.example/x">x</a>';
+    const out = applyTracking(html, { appUrl: "https://app.example", secret: "s", workspaceId: W, messageId: M, ...scope, utm: node({ campaign: "vip-launch" }) });
+    const token = /href="https:\/\/app\.example\/r\/([^"]+)"/.exec(out)![1]!;
+    expect(verifyTrackingToken("s", token)!.url).toBe("https://shop.example/x?utm_source=tillit&utm_medium=email&utm_campaign=vip-launch&utm_content=s1");
+    const off = applyTracking(html, { appUrl: "https://app.example", secret: "s", workspaceId: W, messageId: M, ...scope, settings: { ...settings, clicks: false, opens: false }, utm: node({ off: true }) });
     expect(off).toBe(html);
   });
 });

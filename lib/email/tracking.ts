@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import type { UtmOverride } from "../flows/catalog";
 import type { TrackingSettings } from "./policy";
 
 /**
@@ -81,7 +82,24 @@ export type TrackingScope = {
   /** utm_campaign and utm_content: the flow and the node. */
   campaign: string | null;
   content: string | null;
+  /** The send node's own UTM settings, which take precedence over the workspace's and the two above. */
+  utm?: UtmOverride | null;
 };
+
+/** The UTM parameters a message's links get, or null for none. Pure; see the unit tests. */
+export function utmParameters(s: Pick<TrackingScope, "settings" | "campaign" | "content" | "utm">): Record<string, string> | null {
+  const node = s.utm ?? null;
+  if (node ? node.off : !s.settings.utm) return null;
+  const utm: Record<string, string> = {
+    utm_source: node?.source || s.settings.utmSource,
+    utm_medium: node?.medium || s.settings.utmMedium,
+  };
+  const campaign = node?.campaign || s.campaign;
+  const content = node?.content || s.content;
+  if (campaign) utm.utm_campaign = campaign;
+  if (content) utm.utm_content = content;
+  return utm;
+}
 
 /**
  * Rewrites a rendered message's links through the click redirect (UTM parameters added first)
@@ -89,17 +107,11 @@ export type TrackingScope = {
  * non-web links (mailto:, tel:) stay as they are.
  */
 export function applyTracking(html: string, s: TrackingScope): string {
-  const utm: Record<string, string> = {};
-  if (s.settings.utm) {
-    utm.utm_source = s.settings.utmSource;
-    utm.utm_medium = s.settings.utmMedium;
-    if (s.campaign) utm.utm_campaign = s.campaign;
-    if (s.content) utm.utm_content = s.content;
-  }
+  const utm = utmParameters(s);
   let out = html.replace(/href="(https?:\/\/[^"]+)"/gi, (m, raw: string) => {
     const url = unescapeAttr(raw);
     if (url.startsWith(`${s.appUrl}/`)) return m;
-    const dest = s.settings.utm ? withUtm(url, utm) : url;
+    const dest = utm ? withUtm(url, utm) : url;
     if (!s.settings.clicks) return `href="${escapeAttr(dest)}"`;
     return `href="${s.appUrl}/r/${signTrackingToken(s.secret, { workspaceId: s.workspaceId, messageId: s.messageId, url: dest })}"`;
   });

@@ -158,7 +158,26 @@ export const randomSplitConfig = z.object({
     .refine(uniqueIds, "branch ids repeat"),
 });
 
-export const sendEmailConfig = z.object({ templateId: z.string().min(1, "choose a template") });
+/** A UTM parameter's value: what analytics tools group by, so kept to a slug. */
+export const utmValueSchema = z.string().regex(/^[\w.-]{1,60}$/, "letters, digits, . _ - only");
+/**
+ * A send node's own UTM parameters. Absent: the workspace's tracking settings decide whether links
+ * get them, with source and medium from there, campaign = the flow's name and content = the node
+ * id. Present: this node decides — none when `off`, otherwise each value set here wins and each
+ * one left empty falls back as above.
+ */
+export const utmOverrideSchema = z.object({
+  off: z.boolean().default(false),
+  campaign: utmValueSchema.nullable().optional(),
+  source: utmValueSchema.nullable().optional(),
+  medium: utmValueSchema.nullable().optional(),
+  content: utmValueSchema.nullable().optional(),
+});
+export type UtmOverride = z.infer<typeof utmOverrideSchema>;
+export const sendEmailConfig = z.object({
+  templateId: z.string().min(1, "choose a template"),
+  utm: utmOverrideSchema.nullable().optional(),
+});
 export const tagActionConfig = z.object({ tag: name("tag") });
 export const updateAttributeConfig = z
   .object({
@@ -365,7 +384,7 @@ export const nodeCatalog = {
   "send-email": define(sendEmailConfig)({
     label: "Send email",
     group: "messages",
-    description: "Sends an email template, if the contact may still receive it.",
+    description: "Sends an email template, if the contact may still receive it. UTM parameters follow the workspace's tracking settings unless set here.",
     defaults: () => ({ templateId: "" }),
     exits: next,
     pauses: "never",

@@ -83,7 +83,7 @@ export default async function SendingSettingsPage(props: { params: Promise<{ wor
           <h2 className="text-base font-semibold">Tracking</h2>
           <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="trackClicks" defaultChecked={policy.tracking.clicks} /> Track link clicks (through our redirect)</label>
           <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="trackOpens" defaultChecked={policy.tracking.opens} /> Track opens (a 1-pixel image)</label>
-          <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="utm" defaultChecked={policy.tracking.utm} /> Add UTM parameters (campaign = flow, content = step)</label>
+          <label className="flex items-center gap-2 text-sm"><input type="checkbox" name="utm" defaultChecked={policy.tracking.utm} /> Add UTM parameters (campaign = flow, content = step; a send node may set its own)</label>
           <div className="grid grid-cols-2 gap-4">
             <div>
               <label htmlFor="utmSource" className={label}>utm_source</label>

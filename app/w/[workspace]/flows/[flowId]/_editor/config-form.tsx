@@ -33,7 +33,14 @@ type Ctx = { pickers: Pickers; issues: Map<string, string>; readOnly: boolean; z
 const inputCls = "mt-0.5 block w-full rounded border border-slate-300 px-2 py-1 text-xs disabled:bg-slate-50";
 const weekdayNames: Record<string, string> = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
 
+// Field names whose label is not their words (a send node's UTM settings).
+const labels: Record<string, string> = { utm: "Own UTM parameters", off: "No UTM parameters" };
+
+/** What an empty UTM field of a send node falls back to. */
+const utmFallbacks: Record<string, string> = { campaign: "the flow's name", content: "the node id", source: "workspace default", medium: "workspace default" };
+
 function humanize(name: string): string {
+  if (labels[name]) return labels[name];
   const base = name.replace(/Ms$/, "").replace(/Id$/, "");
   const words = base.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
@@ -369,7 +376,15 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
   } else {
     const list = name === "tag" ? "picker-tags" : name === "event" || (name === "name" && path.includes("event")) ? "picker-events" : name === "attribute" ? "picker-attributes" : name === "timeZone" ? "picker-zones" : undefined;
     const placeholder =
-      name === "from" || name === "to" || name === "time" ? "09:00" : name === "at" ? "2026-05-01T09:00:00+02:00" : name === "timeZone" ? "workspace default" : undefined;
+      name === "from" || name === "to" || name === "time"
+        ? "09:00"
+        : name === "at"
+          ? "2026-05-01T09:00:00+02:00"
+          : name === "timeZone"
+            ? "workspace default"
+            : path[0] === "utm"
+              ? utmFallbacks[name]
+              : undefined;
     control = (
       <input
         aria-label={label}
