@@ -40,10 +40,11 @@ function comparisonSql(s: Source, c: Comparison): SQL {
   const typed = (type: "string" | "number" | "boolean", then: SQL): SQL =>
     s.kind === "json" ? sql`(case when jsonb_typeof(${s.j}) = ${sql.raw(`'${type}'`)} then ${then} end)` : type === "string" ? then : sql`null`;
   const str = typed("string", t);
-  // Exact equality implies containment, so the added `@>` never changes the answer; it only lets
-  // the planner use the GIN index on the column.
+  // For a scalar, `doc @> {"key": value}` holds exactly when doc->'key' equals it (containment
+  // looks into arrays only at the top level), so it replaces the equality: the GIN index answers it
+  // and the planner estimates it from the column's statistics rather than guessing.
   const contained = (v: string | boolean, exact: SQL): SQL =>
-    s.kind === "json" && s.doc ? sql`(${s.doc.column} @> ${JSON.stringify({ [s.doc.key]: v })}::jsonb and ${exact})` : exact;
+    s.kind === "json" && s.doc ? sql`(${s.doc.column} @> ${JSON.stringify({ [s.doc.key]: v })}::jsonb)` : exact;
   const eq = (v: string) => (s.kind === "json" ? contained(v, sql`(${s.j} = ${JSON.stringify(v)}::jsonb)`) : sql`(${t} = ${v}::text)`);
   const contains = (v: string) => sql`(strpos(lower(${str}), lower(${v}::text)) > 0)`;
   const present = s.kind === "json" ? sql`coalesce(jsonb_typeof(${s.j}), 'null') <> 'null'` : sql`${t} is not null`;
@@ -130,7 +131,15 @@ function nodeSql(n: Node, now: number): SQL {
         ),
       );
       const where = sql.join(
-        [sql`${events.contactId} = ${contacts.id}`, sql`${events.name} = ${n.name}::text`, windowSql(sql`${events.occurredAt}`, n.window, now), ...filters],
+        // The workspace too, so the planner may also read the window from the (workspace, name, time,
+        // contact) index and hash-join it, instead of probing once per contact.
+        [
+          sql`${events.contactId} = ${contacts.id}`,
+          sql`${events.workspaceId} = ${contacts.workspaceId}`,
+          sql`${events.name} = ${n.name}::text`,
+          windowSql(sql`${events.occurredAt}`, n.window, now),
+          ...filters,
+        ],
         sql` and `,
       );
       if (!n.performed) return sql`(not exists (select 1 from ${events} where ${where}))`;

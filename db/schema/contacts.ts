@@ -205,7 +205,8 @@ export const events = pgTable(
   },
   (t) => [
     index("events_contact_name_time_idx").on(t.contactId, t.name, t.occurredAt),
-    index("events_workspace_name_time_idx").on(t.workspaceId, t.name, t.occurredAt),
+    // contact_id last: "who did X in this window" is an index-only range scan (segments hash-join it).
+    index("events_workspace_name_time_contact_idx").on(t.workspaceId, t.name, t.occurredAt, t.contactId),
     index("events_anonymous_idx")
       .on(t.workspaceId, t.anonymousId)
       .where(sql`${t.anonymousId} is not null`),
