@@ -122,11 +122,13 @@ async function seed(db: Db, s: Scale, log: (line: string) => void) {
   await step("email event indexes", ...defs.map((d) => sql.raw(d.indexdef)));
   await step(
     `${Math.floor(s.enrollments / 20)} conversions`,
-    sql`insert into conversions (workspace_id, flow_id, flow_version_id, enrollment_id, contact_id, node_id, goal_name, message_id, attributed_via, revenue, occurred_at)
+    sql`insert into conversions (workspace_id, flow_id, flow_version_id, enrollment_id, contact_id, node_id, goal_name, message_id, attributed_via, revenue, occurred_at,
+                                 message_node_id, split_path)
         select ${WS}::uuid, ('00000000-0000-4000-8000-0000000f00' || lpad((n % ${FLOWS})::text, 2, '0'))::uuid,
                ('00000000-0000-4000-8000-0000000e00' || lpad((n % ${FLOWS})::text, 2, '0'))::uuid, md5('e' || n)::uuid,
                md5('c' || (n % ${s.contacts}))::uuid, 'g', 'Ordered', md5('m' || n)::uuid, 'click', 10 + n % 90,
-               now() - ((n % ${DAYS}) || ' days')::interval + interval '2 hours'
+               now() - ((n % ${DAYS}) || ' days')::interval + interval '2 hours',
+               (select m.node_id from messages m where m.id = md5('m' || n)::uuid), conversion_split_path(md5('e' || n)::uuid, ${WS}::uuid)
         from generate_series(0, ${s.enrollments - 1}, 20) n`,
   );
   await db.execute(sql`set session_replication_role = origin`);
@@ -174,6 +176,8 @@ export async function benchReports(opts: { adminUrl: string | null; scale: numbe
       }
     } else {
       log(`bench reports: reusing ${name} (${opts.scale} events)`);
+      const { migrateDatabase } = await import("./stack");
+      await migrateDatabase(u.toString(), false);
     }
   } finally {
     await admin.close();

@@ -236,8 +236,8 @@ export async function messageReport(db: Db, q: Scope & { flowId: string; nodeId:
                (count(*) filter (where c.attributed_via = 'click'))::int as "viaClick",
                (count(*) filter (where c.attributed_via = 'open'))::int as "viaOpen"
         from conversions c
-        cross join lateral (select 1 from messages m where m.id = c.message_id and m.workspace_id = c.workspace_id and m.node_id = ${q.nodeId} offset 0) m
         where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid and c.message_id is not null
+          and c.message_node_id = ${q.nodeId}
           and c.occurred_at >= ${dayStart(q.from)} and c.occurred_at < ${dayEnd(q.to)}`,
   );
   return {
@@ -310,18 +310,13 @@ export async function splitArms(db: Db, q: Scope & { flowId: string; splitNodeId
             and day between ${q.from}::date and ${q.to}::date
           group by node_id, exit
         ), won as (
-          -- LATERAL: one index probe per conversion (conversions are few), never a scan of the trace.
-          select s.node_id, s.exit, count(distinct c.enrollment_id)::int as conversions, coalesce(sum(c.revenue), 0)::float8 as revenue
-          from conversions c
-          cross join lateral (
-            select st.node_id, st.exit from enrollment_steps st
-            where st.enrollment_id = c.enrollment_id and st.workspace_id = c.workspace_id
-              and st.node_id in (${ids}) and st.visit = 1 and st.exit is not null
-              and st.at >= ${dayStart(q.from)} and st.at < ${dayEnd(q.to)}
-            offset 0 -- keeps the planner from flattening this into a hash join over the whole trace
-          ) s
+          -- The arms each conversion's enrollment had taken are recorded on the conversion.
+          select p->>'node' as node_id, p->>'exit' as exit, count(distinct c.enrollment_id)::int as conversions,
+                 coalesce(sum(c.revenue), 0)::float8 as revenue
+          from conversions c cross join lateral jsonb_array_elements(c.split_path) p
           where c.workspace_id = ${q.workspaceId}::uuid and c.flow_id = ${q.flowId}::uuid
-          group by s.node_id, s.exit
+            and p->>'node' in (${ids}) and (p->>'at')::timestamptz >= ${dayStart(q.from)} and (p->>'at')::timestamptz < ${dayEnd(q.to)}
+          group by 1, 2
         )
         select arms.node_id as "nodeId", arms.exit, arms.entered, coalesce(won.conversions, 0) as conversions, coalesce(won.revenue, 0)::float8 as revenue
         from arms left join won on won.node_id = arms.node_id and won.exit = arms.exit
@@ -426,9 +421,11 @@ export async function recordConversion(
   const r = await rows<{ id: string }>(
     db,
     sql`insert into conversions (workspace_id, flow_id, flow_version_id, enrollment_id, contact_id, node_id, goal_name, event_id,
-                                 message_id, attributed_via, revenue, currency, occurred_at)
+                                 message_id, attributed_via, revenue, currency, occurred_at, message_node_id, split_path)
         select e.workspace_id, e.flow_id, ${q.flowVersionId}::uuid, e.id, ${q.contactId}::uuid, ${q.nodeId}, ${q.goalName}, ${q.eventId}::uuid,
-               ${q.messageId}::uuid, ${q.attributedVia}, ${q.revenue}, ${q.currency}, ${ts(q.occurredAt)}
+               ${q.messageId}::uuid, ${q.attributedVia}, ${q.revenue}, ${q.currency}, ${ts(q.occurredAt)},
+               (select m.node_id from messages m where m.id = ${q.messageId}::uuid and m.workspace_id = e.workspace_id),
+               conversion_split_path(e.id, e.workspace_id)
         from enrollments e where e.id = ${q.enrollmentId}::uuid and e.workspace_id = ${q.workspaceId}::uuid and e.flow_id = ${q.flowId}::uuid
         on conflict (enrollment_id, node_id) do nothing
         returning id`,

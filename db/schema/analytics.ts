@@ -3,6 +3,7 @@ import {
   boolean,
   date,
   index,
+  jsonb,
   integer,
   numeric,
   pgTable,
@@ -55,6 +56,13 @@ export const conversions = pgTable(
     attributedVia: text("attributed_via"),
     revenue: numeric("revenue", { precision: 14, scale: 2, mode: "number" }),
     currency: text("currency"),
+    /** The credited message's node, copied when recorded: message reports need no join per conversion. */
+    messageNodeId: text("message_node_id"),
+    /**
+     * The split arms the enrollment had taken when it converted (first visit of each split node,
+     * with its time): A/B results read them from here rather than probe the step trace per conversion.
+     */
+    splitPath: jsonb("split_path").$type<{ node: string; exit: string; at: string }[]>().notNull().default([]),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
