@@ -93,11 +93,11 @@ function windowSql(column: SQL, w: Window, now: number): SQL {
   return from === null ? upper : sql`${column} >= ${new Date(from).toISOString()}::timestamptz and ${upper}`;
 }
 
-function nodeSql(n: Node, now: number): SQL {
+function nodeSql(n: Node, now: number, workspaceId: string): SQL {
   switch (n.type) {
     case "group": {
       if (n.children.length === 0) return n.match === "all" ? sql`true` : sql`false`;
-      return sql`(${sql.join(n.children.map((c) => nodeSql(c, now)), n.match === "all" ? sql` and ` : sql` or `)})`;
+      return sql`(${sql.join(n.children.map((c) => nodeSql(c, now, workspaceId)), n.match === "all" ? sql` and ` : sql` or `)})`;
     }
     case "attribute": {
       const builtin = columnOf[n.field as keyof typeof columnOf];
@@ -144,12 +144,21 @@ function nodeSql(n: Node, now: number): SQL {
       );
       if (!n.performed) return sql`(not exists (select 1 from ${events} where ${where}))`;
       if (!n.count) return sql`exists (select 1 from ${events} where ${where})`;
-      // Per-contact LIMIT: stops reading a contact's events as soon as the count is decided.
-      const limit = n.count.op === "gte" ? n.count.n : n.count.n + 1;
-      const counted = sql`(select count(*) from (select 1 from ${events} where ${where} limit ${sql.raw(String(limit))}) as hits)`;
-      return n.count.op === "gte"
-        ? sql`(${counted} >= ${sql.raw(String(n.count.n))})`
-        : sql`(${counted} between 1 and ${sql.raw(String(n.count.n))})`;
+      // "At least / at most N times": the window's events grouped per contact, read once from the
+      // (workspace, name, time, contact) index, rather than one probe per contact in the workspace.
+      // Uncorrelated (the workspace is a constant), so it is computed once per query.
+      const inWindow = sql.join(
+        [
+          sql`${events.workspaceId} = ${workspaceId}::uuid`,
+          sql`${events.contactId} is not null`,
+          sql`${events.name} = ${n.name}::text`,
+          windowSql(sql`${events.occurredAt}`, n.window, now),
+          ...filters,
+        ],
+        sql` and `,
+      );
+      const having = n.count.op === "gte" ? sql`count(*) >= ${sql.raw(String(n.count.n))}` : sql`count(*) between 1 and ${sql.raw(String(n.count.n))}`;
+      return sql`${contacts.id} in (select ${events.contactId} from ${events} where ${inWindow} group by ${events.contactId} having ${having})`;
     }
     case "email": {
       const types = n.action === "opened" ? sql.raw(`('opened', 'clicked')`) : sql.raw(`('clicked')`);
@@ -171,7 +180,7 @@ function nodeSql(n: Node, now: number): SQL {
 
 /** The whole predicate over `contacts` for one workspace: erased people are in no segment. NULL means no match. */
 export function segmentPredicate(q: { workspaceId: string; definition: Definition; now: Date }): SQL {
-  return sql`(${contacts.workspaceId} = ${q.workspaceId}::uuid and ${contacts.status} <> 'erased' and ${nodeSql(q.definition, q.now.getTime())})`;
+  return sql`(${contacts.workspaceId} = ${q.workspaceId}::uuid and ${contacts.status} <> 'erased' and ${nodeSql(q.definition, q.now.getTime(), q.workspaceId)})`;
 }
 
 export async function countSegment(db: Db, q: { workspaceId: string; definition: Definition; now: Date }): Promise<number> {
