@@ -45,6 +45,10 @@ export type IngestOptions = {
   /** Forward the app's own outbox (events emitted by server actions and the REST API) too. */
   forwardApp?: (batch: ClaimedAppEvent[]) => Promise<void>;
   forwardEveryMs?: number;
+  /** Shortest time between two forwarding passes. */
+  forwardGapMs?: number;
+  /** How often waiting events (no contact yet) are checked for a contact besides after identifies. */
+  attachEveryMs?: number;
   /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
   forwardClaimMs?: number;
   log?: (line: string) => void;
@@ -179,6 +183,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     }
     try {
       await writeGroup(group);
+      if (group.some((p) => p.writes.some((w) => w.type === "identify"))) attachSoon = true;
       wakeForwarder();
     } finally {
       active--;
@@ -270,15 +275,36 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   });
   server.keepAliveTimeout = 65_000;
 
-  // The forwarder: outbox → Inngest, woken after each commit and on a timer for stragglers.
+  // The forwarder: outbox → Inngest, woken after each commit (at most one pass per
+  // forwardGapMs, so a busy ingest forwards in batches rather than a pass per commit) and on a
+  // timer for stragglers. It runs beside the answers, never before them: it may lag and catch up.
+  // Waiting events (no contact yet) are looked at right after an identify commits and otherwise
+  // once per attachEveryMs.
+  const gapMs = opts.forwardGapMs ?? 50;
+  const attachEveryMs = opts.attachEveryMs ?? 1_000;
   let forwarding = false;
   let stopped = false;
   let retryAfter = 0;
+  let again = false;
+  let passTimer: NodeJS.Timeout | undefined;
+  let lastPass = -Infinity;
+  let lastAttach = -Infinity;
+  let attachSoon = true;
   async function forwardLoop() {
-    if (!opts.forward || forwarding || stopped || Date.now() < retryAfter) return;
+    if (!opts.forward || stopped || Date.now() < retryAfter) return;
+    if (forwarding) {
+      again = true;
+      return;
+    }
     forwarding = true;
+    again = false;
+    lastPass = Date.now();
     try {
-      await attachPendingEvents(opts.db);
+      if (attachSoon || Date.now() - lastAttach >= attachEveryMs) {
+        attachSoon = false;
+        lastAttach = Date.now();
+        await attachPendingEvents(opts.db);
+      }
       while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0);
       if (opts.forwardApp) {
         const send = opts.forwardApp;
@@ -289,10 +315,18 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       retryAfter = Date.now() + 1_000;
     } finally {
       forwarding = false;
+      if (again) wakeForwarder();
     }
   }
   function wakeForwarder() {
-    void forwardLoop();
+    if (!opts.forward || passTimer || stopped) return;
+    passTimer = setTimeout(
+      () => {
+        passTimer = undefined;
+        void forwardLoop();
+      },
+      Math.max(0, lastPass + gapMs - Date.now()),
+    );
   }
   const tick = setInterval(wakeForwarder, opts.forwardEveryMs ?? 500);
 
@@ -309,6 +343,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     stop: async () => {
       stopped = true;
       clearInterval(tick);
+      clearTimeout(passTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -81,9 +81,9 @@ const insertGroup = `
            i.aid, i.uid, i.name, i.type, i.props, i.mid, i.ts, 'tracking'
     from input i
     on conflict (workspace_id, message_id) where message_id is not null do nothing
-    returning id, workspace_id
+    returning id, workspace_id, contact_id
   ), queued as (
-    insert into event_outbox (workspace_id, event_id) select workspace_id, id from stored returning 1
+    insert into event_outbox (workspace_id, event_id, waiting) select workspace_id, id, contact_id is null from stored returning 1
   )
   select count(*)::int as inserted from queued`;
 
@@ -135,24 +135,32 @@ export type OutboxEvent = {
 };
 
 /**
- * Attaches waiting events whose person became known after they were stored: an event committed
- * in parallel with the identify that created its contact, or before it. Only events still in the
- * outbox are considered, so this stays small.
+ * Attaches waiting events whose person became known after they were stored (an event committed
+ * in parallel with the identify that created its contact, or before it), by userId first, then
+ * by anonymous id, and hands those (and any an identify attached meanwhile) to the forwarder's
+ * queue. Reads only the waiting rows of the outbox. Returns how many became ready.
  */
 export async function attachPendingEvents(db: Db): Promise<number> {
-  const byUser = (await db.execute(sql`
-    update ${events} e set contact_id = c.id
-    from ${eventOutbox} o, ${contacts} c
-    where o.event_id = e.id and e.contact_id is null and e.user_id is not null
-      and c.workspace_id = e.workspace_id and c.external_id = e.user_id
-    returning e.id`)) as unknown as unknown[];
-  const byAnon = (await db.execute(sql`
-    update ${events} e set contact_id = t.contact_id
-    from ${eventOutbox} o, ${trackingIdentities} t
-    where o.event_id = e.id and e.contact_id is null and e.anonymous_id is not null
-      and t.workspace_id = e.workspace_id and t.anonymous_id = e.anonymous_id
-    returning e.id`)) as unknown as unknown[];
-  return byUser.length + byAnon.length;
+  const [row] = (await db.execute(sql`
+    with found as (
+      select o.id as outbox_id, e.id as event_id, e.contact_id as had,
+             coalesce(e.contact_id,
+                      (select c.id from ${contacts} c where c.workspace_id = e.workspace_id and c.external_id = e.user_id),
+                      (select t.contact_id from ${trackingIdentities} t where t.workspace_id = e.workspace_id and t.anonymous_id = e.anonymous_id)) as contact_id
+      from ${eventOutbox} o join ${events} e on e.id = o.event_id
+      where o.waiting
+    ), attached as (
+      update ${events} e set contact_id = f.contact_id
+      from found f
+      where e.id = f.event_id and f.had is null and f.contact_id is not null and e.contact_id is null
+    ), ready as (
+      update ${eventOutbox} o set waiting = false
+      from found f
+      where o.id = f.outbox_id and f.contact_id is not null
+      returning 1
+    )
+    select count(*)::int as n from ready`)) as unknown as { n: number }[];
+  return row?.n ?? 0;
 }
 
 /**
@@ -168,14 +176,23 @@ export async function forwardOutbox(db: Db, limit: number, send: (batch: OutboxE
     from ${events} e
     where e.id = o.event_id and o.id in (
       select o2.id from ${eventOutbox} o2 join ${events} e2 on e2.id = o2.event_id
-      where e2.contact_id is not null and (o2.claimed_until is null or o2.claimed_until < now())
+      where not o2.waiting and e2.contact_id is not null and (o2.claimed_until is null or o2.claimed_until < now())
       order by o2.id
       limit ${limit}
       for update of o2 skip locked)
     returning o.id as "outboxId", e.id as "eventId", e.workspace_id as "workspaceId", e.contact_id as "contactId",
               e.name, e.properties, e.occurred_at as "occurredAt"`)) as unknown as (Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date })[];
   if (batch.length === 0) return 0;
-  await send(batch.map((b) => ({ ...b, outboxId: Number(b.outboxId), occurredAt: new Date(b.occurredAt) })).sort((a, b) => a.outboxId - b.outboxId));
+  const claimed: OutboxEvent[] = batch.map((b) => ({
+    outboxId: Number(b.outboxId),
+    eventId: b.eventId,
+    workspaceId: b.workspaceId,
+    contactId: b.contactId,
+    name: b.name,
+    properties: b.properties,
+    occurredAt: new Date(b.occurredAt),
+  }));
+  await send(claimed.sort((a, b) => a.outboxId - b.outboxId));
   await db.delete(eventOutbox).where(inArray(eventOutbox.id, batch.map((b) => Number(b.outboxId))));
   return batch.length;
 }
