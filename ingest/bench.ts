@@ -77,8 +77,8 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<void> {
 }
 
 /** A Node http client in this process: always available, but it takes a core's share from the servers. */
-const nodeGenerator: Generator = {
-  name: "Node http client (wrk not installed)",
+const nodeGenerator = (why: string): Generator => ({
+  name: `Node http client (${why})`,
   async run(url, auth, connections, seconds, prefix) {
     const agent = new Agent({ keepAlive: true, maxSockets: connections });
     const latencies: number[] = [];
@@ -116,7 +116,7 @@ const nodeGenerator: Generator = {
     latencies.sort((a, b) => a - b);
     return { ok, failed, rps: ok / elapsed, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
   },
-};
+});
 
 /** wrk, one thread (the servers keep the other core), with the Lua script above. */
 function wrkGenerator(dir: string): Generator | undefined {
@@ -146,7 +146,7 @@ function wrkGenerator(dir: string): Generator | undefined {
   };
 }
 
-export async function benchIngest(db: { url: string; embedded: boolean }, opts: { seconds: number; reps: number }) {
+export async function benchIngest(db: { url: string; embedded: boolean }, opts: { seconds: number; reps: number; generator?: "wrk" | "node" }) {
   const h = openDb(db.url, { embedded: db.embedded, max: 1 });
   await applyMigrations(h.db);
   const [ws] = await h.db.insert(workspaces).values({ name: "Bench", slug: `bench-${Date.now().toString(36)}` }).returning();
@@ -158,7 +158,9 @@ export async function benchIngest(db: { url: string; embedded: boolean }, opts: 
     (await h.db.select({ n: count() }).from(events).where(and(eq(events.workspaceId, ws!.id), like(events.messageId, `${prefix}%`))))[0]!.n;
 
   const dir = mkdtempSync(path.join(os.tmpdir(), "tillit-bench-ingest-"));
-  const generator = wrkGenerator(dir) ?? nodeGenerator;
+  const wrk = opts.generator === "node" ? undefined : wrkGenerator(dir);
+  if (opts.generator === "wrk" && !wrk) throw new Error("--generator=wrk: wrk is not installed (Debian/Ubuntu: apt-get install wrk)");
+  const generator = wrk ?? nodeGenerator(opts.generator === "node" ? "--generator=node" : "wrk not installed");
   console.log(`  ingest: load generator ${generator.name}`);
 
   const barePort = await freePort();

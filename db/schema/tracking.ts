@@ -31,9 +31,8 @@ export const eventOutbox = pgTable(
   "event_outbox",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    workspaceId: uuid("workspace_id")
-      .notNull()
-      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** The event's workspace. No foreign key of its own: the event's cascades (workspace, contact) remove the row. */
+    workspaceId: uuid("workspace_id").notNull(),
     eventId: uuid("event_id")
       .notNull()
       .references(() => events.id, { onDelete: "cascade" }),
