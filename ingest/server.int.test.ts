@@ -90,6 +90,8 @@ describe("the tracking API", () => {
     expect(r.status).toBe(200);
     const [after] = await t.db.select().from(events).where(eq(events.messageId, "p-anon-7"));
     expect(after!.contactId).not.toBeNull();
+    // Ready to forward as the identify commits (its row may already be forwarded and gone).
+    expect(await t.db.select({ waiting: eventOutbox.waiting }).from(eventOutbox).where(and(eq(eventOutbox.eventId, after!.id), eq(eventOutbox.waiting, true)))).toEqual([]);
     await forwardedFor([after!.id]);
     // A later page view under the same anonymous id goes straight to the contact.
     await post("/v1/page", { anonymousId: "anon-7", name: "Shop", messageId: "p-anon-7b" });

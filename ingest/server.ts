@@ -278,8 +278,10 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   // The forwarder: outbox → Inngest, woken after each commit (at most one pass per
   // forwardGapMs, so a busy ingest forwards in batches rather than a pass per commit) and on a
   // timer for stragglers. It runs beside the answers, never before them: it may lag and catch up.
-  // Waiting events (no contact yet) are looked at right after an identify commits and otherwise
-  // once per attachEveryMs.
+  // Waiting events (no contact yet) are looked at after an identify commits and otherwise once
+  // per attachEveryMs, but that pass reads every waiting row: with many unknown visitors it is
+  // spaced so that it takes at most a twentieth of the time (identify's own merge makes its
+  // events ready at once; only late links wait for the pass).
   const gapMs = opts.forwardGapMs ?? 50;
   const attachEveryMs = opts.attachEveryMs ?? 1_000;
   let forwarding = false;
@@ -289,6 +291,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   let passTimer: NodeJS.Timeout | undefined;
   let lastPass = -Infinity;
   let lastAttach = -Infinity;
+  let attachAllowedAt = 0;
   let attachSoon = true;
   async function forwardLoop() {
     if (!opts.forward || stopped || Date.now() < retryAfter) return;
@@ -300,10 +303,11 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     again = false;
     lastPass = Date.now();
     try {
-      if (attachSoon || Date.now() - lastAttach >= attachEveryMs) {
+      if ((attachSoon || Date.now() - lastAttach >= attachEveryMs) && Date.now() >= attachAllowedAt) {
         attachSoon = false;
         lastAttach = Date.now();
         await attachPendingEvents(opts.db);
+        attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
       }
       while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0);
       if (opts.forwardApp) {

@@ -21,7 +21,7 @@ type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 /**
  * Resolves (and on identify creates or updates) the contact behind a message. Identify links the
  * anonymous id to the contact and attaches that visitor's earlier events (the anonymous → known
- * merge). A contact created here has given no consent: it is unconfirmed and gets no marketing.
+ * merge), which become ready to forward. A contact created here has given no consent: it is unconfirmed and gets no marketing.
  */
 async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
   const email = w.contact?.email;
@@ -50,10 +50,17 @@ async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
   }
   if (contactId && w.anonymousId) {
     await tx.insert(trackingIdentities).values({ workspaceId: w.workspaceId, anonymousId: w.anonymousId, contactId }).onConflictDoNothing();
-    await tx
+    const merged = await tx
       .update(events)
       .set({ contactId })
-      .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)));
+      .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)))
+      .returning({ id: events.id });
+    // Their outbox rows join the forwarder's queue at once.
+    if (merged.length)
+      await tx
+        .update(eventOutbox)
+        .set({ waiting: false })
+        .where(and(eq(eventOutbox.waiting, true), inArray(eventOutbox.eventId, merged.map((m) => m.id))));
   }
   return contactId;
 }
@@ -137,8 +144,9 @@ export type OutboxEvent = {
 /**
  * Attaches waiting events whose person became known after they were stored (an event committed
  * in parallel with the identify that created its contact, or before it), by userId first, then
- * by anonymous id, and hands those (and any an identify attached meanwhile) to the forwarder's
- * queue. Reads only the waiting rows of the outbox. Returns how many became ready.
+ * by anonymous id, and hands those (and any attached otherwise meanwhile) to the forwarder's
+ * queue. Reads every waiting row of the outbox: callers space the runs by their cost. Returns how
+ * many became ready.
  */
 export async function attachPendingEvents(db: Db): Promise<number> {
   const [row] = (await db.execute(sql`
@@ -193,6 +201,7 @@ export async function forwardOutbox(db: Db, limit: number, send: (batch: OutboxE
     occurredAt: new Date(b.occurredAt),
   }));
   await send(claimed.sort((a, b) => a.outboxId - b.outboxId));
-  await db.delete(eventOutbox).where(inArray(eventOutbox.id, batch.map((b) => Number(b.outboxId))));
+  // One array parameter rather than one per row: the same statement text for any batch size.
+  await db.execute(sql`delete from ${eventOutbox} where id = any(${`{${claimed.map((c) => c.outboxId).join(",")}}`}::bigint[])`);
   return batch.length;
 }
