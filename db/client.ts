@@ -27,6 +27,16 @@ export function openDb(url: string, opts: { embedded?: boolean; max?: number } =
   return { db: drizzle(sql, { schema }), sql, close: () => sql.end({ timeout: 5 }) };
 }
 
+/**
+ * The postgres.js pool behind a database opened by `openDb`, for the few hot statements that run
+ * as fixed, prepared text (a transaction's `tx` has none: it throws).
+ */
+export function clientOf(db: Db): Sql {
+  const client = (db as Db & { $client?: Sql }).$client;
+  if (!client) throw new Error("clientOf: not a database opened by openDb (a transaction?)");
+  return client;
+}
+
 // One pool per server process, kept across Next's dev reloads.
 const g = globalThis as unknown as { __tillitDb?: DbHandle };
 

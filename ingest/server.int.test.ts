@@ -3,9 +3,10 @@ import { and, eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createApiKey, revokeApiKey } from "../db/queries/api-keys";
 import type { OutboxEvent } from "../db/queries/tracking";
-import { contacts, eventOutbox, events } from "../db/schema/index";
+import { contacts, eventOutbox, events, workspaces } from "../db/schema/index";
 import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { seedWorkspace, type SeededWorkspace } from "../e2e/fixtures/seed";
+import { UNSTORABLE_MESSAGE } from "../lib/tracking/segment";
 import { startIngestServer, type IngestServer } from "./server";
 
 let t: TestDatabase;
@@ -89,6 +90,8 @@ describe("the tracking API", () => {
     expect(r.status).toBe(200);
     const [after] = await t.db.select().from(events).where(eq(events.messageId, "p-anon-7"));
     expect(after!.contactId).not.toBeNull();
+    // Ready to forward as the identify commits (its row may already be forwarded and gone).
+    expect(await t.db.select({ waiting: eventOutbox.waiting }).from(eventOutbox).where(and(eq(eventOutbox.eventId, after!.id), eq(eventOutbox.waiting, true)))).toEqual([]);
     await forwardedFor([after!.id]);
     // A later page view under the same anonymous id goes straight to the contact.
     await post("/v1/page", { anonymousId: "anon-7", name: "Shop", messageId: "p-anon-7b" });
@@ -160,7 +163,65 @@ describe("the tracking API", () => {
     });
     const stored = await t.db.select({ m: events.messageId }).from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "u-b")));
     expect(stored.map((s) => s.m).sort()).toEqual(["b-1", "b-4"]);
-    // Nobody to attach these to (no email, unknown userId): they wait in the outbox, unforwarded.
-    expect(await t.db.select().from(events).where(and(eq(events.userId, "u-b"), isNull(events.contactId)))).toHaveLength(2);
+    // Nobody to attach these to (no email, unknown userId): they wait in the outbox, out of the
+    // forwarder's queue, unforwarded.
+    const waiting = await t.db
+      .select({ waiting: eventOutbox.waiting })
+      .from(events)
+      .innerJoin(eventOutbox, eq(eventOutbox.eventId, events.id))
+      .where(and(eq(events.userId, "u-b"), isNull(events.contactId)));
+    expect(waiting).toEqual([{ waiting: true }, { waiting: true }]);
+  });
+});
+
+describe("grouped commits", () => {
+  it("refuses text Postgres cannot store with a 400, without failing the requests committed beside it", async () => {
+    const sent = await Promise.all([
+      post("/v1/track", { userId: "u-nul", event: "Bad", properties: { note: "a\u0000b" }, messageId: "nul-bad" }),
+      post("/v1/identify", { userId: "u-nul", traits: { firstName: "\udc00" }, messageId: "nul-half" }),
+      ...Array.from({ length: 8 }, (_, i) => post("/v1/track", { userId: "u-nul", event: "Good", messageId: `nul-good-${i}` })),
+    ]);
+    expect(sent.map((r) => r.status)).toEqual([400, 400, ...Array(8).fill(200)]);
+    expect(((await sent[0]!.json()) as { message: string }).message).toBe(UNSTORABLE_MESSAGE);
+    const stored = await t.db.select({ m: events.messageId }).from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "u-nul")));
+    expect(stored.map((e) => e.m).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `nul-good-${i}`).sort());
+  });
+
+  it("commits everyone else's events when the database refuses one request of a group", async () => {
+    // A workspace deleted while its key is still trusted (cached): its events cannot be stored.
+    const [gone] = await t.db.insert(workspaces).values({ name: "Gone", slug: `gone-${Date.now().toString(36)}` }).returning();
+    const goneKey = (await createApiKey(t.db, { workspaceId: gone!.id, name: "Site", kind: "public", createdBy: ws.owner.id })).key;
+    expect((await post("/v1/track", { userId: "u-gone", event: "Warm", messageId: "gone-warm" }, auth(goneKey))).status).toBe(200);
+    await t.db.delete(workspaces).where(eq(workspaces.id, gone!.id));
+
+    const sent = await Promise.all([
+      post("/v1/track", { userId: "u-gone", event: "Lost", messageId: "gone-1" }, auth(goneKey)),
+      ...Array.from({ length: 8 }, (_, i) => post("/v1/track", { userId: "u-kept", event: "Kept", messageId: `kept-${i}` })),
+    ]);
+    expect(sent.map((r) => r.status)).toEqual([503, ...Array(8).fill(200)]);
+    const stored = await t.db.select({ m: events.messageId }).from(events).where(eq(events.userId, "u-kept"));
+    expect(stored).toHaveLength(8);
+  });
+});
+
+describe("write keys", () => {
+  it("stops accepting a key revoked while cached, within the cache time", async () => {
+    const short = await startIngestServer({ db: t.db, port: 0, keyCacheMs: 300, log: () => {} });
+    try {
+      const k = await createApiKey(t.db, { workspaceId: ws.workspace.id, name: "Soon revoked", kind: "public", createdBy: ws.owner.id });
+      const send = (n: number) =>
+        fetch(`${short.url}/v1/track`, { method: "POST", headers: auth(k.key), body: JSON.stringify({ userId: "u-rev", event: "E", messageId: `rev-${n}` }) });
+      expect((await send(0)).status).toBe(200);
+      const revokedAt = Date.now();
+      await revokeApiKey(t.db, { workspaceId: ws.workspace.id, id: k.id, now: new Date() });
+      let n = 1;
+      let status = 200;
+      while (status === 200 && Date.now() - revokedAt < 5_000) status = (await send(n++)).status;
+      expect(status).toBe(401);
+      // Trusted at most keyCacheMs after its last check (plus the request in flight).
+      expect(Date.now() - revokedAt).toBeLessThan(2_000);
+    } finally {
+      await short.stop();
+    }
   });
 });

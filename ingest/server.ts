@@ -7,10 +7,13 @@ import { attachPendingEvents, forwardOutbox, writeTrackingBatch, type OutboxEven
 import { nowMs } from "../lib/clock";
 import {
   contactFieldsFromTraits,
+  holdsUnstorable,
   MAX_BATCH_BYTES,
   MAX_CALL_BYTES,
+  mayHoldUnstorable,
   normalizeBatch,
   normalizeMessage,
+  UNSTORABLE_MESSAGE,
   writeKeyOf,
   type ItemError,
   type MessageType,
@@ -29,19 +32,23 @@ export type IngestOptions = {
   db: Db;
   port: number;
   host?: string;
-  /** Longest a request waits for others to share its commit. */
-  groupWindowMs?: number;
   /** Most messages in one commit. */
   maxGroup?: number;
   /** Commits in flight at once (1 on the embedded database, which runs one statement at a time). */
   writers?: number;
   /** How long a write key stays trusted before it is checked again (revocation takes this long). */
   keyCacheMs?: number;
+  /** Most write keys (known or not) remembered at once. */
+  keyCacheSize?: number;
   /** Forward committed events; off when another process forwards. */
   forward?: (batch: OutboxEvent[]) => Promise<void>;
   /** Forward the app's own outbox (events emitted by server actions and the REST API) too. */
   forwardApp?: (batch: ClaimedAppEvent[]) => Promise<void>;
   forwardEveryMs?: number;
+  /** Shortest time between two forwarding passes. */
+  forwardGapMs?: number;
+  /** How often waiting events (no contact yet) are checked for a contact besides after identifies. */
+  attachEveryMs?: number;
   /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
   forwardClaimMs?: number;
   log?: (line: string) => void;
@@ -89,7 +96,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-const cors = {
+// A preflight gets the whole CORS answer; other answers only need to allow the origin.
+const preflight = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "POST, OPTIONS",
   "access-control-allow-headers": "authorization, content-type",
@@ -98,43 +106,73 @@ const cors = {
 
 function reply(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...cors });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "access-control-allow-origin": "*" });
   res.end(text);
 }
 
+// The answer to nearly every request, built once.
+const successText = JSON.stringify({ success: true });
+const successHeaders = { "content-type": "application/json", "content-length": String(successText.length), "access-control-allow-origin": "*" };
+function replySuccess(res: ServerResponse) {
+  res.writeHead(200, successHeaders);
+  res.end(successText);
+}
+
 export async function startIngestServer(opts: IngestOptions): Promise<IngestServer> {
-  const groupWindowMs = opts.groupWindowMs ?? 2;
   const maxGroup = opts.maxGroup ?? 1000;
   const writers = opts.writers ?? 2;
   const keyCacheMs = opts.keyCacheMs ?? 5_000;
+  const keyCacheSize = opts.keyCacheSize ?? 10_000;
   const log = opts.log ?? ((l: string) => console.log(l));
 
   // Write keys → workspace, briefly cached: checking each request would cost a write (last used).
-  const keys = new Map<string, { workspaceId: string | undefined; until: number }>();
-  async function workspaceFor(key: string): Promise<string | undefined> {
-    const hit = keys.get(key);
-    if (hit && hit.until > Date.now()) return hit.workspaceId;
-    const found = await authenticateApiKey(opts.db, { key, kind: "public", now: new Date(nowMs()) });
-    keys.set(key, { workspaceId: found?.workspaceId, until: Date.now() + keyCacheMs });
-    return found?.workspaceId;
+  // One check per key at a time, however many requests wait for it; a key in use is checked again
+  // in the background before its entry expires, so a busy key never waits. An entry older than
+  // keyCacheMs is never trusted: a revoked key stops working within that time.
+  type KeyState = { workspaceId: string | undefined; checkedAt: number; checking?: Promise<string | undefined> };
+  const keys = new Map<string, KeyState>();
+  function check(key: string, state: KeyState): Promise<string | undefined> {
+    state.checking ??= authenticateApiKey(opts.db, { key, kind: "public", now: new Date(nowMs()) })
+      .then((found) => {
+        state.workspaceId = found?.workspaceId;
+        state.checkedAt = Date.now();
+        return state.workspaceId;
+      })
+      .finally(() => (state.checking = undefined));
+    return state.checking;
+  }
+  function workspaceFor(key: string): string | undefined | Promise<string | undefined> {
+    let state = keys.get(key);
+    if (!state) {
+      // Oldest first: a flood of made-up keys cannot grow the cache without bound.
+      if (keys.size >= keyCacheSize) keys.delete(keys.keys().next().value!);
+      state = { workspaceId: undefined, checkedAt: -Infinity };
+      keys.set(key, state);
+    }
+    const age = Date.now() - state.checkedAt;
+    if (age >= keyCacheMs) return check(key, state);
+    if (age >= keyCacheMs / 2 && !state.checking) check(key, state).catch((err: Error) => log(`ingest: checking a write key failed: ${err.message}`));
+    return state.workspaceId;
   }
 
-  // Grouped commit: requests queue their writes; a writer takes everything queued (up to
-  // maxGroup) into one transaction and answers all of them when it commits.
+  // Grouped commit, sized by the load: requests queue their writes; a free writer takes everything
+  // queued (up to maxGroup) into one commit and answers all of them when it commits. Under load
+  // every writer is busy, so what arrives during a commit becomes the next group; when idle, a
+  // request is written on the next turn of the event loop, with whatever arrived beside it.
   type Pending = { writes: TrackingWrite[]; done: (err?: Error) => void };
   const queue: Pending[] = [];
   let active = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let kicked = false;
   const idleWaiters: (() => void)[] = [];
-  const schedule = () => {
-    if (timer || active >= writers || queue.length === 0) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void drain();
-    }, groupWindowMs);
+  const kick = () => {
+    if (kicked || active >= writers || queue.length === 0) return;
+    kicked = true;
+    setImmediate(() => {
+      kicked = false;
+      while (active < writers && queue.length) void drain();
+    });
   };
   async function drain() {
-    if (active >= writers || queue.length === 0) return;
     active++;
     const group: Pending[] = [];
     let n = 0;
@@ -144,23 +182,30 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       n += p.writes.length;
     }
     try {
-      await writeTrackingBatch(opts.db, group.flatMap((p) => p.writes));
-      for (const p of group) p.done();
+      await writeGroup(group);
+      if (group.some((p) => p.writes.some((w) => w.type === "identify"))) attachSoon = true;
       wakeForwarder();
-    } catch (err) {
-      for (const p of group) p.done(err as Error);
     } finally {
       active--;
-      if (queue.length) void drain();
+      if (queue.length) kick();
       else if (active === 0) idleWaiters.splice(0).forEach((r) => r());
-      schedule();
+    }
+  }
+  // A group that fails is written again request by request, so one request the database refuses
+  // fails alone instead of taking the others' commits with it.
+  async function writeGroup(group: Pending[]) {
+    try {
+      await writeTrackingBatch(opts.db, group.length === 1 ? group[0]!.writes : group.flatMap((p) => p.writes));
+      for (const p of group) p.done();
+    } catch (err) {
+      if (group.length === 1) return group[0]!.done(err as Error);
+      for (const p of group) await writeGroup([p]);
     }
   }
   const commit = (writes: TrackingWrite[]) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ writes, done: (err) => (err ? reject(err) : resolve()) });
-      if (queue.reduce((s, p) => s + p.writes.length, 0) >= maxGroup) void drain();
-      else schedule();
+      kick();
     });
 
   const toWrite = (workspaceId: string, item: TrackingItem): TrackingWrite => ({
@@ -178,7 +223,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? "/").split("?")[0]!.replace(/^\/api(?=\/v1\/)/, "");
     if (req.method === "OPTIONS") {
-      res.writeHead(204, cors);
+      res.writeHead(204, preflight);
       return res.end();
     }
     if (req.method === "GET" && path === "/health") return reply(res, 200, { ok: true });
@@ -187,15 +232,19 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     if (req.method !== "POST") return reply(res, 405, { success: false, message: "use POST" });
     const receivedAt = new Date(nowMs());
     const raw = await readBody(req, kind === "batch" ? MAX_BATCH_BYTES : MAX_CALL_BYTES);
+    const text = raw.toString("utf8");
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString("utf8"));
+      body = JSON.parse(text);
     } catch {
       throw new HttpError(400, "body is not valid JSON");
     }
+    // A batch names such messages one by one (normalizeBatch).
+    if (kind !== "batch" && mayHoldUnstorable(text) && holdsUnstorable(body)) throw new HttpError(400, UNSTORABLE_MESSAGE);
     const key = writeKeyOf(req.headers.authorization, body);
     if (!key) throw new HttpError(401, "missing write key: send it as the Basic auth user name or as writeKey");
-    const workspaceId = await workspaceFor(key);
+    const known = workspaceFor(key);
+    const workspaceId = typeof known === "object" ? await known : known;
     if (!workspaceId) throw new HttpError(401, "unknown or revoked write key");
 
     let items: TrackingItem[];
@@ -213,7 +262,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     if (items.length) await commit(items.map((i) => toWrite(workspaceId, i)));
     // Valid messages beside invalid ones are kept; the answer names each refused one.
     if (errors.length) return reply(res, 400, { success: false, accepted: items.length, errors });
-    return reply(res, 200, { success: true });
+    return replySuccess(res);
   }
 
   const server = createServer((req, res) => {
@@ -226,15 +275,40 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   });
   server.keepAliveTimeout = 65_000;
 
-  // The forwarder: outbox → Inngest, woken after each commit and on a timer for stragglers.
+  // The forwarder: outbox → Inngest, woken after each commit (at most one pass per
+  // forwardGapMs, so a busy ingest forwards in batches rather than a pass per commit) and on a
+  // timer for stragglers. It runs beside the answers, never before them: it may lag and catch up.
+  // Waiting events (no contact yet) are looked at after an identify commits and otherwise once
+  // per attachEveryMs, but that pass reads every waiting row: with many unknown visitors it is
+  // spaced so that it takes at most a twentieth of the time (identify's own merge makes its
+  // events ready at once; only late links wait for the pass).
+  const gapMs = opts.forwardGapMs ?? 50;
+  const attachEveryMs = opts.attachEveryMs ?? 1_000;
   let forwarding = false;
   let stopped = false;
   let retryAfter = 0;
+  let again = false;
+  let passTimer: NodeJS.Timeout | undefined;
+  let lastPass = -Infinity;
+  let lastAttach = -Infinity;
+  let attachAllowedAt = 0;
+  let attachSoon = true;
   async function forwardLoop() {
-    if (!opts.forward || forwarding || stopped || Date.now() < retryAfter) return;
+    if (!opts.forward || stopped || Date.now() < retryAfter) return;
+    if (forwarding) {
+      again = true;
+      return;
+    }
     forwarding = true;
+    again = false;
+    lastPass = Date.now();
     try {
-      await attachPendingEvents(opts.db);
+      if ((attachSoon || Date.now() - lastAttach >= attachEveryMs) && Date.now() >= attachAllowedAt) {
+        attachSoon = false;
+        lastAttach = Date.now();
+        await attachPendingEvents(opts.db);
+        attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
+      }
       while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0);
       if (opts.forwardApp) {
         const send = opts.forwardApp;
@@ -245,10 +319,18 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       retryAfter = Date.now() + 1_000;
     } finally {
       forwarding = false;
+      if (again) wakeForwarder();
     }
   }
   function wakeForwarder() {
-    void forwardLoop();
+    if (!opts.forward || passTimer || stopped) return;
+    passTimer = setTimeout(
+      () => {
+        passTimer = undefined;
+        void forwardLoop();
+      },
+      Math.max(0, lastPass + gapMs - Date.now()),
+    );
   }
   const tick = setInterval(wakeForwarder, opts.forwardEveryMs ?? 500);
 
@@ -265,6 +347,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     stop: async () => {
       stopped = true;
       clearInterval(tick);
+      clearTimeout(passTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

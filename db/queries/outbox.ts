@@ -36,7 +36,7 @@ export async function forwardAppOutbox(
       for update skip locked)
     returning id as "outboxId", event_id as "id", name, data`)) as unknown as { outboxId: string | number; id: string; name: string; data: Record<string, unknown> }[];
   if (claimed.length === 0) return 0;
-  const batch = claimed.map((c) => ({ ...c, outboxId: Number(c.outboxId) })).sort((a, b) => a.outboxId - b.outboxId);
+  const batch = claimed.map((c) => ({ outboxId: Number(c.outboxId), id: c.id, name: c.name, data: c.data })).sort((a, b) => a.outboxId - b.outboxId);
   await opts.send(batch);
   await db.delete(appOutbox).where(inArray(appOutbox.id, batch.map((b) => b.outboxId)));
   return batch.length;

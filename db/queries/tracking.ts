@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { clientOf, type Db } from "../client";
 import { contacts, eventOutbox, events, trackingIdentities } from "../schema/index";
 
 /** One accepted tracking message, already validated and normalised (lib/tracking). */
@@ -21,7 +21,7 @@ type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 /**
  * Resolves (and on identify creates or updates) the contact behind a message. Identify links the
  * anonymous id to the contact and attaches that visitor's earlier events (the anonymous → known
- * merge). A contact created here has given no consent: it is unconfirmed and gets no marketing.
+ * merge), which become ready to forward. A contact created here has given no consent: it is unconfirmed and gets no marketing.
  */
 async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
   const email = w.contact?.email;
@@ -50,71 +50,85 @@ async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
   }
   if (contactId && w.anonymousId) {
     await tx.insert(trackingIdentities).values({ workspaceId: w.workspaceId, anonymousId: w.anonymousId, contactId }).onConflictDoNothing();
-    await tx
+    const merged = await tx
       .update(events)
       .set({ contactId })
-      .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)));
+      .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)))
+      .returning({ id: events.id });
+    // Their outbox rows join the forwarder's queue at once.
+    if (merged.length)
+      await tx
+        .update(eventOutbox)
+        .set({ waiting: false })
+        .where(and(eq(eventOutbox.waiting, true), inArray(eventOutbox.eventId, merged.map((m) => m.id))));
   }
   return contactId;
 }
 
 /**
- * Commits a group of messages from many requests in one transaction (grouped commit): the events,
- * and an outbox row for each new one. A repeated messageId is skipped, as Segment retries.
- * Returns how many were new.
+ * A group's events and their outbox rows in one statement, so a group without identifies is a
+ * single round trip that commits on its own. Input: one JSON array of rows (`$1`, positional:
+ * cheaper to decode than objects), so the statement text never changes with the group size and
+ * stays prepared. A message's contact is the one its identify in this group resolved, else the
+ * contact with its userId, else the one its anonymous id is linked to. A repeated messageId is
+ * skipped (ON CONFLICT DO NOTHING), within the group as well.
+ */
+const insertGroup = `
+  with input as (
+    select (r->>0)::uuid as ws, r->>1 as uid, r->>2 as aid, (r->>3)::uuid as cu, (r->>4)::uuid as ca,
+           r->>5 as name, r->>6 as type, r->7 as props, r->>8 as mid, (r->>9)::timestamptz as ts
+    from jsonb_array_elements($1::text::jsonb) r
+  ), stored as (
+    insert into events (workspace_id, contact_id, anonymous_id, user_id, name, type, properties, message_id, occurred_at, source)
+    select i.ws,
+           coalesce(i.cu,
+                    (select c.id from contacts c where c.workspace_id = i.ws and c.external_id = i.uid),
+                    i.ca,
+                    (select t.contact_id from tracking_identities t where t.workspace_id = i.ws and t.anonymous_id = i.aid)),
+           i.aid, i.uid, i.name, i.type, i.props, i.mid, i.ts, 'tracking'
+    from input i
+    on conflict (workspace_id, message_id) where message_id is not null do nothing
+    returning id, workspace_id, contact_id
+  ), queued as (
+    insert into event_outbox (workspace_id, event_id, waiting) select workspace_id, id, contact_id is null from stored returning 1
+  )
+  select count(*)::int as inserted from queued`;
+
+/**
+ * Commits a group of messages from many requests (grouped commit): the events, and an outbox row
+ * for each new one, in one statement. Identifies first create or update their contacts (and link
+ * anonymous ids) in a transaction of their own: that part is idempotent, so if the events then
+ * fail to commit, the sender's retry finds the contact and changes nothing. A repeated messageId
+ * is skipped, as Segment retries. Returns how many were new.
  */
 export async function writeTrackingBatch(db: Db, writes: TrackingWrite[]): Promise<{ inserted: number; duplicates: number }> {
   if (writes.length === 0) return { inserted: 0, duplicates: 0 };
-  return db.transaction(async (tx) => {
-    const contactOf = new Map<string, string>();
-    const key = (ws: string, kind: "u" | "a", id: string) => `${ws}\u0000${kind}\u0000${id}`;
-    for (const w of writes) {
-      if (w.type !== "identify") continue;
-      const c = await identify(tx, w);
-      if (c && w.userId) contactOf.set(key(w.workspaceId, "u", w.userId), c);
-      if (c && w.anonymousId) contactOf.set(key(w.workspaceId, "a", w.anonymousId), c);
-    }
-    // The rest resolve in two lookups per workspace: by userId, then by anonymous id.
-    for (const ws of new Set(writes.map((w) => w.workspaceId))) {
-      const mine = writes.filter((w) => w.workspaceId === ws);
-      const userIds = [...new Set(mine.flatMap((w) => (w.userId && !contactOf.has(key(ws, "u", w.userId)) ? [w.userId] : [])))];
-      const anonIds = [...new Set(mine.flatMap((w) => (w.anonymousId && !contactOf.has(key(ws, "a", w.anonymousId)) ? [w.anonymousId] : [])))];
-      if (userIds.length)
-        for (const r of await tx
-          .select({ id: contacts.id, externalId: contacts.externalId })
-          .from(contacts)
-          .where(and(eq(contacts.workspaceId, ws), inArray(contacts.externalId, userIds))))
-          contactOf.set(key(ws, "u", r.externalId!), r.id);
-      if (anonIds.length)
-        for (const r of await tx
-          .select({ contactId: trackingIdentities.contactId, anonymousId: trackingIdentities.anonymousId })
-          .from(trackingIdentities)
-          .where(and(eq(trackingIdentities.workspaceId, ws), inArray(trackingIdentities.anonymousId, anonIds))))
-          contactOf.set(key(ws, "a", r.anonymousId), r.contactId);
-    }
-    const rows = writes.map((w) => ({
-      workspaceId: w.workspaceId,
-      contactId:
-        (w.userId ? contactOf.get(key(w.workspaceId, "u", w.userId)) : undefined) ??
-        (w.anonymousId ? contactOf.get(key(w.workspaceId, "a", w.anonymousId)) : undefined) ??
-        null,
-      anonymousId: w.anonymousId ?? null,
-      userId: w.userId ?? null,
-      name: w.name,
-      type: w.type,
-      properties: w.properties,
-      messageId: w.messageId,
-      occurredAt: w.occurredAt,
-      source: "tracking",
-    }));
-    const inserted = await tx
-      .insert(events)
-      .values(rows)
-      .onConflictDoNothing({ target: [events.workspaceId, events.messageId], where: sql`${events.messageId} is not null` })
-      .returning({ id: events.id, workspaceId: events.workspaceId });
-    if (inserted.length) await tx.insert(eventOutbox).values(inserted.map((e) => ({ workspaceId: e.workspaceId, eventId: e.id })));
-    return { inserted: inserted.length, duplicates: writes.length - inserted.length };
-  });
+  const key = (ws: string, kind: "u" | "a", id: string) => `${ws}\u0000${kind}\u0000${id}`;
+  const contactOf = new Map<string, string>();
+  if (writes.some((w) => w.type === "identify"))
+    await db.transaction(async (tx) => {
+      for (const w of writes) {
+        if (w.type !== "identify") continue;
+        const c = await identify(tx, w);
+        if (c && w.userId) contactOf.set(key(w.workspaceId, "u", w.userId), c);
+        if (c && w.anonymousId) contactOf.set(key(w.workspaceId, "a", w.anonymousId), c);
+      }
+    });
+  const input = writes.map((w) => [
+    w.workspaceId,
+    w.userId ?? null,
+    w.anonymousId ?? null,
+    (w.userId && contactOf.get(key(w.workspaceId, "u", w.userId))) || null,
+    (w.anonymousId && contactOf.get(key(w.workspaceId, "a", w.anonymousId))) || null,
+    w.name,
+    w.type,
+    w.properties,
+    w.messageId,
+    w.occurredAt,
+  ]);
+  const [row] = await clientOf(db).unsafe<{ inserted: number }[]>(insertGroup, [JSON.stringify(input)], { prepare: true });
+  const inserted = row?.inserted ?? 0;
+  return { inserted, duplicates: writes.length - inserted };
 }
 
 export type OutboxEvent = {
@@ -128,24 +142,33 @@ export type OutboxEvent = {
 };
 
 /**
- * Attaches waiting events whose person became known after they were stored: an event committed
- * in parallel with the identify that created its contact, or before it. Only events still in the
- * outbox are considered, so this stays small.
+ * Attaches waiting events whose person became known after they were stored (an event committed
+ * in parallel with the identify that created its contact, or before it), by userId first, then
+ * by anonymous id, and hands those (and any attached otherwise meanwhile) to the forwarder's
+ * queue. Reads every waiting row of the outbox: callers space the runs by their cost. Returns how
+ * many became ready.
  */
 export async function attachPendingEvents(db: Db): Promise<number> {
-  const byUser = (await db.execute(sql`
-    update ${events} e set contact_id = c.id
-    from ${eventOutbox} o, ${contacts} c
-    where o.event_id = e.id and e.contact_id is null and e.user_id is not null
-      and c.workspace_id = e.workspace_id and c.external_id = e.user_id
-    returning e.id`)) as unknown as unknown[];
-  const byAnon = (await db.execute(sql`
-    update ${events} e set contact_id = t.contact_id
-    from ${eventOutbox} o, ${trackingIdentities} t
-    where o.event_id = e.id and e.contact_id is null and e.anonymous_id is not null
-      and t.workspace_id = e.workspace_id and t.anonymous_id = e.anonymous_id
-    returning e.id`)) as unknown as unknown[];
-  return byUser.length + byAnon.length;
+  const [row] = (await db.execute(sql`
+    with found as (
+      select o.id as outbox_id, e.id as event_id, e.contact_id as had,
+             coalesce(e.contact_id,
+                      (select c.id from ${contacts} c where c.workspace_id = e.workspace_id and c.external_id = e.user_id),
+                      (select t.contact_id from ${trackingIdentities} t where t.workspace_id = e.workspace_id and t.anonymous_id = e.anonymous_id)) as contact_id
+      from ${eventOutbox} o join ${events} e on e.id = o.event_id
+      where o.waiting
+    ), attached as (
+      update ${events} e set contact_id = f.contact_id
+      from found f
+      where e.id = f.event_id and f.had is null and f.contact_id is not null and e.contact_id is null
+    ), ready as (
+      update ${eventOutbox} o set waiting = false
+      from found f
+      where o.id = f.outbox_id and f.contact_id is not null
+      returning 1
+    )
+    select count(*)::int as n from ready`)) as unknown as { n: number }[];
+  return row?.n ?? 0;
 }
 
 /**
@@ -161,14 +184,24 @@ export async function forwardOutbox(db: Db, limit: number, send: (batch: OutboxE
     from ${events} e
     where e.id = o.event_id and o.id in (
       select o2.id from ${eventOutbox} o2 join ${events} e2 on e2.id = o2.event_id
-      where e2.contact_id is not null and (o2.claimed_until is null or o2.claimed_until < now())
+      where not o2.waiting and e2.contact_id is not null and (o2.claimed_until is null or o2.claimed_until < now())
       order by o2.id
       limit ${limit}
       for update of o2 skip locked)
     returning o.id as "outboxId", e.id as "eventId", e.workspace_id as "workspaceId", e.contact_id as "contactId",
               e.name, e.properties, e.occurred_at as "occurredAt"`)) as unknown as (Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date })[];
   if (batch.length === 0) return 0;
-  await send(batch.map((b) => ({ ...b, outboxId: Number(b.outboxId), occurredAt: new Date(b.occurredAt) })).sort((a, b) => a.outboxId - b.outboxId));
-  await db.delete(eventOutbox).where(inArray(eventOutbox.id, batch.map((b) => Number(b.outboxId))));
+  const claimed: OutboxEvent[] = batch.map((b) => ({
+    outboxId: Number(b.outboxId),
+    eventId: b.eventId,
+    workspaceId: b.workspaceId,
+    contactId: b.contactId,
+    name: b.name,
+    properties: b.properties,
+    occurredAt: new Date(b.occurredAt),
+  }));
+  await send(claimed.sort((a, b) => a.outboxId - b.outboxId));
+  // One array parameter rather than one per row: the same statement text for any batch size.
+  await db.execute(sql`delete from ${eventOutbox} where id = any(${`{${claimed.map((c) => c.outboxId).join(",")}}`}::bigint[])`);
   return batch.length;
 }

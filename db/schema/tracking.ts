@@ -1,4 +1,5 @@
-import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { contacts, events } from "./contacts";
 import { workspaces } from "./workspaces";
 
@@ -30,18 +31,22 @@ export const eventOutbox = pgTable(
   "event_outbox",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    workspaceId: uuid("workspace_id")
-      .notNull()
-      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** The event's workspace. No foreign key of its own: the event's cascades (workspace, contact) remove the row. */
+    workspaceId: uuid("workspace_id").notNull(),
     eventId: uuid("event_id")
       .notNull()
       .references(() => events.id, { onDelete: "cascade" }),
     attempts: integer("attempts").notNull().default(0),
     /** A forwarder's claim: others skip the row until then (a crashed forwarder's claim lapses). */
     claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+    /**
+     * The event has no contact yet (an unknown visitor): it waits, out of the forwarder's queue,
+     * until an identify attaches one. However many wait, taking the ready ones stays cheap.
+     */
+    waiting: boolean("waiting").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("event_outbox_event_idx").on(t.eventId), index("event_outbox_claim_idx").on(t.claimedUntil, t.id)],
+  (t) => [index("event_outbox_event_idx").on(t.eventId), index("event_outbox_ready_idx").on(t.id).where(sql`not ${t.waiting}`)],
 );
 
 /**

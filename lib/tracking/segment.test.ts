@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { contactFieldsFromTraits, MAX_CALL_BYTES, normalizeBatch, normalizeMessage, writeKeyOf } from "./segment";
+import {
+  contactFieldsFromTraits,
+  holdsUnstorable,
+  MAX_CALL_BYTES,
+  mayHoldUnstorable,
+  normalizeBatch,
+  normalizeMessage,
+  UNSTORABLE_MESSAGE,
+  writeKeyOf,
+} from "./segment";
 
 const received = new Date("2026-11-23T12:00:10.000Z");
 const ids = () => {
@@ -107,6 +116,24 @@ describe("normalizeBatch", () => {
     expect(r.ok && r.items.map((i) => i.name)).toEqual(["Small"]);
   });
 
+  it("refuses a message with text Postgres cannot store, keeping the others", () => {
+    const r = normalizeBatch(
+      {
+        batch: [
+          { type: "track", userId: "u1", event: "Nul", properties: { note: "a\u0000b" } },
+          { type: "track", userId: "u1", event: "Half", properties: { ["k\ud800"]: 1 } },
+          { type: "track", userId: "u1", event: "Emoji \ud83d\ude00" },
+        ],
+      },
+      received,
+    );
+    expect(r.ok && r.errors).toEqual([
+      { index: 0, message: UNSTORABLE_MESSAGE },
+      { index: 1, message: UNSTORABLE_MESSAGE },
+    ]);
+    expect(r.ok && r.items.map((i) => i.name)).toEqual(["Emoji \ud83d\ude00"]);
+  });
+
   it("applies the envelope's sentAt to skew correction", () => {
     const r = normalizeBatch(
       { sentAt: "2026-11-23T11:00:10.000Z", batch: [{ type: "track", userId: "u", event: "E", timestamp: "2026-11-23T11:00:00.000Z" }] },
@@ -117,6 +144,20 @@ describe("normalizeBatch", () => {
 
   it.each([[null], [[]], [{}], [{ batch: "x" }]])("refuses %j as a batch", (body) => {
     expect(normalizeBatch(body, received).ok).toBe(false);
+  });
+});
+
+describe("holdsUnstorable", () => {
+  it.each([
+    ["a NUL in a value", { a: ["x", "y\u0000"] }, true],
+    ["a NUL in a key", { ["k\u0000"]: 1 }, true],
+    ["a lone low surrogate", "\udc00", true],
+    ["a pair (emoji)", { e: "\ud83d\ude00" }, false],
+    ["plain text", { a: 1, b: null, c: "ok" }, false],
+  ])("finds %s: %j", (_what, value, found) => {
+    expect(holdsUnstorable(value)).toBe(found);
+    // The cheap test on the JSON text never misses what the search finds.
+    if (found) expect(mayHoldUnstorable(JSON.stringify(value))).toBe(true);
   });
 });
 
