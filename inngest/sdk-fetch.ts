@@ -26,7 +26,7 @@ export const sdkFetch: typeof fetch = async (input, init) => {
   const headers: Record<string, string> = {};
   const given = init?.headers;
   if (given instanceof Headers || Array.isArray(given)) new Headers(given).forEach((v, k) => (headers[k] = v));
-  else if (given) for (const [k, v] of Object.entries(given)) headers[k.toLowerCase()] = v;
+  else if (given) for (const [k, v] of Object.entries(given)) if (v !== undefined) headers[k.toLowerCase()] = String(v);
   const payload = body === undefined || body === null ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : body;
   if (payload) headers["content-length"] = String(payload.byteLength);
 
@@ -36,7 +36,9 @@ export const sdkFetch: typeof fetch = async (input, init) => {
       { method: init?.method ?? "GET", headers, agent: agents[url.protocol as keyof typeof agents], signal: init?.signal ?? undefined },
       resolve,
     );
-    req.on("error", (err) => reject(new TypeError("fetch failed", { cause: err })));
+    // As fetch does: an aborted request rejects with the signal's reason, any other failure with
+    // TypeError("fetch failed") (which the SDK recognises as a plain network failure).
+    req.on("error", (err) => reject(init?.signal?.aborted ? init.signal.reason : new TypeError("fetch failed", { cause: err })));
     req.end(payload);
   });
   const status = res.statusCode ?? 0;
@@ -48,7 +50,7 @@ export const sdkFetch: typeof fetch = async (input, init) => {
   await new Promise<void>((resolve, reject) => {
     res.on("data", (c: Buffer) => chunks.push(c));
     res.on("end", resolve);
-    res.on("error", (err) => reject(new TypeError("fetch failed", { cause: err })));
+    res.on("error", (err) => reject(init?.signal?.aborted ? init.signal.reason : new TypeError("fetch failed", { cause: err })));
   });
   const out: [string, string][] = [];
   for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
