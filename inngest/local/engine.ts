@@ -35,6 +35,8 @@ import { ulid } from "./ulid";
  */
 
 const DAY = 86_400_000;
+/** Jobs finished between two vacuums of the job queue (checked every 10 s). */
+const JOBS_PER_VACUUM = 2000;
 const BACKOFF_MS = [15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000];
 const SUPPORTED_OPS = "StepRun, StepPlanned, StepError, StepFailed, Sleep, WaitForEvent, RunComplete";
 
@@ -114,6 +116,13 @@ export class Engine {
   private busyIngests = 0;
   private idleWaiters: { after: number; resolve: () => void }[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
+  private vacuumTimer: NodeJS.Timeout | undefined;
+  /** Jobs finished since the queue table was last vacuumed. */
+  private jobsFinished = 0;
+  private vacuuming = false;
+  /** Vacuums run one after another; this settles when the last one queued has. */
+  private vacuumed: Promise<void> = Promise.resolve();
+  private vacuumFailed = false;
   private lastCronCheck = 0;
   private lastKeyedProbe = 0;
   private checkpointQueue: { item: CheckpointWrite; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
@@ -139,13 +148,20 @@ export class Engine {
     for (const r of rows) this.fns.set(r.id, toFn(r.config, r.app_url));
     this.loopDone = this.loop();
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+    this.vacuumTimer = setInterval(() => {
+      if (this.jobsFinished < JOBS_PER_VACUUM || this.vacuuming) return;
+      this.jobsFinished = 0;
+      void this.vacuum(["jobs"]);
+    }, 10_000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
     clearInterval(this.renewTimer);
+    clearInterval(this.vacuumTimer);
     await this.loopDone;
+    await this.vacuumed;
     // In-flight calls finish on their own; their leases lapse if they cannot apply.
     const deadline = Date.now() + 5000;
     while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -191,6 +207,7 @@ export class Engine {
         void this.execute(job)
           .catch((err) => this.log(`job ${job.id} (${job.kind}) of run ${job.run_id}: ${(err as Error).stack}`))
           .finally(() => {
+            this.jobsFinished++;
             this.inflight.delete(job.lease_token);
             this.wake();
           });
@@ -1099,11 +1116,38 @@ export class Engine {
   /** Drops finished work older than `keepMs` so queue tables stay small. */
   async prune(keepMs: number): Promise<void> {
     const cutoff = this.now() - keepMs;
-    await this.sql`delete from inngest_local.dedupe where expires_at <= ${this.now()}`;
-    await this.sql`delete from inngest_local.events where received_at < ${cutoff}`;
-    await this.sql`delete from inngest_local.memo where run_id in
-      (select id from inngest_local.runs where status <> 'running' and ended_at < ${cutoff})`;
-    await this.sql`delete from inngest_local.runs where status <> 'running' and ended_at < ${cutoff}`;
+    const deleted = [
+      await this.sql`delete from inngest_local.dedupe where expires_at <= ${this.now()}`,
+      await this.sql`delete from inngest_local.events where received_at < ${cutoff}`,
+      await this.sql`delete from inngest_local.memo where run_id in
+        (select id from inngest_local.runs where status <> 'running' and ended_at < ${cutoff})`,
+      await this.sql`delete from inngest_local.runs where status <> 'running' and ended_at < ${cutoff}`,
+    ].reduce((n, r) => n + r.count, 0);
+    if (deleted > 0) await this.vacuum(["dedupe", "events", "memo", "runs", "jobs"]);
+  }
+
+  /**
+   * Every job row is inserted and deleted within seconds and pruning deletes in bulk: without
+   * VACUUM the dead rows stay, tables and indexes grow and claims slow down. Autovacuum may be
+   * off (it is on CI's server) or, at its defaults, too late for a queue, so the executor vacuums
+   * its own tables: the job queue every few thousand jobs, the rest after each prune. Plain
+   * VACUUM blocks no reads or writes; SKIP_LOCKED leaves a table another executor is vacuuming.
+   */
+  private vacuum(tables: string[]): Promise<void> {
+    const run = this.vacuumed.then(async () => {
+      if (this.stopped) return;
+      this.vacuuming = true;
+      try {
+        await this.sql.unsafe(`vacuum (analyze, skip_locked) ${tables.map((t) => `inngest_local.${t}`).join(", ")}`);
+      } catch (err) {
+        if (!this.vacuumFailed) this.log(`vacuum of ${tables.join(", ")} failed: ${(err as Error).message}`);
+        this.vacuumFailed = true;
+      } finally {
+        this.vacuuming = false;
+      }
+    });
+    this.vacuumed = run;
+    return run;
   }
 
   functions(): FunctionConfig[] {
