@@ -1,5 +1,6 @@
 import { Inngest } from "inngest";
 import { env } from "../lib/env";
+import { sdkFetch } from "./sdk-fetch";
 
 /**
  * The app's Inngest client. Mode and URLs follow lib/env, passed explicitly because the SDK
@@ -16,6 +17,7 @@ const isDev = e.INNGEST_DEV === "0" || e.INNGEST_DEV === "false" ? false : devFl
 export const inngest = new Inngest({
   id: "tillit",
   isDev,
+  fetch: sdkFetch,
   ...(isDev
     ? { baseUrl: devUrl ?? e.INNGEST_BASE_URL ?? `http://127.0.0.1:${e.INNGEST_LOCAL_PORT}` }
     : {

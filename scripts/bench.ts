@@ -13,7 +13,7 @@ import { envOrExit } from "../lib/env";
 import { benchEditor } from "./bench-editor";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--scale=P] [--rows=N] [--generator=wrk|node]`: the benchmarks (runner; soak, 10 min by default), each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=process|inline] [--scale=P] [--rows=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -29,20 +29,21 @@ const flag = (name: string, fallback: number) => {
   }
   return n;
 };
-const choice = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
-  const v = args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) {
-    console.error(`tillit: --${name} must be one of ${allowed.join(", ")}`);
+const choice = <T extends string>(name: string, options: readonly T[], fallback: T): T => {
+  const v = args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback;
+  if (!(options as readonly string[]).includes(v)) {
+    console.error(`tillit: --${name} must be one of ${options.join(", ")}`);
     process.exit(1);
   }
   return v as T;
 };
+// runner, soak: the app serving the benchmark function in a process of its own (as deployed) or inline.
+const app = () => choice("app", ["process", "inline"] as const, "process");
 const benches = {
   runner: (db: { url: string; embedded: boolean }) =>
-    benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8 }),
-  soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8 }),
-  ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3), generator: choice("generator", ["wrk", "node"]) }),
+    benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8, app: app() }),
+  soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8, app: app() }),
+  ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3), generator: choice("generator", ["node", "wrk"] as const, "node") }),
   fanout: async (db: { url: string; embedded: boolean }) => {
     await migrateDatabase(db.url, db.embedded);
     await benchFanout(db, { contacts: flag("contacts", 100_000), reps: flag("reps", 3), workers: 8 });

@@ -1,5 +1,6 @@
 import { openDb } from "../../db/client";
-import { waitFor, startTestApp } from "./test-app";
+import { BENCH_STEPS as STEPS, startBenchApp, type BenchAppMode } from "./bench-app";
+import { waitFor } from "./test-app";
 import { startLocalExecutor } from "./server";
 
 /**
@@ -7,29 +8,22 @@ import { startLocalExecutor } from "./server";
  * the real SDK serve handler, against a raw baseline measured in the same run on the same
  * database — a Node loop doing the same bookkeeping directly in Postgres (claim ONE job with SKIP
  * LOCKED → update the run → insert the next job → complete), same driver, same number of workers,
- * no HTTP. Target: ≥ 30 % of raw.
+ * no HTTP. Target: ≥ 30 % of raw. The app serving the function runs as a process of its own by
+ * default, as under `npm run dev`; `inline` serves it from this process (bench-app.ts).
  */
-
-const STEPS = 5;
 
 export type BenchDatabase = { url: string; embedded: boolean };
 
-async function executorRep(db: BenchDatabase, runs: number, workers: number, rep: number): Promise<number> {
+async function executorRep(db: BenchDatabase, runs: number, workers: number, rep: number, app: BenchAppMode): Promise<number> {
   const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers, log: () => {} });
   const fnId = `bench-${rep}`;
-  const app = await startTestApp(`bench-app-${rep}`, executor.url, (inngest) => [
-    inngest.createFunction({ id: fnId, retries: 0, triggers: [{ event: `bench/run.${rep}` }] }, async ({ step, event }) => {
-      let acc = Number(event.data.n);
-      for (let i = 0; i < STEPS; i++) acc = await step.run(`s${i}`, () => acc + 1);
-      return acc;
-    }),
-  ]);
+  const served = await startBenchApp(app, executor.url, `bench-app-${rep}`, fnId, `bench/run.${rep}`);
   const h = openDb(db.url, { embedded: db.embedded, max: 1 });
   try {
-    await executor.sync(app.serveUrl);
+    await executor.sync(served.serveUrl);
     const t0 = performance.now();
     for (let i = 0; i < runs; i += 500) {
-      await app.inngest.send(Array.from({ length: Math.min(500, runs - i) }, (_, j) => ({ name: `bench/run.${rep}`, data: { n: i + j } })));
+      await served.send(Array.from({ length: Math.min(500, runs - i) }, (_, j) => ({ name: `bench/run.${rep}`, data: { n: i + j } })));
     }
     await waitFor(
       "all bench runs to complete",
@@ -44,7 +38,7 @@ async function executorRep(db: BenchDatabase, runs: number, workers: number, rep
     return (runs * STEPS) / ((performance.now() - t0) / 1000);
   } finally {
     await h.close();
-    await app.close();
+    await served.close();
     await executor.stop();
   }
 }
@@ -90,16 +84,20 @@ async function rawRep(db: BenchDatabase, runs: number, workers: number): Promise
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export async function benchRunner(db: BenchDatabase, opts: { runs: number; reps: number; workers: number }): Promise<void> {
+export async function benchRunner(
+  db: BenchDatabase,
+  opts: { runs: number; reps: number; workers: number; app: BenchAppMode },
+): Promise<void> {
   const exec: number[] = [];
   const raw: number[] = [];
   for (let rep = 0; rep < opts.reps; rep++) {
     raw.push(await rawRep(db, opts.runs, opts.workers));
-    exec.push(await executorRep(db, opts.runs, opts.workers, rep));
+    exec.push(await executorRep(db, opts.runs, opts.workers, rep, opts.app));
     console.log(`  runner rep ${rep + 1}: executor ${exec.at(-1)!.toFixed(0)} steps/s, raw ${raw.at(-1)!.toFixed(0)} steps/s`);
   }
   const value = median(exec);
   const baseline = median(raw);
+  console.log(`  runner: the app ${opts.app === "process" ? "in a process of its own" : "inline, in the executor's process"}`);
   console.log(
     `BENCH runner value=${value.toFixed(1)} unit=steps/s baseline=${baseline.toFixed(1)} ratio=${(value / baseline).toFixed(3)} target=0.30`,
   );
@@ -113,24 +111,18 @@ export async function benchRunner(db: BenchDatabase, opts: { runs: number; reps:
  */
 export async function benchSoak(
   db: BenchDatabase,
-  opts: { minutes: number; workers: number; batch?: number; windowMs?: number },
+  opts: { minutes: number; workers: number; app: BenchAppMode; batch?: number; windowMs?: number },
 ): Promise<void> {
   const batch = opts.batch ?? 500;
   const totalMs = opts.minutes * 60_000;
   const windowMs = opts.windowMs ?? Math.min(60_000, Math.max(10_000, Math.floor(totalMs / 6)));
   const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers: opts.workers, log: () => {} });
-  const app = await startTestApp("soak-app", executor.url, (inngest) => [
-    inngest.createFunction({ id: "soak", retries: 0, triggers: [{ event: "soak/run" }] }, async ({ step, event }) => {
-      let acc = Number(event.data.n);
-      for (let i = 0; i < STEPS; i++) acc = await step.run(`s${i}`, () => acc + 1);
-      return acc;
-    }),
-  ]);
+  const app = await startBenchApp(opts.app, executor.url, "soak-app", "soak", "soak/run");
   const h = openDb(db.url, { embedded: db.embedded, max: 1 });
   let round = 0;
   const runBatch = async () => {
     const b = round++;
-    await app.inngest.send(Array.from({ length: batch }, (_, j) => ({ name: "soak/run", data: { n: j, b } })));
+    await app.send(Array.from({ length: batch }, (_, j) => ({ name: "soak/run", data: { n: j, b } })));
     await waitFor(
       `soak batch ${b} to complete`,
       async () => {

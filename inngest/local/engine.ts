@@ -16,6 +16,7 @@ import {
   type Op,
   type RunEvent,
 } from "./protocol";
+import { postJson } from "./http-client";
 import { ulid } from "./ulid";
 
 /**
@@ -34,6 +35,8 @@ import { ulid } from "./ulid";
  */
 
 const DAY = 86_400_000;
+/** Jobs finished between two vacuums of the job queue (checked every 10 s). */
+const JOBS_PER_VACUUM = 2000;
 const BACKOFF_MS = [15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 2_400_000, 3_600_000, 7_200_000];
 const SUPPORTED_OPS = "StepRun, StepPlanned, StepError, StepFailed, Sleep, WaitForEvent, RunComplete";
 
@@ -78,7 +81,13 @@ type Job = {
   lease_token: string;
   /** Which claim of this job we hold; a checkpoint naming an older one is stale. */
   generation: number;
+  /** The run as the claim read it, when that read could not be stale. */
+  run?: RunSnapshot;
 };
+
+type CheckpointWrite = { qi: string; run_id: string; gen: number; steps: { step_id: string; value: unknown; name: string | null }[] };
+
+type RunSnapshot = { fn_id: string; event: RunEvent; status: string; die: boolean; memo: [string, unknown][] };
 
 type Tx = TransactionSql<Record<string, never>>;
 
@@ -107,8 +116,17 @@ export class Engine {
   private busyIngests = 0;
   private idleWaiters: { after: number; resolve: () => void }[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
+  private vacuumTimer: NodeJS.Timeout | undefined;
+  /** Jobs finished since the queue table was last vacuumed. */
+  private jobsFinished = 0;
+  private vacuuming = false;
+  /** Vacuums run one after another; this settles when the last one queued has. */
+  private vacuumed: Promise<void> = Promise.resolve();
+  private vacuumFailed = false;
   private lastCronCheck = 0;
   private lastKeyedProbe = 0;
+  private checkpointQueue: { item: CheckpointWrite; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
+  private checkpointFlushing = false;
   private nextCronAt = 0;
   private readonly log: (line: string) => void;
 
@@ -130,13 +148,20 @@ export class Engine {
     for (const r of rows) this.fns.set(r.id, toFn(r.config, r.app_url));
     this.loopDone = this.loop();
     this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+    this.vacuumTimer = setInterval(() => {
+      if (this.jobsFinished < JOBS_PER_VACUUM || this.vacuuming) return;
+      this.jobsFinished = 0;
+      void this.vacuum(["jobs"]);
+    }, 10_000);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake();
     clearInterval(this.renewTimer);
+    clearInterval(this.vacuumTimer);
     await this.loopDone;
+    await this.vacuumed;
     // In-flight calls finish on their own; their leases lapse if they cannot apply.
     const deadline = Date.now() + 5000;
     while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -164,10 +189,13 @@ export class Engine {
       const cycle = ++this.cycle;
       this.wakePending = false;
       let claimed: Job[] = [];
+      let free = 0;
+      let claimedAt = 0;
       try {
         await this.fireCrons();
-        const free = this.opts.workers - this.inflight.size;
-        if (free > 0) claimed = await this.claim(free);
+        free = this.opts.workers - this.inflight.size;
+        claimedAt = this.now();
+        if (free > 0) claimed = await this.claim(free, claimedAt);
       } catch (err) {
         if (this.stopped) break;
         this.log(`claim failed: ${(err as Error).message}`);
@@ -179,6 +207,7 @@ export class Engine {
         void this.execute(job)
           .catch((err) => this.log(`job ${job.id} (${job.kind}) of run ${job.run_id}: ${(err as Error).stack}`))
           .finally(() => {
+            this.jobsFinished++;
             this.inflight.delete(job.lease_token);
             this.wake();
           });
@@ -190,13 +219,19 @@ export class Engine {
         for (const w of ready) w.resolve();
       }
       if (this.wakePending) continue;
-      let wait = 500; // other executors and lapsed leases give no signal: poll
-      try {
-        const next = await this.sql<{ due: string | null }[]>`
-          select min(due_at) as due from inngest_local.jobs where lease_token is null`;
-        if (next[0]?.due != null) wait = Math.min(wait, Math.max(0, Number(next[0].due) - this.now()));
-      } catch {
-        // Reported by the next claim.
+      // Other executors and lapsed leases give no signal: poll. A finishing call wakes the loop,
+      // so with every worker busy there is nothing to look up. Jobs already due at the claim but
+      // not taken wait for a concurrency slot or are another executor's: they are polled for too,
+      // not spun on; only a job falling due later can bring the next cycle forward.
+      let wait = 500;
+      if (free > 0) {
+        try {
+          const next = await this.sql<{ due: string | null }[]>`
+            select min(due_at) as due from inngest_local.jobs where lease_token is null and due_at > ${claimedAt}`;
+          if (next[0]?.due != null) wait = Math.min(wait, Math.max(0, Number(next[0].due) - this.now()));
+        } catch {
+          // Reported by the next claim.
+        }
       }
       if (wait > 0) await this.sleepUntilWoken(wait);
     }
@@ -220,8 +255,9 @@ export class Engine {
     if (this.inflight.size === 0) return;
     const tokens = [...this.inflight.values()].map((j) => j.lease_token);
     try {
+      // Locks in id order, as grouped checkpoints do (writeCheckpoints).
       await this.sql`update inngest_local.jobs set lease_until = ${Date.now() + this.opts.leaseMs}
-        where lease_token = any(${tokens}::text[])`;
+        where id in (select id from inngest_local.jobs where lease_token = any(${tokens}::text[]) order by id for update)`;
     } catch (err) {
       this.log(`lease renewal failed: ${(err as Error).message}`);
     }
@@ -229,20 +265,36 @@ export class Engine {
 
   // ---------------------------------------------------------------- claiming
 
-  private async claim(max: number): Promise<Job[]> {
-    const now = this.now();
+  private async claim(max: number, now: number): Promise<Job[]> {
     const real = Date.now();
     const token = randomUUID();
-    // Jobs without concurrency keys: one statement, SKIP LOCKED keeps executors apart.
-    const free = await this.sql<Job[]>`
-      update inngest_local.jobs set lease_token = ${token} || '/' || id::text, lease_until = ${real + this.opts.leaseMs},
-        generation = generation + 1
-      where id in (
-        select id from inngest_local.jobs
+    // Jobs without concurrency keys: one statement, SKIP LOCKED keeps executors apart. It also
+    // reads each call's run and memo, where nothing can have changed them since the statement's
+    // snapshot: a job that was free (not retaken from a lapsed lease, whose call may still be
+    // checkpointing) of a run that plans one step at a time (not die, so the job is the run's only
+    // one). Any other call reads them after the claim has committed (executeCall).
+    const rows = await this.sql<(Omit<Job, "run"> & { fn_id: string | null; event: RunEvent; status: string; die: boolean; memo: [string, unknown][] | null })[]>`
+      with c as (
+        select id, lease_token is not null as retaken from inngest_local.jobs
         where due_at <= ${now} and (lease_token is null or lease_until < ${real}) and ck1 is null and ck2 is null
         order by due_at, id limit ${max}
-        for update skip locked)
-      returning id::text as id, run_id, kind, step_id, attempt, lease_token, generation`;
+        for update skip locked
+      ), u as (
+        update inngest_local.jobs j set lease_token = ${token} || '/' || j.id::text, lease_until = ${real + this.opts.leaseMs},
+          generation = j.generation + 1
+        from c where j.id = c.id
+        returning j.id, j.run_id, j.kind, j.step_id, j.attempt, j.lease_token, j.generation, c.retaken
+      )
+      select u.id::text as id, u.run_id, u.kind, u.step_id, u.attempt, u.lease_token, u.generation,
+        r.fn_id, r.event, r.status, r.die,
+        case when u.kind = 'call' and not u.retaken and not r.die then
+          coalesce((select json_agg(json_build_array(m.step_id, m.value) order by m.seq)
+                    from inngest_local.memo m where m.run_id = u.run_id), '[]'::json)
+        end as memo
+      from u left join inngest_local.runs r on r.id = u.run_id`;
+    const free: Job[] = rows.map(({ fn_id, event, status, die, memo, ...job }) =>
+      memo !== null && fn_id !== null ? { ...job, run: { fn_id, event, status, die, memo } } : job,
+    );
     if (free.length >= max) return [...free];
     // Keyed jobs come from functions with concurrency rules; without any, probe only now and then
     // (another executor may serve functions this one has not loaded), sparing a query per cycle.
@@ -334,13 +386,17 @@ export class Engine {
   }
 
   private async executeCall(job: Job): Promise<void> {
-    // One round trip: the run and its memo in completion order (the stack).
-    const runs = await this.sql<{ fn_id: string; event: RunEvent; status: string; die: boolean; memo: [string, unknown][] }[]>`
-      select r.fn_id, r.event, r.status, r.die,
-        coalesce((select json_agg(json_build_array(m.step_id, m.value) order by m.seq)
-                  from inngest_local.memo m where m.run_id = r.id), '[]'::json) as memo
-      from inngest_local.runs r where r.id = ${job.run_id}`;
-    const run = runs[0];
+    // The run and its memo in completion order (the stack): read with the claim when that was
+    // safe, otherwise now, in one round trip.
+    const run =
+      job.run ??
+      (
+        await this.sql<RunSnapshot[]>`
+          select r.fn_id, r.event, r.status, r.die,
+            coalesce((select json_agg(json_build_array(m.step_id, m.value) order by m.seq)
+                      from inngest_local.memo m where m.run_id = r.id), '[]'::json) as memo
+          from inngest_local.runs r where r.id = ${job.run_id}`
+      )[0];
     if (!run || run.status !== "running") {
       await this.sql`delete from inngest_local.jobs where id = ${job.id} and lease_token = ${job.lease_token}`;
       return;
@@ -386,19 +442,13 @@ export class Engine {
     let text = "";
     let networkError: string | undefined;
     try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-inngest-server-kind": "dev",
-          "x-inngest-generation-id": String(job.generation),
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.opts.callTimeoutMs ?? 15 * 60_000),
-      });
-      status = res.status;
-      headers = Object.fromEntries(res.headers.entries());
-      text = await res.text();
+      const res = await postJson(
+        url,
+        { "content-type": "application/json", "x-inngest-server-kind": "dev", "x-inngest-generation-id": String(job.generation) },
+        JSON.stringify(body),
+        this.opts.callTimeoutMs ?? 15 * 60_000,
+      );
+      ({ status, headers, text } = res);
     } catch (err) {
       networkError = (err as Error).message;
     }
@@ -523,18 +573,25 @@ export class Engine {
           case "StepNotFound":
             discover = true;
             break;
+          // A step planned again after it finished: the call read the memo before that step's
+          // result landed (parallel steps finishing together). Nothing to schedule, but the run
+          // needs a call that sees the result, or it would wait for nothing.
           case "StepPlanned":
-            // A re-plan of a step that already finished (duplicate discovery) is ignored.
-            if (!(await this.hasMemo(tx, runId, o.id))) await this.insertCall(tx, runId, o.id, 0, now);
+            if (await this.hasMemo(tx, runId, o.id)) discover = true;
+            else await this.insertCall(tx, runId, o.id, 0, now);
             break;
           case "Sleep":
-            if (!(await this.hasMemo(tx, runId, o.id)))
+            if (await this.hasMemo(tx, runId, o.id)) discover = true;
+            else
               await tx`insert into inngest_local.jobs (run_id, kind, step_id, due_at, created_at)
                 values (${runId}, 'sleep', ${o.id}, ${sleepDueAt(o.name ?? "", now)!}, ${now})
                 on conflict do nothing`;
             break;
           case "WaitForEvent": {
-            if (await this.hasMemo(tx, runId, o.id)) break;
+            if (await this.hasMemo(tx, runId, o.id)) {
+              discover = true;
+              break;
+            }
             const timeout = String(o.opts?.timeout ?? "");
             const expires = parseDuration(timeout) !== undefined ? now + parseDuration(timeout)! : Date.parse(timeout);
             const expiresAt = Number.isFinite(expires) ? expires : now + 365 * DAY;
@@ -704,22 +761,8 @@ export class Engine {
       }));
     const complete = body.steps.find((o) => o.op === "RunComplete");
     if (!complete) {
-      // The hot path: check the lease and memoize in one statement. FOR SHARE makes a concurrent
-      // re-claim wait for this write (or makes this one see the new generation and refuse).
-      const [r] = await this.sql<{ ok: number }[]>`
-        with j as (
-          select run_id from inngest_local.jobs
-          where id = ${body.qi_id}::bigint and run_id = ${runId} and generation = ${generation} and lease_token is not null
-          for share
-        ), m as (
-          insert into inngest_local.memo (run_id, step_id, value, name)
-          select j.run_id, s.v->>'step_id', s.v->'value', s.v->>'name'
-          from j, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as s(v, ord)
-          order by s.ord
-          on conflict do nothing
-        )
-        select count(*)::int as ok from j`;
-      return r!.ok === 1 ? { status: 200 } : { status: 409, error: "stale dispatch: the call's lease is gone" };
+      const ok = await this.memoizeCheckpoint({ qi: body.qi_id, run_id: runId, gen: generation, steps: rows });
+      return ok ? { status: 200 } : { status: 409, error: "stale dispatch: the call's lease is gone" };
     }
     return this.sql.begin(async (tx) => {
       const j = await tx`select 1 from inngest_local.jobs
@@ -731,6 +774,75 @@ export class Engine {
       await this.finishRun(tx, runId, "completed", { output: complete.data ?? null });
       return { status: 200 as const };
     });
+  }
+
+  /**
+   * The hot path of checkpointing: check the call's lease and memoize its steps. Checkpoints of
+   * concurrent calls are written together (group commit): while one statement is in flight, the
+   * next ones queue and go as one statement when it returns, so the statements per step fall
+   * as load rises. Should a grouped statement fail, its checkpoints are retried one by one, so
+   * one bad value cannot fail the others.
+   */
+  private memoizeCheckpoint(item: CheckpointWrite): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.checkpointQueue.push({ item, resolve, reject });
+      if (!this.checkpointFlushing) void this.flushCheckpoints();
+    });
+  }
+
+  private async flushCheckpoints(): Promise<void> {
+    this.checkpointFlushing = true;
+    try {
+      while (this.checkpointQueue.length > 0) {
+        const batch = this.checkpointQueue.splice(0, 100);
+        try {
+          const accepted = await this.writeCheckpoints(batch.map((b) => b.item));
+          batch.forEach((b, k) => b.resolve(accepted.has(k)));
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0]!.reject(err);
+            continue;
+          }
+          await Promise.all(
+            batch.map((b) =>
+              this.writeCheckpoints([b.item]).then(
+                (accepted) => b.resolve(accepted.has(0)),
+                (e: unknown) => b.reject(e),
+              ),
+            ),
+          );
+        }
+      }
+    } finally {
+      this.checkpointFlushing = false;
+    }
+  }
+
+  /**
+   * One statement: the positions of `items` whose call still holds its lease at the generation
+   * it was sent with, their steps memoized in order. FOR SHARE makes a concurrent re-claim wait
+   * for this write (or makes this one see the new generation and refuse); rows are locked in id
+   * order, as lease renewal locks them, so the two cannot deadlock.
+   */
+  private async writeCheckpoints(items: CheckpointWrite[]): Promise<Set<number>> {
+    const input = JSON.stringify(items.map((it, k) => ({ k, ...it })));
+    const rows = await this.sql<{ k: number }[]>`
+      with input as (
+        select * from jsonb_to_recordset(${input}::jsonb) as x(k int, qi bigint, run_id text, gen int, steps jsonb)
+      ), j as (
+        select i.k, jb.run_id from input i
+        join inngest_local.jobs jb on jb.id = i.qi and jb.run_id = i.run_id and jb.generation = i.gen and jb.lease_token is not null
+        order by jb.id
+        for share of jb
+      ), m as (
+        insert into inngest_local.memo (run_id, step_id, value, name)
+        select j.run_id, s.v->>'step_id', s.v->'value', s.v->>'name'
+        from j join input i on i.k = j.k, jsonb_array_elements(i.steps) with ordinality as s(v, ord)
+        order by j.k, s.ord
+        on conflict do nothing
+      )
+      select k from j`;
+    return new Set(rows.map((r) => r.k));
   }
 
   // ---------------------------------------------------------------- ingest
@@ -1004,11 +1116,38 @@ export class Engine {
   /** Drops finished work older than `keepMs` so queue tables stay small. */
   async prune(keepMs: number): Promise<void> {
     const cutoff = this.now() - keepMs;
-    await this.sql`delete from inngest_local.dedupe where expires_at <= ${this.now()}`;
-    await this.sql`delete from inngest_local.events where received_at < ${cutoff}`;
-    await this.sql`delete from inngest_local.memo where run_id in
-      (select id from inngest_local.runs where status <> 'running' and ended_at < ${cutoff})`;
-    await this.sql`delete from inngest_local.runs where status <> 'running' and ended_at < ${cutoff}`;
+    const deleted = [
+      await this.sql`delete from inngest_local.dedupe where expires_at <= ${this.now()}`,
+      await this.sql`delete from inngest_local.events where received_at < ${cutoff}`,
+      await this.sql`delete from inngest_local.memo where run_id in
+        (select id from inngest_local.runs where status <> 'running' and ended_at < ${cutoff})`,
+      await this.sql`delete from inngest_local.runs where status <> 'running' and ended_at < ${cutoff}`,
+    ].reduce((n, r) => n + r.count, 0);
+    if (deleted > 0) await this.vacuum(["dedupe", "events", "memo", "runs", "jobs"]);
+  }
+
+  /**
+   * Every job row is inserted and deleted within seconds and pruning deletes in bulk: without
+   * VACUUM the dead rows stay, tables and indexes grow and claims slow down. Autovacuum may be
+   * off (it is on CI's server) or, at its defaults, too late for a queue, so the executor vacuums
+   * its own tables: the job queue every few thousand jobs, the rest after each prune. Plain
+   * VACUUM blocks no reads or writes; SKIP_LOCKED leaves a table another executor is vacuuming.
+   */
+  private vacuum(tables: string[]): Promise<void> {
+    const run = this.vacuumed.then(async () => {
+      if (this.stopped) return;
+      this.vacuuming = true;
+      try {
+        await this.sql.unsafe(`vacuum (analyze, skip_locked) ${tables.map((t) => `inngest_local.${t}`).join(", ")}`);
+      } catch (err) {
+        if (!this.vacuumFailed) this.log(`vacuum of ${tables.join(", ")} failed: ${(err as Error).message}`);
+        this.vacuumFailed = true;
+      } finally {
+        this.vacuuming = false;
+      }
+    });
+    this.vacuumed = run;
+    return run;
   }
 
   functions(): FunctionConfig[] {

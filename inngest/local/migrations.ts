@@ -129,6 +129,24 @@ alter table inngest_local.runs set (autovacuum_vacuum_scale_factor = 0.02, autov
 alter table inngest_local.events set (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_threshold = 2000);
 `,
   },
+  {
+    version: 3,
+    sql: `
+-- A claim sets lease_token: with lease_token in an index predicate every claim was a non-HOT
+-- update, adding an entry to each of the job's indexes. Keyed indexes now cover keyed jobs
+-- whatever their lease, so claims and lease renewals touch no indexed column, and the page keeps
+-- room for the new row version. (run_id, step_id) unique over every row (discovery jobs, step_id
+-- null, stay distinct) also serves the lookups by run, one index fewer to write per job.
+drop index inngest_local.jobs_ck1;
+drop index inngest_local.jobs_ck2;
+create index jobs_ck1 on inngest_local.jobs (ck1) where ck1 is not null;
+create index jobs_ck2 on inngest_local.jobs (ck2) where ck2 is not null;
+drop index inngest_local.jobs_run_step;
+drop index inngest_local.jobs_run;
+create unique index jobs_run_step on inngest_local.jobs (run_id, step_id);
+alter table inngest_local.jobs set (fillfactor = 50);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -265,21 +265,31 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > 16 * 1024 * 1024) throw new Error("request body too large");
-    chunks.push(c as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return Symbol.for("invalid-json");
-  }
+const MAX_BODY = 16 * 1024 * 1024;
+
+/** The body as JSON: undefined when empty, a marker symbol when not JSON. (Events, not `for await`: this runs per checkpoint.) */
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      if (size > MAX_BODY) return; // refused already; the rest drains unread
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+      else reject(new Error("request body too large"));
+    });
+    req.on("error", reject);
+    req.on("end", () => {
+      if (size > MAX_BODY) return;
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
+      if (text.trim() === "") return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        resolve(Symbol.for("invalid-json"));
+      }
+    });
+  });
 }
 
 function esc(s: string): string {

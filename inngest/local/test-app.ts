@@ -2,10 +2,12 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Inngest } from "inngest";
 import { serve } from "inngest/node";
+import { sdkFetch } from "../sdk-fetch";
 
 /**
  * For the executor's tests: the real SDK serve handler (inngest/node) on a free port, its client
- * pointed at an executor. Dev mode, so no signatures, as with `npm run dev`.
+ * pointed at an executor. Dev mode, so no signatures, as with `npm run dev`; the app's own fetch
+ * for the SDK (inngest/client.ts gives it the same).
  */
 export type TestApp = { inngest: Inngest; serveUrl: string; close: () => Promise<void> };
 
@@ -15,7 +17,7 @@ export async function startTestApp(
   define: (inngest: Inngest) => Parameters<typeof serve>[0]["functions"],
   opts: { onRequest?: (method: string, url: string) => void } = {},
 ): Promise<TestApp> {
-  const inngest = new Inngest({ id: appId, isDev: true, baseUrl: executorUrl });
+  const inngest = new Inngest({ id: appId, isDev: true, baseUrl: executorUrl, fetch: sdkFetch });
   const handler = serve({ client: inngest, functions: define(inngest) });
   const server: Server = createServer((req, res) => {
     opts.onRequest?.(req.method ?? "", req.url ?? "");
