@@ -1,7 +1,7 @@
 import type { Page } from "@playwright/test";
 import type { Db } from "../../db/client";
-import { recordFormView } from "../../db/queries/analytics";
-import { consentEvents, contacts, conversions, emailEvents, enrollments, enrollmentSteps, forms, messages } from "../../db/schema/index";
+import { recordConversion, recordFormView } from "../../db/queries/analytics";
+import { consentEvents, contacts, emailEvents, enrollments, enrollmentSteps, forms, messages } from "../../db/schema/index";
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import type { SeededWorkspace } from "../fixtures/seed";
 import { expect, test } from "../fixtures/test";
@@ -83,7 +83,12 @@ async function seedReports(db: Db, ws: SeededWorkspace) {
     // A converts 10 of 20, B 2 of 20: a significant difference.
     const converts = arm === "a" ? i < 20 : i < 4;
     if (converts) {
-      await db.insert(conversions).values({ workspaceId, flowId, flowVersionId: versionId, enrollmentId: e!.id, contactId: p.id, nodeId: "g", goalName: "Ordered", messageId: i < 16 ? m!.id : null, attributedVia: i < 16 ? "click" : null, revenue: 50, occurredAt: new Date(when.getTime() + 7_200_000) });
+      // Through the goal path's own write, which records the message's node and the split arms taken.
+      const recorded = await recordConversion(db, {
+        workspaceId, flowId, flowVersionId: versionId, enrollmentId: e!.id, contactId: p.id, nodeId: "g", goalName: "Ordered", eventId: null,
+        messageId: i < 16 ? m!.id : null, attributedVia: i < 16 ? "click" : null, revenue: 50, currency: null, occurredAt: new Date(when.getTime() + 7_200_000),
+      });
+      expect(recorded).toBe(true);
     }
   }
   return { flowId };
