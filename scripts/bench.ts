@@ -13,7 +13,7 @@ import { envOrExit } from "../lib/env";
 import { benchEditor } from "./bench-editor";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=process|inline] [--scale=P] [--rows=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=inline|process] [--scale=P] [--rows=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -37,8 +37,9 @@ const choice = <T extends string>(name: string, options: readonly T[], fallback:
   }
   return v as T;
 };
-// runner, soak: the app serving the benchmark function in a process of its own (as deployed) or inline.
-const app = () => choice("app", ["process", "inline"] as const, "process");
+// runner, soak: the app serving the benchmark function inline (in the executor's process) or in a
+// process of its own, as under npm run dev.
+const app = () => choice("app", ["inline", "process"] as const, "inline");
 const benches = {
   runner: (db: { url: string; embedded: boolean }) =>
     benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8, app: app() }),

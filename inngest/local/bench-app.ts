@@ -6,9 +6,9 @@ import { startTestApp, waitFor } from "./test-app";
 
 /**
  * The app side of the executor benchmarks: the real SDK serve handler serving one 5-step
- * function. "process" runs it as a process of its own, as the app and the executor run under
- * `npm run dev` (the Next server and the executor child) and in any deployment; "inline" serves it
- * from the benchmark's own process, so the SDK's work and the executor's share one thread.
+ * function. "inline" serves it from the benchmark's own process, so the SDK's work and the
+ * executor's share one thread; "process" runs it as a process of its own, as the app and the
+ * executor run under `npm run dev` (the Next server and the executor child).
  * Run as a script it is that process: `bench-app.ts <executorUrl> <appId> <fnId> <eventName>`,
  * printing "serving <serveUrl>", exiting when its stdin closes (the benchmark ended or died).
  */

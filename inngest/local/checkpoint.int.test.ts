@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { VirtualClock } from "../../lib/clock";
 import type { CallBody } from "./protocol";
@@ -151,6 +151,54 @@ it("accepts a checkpoint only for the leased call's generation, and a retried on
   gateOf("endpoint").release();
   await ex.idle();
   expect(await runOf("endpoint")).toMatchObject({ status: "completed", output: ["one", "two", "three"] });
+});
+
+// PGlite runs one transaction at a time: no other transaction can hold a row while a checkpoint runs.
+it.skipIf(inject("testDatabase").kind === "pglite")("a job locked by another transaction holds up only its own checkpoint", async () => {
+  await app.inngest.send([
+    { name: "cp/held", data: { tag: "locked" } },
+    { name: "cp/held", data: { tag: "free" } },
+  ]);
+  const locked = await inflightJob("locked");
+  const free = await inflightJob("free");
+  const probe = (job: JobRow) =>
+    postCheckpoint(job.run_id, {
+      run_id: job.run_id,
+      fn_id: "cp-held",
+      qi_id: job.id,
+      generation_id: job.generation,
+      steps: [{ id: "d".repeat(40), op: "StepRun", displayName: "probe", data: job.run_id }],
+    });
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let lockTaken!: () => void;
+  const taken = new Promise<void>((r) => (lockTaken = r));
+  // Another transaction holding the job's row, as a cancellation deleting it would.
+  const holder = db.sql.begin(async (tx) => {
+    await tx`select 1 from inngest_local.jobs where id = ${locked.id}::bigint for update`;
+    lockTaken();
+    await held;
+  });
+  await taken;
+  let lockedStatus: number | undefined;
+  const lockedReply = probe(locked).then((r) => (lockedStatus = r.status));
+  await waitFor("the locked job's checkpoint to wait for the lock", async () => {
+    const [r] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+    return r!.n >= 1;
+  });
+  expect((await probe(free)).status).toBe(200);
+  expect(lockedStatus).toBeUndefined();
+  release();
+  await holder;
+  await lockedReply;
+  expect(lockedStatus).toBe(200);
+  for (const job of [locked, free]) expect((await memoOf(job.run_id)).find((m) => m.name === "probe")?.value).toEqual({ data: job.run_id });
+
+  gateOf("locked").release();
+  gateOf("free").release();
+  await ex.idle();
+  for (const tag of ["locked", "free"]) expect(await runOf(tag)).toMatchObject({ status: "completed", output: ["one", "two", "three"] });
 });
 
 it("a run cancelled while its call is in flight: the next checkpoint is refused and the SDK stops", async () => {

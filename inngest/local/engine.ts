@@ -255,9 +255,8 @@ export class Engine {
     if (this.inflight.size === 0) return;
     const tokens = [...this.inflight.values()].map((j) => j.lease_token);
     try {
-      // Locks in id order, as grouped checkpoints do (writeCheckpoints).
       await this.sql`update inngest_local.jobs set lease_until = ${Date.now() + this.opts.leaseMs}
-        where id in (select id from inngest_local.jobs where lease_token = any(${tokens}::text[]) order by id for update)`;
+        where lease_token = any(${tokens}::text[])`;
     } catch (err) {
       this.log(`lease renewal failed: ${(err as Error).message}`);
     }
@@ -780,8 +779,11 @@ export class Engine {
    * The hot path of checkpointing: check the call's lease and memoize its steps. Checkpoints of
    * concurrent calls are written together (group commit): while one statement is in flight, the
    * next ones queue and go as one statement when it returns, so the statements per step fall
-   * as load rises. Should a grouped statement fail, its checkpoints are retried one by one, so
-   * one bad value cannot fail the others.
+   * as load rises. That statement never waits for a row lock (another transaction deleting or
+   * renewing one of its jobs): it fails at once, and its checkpoints are then written one by one
+   * beside the queue, as when it fails for any other reason. So one bad value cannot fail the
+   * others, a locked job holds up only its own checkpoint, and a group holding some jobs cannot
+   * deadlock with a transaction holding others.
    */
   private memoizeCheckpoint(item: CheckpointWrite): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
@@ -795,23 +797,20 @@ export class Engine {
     try {
       while (this.checkpointQueue.length > 0) {
         const batch = this.checkpointQueue.splice(0, 100);
-        try {
-          const accepted = await this.writeCheckpoints(batch.map((b) => b.item));
+        const accepted = await this.writeCheckpoints(
+          batch.map((b) => b.item),
+          false,
+        ).catch(() => undefined);
+        if (accepted) {
           batch.forEach((b, k) => b.resolve(accepted.has(k)));
-        } catch (err) {
-          if (batch.length === 1) {
-            batch[0]!.reject(err);
-            continue;
-          }
-          await Promise.all(
-            batch.map((b) =>
-              this.writeCheckpoints([b.item]).then(
-                (accepted) => b.resolve(accepted.has(0)),
-                (e: unknown) => b.reject(e),
-              ),
-            ),
-          );
+          continue;
         }
+        // Each on its own, waiting for locks as long as it must, without holding up the queue.
+        for (const b of batch)
+          void this.writeCheckpoints([b.item], true).then(
+            (one) => b.resolve(one.has(0)),
+            (err: unknown) => b.reject(err),
+          );
       }
     } finally {
       this.checkpointFlushing = false;
@@ -820,20 +819,19 @@ export class Engine {
 
   /**
    * One statement: the positions of `items` whose call still holds its lease at the generation
-   * it was sent with, their steps memoized in order. FOR SHARE makes a concurrent re-claim wait
-   * for this write (or makes this one see the new generation and refuse); rows are locked in id
-   * order, as lease renewal locks them, so the two cannot deadlock.
+   * it was sent with, their steps memoized in order. FOR SHARE makes a concurrent re-claim skip
+   * the job until this write has committed (or makes this one see the new generation and refuse).
    */
-  private async writeCheckpoints(items: CheckpointWrite[]): Promise<Set<number>> {
+  private async writeCheckpoints(items: CheckpointWrite[], waitForLocks: boolean): Promise<Set<number>> {
     const input = JSON.stringify(items.map((it, k) => ({ k, ...it })));
+    const lock = waitForLocks ? this.sql`for share of jb` : this.sql`for share of jb nowait`;
     const rows = await this.sql<{ k: number }[]>`
       with input as (
         select * from jsonb_to_recordset(${input}::jsonb) as x(k int, qi bigint, run_id text, gen int, steps jsonb)
       ), j as (
         select i.k, jb.run_id from input i
         join inngest_local.jobs jb on jb.id = i.qi and jb.run_id = i.run_id and jb.generation = i.gen and jb.lease_token is not null
-        order by jb.id
-        for share of jb
+        ${lock}
       ), m as (
         insert into inngest_local.memo (run_id, step_id, value, name)
         select j.run_id, s.v->>'step_id', s.v->'value', s.v->>'name'
