@@ -3,6 +3,7 @@ import { Liquid, type Template } from "liquidjs";
 import { createElement } from "react";
 import { z } from "zod";
 import { EmailLayout } from "./layout";
+import { compilePlan, renderPlan, type LiquidPlan } from "./liquid-plan";
 import { markupToText, parseMarkup } from "./markup";
 
 /**
@@ -76,6 +77,8 @@ export type CompiledTemplate = {
   subject: Template[];
   html: Template[];
   text: Template[];
+  /** Fast-path plans for templates made of text and simple output tags (null: liquidjs only). */
+  plans: { subject: LiquidPlan | null; html: LiquidPlan | null; text: LiquidPlan | null };
   /** The Liquid sources (for static analysis: unknown merge tags). */
   sources: { subject: string; preheader: string; body: string };
 };
@@ -141,6 +144,7 @@ export async function compileTemplate(t: TemplateInput): Promise<CompiledTemplat
     subject,
     html: parseWith(htmlEngine, html, "body"),
     text: parseWith(textEngine, text, "body"),
+    plans: { subject: compilePlan(t.subject, { escape: false }), html: compilePlan(html, { escape: true }), text: compilePlan(text, { escape: false }) },
     sources: { subject: t.subject, preheader, body: bodySource },
   };
 }
@@ -185,14 +189,21 @@ export function compiledTemplate(t: TemplateInput): Promise<CompiledTemplate> {
 
 export type RenderedEmail = { subject: string; html: string; text: string };
 
-/** Renders one message from a compiled template: three synchronous Liquid renders. */
-export function renderCompiled(c: CompiledTemplate, ctx: MergeContext): RenderedEmail {
+/**
+ * Renders one message from a compiled template: each part through its plan where it has one
+ * (and every value fits it), otherwise through liquidjs; `liquidOnly` skips the plans (tests).
+ */
+export function renderCompiled(c: CompiledTemplate, ctx: MergeContext, opts?: { liquidOnly?: boolean }): RenderedEmail {
   const scope = ctx as unknown as Record<string, unknown>;
-  const subject = (textEngine.renderSync(c.subject, scope) as string).replace(/[\r\n]+/g, " ").trim();
+  const plans = opts?.liquidOnly ? { subject: null, html: null, text: null } : c.plans;
+  const subjectText = (plans.subject && renderPlan(plans.subject, scope)) ?? (textEngine.renderSync(c.subject, scope) as string);
+  const subject = subjectText.replace(/[\r\n]+/g, " ").trim();
+  // The plan's static text is ASCII already (compileTemplate's pass): only inserted values need it.
+  const html = (plans.html && renderPlan(plans.html, scope, asciiHtml)) ?? asciiHtml(htmlEngine.renderSync(c.html, scope) as string);
   return {
     subject: subject === "" ? "(no subject)" : subject.slice(0, 998),
-    html: asciiHtml(htmlEngine.renderSync(c.html, scope) as string),
-    text: textEngine.renderSync(c.text, scope) as string,
+    html,
+    text: (plans.text && renderPlan(plans.text, scope)) ?? (textEngine.renderSync(c.text, scope) as string),
   };
 }
 
