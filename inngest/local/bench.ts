@@ -1,3 +1,4 @@
+import os from "node:os";
 import { openDb } from "../../db/client";
 import { BENCH_STEPS as STEPS, startBenchApp, type BenchAppMode } from "./bench-app";
 import { waitFor } from "./test-app";
@@ -154,6 +155,7 @@ export async function benchSoak(
     const start = performance.now();
     while (performance.now() - start < totalMs) {
       const w0 = performance.now();
+      const cpu0 = process.cpuUsage();
       let steps = 0;
       while (performance.now() - w0 < windowMs) {
         await runBatch();
@@ -161,13 +163,19 @@ export async function benchSoak(
       }
       // Pruning is part of the steady state, so its time counts against the window.
       await executor.engine.prune(0);
-      windows.push(steps / ((performance.now() - w0) / 1000));
+      const wallMs = performance.now() - w0;
+      windows.push(steps / (wallMs / 1000));
+      // This process's CPU share, its heap and the machine's load: a window that is slower because
+      // something else ran shows a high load average rather than a growing heap or table.
+      const cpu = process.cpuUsage(cpu0);
+      const cpuShare = (cpu.user + cpu.system) / 1000 / wallMs;
+      const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
       const [size] = await h.sql<{ jobs: string; memo: string; runs: string }[]>`
         select pg_size_pretty(pg_total_relation_size('inngest_local.jobs')) as jobs,
                pg_size_pretty(pg_total_relation_size('inngest_local.memo')) as memo,
                pg_size_pretty(pg_total_relation_size('inngest_local.runs')) as runs`;
       console.log(
-        `  soak window ${windows.length} (${((performance.now() - start) / 60_000).toFixed(1)} min): ${windows.at(-1)!.toFixed(0)} steps/s; jobs ${size!.jobs}, memo ${size!.memo}, runs ${size!.runs}`,
+        `  soak window ${windows.length} (${((performance.now() - start) / 60_000).toFixed(1)} min): ${windows.at(-1)!.toFixed(0)} steps/s; jobs ${size!.jobs}, memo ${size!.memo}, runs ${size!.runs}; cpu ${(cpuShare * 100).toFixed(0)} %, heap ${heapMb.toFixed(0)} MB, load ${os.loadavg()[0]!.toFixed(1)}`,
       );
     }
     const value = windows.at(-1)!;

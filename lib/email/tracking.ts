@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import type { UtmOverride } from "../flows/catalog";
 import type { TrackingSettings } from "./policy";
@@ -13,7 +13,18 @@ const tokenPayload = z.object({ w: z.uuid(), m: z.uuid(), u: z.url({ protocol: /
 export type TrackingToken = { workspaceId: string; messageId: string; url?: string };
 
 const b64 = (b: Buffer | string) => Buffer.from(b).toString("base64url");
-const mac = (secret: string, body: string) => createHmac("sha256", secret).update(`track:${body}`).digest().subarray(0, 16);
+// One key object per secret: createHmac with a string secret imports the key on every call.
+const keyObjects = new Map<string, KeyObject>();
+function keyFor(secret: string): KeyObject {
+  let k = keyObjects.get(secret);
+  if (!k) {
+    if (keyObjects.size >= 1000) keyObjects.clear();
+    k = createSecretKey(Buffer.from(secret, "utf8"));
+    keyObjects.set(secret, k);
+  }
+  return k;
+}
+const mac = (secret: string, body: string) => createHmac("sha256", keyFor(secret)).update(`track:${body}`).digest().subarray(0, 16);
 
 export function signTrackingToken(secret: string, t: TrackingToken): string {
   const body = b64(JSON.stringify(t.url ? { w: t.workspaceId, m: t.messageId, u: t.url } : { w: t.workspaceId, m: t.messageId }));
@@ -48,8 +59,8 @@ export function verifyTrackingToken(secret: string, token: string): TrackingToke
 // A template's links are the same in most of its messages: each destination is built once.
 const utmCache = new Map<string, string>();
 
-function withUtm(url: string, utm: Record<string, string>): string {
-  const key = `${url}\n${JSON.stringify(utm)}`;
+function withUtm(url: string, utm: Record<string, string>, utmKey: string): string {
+  const key = `${url}\n${utmKey}`;
   let hit = utmCache.get(key);
   if (hit === undefined) {
     hit = buildUtm(url, utm);
@@ -70,7 +81,7 @@ function buildUtm(url: string, utm: Record<string, string>): string {
   return u.toString();
 }
 
-const unescapeAttr = (s: string) => s.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
+const unescapeAttr = (s: string) => !s.includes("&") ? s : s.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
 const escapeAttr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export type TrackingScope = {
@@ -108,16 +119,21 @@ export function utmParameters(s: Pick<TrackingScope, "settings" | "campaign" | "
  */
 export function applyTracking(html: string, s: TrackingScope): string {
   const utm = utmParameters(s);
+  const utmKey = utm ? JSON.stringify(utm) : "";
+  const appPrefix = `${s.appUrl}/`;
   let out = html.replace(/href="(https?:\/\/[^"]+)"/gi, (m, raw: string) => {
     const url = unescapeAttr(raw);
-    if (url.startsWith(`${s.appUrl}/`)) return m;
-    const dest = utm ? withUtm(url, utm) : url;
+    if (url.startsWith(appPrefix)) return m;
+    const dest = utm ? withUtm(url, utm, utmKey) : url;
     if (!s.settings.clicks) return `href="${escapeAttr(dest)}"`;
     return `href="${s.appUrl}/r/${signTrackingToken(s.secret, { workspaceId: s.workspaceId, messageId: s.messageId, url: dest })}"`;
   });
   if (s.settings.opens) {
     const pixel = `<img src="${s.appUrl}/o/${signTrackingToken(s.secret, { workspaceId: s.workspaceId, messageId: s.messageId })}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px" />`;
-    out = /<\/body>/i.test(out) ? out.replace(/<\/body>/i, `${pixel}</body>`) : out + pixel;
+    // The layout writes </body> in lower case, near the end: found without a scan of the whole body.
+    const at = out.lastIndexOf("</body>");
+    if (at >= 0) out = out.slice(0, at) + pixel + out.slice(at);
+    else out = /<\/body>/i.test(out) ? out.replace(/<\/body>/i, `${pixel}</body>`) : out + pixel;
   }
   return out;
 }
