@@ -79,6 +79,8 @@ const schema = z.object({
     .transform((v) => v === "1" || v === "true"),
   /** How long the ingest's forwarder holds outbox rows it is sending (a crashed one's lapse after this). */
   TRACKING_FORWARD_CLAIM_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** Concurrent group commits of the ingest (default 2 on Postgres, 1 on embedded PGlite). */
+  TRACKING_WRITERS: z.coerce.number().int().min(1).max(16).optional(),
   /** Public URL of the tracking API, for the browser snippet; default: the ingest on TRACKING_PORT. */
   TRACKING_URL: optionalString.pipe(httpUrl.optional()),
   /** Port of the local Inngest-compatible executor. */

@@ -42,7 +42,7 @@ const choice = <T extends string>(name: string, options: readonly T[], fallback:
 const app = () => choice("app", ["inline", "process"] as const, "inline");
 const benches = {
   runner: (db: { url: string; embedded: boolean }) =>
-    benchRunner(db, { runs: flag("runs", 1000), reps: flag("reps", 3), workers: 8, app: app() }),
+    benchRunner(db, { runs: flag("runs", 10_000), reps: flag("reps", 3), workers: 8, app: app() }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8, app: app() }),
   ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3), generator: choice("generator", ["node", "wrk"] as const, "node") }),
   fanout: async (db: { url: string; embedded: boolean }) => {

@@ -82,8 +82,10 @@ async function fanOut(db: BenchDatabase, s: Seeded, flowId: string, contacts: nu
   const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers, log: () => {} });
   const h = openDb(db.url, { embedded: db.embedded, max: 4 });
   // Only the router is served: the start events are accepted and stored, and no runner starts.
+  // One app id for every rep, so each rep's sync replaces the last rep's app (whose server is gone)
+  // instead of leaving its router subscribed to the requests.
   const deps: FlowDeps = { db: () => h.db, transport: () => devMailboxTransport(h.db) };
-  const app = await startTestApp(`fanout-${flowId.slice(0, 8)}`, executor.url, (inngest) => [createFlowRouter(inngest, deps)]);
+  const app = await startTestApp("fanout-bench", executor.url, (inngest) => [createFlowRouter(inngest, deps)]);
   const count = async () => {
     const [e] = await h.sql<{ n: number }[]>`select count(*)::int as n from enrollments where flow_id = ${flowId}`;
     const [x] = await h.sql<{ n: number }[]>`select count(*)::int as n from inngest_local.events where name = 'flow/enrollment.started' and data->>'flowVersionId' in (select id::text from flow_versions where flow_id = ${flowId})`;
@@ -95,7 +97,8 @@ async function fanOut(db: BenchDatabase, s: Seeded, flowId: string, contacts: nu
     const send = async (tag: string) => {
       const batch = [];
       for (let i = 0; i < ids.length; i += SEND_BATCH) {
-        batch.push({ id: `${tag}:${i}`, name: enrollRequested.name, data: { workspaceId: s.workspaceId, flowId, contactIds: ids.slice(i, i + SEND_BATCH) } });
+        // Ids unique across reps: the executor triggers an event id once in 24 h.
+        batch.push({ id: `${flowId}:${tag}:${i}`, name: enrollRequested.name, data: { workspaceId: s.workspaceId, flowId, contactIds: ids.slice(i, i + SEND_BATCH) } });
       }
       await app.inngest.send(batch);
     };
