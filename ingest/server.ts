@@ -5,6 +5,7 @@ import { authenticateApiKey } from "../db/queries/api-keys";
 import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
 import { attachPendingEvents, forwardOutbox, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
+import { BodyTooLargeError, readBody } from "../lib/http/body";
 import {
   contactFieldsFromTraits,
   holdsUnstorable,
@@ -72,29 +73,6 @@ const routes: Record<string, MessageType | "batch"> = {
   "/v1/batch": "batch",
   "/v1/import": "batch",
 };
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers["content-length"] ?? "0");
-    if (declared > limit) {
-      req.resume();
-      return reject(new HttpError(400, `body is larger than ${limit / 1024} KB`));
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new HttpError(400, `body is larger than ${limit / 1024} KB`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 // A preflight gets the whole CORS answer; other answers only need to allow the origin.
 const preflight = {
@@ -231,7 +209,8 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     if (!kind) return reply(res, 404, { success: false, message: `no route ${req.method} ${path}` });
     if (req.method !== "POST") return reply(res, 405, { success: false, message: "use POST" });
     const receivedAt = new Date(nowMs());
-    const raw = await readBody(req, kind === "batch" ? MAX_BATCH_BYTES : MAX_CALL_BYTES);
+    // Over the limit, the connection closes: a client streaming megabytes costs no more than the limit.
+    const raw = await readBody(req, kind === "batch" ? MAX_BATCH_BYTES : MAX_CALL_BYTES, "destroy");
     const text = raw.toString("utf8");
     let body: unknown;
     try {
@@ -267,7 +246,8 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (err instanceof HttpError) return reply(res, err.status, { success: false, message: err.message });
+      if (err instanceof HttpError || err instanceof BodyTooLargeError)
+        return reply(res, err instanceof HttpError ? err.status : 400, { success: false, message: err.message });
       log(`ingest: ${(err as Error).message}`);
       // Not committed: the client retries (Segment clients retry 5xx), and messageId de-duplicates.
       if (!res.headersSent) reply(res, 503, { success: false, message: "not stored, retry" });

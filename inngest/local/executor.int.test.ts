@@ -416,3 +416,17 @@ describe("sync", () => {
     }
   });
 });
+
+describe("event API", () => {
+  it("answers a body over 16 MB with 413 and broken JSON with 400, and keeps serving", async () => {
+    const post = (body: string) => fetch(`${ex.url}/e/local-key`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const huge = await post(JSON.stringify([{ name: "x/huge", data: { blob: "x".repeat(17 * 1024 * 1024) } }]));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: "body is larger than 16 MB" });
+    const broken = await post("{not json");
+    expect(broken.status).toBe(400);
+    const ok = await post(JSON.stringify([{ name: "x/nothing-listens", data: {} }]));
+    expect(ok.status).toBe(200);
+    expect((await ok.json()) as { ids: string[] }).toMatchObject({ ids: [expect.any(String)] });
+  });
+});

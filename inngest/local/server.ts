@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { openDb } from "../../db/client";
 import { systemClock, VirtualClock, type Clock } from "../../lib/clock";
+import { BodyTooLargeError, readBody } from "../../lib/http/body";
 import { UnsupportedConfigError } from "./config";
 import { Engine, type CallTap, type CheckpointTap } from "./engine";
 import { applyExecutorMigrations } from "./migrations";
@@ -98,6 +99,7 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
 
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
+      if (err instanceof BodyTooLargeError) return send(res, 413, { error: err.message, status: 413 });
       log(`${req.method} ${req.url}: ${(err as Error).stack}`);
       if (!res.headersSent) send(res, 500, { error: (err as Error).message, status: 500 });
       else res.end();
@@ -267,29 +269,15 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-/** The body as JSON: undefined when empty, a marker symbol when not JSON. (Events, not `for await`: this runs per checkpoint.) */
-function readJson(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      if (size > MAX_BODY) return; // refused already; the rest drains unread
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-      else reject(new Error("request body too large"));
-    });
-    req.on("error", reject);
-    req.on("end", () => {
-      if (size > MAX_BODY) return;
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
-      if (text.trim() === "") return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch {
-        resolve(Symbol.for("invalid-json"));
-      }
-    });
-  });
+/** The body as JSON: undefined when empty, a marker symbol when not JSON. */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBody(req, MAX_BODY)).toString("utf8");
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return Symbol.for("invalid-json");
+  }
 }
 
 function esc(s: string): string {
