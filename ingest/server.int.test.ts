@@ -225,3 +225,41 @@ describe("write keys", () => {
     }
   });
 });
+
+describe("GET /health", () => {
+  it("reports the last minute's commits, the queue and the forwarder, in totals only", async () => {
+    const writers = t.embedded ? 1 : 2;
+    const own = await startIngestServer({ db: t.db, port: 0, writers, forward: async () => {}, forwardEveryMs: 20, log: () => {} });
+    try {
+      const before = await fetch(`${own.url}/health`).then((r) => r.json());
+      expect(before).toMatchObject({ ok: true, database: { reachable: true }, commits: { commits: 0, events: 0, commitP99Ms: null }, forwarder: { on: true } });
+      // Five events through the shared server, two through this one: only its own count here.
+      const batch = { batch: Array.from({ length: 5 }, (_, i) => ({ type: "track", userId: "u-health", event: "Viewed", messageId: `health-${i}` })) };
+      const track = (i: number) =>
+        fetch(`${own.url}/v1/track`, { method: "POST", headers: auth(key), body: JSON.stringify({ userId: "u-health", event: "Viewed", messageId: `health-own-${i}` }) });
+      const [shared, ...mine] = await Promise.all([post("/v1/batch", batch), track(0), track(1)]);
+      expect([shared!.status, ...mine.map((r) => r.status)]).toEqual([200, 200, 200]);
+      const after = (await fetch(`${own.url}/health`).then((r) => r.json())) as { commits: { commits: number; events: number; commitP50Ms: number }; queue: unknown };
+      expect(after.commits.events).toBe(2);
+      expect(after.commits.commits).toBeGreaterThanOrEqual(1);
+      expect(after.commits.commitP50Ms).toBeGreaterThan(0);
+      expect(after.queue).toEqual({ waitingRequests: 0, commitsInFlight: 0, writers });
+      expect(JSON.stringify(after)).not.toContain(ws.workspace.id);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it("answers 503 when the database cannot be reached", async () => {
+    const dead = (await import("../db/client")).openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
+    const own = await startIngestServer({ db: dead.db, port: 0, log: () => {} });
+    try {
+      const res = await fetch(`${own.url}/health`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ ok: false, database: { reachable: false, error: expect.any(String) }, forwarder: { on: false } });
+    } finally {
+      await own.stop();
+      await dead.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Db } from "../db/client";
 import { authenticateApiKey } from "../db/queries/api-keys";
 import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
-import { attachPendingEvents, forwardOutbox, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
+import { attachPendingEvents, forwardOutbox, outboxBacklog, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
 import { BodyTooLargeError, readBody } from "../lib/http/body";
 import {
@@ -20,6 +20,7 @@ import {
   type MessageType,
   type TrackingItem,
 } from "../lib/tracking/segment";
+import { commitStats } from "./stats";
 
 /**
  * The tracking ingest: a plain node:http server for the Segment-compatible API, beside Next
@@ -139,6 +140,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   // request is written on the next turn of the event loop, with whatever arrived beside it.
   type Pending = { writes: TrackingWrite[]; done: (err?: Error) => void };
   const queue: Pending[] = [];
+  const stats = commitStats();
   let active = 0;
   let kicked = false;
   const idleWaiters: (() => void)[] = [];
@@ -172,10 +174,14 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   // A group that fails is written again request by request, so one request the database refuses
   // fails alone instead of taking the others' commits with it.
   async function writeGroup(group: Pending[]) {
+    const writes = group.length === 1 ? group[0]!.writes : group.flatMap((p) => p.writes);
+    const started = performance.now();
     try {
-      await writeTrackingBatch(opts.db, group.length === 1 ? group[0]!.writes : group.flatMap((p) => p.writes));
+      await writeTrackingBatch(opts.db, writes);
+      stats.record(writes.length, performance.now() - started);
       for (const p of group) p.done();
     } catch (err) {
+      stats.record(writes.length, performance.now() - started, false);
       if (group.length === 1) return group[0]!.done(err as Error);
       for (const p of group) await writeGroup([p]);
     }
@@ -204,7 +210,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       res.writeHead(204, preflight);
       return res.end();
     }
-    if (req.method === "GET" && path === "/health") return reply(res, 200, { ok: true });
+    if (req.method === "GET" && path === "/health") return health(res);
     const kind = routes[path];
     if (!kind) return reply(res, 404, { success: false, message: `no route ${req.method} ${path}` });
     if (req.method !== "POST") return reply(res, 405, { success: false, message: "use POST" });
@@ -265,6 +271,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   const gapMs = opts.forwardGapMs ?? 50;
   const attachEveryMs = opts.attachEveryMs ?? 1_000;
   let forwarding = false;
+  const forwarder: { forwarded: number; lastPassAt: string | null; lastError: { at: string; message: string } | null } = { forwarded: 0, lastPassAt: null, lastError: null };
   let stopped = false;
   let retryAfter = 0;
   let again = false;
@@ -289,13 +296,16 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
         await attachPendingEvents(opts.db);
         attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
       }
-      while (!stopped && (await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0);
+      let n: number;
+      while (!stopped && (n = await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0) forwarder.forwarded += n;
       if (opts.forwardApp) {
         const send = opts.forwardApp;
-        while (!stopped && (await forwardAppOutbox(opts.db, { limit: 500, send, claimMs: opts.forwardClaimMs ?? 15_000 })) > 0);
+        while (!stopped && (n = await forwardAppOutbox(opts.db, { limit: 500, send, claimMs: opts.forwardClaimMs ?? 15_000 })) > 0) forwarder.forwarded += n;
       }
+      forwarder.lastPassAt = new Date(Date.now()).toISOString();
     } catch (err) {
       log(`ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
+      forwarder.lastError = { at: new Date(Date.now()).toISOString(), message: (err as Error).message };
       retryAfter = Date.now() + 1_000;
     } finally {
       forwarding = false;
@@ -313,6 +323,26 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     );
   }
   const tick = setInterval(wakeForwarder, opts.forwardEveryMs ?? 500);
+
+  // GET /health, for the people running the ingest: the write queue, the last minute's grouped
+  // commits, the forwarder and the outbox backlog. The backlog query runs at most once per
+  // healthEveryMs however often /health is asked; when the database cannot answer it, the
+  // answer is 503. Totals only: nothing here names a workspace or a person.
+  const healthEveryMs = 5_000;
+  let backlog: { at: number; value: Promise<{ ready: number; waiting: number; capped: boolean } | { error: string }> } | undefined;
+  async function health(res: ServerResponse) {
+    if (!backlog || Date.now() - backlog.at >= healthEveryMs)
+      backlog = { at: Date.now(), value: outboxBacklog(opts.db).catch((err: Error) => ({ error: err.message })) };
+    const outbox = await backlog.value;
+    const database = "error" in outbox ? { reachable: false, error: outbox.error } : { reachable: true };
+    reply(res, database.reachable ? 200 : 503, {
+      ok: database.reachable,
+      database,
+      queue: { waitingRequests: queue.length, commitsInFlight: active, writers },
+      commits: stats.summary(),
+      forwarder: opts.forward ? { on: true, ...forwarder, outbox: "error" in outbox ? null : outbox } : { on: false },
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

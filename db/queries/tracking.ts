@@ -205,3 +205,16 @@ export async function forwardOutbox(db: Db, limit: number, send: (batch: OutboxE
   await db.execute(sql`delete from ${eventOutbox} where id = any(${`{${claimed.map((c) => c.outboxId).join(",")}}`}::bigint[])`);
   return batch.length;
 }
+
+/**
+ * Outbox rows not yet handed to Inngest: ready (a contact known) and waiting (an unknown visitor),
+ * each counted up to `cap` so that a huge backlog costs no more than that to report.
+ */
+export async function outboxBacklog(db: Db, cap = 100_000): Promise<{ ready: number; waiting: number; capped: boolean }> {
+  const [row] = (await db.execute(sql`
+    select (select count(*)::int from (select 1 from ${eventOutbox} where not waiting limit ${cap}) r) as ready,
+           (select count(*)::int from (select 1 from ${eventOutbox} where waiting limit ${cap}) w) as waiting`)) as unknown as { ready: number; waiting: number }[];
+  const ready = row?.ready ?? 0;
+  const waiting = row?.waiting ?? 0;
+  return { ready, waiting, capped: ready >= cap || waiting >= cap };
+}
