@@ -256,7 +256,10 @@ describe("GET /health", () => {
     try {
       const res = await fetch(`${own.url}/health`);
       expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ ok: false, database: { reachable: false, error: expect.any(String) }, forwarder: { on: false } });
+      const body = await res.json();
+      expect(body).toMatchObject({ ok: false, database: { reachable: false }, forwarder: { on: false } });
+      // Where the database lives stays in the log.
+      expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
     } finally {
       await own.stop();
       await dead.close();

@@ -271,7 +271,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   const gapMs = opts.forwardGapMs ?? 50;
   const attachEveryMs = opts.attachEveryMs ?? 1_000;
   let forwarding = false;
-  const forwarder: { forwarded: number; lastPassAt: string | null; lastError: { at: string; message: string } | null } = { forwarded: 0, lastPassAt: null, lastError: null };
+  const forwarder: { forwarded: number; lastPassAt: string | null; lastErrorAt: string | null } = { forwarded: 0, lastPassAt: null, lastErrorAt: null };
   let stopped = false;
   let retryAfter = 0;
   let again = false;
@@ -305,7 +305,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       forwarder.lastPassAt = new Date(Date.now()).toISOString();
     } catch (err) {
       log(`ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
-      forwarder.lastError = { at: new Date(Date.now()).toISOString(), message: (err as Error).message };
+      forwarder.lastErrorAt = new Date(Date.now()).toISOString();
       retryAfter = Date.now() + 1_000;
     } finally {
       forwarding = false;
@@ -327,17 +327,24 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   // GET /health, for the people running the ingest: the write queue, the last minute's grouped
   // commits, the forwarder and the outbox backlog. The backlog query runs at most once per
   // healthEveryMs however often /health is asked; when the database cannot answer it, the
-  // answer is 503. Totals only: nothing here names a workspace or a person.
+  // answer is 503. Totals and times only: nothing here names a workspace or a person, and error
+  // messages (hosts, addresses) go to the log, not to whoever asks.
   const healthEveryMs = 5_000;
   let backlog: { at: number; value: Promise<{ ready: number; waiting: number; capped: boolean } | { error: string }> } | undefined;
   async function health(res: ServerResponse) {
     if (!backlog || Date.now() - backlog.at >= healthEveryMs)
-      backlog = { at: Date.now(), value: outboxBacklog(opts.db).catch((err: Error) => ({ error: err.message })) };
+      backlog = {
+        at: Date.now(),
+        value: outboxBacklog(opts.db).catch((err: Error) => {
+          log(`ingest: health: the database did not answer: ${err.message}`);
+          return { error: err.message };
+        }),
+      };
     const outbox = await backlog.value;
-    const database = "error" in outbox ? { reachable: false, error: outbox.error } : { reachable: true };
-    reply(res, database.reachable ? 200 : 503, {
-      ok: database.reachable,
-      database,
+    const reachable = !("error" in outbox);
+    reply(res, reachable ? 200 : 503, {
+      ok: reachable,
+      database: { reachable },
       queue: { waitingRequests: queue.length, commitsInFlight: active, writers },
       commits: stats.summary(),
       forwarder: opts.forward ? { on: true, ...forwarder, outbox: "error" in outbox ? null : outbox } : { on: false },
