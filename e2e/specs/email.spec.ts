@@ -60,6 +60,21 @@ test("@smoke an editor writes a template with merge tags, previews it for a real
   await expect(page.getByTestId("template-Spring sale")).toBeVisible();
 });
 
+test("the live preview route renders for members, names bad fields and refuses other sites", async ({ memberPage, workspace }) => {
+  const { page } = await memberPage("viewer");
+  await page.goto(`/w/${workspace.workspace.slug}/templates`);
+  const url = `/w/${workspace.workspace.slug}/templates/preview`;
+  const draft = { workspace: workspace.workspace.slug, name: "Hello", class: "marketing", topic: "", preheader: "", subject: "Hi {{ contact.email }}", markup: "Hello", contactId: workspace.contacts[0]!.id };
+  const ok = await page.request.post(url, { multipart: draft });
+  expect(ok.status()).toBe(200);
+  expect(await ok.json()).toMatchObject({ ok: true, data: { subject: `Hi ${workspace.contacts[0]!.email}` } });
+  const bad = await page.request.post(url, { multipart: { ...draft, markup: "{% if %}" } });
+  expect(await bad.json()).toMatchObject({ ok: false, fieldErrors: { markup: expect.any(String) } });
+  const crossSite = await page.request.post(url, { multipart: draft, headers: { origin: "https://elsewhere.example" } });
+  expect(crossSite.status()).toBe(403);
+  expect(await crossSite.json()).toMatchObject({ ok: false, message: expect.stringMatching(/^origin:/) });
+});
+
 test("an admin sets the sending policy; bad input names the field and keeps what was stored", async ({ memberPage, workspace, db }) => {
   test.setTimeout(60_000);
   const { page } = await memberPage("admin");

@@ -64,7 +64,9 @@ async function seedTemplate(db: Db, workspaceId: string) {
 async function rewriteActionPosts(page: Page, rewrite: (body: string) => string) {
   await page.route("**/*", async (route) => {
     const req = route.request();
-    if (req.method() === "POST" && req.headers()["next-action"]) return route.continue({ postData: rewrite(req.postData() ?? "") });
+    // Server actions, and the live previews' action routes (lib/auth/action `actionRoute`).
+    if (req.method() === "POST" && (req.headers()["next-action"] || new URL(req.url()).pathname.endsWith("/preview")))
+      return route.continue({ postData: rewrite(req.postData() ?? "") });
     return route.continue();
   });
 }
@@ -412,6 +414,8 @@ const unscopedActions: Record<string, string> = {
 // Route handlers: none takes a workspace-scoped id yet; each says why.
 const routeHandlers: Record<string, string> = {
   "app/api/health/route.ts": "public liveness, no data",
+  "app/w/[workspace]/templates/preview/route.ts": "previewTemplateAction served as a route: the action's own checks (case: previewTemplateAction)",
+  "app/w/[workspace]/segments/preview/route.ts": "previewSegmentAction served as a route: the action's own checks (case: previewSegmentAction)",
   "app/api/auth/[...nextauth]/route.ts": "Auth.js: the caller's own session",
   "app/api/inngest/route.ts": "called by Inngest (signed in production), no workspace input",
   "app/tillit.js/route.ts": "the public browser snippet, no data",

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import type { BuilderOptions } from "../../../../db/queries/segments";
 import {
   builtinFields,
@@ -15,7 +15,8 @@ import {
 } from "../../../../lib/segments/definition";
 import { ActionForm } from "../../../_components/action-form";
 import { button, input, label } from "../../../_components/styles";
-import { previewSegmentAction, saveSegmentAction } from "./actions";
+import { postForm } from "../../../_components/post-form";
+import { saveSegmentAction } from "./actions";
 
 const small = `${input} mt-0 w-auto`;
 
@@ -309,22 +310,26 @@ export function SegmentBuilder(props: {
 }) {
   const [definition, setDefinition] = useState<Definition>(props.segment?.definition ?? { type: "group", match: "all", children: [] });
   const [preview, setPreview] = useState<{ count?: number; sample?: string[]; error?: string; pending: boolean }>({ pending: true });
-  const seq = useRef(0);
   const json = JSON.stringify(definition);
 
+  // The live count: a plain request, not a server action (see lib/auth/action `actionRoute`); a
+  // newer definition aborts the count in flight.
   useEffect(() => {
-    const mine = ++seq.current;
+    const abort = new AbortController();
     setPreview((p) => ({ ...p, pending: true }));
     const t = setTimeout(async () => {
       const form = new FormData();
       form.set("workspace", props.workspace);
       form.set("definition", json);
-      const r = await previewSegmentAction(undefined, form).catch(() => ({ ok: false, message: "Could not count: try again" }) as const);
-      if (mine !== seq.current) return;
-      if (r.ok && "data" in r && r.data) setPreview({ count: Number(r.data.count), sample: JSON.parse(r.data.sample ?? "[]") as string[], pending: false });
+      const r = await postForm(`/w/${props.workspace}/segments/preview`, form, abort.signal);
+      if (!r) return;
+      if (r.ok && r.data) setPreview({ count: Number(r.data.count), sample: JSON.parse(r.data.sample ?? "[]") as string[], pending: false });
       else setPreview({ error: r.message ?? "Could not count", pending: false });
     }, 350);
-    return () => clearTimeout(t);
+    return () => {
+      clearTimeout(t);
+      abort.abort();
+    };
   }, [json, props.workspace]);
 
   return (

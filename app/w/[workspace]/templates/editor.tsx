@@ -3,6 +3,7 @@
 import { memo, startTransition, useActionState, useEffect, useRef, useState } from "react";
 import type { ActionState } from "../../../../lib/auth/action";
 import { button, input, label, secondaryButton } from "../../../_components/styles";
+import { postForm } from "../../../_components/post-form";
 
 type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
 
@@ -42,7 +43,6 @@ export function TemplateEditor(props: {
   editable: boolean;
   selfEmail: string;
   save: Action;
-  preview: Action;
   testSend: Action;
 }) {
   const formRef = useRef<HTMLFormElement>(null);
@@ -57,15 +57,20 @@ export function TemplateEditor(props: {
   const [view, setView] = useState<"html" | "text">("html");
   const [tick, setTick] = useState(0);
 
-  // Live preview: re-render on the server shortly after typing stops.
+  // Live preview: re-render on the server shortly after typing stops. A plain request, not a
+  // server action (see lib/auth/action `actionRoute`); a newer edit aborts the one in flight.
   useEffect(() => {
+    const abort = new AbortController();
     const t = setTimeout(async () => {
       if (!formRef.current) return;
-      const data = new FormData(formRef.current);
-      setPreview(await props.preview(undefined, data));
+      const answer = await postForm(`/w/${props.workspace}/templates/preview`, new FormData(formRef.current), abort.signal);
+      if (answer) setPreview(answer);
     }, 350);
-    return () => clearTimeout(t);
-  }, [tick, props.preview]);
+    return () => {
+      clearTimeout(t);
+      abort.abort();
+    };
+  }, [tick, props.workspace]);
 
   const insertTag = (tag: string) => {
     const form = formRef.current;

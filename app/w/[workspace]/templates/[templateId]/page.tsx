@@ -8,7 +8,7 @@ import { can } from "../../../../../lib/auth/permissions";
 import { templateBodySchema } from "../../../../../lib/email/render";
 import { ActionForm } from "../../../../_components/action-form";
 import { dangerButton } from "../../../../_components/styles";
-import { deleteTemplateAction, previewTemplateAction, saveTemplateAction, testSendTemplateAction } from "../actions";
+import { deleteTemplateAction, saveTemplateAction, testSendTemplateAction } from "../actions";
 import { TemplateEditor } from "../editor";
 import { mergeTagMenu } from "../merge-tags";
 
@@ -38,7 +38,6 @@ export default async function EditTemplatePage(props: { params: Promise<{ worksp
         editable={editable}
         selfEmail={member.user.email}
         save={saveTemplateAction}
-        preview={previewTemplateAction}
         testSend={testSendTemplateAction}
       />
       {editable ? (

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { getDb } from "../../../../../db/client";
 import { attributeKeys, previewContacts } from "../../../../../db/queries/templates";
 import { requireMember } from "../../../../../lib/auth/member";
-import { previewTemplateAction, saveTemplateAction, testSendTemplateAction } from "../actions";
+import { saveTemplateAction, testSendTemplateAction } from "../actions";
 import { TemplateEditor } from "../editor";
 import { mergeTagMenu } from "../merge-tags";
 
@@ -33,7 +33,6 @@ export default async function NewTemplatePage(props: { params: Promise<{ workspa
         editable
         selfEmail={member.user.email}
         save={saveTemplateAction}
-        preview={previewTemplateAction}
         testSend={testSendTemplateAction}
       />
     </>

@@ -1,0 +1,5 @@
+import { actionRoute } from "../../../../../lib/auth/action";
+import { previewSegmentAction } from "../actions";
+
+/** POST: the segment builder's live count and sample. */
+export const POST = actionRoute(previewSegmentAction);

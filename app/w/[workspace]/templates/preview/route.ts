@@ -1,0 +1,5 @@
+import { actionRoute } from "../../../../../lib/auth/action";
+import { previewTemplateAction } from "../actions";
+
+/** POST: the template editor's live preview (the draft rendered for a picked contact). */
+export const POST = actionRoute(previewTemplateAction);
