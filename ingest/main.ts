@@ -12,7 +12,7 @@ const h = openDb(e.databaseUrl, { embedded: e.embeddedDatabase, max: e.embeddedD
 const server = await startIngestServer({
   db: h.db,
   port: e.TRACKING_PORT,
-  writers: e.embeddedDatabase ? 1 : (e.TRACKING_WRITERS ?? 2),
+  writers: e.embeddedDatabase ? 1 : e.TRACKING_WRITERS,
   forward: e.TRACKING_FORWARD ? sendToInngest : undefined,
   forwardApp: e.TRACKING_FORWARD ? sendAppEventsToInngest : undefined,
   forwardClaimMs: e.TRACKING_FORWARD_CLAIM_MS,

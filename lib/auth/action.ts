@@ -82,21 +82,16 @@ export function workspaceAction<S extends z.ZodType>(
 /**
  * A read-only workspace action (a live preview, a count) served as a plain POST route for
  * background requests from the page. Those stay out of Next's server-action queue, which runs one
- * action at a time and ties them to navigation: a preview in flight when a save redirected could
- * leave the page's next action (a test send) waiting for good. The action's own checks (session,
- * membership, permission, input) apply unchanged; a request from another site is refused, as
- * Next refuses cross-site server actions.
+ * action at a time, so a preview never holds up the page's own actions, and the page can abort a
+ * preview a newer edit replaced. The action's own checks (session, membership, permission, input)
+ * apply unchanged; a request from another site is refused, as Next refuses cross-site server
+ * actions.
  */
 export function actionRoute(action: (prev: ActionState | undefined, formData: FormData) => Promise<ActionState>) {
   return async (req: Request): Promise<Response> => {
     const origin = req.headers.get("origin");
     const host = req.headers.get("x-forwarded-host") ?? req.headers.get("host");
-    let sameSite = origin === null;
-    try {
-      sameSite ||= new URL(origin!).host === host;
-    } catch {
-      sameSite = false;
-    }
+    const sameSite = origin === null || (URL.canParse(origin) && new URL(origin).host === host);
     if (!sameSite) return Response.json({ ok: false, message: "origin: cross-site requests are refused" } satisfies ActionState, { status: 403 });
     let form: FormData;
     try {
