@@ -174,6 +174,28 @@ describe("the tracking API", () => {
   });
 });
 
+describe("the outbox", () => {
+  it("stores time-ordered event ids, and forgets the rows of deleted events (erasure, a deleted workspace)", async () => {
+    const other = await seedWorkspace(t.db, { contacts: 0 });
+    const otherKey = (await createApiKey(t.db, { workspaceId: other.workspace.id, name: "Site", kind: "public", createdBy: other.owner.id })).key;
+    for (const [k, id] of [[key, "anon-erase"], [otherKey, "anon-gone"], [key, "anon-stays"]] as const)
+      expect((await post("/v1/track", { anonymousId: id, event: "Viewed", messageId: `${id}-1` }, auth(k))).status).toBe(200);
+    const rows = async (anonymousId: string) =>
+      t.db.select({ id: events.id, waiting: eventOutbox.waiting }).from(eventOutbox).innerJoin(events, eq(events.id, eventOutbox.eventId)).where(eq(events.anonymousId, anonymousId));
+    const outboxFor = async (eventId: string) => t.db.select().from(eventOutbox).where(eq(eventOutbox.eventId, eventId));
+    const [erased] = await rows("anon-erase");
+    const [gone] = await rows("anon-gone");
+    expect(erased).toMatchObject({ waiting: true });
+    expect(erased!.id[14]).toBe("7");
+
+    await t.db.delete(events).where(eq(events.id, erased!.id));
+    await t.db.delete(workspaces).where(eq(workspaces.id, other.workspace.id));
+    expect(await outboxFor(erased!.id)).toEqual([]);
+    expect(await outboxFor(gone!.id)).toEqual([]);
+    expect(await rows("anon-stays")).toHaveLength(1);
+  });
+});
+
 describe("grouped commits", () => {
   it("refuses text Postgres cannot store with a 400, without failing the requests committed beside it", async () => {
     const sent = await Promise.all([

@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { uuidv7 } from "../../lib/ids";
 import { clientOf, type Db } from "../client";
 import { contacts, eventOutbox, events, trackingIdentities } from "../schema/index";
 
@@ -71,16 +72,17 @@ async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
  * cheaper to decode than objects), so the statement text never changes with the group size and
  * stays prepared. A message's contact is the one its identify in this group resolved, else the
  * contact with its userId, else the one its anonymous id is linked to. A repeated messageId is
- * skipped (ON CONFLICT DO NOTHING), within the group as well.
+ * skipped (ON CONFLICT DO NOTHING), within the group as well. Event ids are time-ordered (lib/ids):
+ * the events key and the outbox's event index grow at their right edge.
  */
 const insertGroup = `
   with input as (
     select (r->>0)::uuid as ws, r->>1 as uid, r->>2 as aid, (r->>3)::uuid as cu, (r->>4)::uuid as ca,
-           r->>5 as name, r->>6 as type, r->7 as props, r->>8 as mid, (r->>9)::timestamptz as ts
+           r->>5 as name, r->>6 as type, r->7 as props, r->>8 as mid, (r->>9)::timestamptz as ts, (r->>10)::uuid as id
     from jsonb_array_elements($1::text::jsonb) r
   ), stored as (
-    insert into events (workspace_id, contact_id, anonymous_id, user_id, name, type, properties, message_id, occurred_at, source)
-    select i.ws,
+    insert into events (id, workspace_id, contact_id, anonymous_id, user_id, name, type, properties, message_id, occurred_at, source)
+    select i.id, i.ws,
            coalesce(i.cu,
                     (select c.id from contacts c where c.workspace_id = i.ws and c.external_id = i.uid),
                     i.ca,
@@ -125,6 +127,7 @@ export async function writeTrackingBatch(db: Db, writes: TrackingWrite[]): Promi
     w.properties,
     w.messageId,
     w.occurredAt,
+    uuidv7(),
   ]);
   const [row] = await clientOf(db).unsafe<{ inserted: number }[]>(insertGroup, [JSON.stringify(input)], { prepare: true });
   const inserted = row?.inserted ?? 0;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { contacts, events } from "./contacts";
+import { contacts } from "./contacts";
 import { workspaces } from "./workspaces";
 
 /**
@@ -33,9 +33,13 @@ export const eventOutbox = pgTable(
     id: bigserial("id", { mode: "number" }).primaryKey(),
     /** The event's workspace. No foreign key of its own: the event's cascades (workspace, contact) remove the row. */
     workspaceId: uuid("workspace_id").notNull(),
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => events.id, { onDelete: "cascade" }),
+    /**
+     * No foreign key either: rows are only ever written in the statement that stores their event,
+     * and a key check would lock that event row (a WAL record per event, on the ingest's hot path).
+     * A statement trigger on events (migration 0013) deletes the rows of deleted events instead, so
+     * an erased contact's events are never forwarded.
+     */
+    eventId: uuid("event_id").notNull(),
     attempts: integer("attempts").notNull().default(0),
     /** A forwarder's claim: others skip the row until then (a crashed forwarder's claim lapses). */
     claimedUntil: timestamp("claimed_until", { withTimezone: true }),
