@@ -296,10 +296,14 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
         await attachPendingEvents(opts.db);
         attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
       }
-      let n: number;
-      while (!stopped && (n = await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000)) > 0) forwarder.forwarded += n;
+      while (!stopped) {
+        const pass = await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000);
+        forwarder.forwarded += pass.sent;
+        if (pass.rows === 0) break;
+      }
       if (opts.forwardApp) {
         const send = opts.forwardApp;
+        let n: number;
         while (!stopped && (n = await forwardAppOutbox(opts.db, { limit: 500, send, claimMs: opts.forwardClaimMs ?? 15_000 })) > 0) forwarder.forwarded += n;
       }
       forwarder.lastPassAt = new Date(Date.now()).toISOString();

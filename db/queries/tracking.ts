@@ -1,7 +1,7 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { uuidv7 } from "../../lib/ids";
 import { clientOf, type Db } from "../client";
-import { contacts, eventOutbox, events, trackingIdentities } from "../schema/index";
+import { contacts, eventOutboxBatches, events, trackingIdentities } from "../schema/index";
 
 /** One accepted tracking message, already validated and normalised (lib/tracking). */
 export type TrackingWrite = {
@@ -56,24 +56,21 @@ async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
       .set({ contactId })
       .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)))
       .returning({ id: events.id });
-    // Their outbox rows join the forwarder's queue at once.
-    if (merged.length)
-      await tx
-        .update(eventOutbox)
-        .set({ waiting: false })
-        .where(and(eq(eventOutbox.waiting, true), inArray(eventOutbox.eventId, merged.map((m) => m.id))));
+    // They join the forwarder's queue at once, in the same transaction.
+    if (merged.length) await tx.insert(eventOutboxBatches).values({ eventIds: merged.map((m) => m.id) });
   }
   return contactId;
 }
 
 /**
- * A group's events and their outbox rows in one statement, so a group without identifies is a
- * single round trip that commits on its own. Input: one JSON array of rows (`$1`, positional:
- * cheaper to decode than objects), so the statement text never changes with the group size and
- * stays prepared. A message's contact is the one its identify in this group resolved, else the
- * contact with its userId, else the one its anonymous id is linked to. A repeated messageId is
- * skipped (ON CONFLICT DO NOTHING), within the group as well. Event ids are time-ordered (lib/ids):
- * the events key and the outbox's event index grow at their right edge.
+ * A group's events and its outbox row in one statement, so a group without identifies is a single
+ * round trip that commits on its own. Input: one JSON array of rows (`$1`, positional: cheaper to
+ * decode than objects), so the statement text never changes with the group size and stays
+ * prepared. A message's contact is the one its identify in this group resolved, else the contact
+ * with its userId, else the one its anonymous id is linked to. Events with a contact are listed in
+ * one outbox row for the forwarder; the others wait (events_waiting_idx). A repeated messageId is
+ * skipped (ON CONFLICT DO NOTHING), within the group as well. Event ids are time-ordered
+ * (lib/ids): the events key grows at its right edge.
  */
 const insertGroup = `
   with input as (
@@ -90,11 +87,12 @@ const insertGroup = `
            i.aid, i.uid, i.name, i.type, i.props, i.mid, i.ts, 'tracking'
     from input i
     on conflict (workspace_id, message_id) where message_id is not null do nothing
-    returning id, workspace_id, contact_id
+    returning id, contact_id
   ), queued as (
-    insert into event_outbox (workspace_id, event_id, waiting) select workspace_id, id, contact_id is null from stored returning 1
+    insert into event_outbox_batches (event_ids)
+    select array_agg(id) from stored where contact_id is not null having count(*) > 0
   )
-  select count(*)::int as inserted from queued`;
+  select count(*)::int as inserted from stored`;
 
 /**
  * Commits a group of messages from many requests (grouped commit): the events, and an outbox row
@@ -135,7 +133,6 @@ export async function writeTrackingBatch(db: Db, writes: TrackingWrite[]): Promi
 }
 
 export type OutboxEvent = {
-  outboxId: number;
   eventId: string;
   workspaceId: string;
   contactId: string;
@@ -145,78 +142,86 @@ export type OutboxEvent = {
 };
 
 /**
- * Attaches waiting events whose person became known after they were stored (an event committed
- * in parallel with the identify that created its contact, or before it), by userId first, then
- * by anonymous id, and hands those (and any attached otherwise meanwhile) to the forwarder's
- * queue. Reads every waiting row of the outbox: callers space the runs by their cost. Returns how
- * many became ready.
+ * Gives waiting events (no contact yet) whose person became known after they were stored the
+ * contact (an event committed in parallel with the identify that created its contact, or before
+ * it), by userId first, then by anonymous id, and queues them for the forwarder in one outbox row.
+ * Reads every waiting event: callers space the runs by their cost. Returns how many it attached.
  */
 export async function attachPendingEvents(db: Db): Promise<number> {
   const [row] = (await db.execute(sql`
     with found as (
-      select o.id as outbox_id, e.id as event_id, e.contact_id as had,
-             coalesce(e.contact_id,
-                      (select c.id from ${contacts} c where c.workspace_id = e.workspace_id and c.external_id = e.user_id),
+      select e.id,
+             coalesce((select c.id from ${contacts} c where c.workspace_id = e.workspace_id and c.external_id = e.user_id),
                       (select t.contact_id from ${trackingIdentities} t where t.workspace_id = e.workspace_id and t.anonymous_id = e.anonymous_id)) as contact_id
-      from ${eventOutbox} o join ${events} e on e.id = o.event_id
-      where o.waiting
+      from ${events} e
+      where e.contact_id is null
     ), attached as (
       update ${events} e set contact_id = f.contact_id
       from found f
-      where e.id = f.event_id and f.had is null and f.contact_id is not null and e.contact_id is null
-    ), ready as (
-      update ${eventOutbox} o set waiting = false
-      from found f
-      where o.id = f.outbox_id and f.contact_id is not null
-      returning 1
+      where e.id = f.id and f.contact_id is not null and e.contact_id is null
+      returning e.id
+    ), queued as (
+      insert into ${eventOutboxBatches} (event_ids)
+      select array_agg(id) from attached having count(*) > 0
     )
-    select count(*)::int as n from ready`)) as unknown as { n: number }[];
+    select count(*)::int as n from attached`)) as unknown as { n: number }[];
   return row?.n ?? 0;
 }
 
 /**
- * Hands the oldest forwardable outbox rows (events with a known contact) to `send`, and deletes
- * them once it returns. Rows are claimed for `claimMs` in a short transaction first: no
- * transaction stays open across the send, which on the embedded database (one session for every
- * process) would hold up the very receiver being called. A crash mid-send leaves the claim to
- * lapse and the rows to be sent again; receivers de-duplicate by event id.
+ * Hands the oldest outbox rows' events to `send`, at most `limit` events a call, and deletes the
+ * rows once every call returned. Rows are claimed for `claimMs` in a short statement first: no
+ * transaction stays open across the sends, which on the embedded database (one session for every
+ * process) would hold up the very receiver being called. A crash mid-send leaves the claim to lapse
+ * and the rows to be sent again; receivers de-duplicate by event id. A listed event deleted since
+ * (erasure, a deleted workspace) is not found and not sent. Returns how many rows it took and how
+ * many events it sent.
  */
-export async function forwardOutbox(db: Db, limit: number, send: (batch: OutboxEvent[]) => Promise<void>, claimMs = 30_000): Promise<number> {
-  const batch = (await db.execute(sql`
-    update ${eventOutbox} o set claimed_until = now() + ${`${claimMs} milliseconds`}::interval, attempts = o.attempts + 1
-    from ${events} e
-    where e.id = o.event_id and o.id in (
-      select o2.id from ${eventOutbox} o2 join ${events} e2 on e2.id = o2.event_id
-      where not o2.waiting and e2.contact_id is not null and (o2.claimed_until is null or o2.claimed_until < now())
-      order by o2.id
-      limit ${limit}
-      for update of o2 skip locked)
-    returning o.id as "outboxId", e.id as "eventId", e.workspace_id as "workspaceId", e.contact_id as "contactId",
-              e.name, e.properties, e.occurred_at as "occurredAt"`)) as unknown as (Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date })[];
-  if (batch.length === 0) return 0;
-  const claimed: OutboxEvent[] = batch.map((b) => ({
-    outboxId: Number(b.outboxId),
-    eventId: b.eventId,
-    workspaceId: b.workspaceId,
-    contactId: b.contactId,
-    name: b.name,
-    properties: b.properties,
-    occurredAt: new Date(b.occurredAt),
-  }));
-  await send(claimed.sort((a, b) => a.outboxId - b.outboxId));
-  // One array parameter rather than one per row: the same statement text for any batch size.
-  await db.execute(sql`delete from ${eventOutbox} where id = any(${`{${claimed.map((c) => c.outboxId).join(",")}}`}::bigint[])`);
-  return batch.length;
+export async function forwardOutbox(
+  db: Db,
+  limit: number,
+  send: (batch: OutboxEvent[]) => Promise<void>,
+  claimMs = 30_000,
+  rows = 20,
+): Promise<{ rows: number; sent: number }> {
+  const claimed = (await db.execute(sql`
+    update ${eventOutboxBatches} b set claimed_until = now() + ${`${claimMs} milliseconds`}::interval, attempts = b.attempts + 1
+    where b.id in (
+      select id from ${eventOutboxBatches}
+      where claimed_until is null or claimed_until < now()
+      order by id
+      limit ${rows}
+      for update skip locked)
+    returning b.id, b.event_ids::text[] as "eventIds"`)) as unknown as { id: string | number; eventIds: string[] }[];
+  if (claimed.length === 0) return { rows: 0, sent: 0 };
+  claimed.sort((a, b) => Number(a.id) - Number(b.id));
+  const order = claimed.flatMap((c) => c.eventIds);
+  let sent = 0;
+  for (let at = 0; at < order.length; at += limit) {
+    const ids = order.slice(at, at + limit);
+    const found = (await db.execute(sql`
+      select id as "eventId", workspace_id as "workspaceId", contact_id as "contactId", name, properties, occurred_at as "occurredAt"
+      from ${events}
+      where id = any(${`{${ids.join(",")}}`}::uuid[]) and contact_id is not null`)) as unknown as (Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date })[];
+    const byId = new Map(found.map((f) => [f.eventId, { ...f, occurredAt: new Date(f.occurredAt) }]));
+    const batch = ids.flatMap((id) => byId.get(id) ?? []);
+    if (batch.length) await send(batch);
+    sent += batch.length;
+  }
+  // One array parameter rather than one per row: the same statement text for any number of rows.
+  await db.execute(sql`delete from ${eventOutboxBatches} where id = any(${`{${claimed.map((c) => c.id).join(",")}}`}::bigint[])`);
+  return { rows: claimed.length, sent };
 }
 
 /**
- * Outbox rows not yet handed to Inngest: ready (a contact known) and waiting (an unknown visitor),
- * each counted up to `cap` so that a huge backlog costs no more than that to report.
+ * Events not yet handed to Inngest: ready (a contact known, listed in the outbox) and waiting (an
+ * unknown visitor's), each counted up to `cap` so that a huge backlog costs no more than that to
+ * report.
  */
 export async function outboxBacklog(db: Db, cap = 100_000): Promise<{ ready: number; waiting: number; capped: boolean }> {
   const [row] = (await db.execute(sql`
-    select (select count(*)::int from (select 1 from ${eventOutbox} where not waiting limit ${cap}) r) as ready,
-           (select count(*)::int from (select 1 from ${eventOutbox} where waiting limit ${cap}) w) as waiting`)) as unknown as { ready: number; waiting: number }[];
+    select (select count(*)::int from (select 1 from ${eventOutboxBatches} b, unnest(b.event_ids) limit ${cap}) r) as ready,
+           (select count(*)::int from (select 1 from ${events} where contact_id is null limit ${cap}) w) as waiting`)) as unknown as { ready: number; waiting: number }[];
   const ready = row?.ready ?? 0;
   const waiting = row?.waiting ?? 0;
   return { ready, waiting, capped: ready >= cap || waiting >= cap };

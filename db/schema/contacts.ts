@@ -204,7 +204,14 @@ export const events = pgTable(
     source: text("source").notNull().default("api"),
   },
   (t) => [
-    index("events_contact_name_time_idx").on(t.contactId, t.name, t.occurredAt),
+    // Only events with a contact: an unknown visitor's page views (most of the traffic) skip it.
+    index("events_contact_name_time_idx")
+      .on(t.contactId, t.name, t.occurredAt)
+      .where(sql`${t.contactId} is not null`),
+    // Events waiting for a contact (unknown visitors), for the ingest's attach pass.
+    index("events_waiting_idx")
+      .on(t.id)
+      .where(sql`${t.contactId} is null`),
     // contact_id last: "who did X in this window" is an index-only range scan (segments hash-join it).
     index("events_workspace_name_time_contact_idx").on(t.workspaceId, t.name, t.occurredAt, t.contactId),
     index("events_anonymous_idx")

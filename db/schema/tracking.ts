@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { contacts } from "./contacts";
 import { workspaces } from "./workspaces";
 
@@ -23,35 +23,23 @@ export const trackingIdentities = pgTable(
 );
 
 /**
- * Events committed but not yet handed to Inngest. Written in the same transaction as the event,
- * so a crash between the commit and the forward loses nothing; rows go once Inngest accepted
- * them. Events of unknown (anonymous) visitors wait here until an identify attaches a contact.
+ * Tracked events committed but not yet handed to Inngest, a row per grouped commit (or per
+ * attach): written in the same statement as the events, so a crash between the commit and the
+ * forward loses nothing; a row goes once Inngest accepted its events. Only events with a contact
+ * are listed: an unknown visitor's events wait in events itself (contact_id null, found through
+ * events_waiting_idx) until an identify or the attach pass gives them a contact and a row here.
+ * One row per group instead of one per event: on the ingest's hot path an outbox row per event
+ * cost about as much as a third index on events. No foreign keys: a listed event that was deleted
+ * meanwhile (erasure, a deleted workspace) is simply not found, and not forwarded.
  */
-export const eventOutbox = pgTable(
-  "event_outbox",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    /** The event's workspace. No foreign key of its own: the event's cascades (workspace, contact) remove the row. */
-    workspaceId: uuid("workspace_id").notNull(),
-    /**
-     * No foreign key either: rows are only ever written in the statement that stores their event,
-     * and a key check would lock that event row (a WAL record per event, on the ingest's hot path).
-     * A statement trigger on events (migration 0013) deletes the rows of deleted events instead, so
-     * an erased contact's events are never forwarded.
-     */
-    eventId: uuid("event_id").notNull(),
-    attempts: integer("attempts").notNull().default(0),
-    /** A forwarder's claim: others skip the row until then (a crashed forwarder's claim lapses). */
-    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
-    /**
-     * The event has no contact yet (an unknown visitor): it waits, out of the forwarder's queue,
-     * until an identify attaches one. However many wait, taking the ready ones stays cheap.
-     */
-    waiting: boolean("waiting").notNull().default(false),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [index("event_outbox_event_idx").on(t.eventId), index("event_outbox_ready_idx").on(t.id).where(sql`not ${t.waiting}`)],
-);
+export const eventOutboxBatches = pgTable("event_outbox_batches", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  eventIds: uuid("event_ids").array().notNull(),
+  attempts: integer("attempts").notNull().default(0),
+  /** A forwarder's claim: others skip the row until then (a crashed forwarder's claim lapses). */
+  claimedUntil: timestamp("claimed_until", { withTimezone: true }),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 /**
  * Inngest events the app emits (contact created, tag added, enrolment requested…), written in the
