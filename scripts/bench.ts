@@ -44,7 +44,7 @@ const benches = {
   runner: (db: { url: string; embedded: boolean }) =>
     benchRunner(db, { runs: flag("runs", 10_000), reps: flag("reps", 3), workers: 8, app: app() }),
   soak: (db: { url: string; embedded: boolean }) => benchSoak(db, { minutes: flag("minutes", 10), workers: 8, app: app() }),
-  ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 3), generator: choice("generator", ["node", "wrk"] as const, "node") }),
+  ingest: (db: { url: string; embedded: boolean }) => benchIngest(db, { seconds: flag("seconds", 5), reps: flag("reps", 5), generator: choice("generator", ["node", "wrk"] as const, "node") }),
   fanout: async (db: { url: string; embedded: boolean }) => {
     await migrateDatabase(db.url, db.embedded);
     await benchFanout(db, { contacts: flag("contacts", 100_000), reps: flag("reps", 3), workers: 8 });
