@@ -95,8 +95,8 @@ const insertGroup = `
   select count(*)::int as inserted from stored`;
 
 /**
- * Commits a group of messages from many requests (grouped commit): the events, and an outbox row
- * for each new one, in one statement. Identifies first create or update their contacts (and link
+ * Commits a group of messages from many requests (grouped commit): the events, and one outbox row
+ * listing the new ones that have a contact, in one statement. Identifies first create or update their contacts (and link
  * anonymous ids) in a transaction of their own: that part is idempotent, so if the events then
  * fail to commit, the sender's retry finds the contact and changes nothing. A repeated messageId
  * is skipped, as Segment retries. Returns how many were new.
@@ -182,7 +182,8 @@ export async function forwardOutbox(
   limit: number,
   send: (batch: OutboxEvent[]) => Promise<void>,
   claimMs = 30_000,
-  rows = 20,
+  // A row lists up to a whole group (1,000 events at most): ten keep a pass's sends well inside the claim.
+  rows = 10,
 ): Promise<{ rows: number; sent: number }> {
   const claimed = (await db.execute(sql`
     update ${eventOutboxBatches} b set claimed_until = now() + ${`${claimMs} milliseconds`}::interval, attempts = b.attempts + 1
