@@ -34,8 +34,3 @@ export function uuidv7(nowMs: number = Date.now()): string {
   }
   return s;
 }
-
-/** The Unix milliseconds a version-7 id was made at. */
-export function uuidv7Time(id: string): number {
-  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
-}
