@@ -10,6 +10,7 @@ import { createApiKey } from "../db/queries/api-keys";
 import { events, memberships, users, workspaces } from "../db/schema/index";
 import { freePort } from "../e2e/fixtures/ports";
 import { childEnv } from "../lib/env";
+import { ingestNodeArgs } from "./launch";
 
 /**
  * Ingest throughput: tracked events persisted (committed before the 2xx) per second over HTTP,
@@ -170,7 +171,7 @@ export async function benchIngest(db: { url: string; embedded: boolean }, opts: 
   await waitForLine(bare, /listening/);
   const ingestPort = await freePort();
   const dbUrl = new URL(db.url);
-  const ingest = spawn(process.execPath, ["--import", "tsx", path.join(process.cwd(), "ingest", "main.ts")], {
+  const ingest = spawn(process.execPath, ingestNodeArgs(), {
     stdio: ["ignore", "pipe", "inherit"],
     env: childEnv({
       TRACKING_PORT: String(ingestPort),

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createApiKey } from "../db/queries/api-keys";
@@ -9,6 +8,7 @@ import { contacts, events } from "../db/schema/index";
 import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { freePort } from "../e2e/fixtures/ports";
 import { seedWorkspace } from "../e2e/fixtures/seed";
+import { ingestNodeArgs } from "./launch";
 
 /**
  * kill -9 the ingest during a load: every event that got a 2xx is in Postgres, and reaches
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 function startIngest(port: number): Promise<ChildProcess> {
   const db = new URL(t.url);
-  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("ingest/main.ts")], {
+  const child = spawn(process.execPath, ingestNodeArgs(), {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       PATH: process.env.PATH,

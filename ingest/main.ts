@@ -4,8 +4,9 @@ import { sendAppEventsToInngest, sendToInngest } from "./forward";
 import { startIngestServer } from "./server";
 
 /**
- * `npx tsx ingest/main.ts`: the tracking ingest as a process of its own (started by npm run dev
- * beside Next). Prints one line "tracking-ingest: listening on <url>" once it accepts requests.
+ * The tracking ingest as a process of its own, started by npm run dev and start beside Next as
+ * `node <ingestNodeArgs()>` (ingest/launch.ts: bundled, not through tsx; `npx tsx ingest/main.ts`
+ * works too, slower). Prints one line "tracking-ingest: listening on <url>" once it accepts requests.
  */
 const e = envOrExit();
 const h = openDb(e.databaseUrl, { embedded: e.embeddedDatabase, max: e.embeddedDatabase ? 2 : 8 });

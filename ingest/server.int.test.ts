@@ -250,6 +250,25 @@ describe("GET /health", () => {
     }
   });
 
+  it("reports how late the event loop ran, so a stalled ingest shows", async () => {
+    const own = await startIngestServer({ db: t.db, port: 0, log: () => {} });
+    try {
+      type Health = { eventLoopDelay: { sinceSeconds: number; maxMs?: number; p50Ms?: number } };
+      const health = async () => ((await fetch(`${own.url}/health`).then((r) => r.json())) as Health).eventLoopDelay;
+      // The monitor measures from its first tick on: wait for a first figure.
+      await expect.poll(async () => (await health()).maxMs, { timeout: 5_000 }).toBeTypeOf("number");
+      // The server runs in this process: holding the loop here stalls it.
+      const until = performance.now() + 150;
+      while (performance.now() < until);
+      await expect.poll(async () => (await health()).maxMs, { timeout: 5_000 }).toBeGreaterThanOrEqual(100);
+      const after = await health();
+      expect(after.sinceSeconds).toBeGreaterThanOrEqual(0);
+      expect(after.p50Ms).toBeLessThan(after.maxMs!);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("answers 503 when the database cannot be reached", async () => {
     const dead = (await import("../db/client")).openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
     const own = await startIngestServer({ db: dead.db, port: 0, log: () => {} });

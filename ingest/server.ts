@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../db/client";
 import { authenticateApiKey } from "../db/queries/api-keys";
 import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
@@ -82,6 +83,8 @@ const preflight = {
   "access-control-allow-headers": "authorization, content-type",
   "access-control-max-age": "86400",
 };
+
+const round = (ms: number) => Math.round(ms * 100) / 100;
 
 function reply(res: ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
@@ -334,6 +337,16 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   // answer is 503. Totals and times only: nothing here names a workspace or a person, and error
   // messages (hosts, addresses) go to the log, not to whoever asks.
   const healthEveryMs = 5_000;
+  // How late the event loop ran a 20 ms timer, over the current minute: every request's parse and
+  // answer and every commit's completion wait behind a busy loop (a long scavenge, a burst).
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  let loopSince = Date.now();
+  const loopReset = setInterval(() => {
+    loopDelay.reset();
+    loopSince = Date.now();
+  }, 60_000);
+  loopReset.unref();
   let backlog: { at: number; value: Promise<{ ready: number; waiting: number; capped: boolean } | { error: string }> } | undefined;
   async function health(res: ServerResponse) {
     if (!backlog || Date.now() - backlog.at >= healthEveryMs)
@@ -351,6 +364,10 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       database: { reachable },
       queue: { waitingRequests: queue.length, commitsInFlight: active, writers },
       commits: stats.summary(),
+      eventLoopDelay: {
+        sinceSeconds: Math.round((Date.now() - loopSince) / 1000),
+        ...(loopDelay.count ? { p50Ms: round(loopDelay.percentile(50) / 1e6), p99Ms: round(loopDelay.percentile(99) / 1e6), maxMs: round(loopDelay.max / 1e6) } : {}),
+      },
       forwarder: opts.forward ? { on: true, ...forwarder, outbox: "error" in outbox ? null : outbox } : { on: false },
     });
   }
@@ -368,6 +385,8 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     stop: async () => {
       stopped = true;
       clearInterval(tick);
+      clearInterval(loopReset);
+      loopDelay.disable();
       clearTimeout(passTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

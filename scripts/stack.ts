@@ -5,6 +5,7 @@ import { openDb } from "../db/client";
 import { startEmbeddedPostgres, PortInUseError, type EmbeddedServer } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
 import { childEnv } from "../lib/env";
+import { ingestNodeArgs } from "../ingest/launch";
 
 /**
  * Everything a user needs on one machine: the database (embedded or a URL), migrations and
@@ -94,7 +95,6 @@ export async function migrateDatabase(url: string, embedded: boolean): Promise<v
 
 const nextBin = path.join(process.cwd(), "node_modules", "next", "dist", "bin", "next");
 const executorMain = path.join(process.cwd(), "inngest", "local", "main.ts");
-const ingestMain = path.join(process.cwd(), "ingest", "main.ts");
 
 function pipeOutput(child: ChildProcess, output: StackOptions["output"]) {
   if (output === "inherit") return;
@@ -142,7 +142,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     // The ingest forwards tracked events to whichever Inngest the app uses.
     const inngestEnv = executorUrl ? { INNGEST_DEV: executorUrl, TILLIT_CLOCK_FILE: opts.executor ? opts.executor.virtualClockFile : undefined } : {};
     const trackingUrl = `http://127.0.0.1:${opts.trackingPort}`;
-    const ingest = spawn(process.execPath, ["--import", "tsx", ingestMain], {
+    const ingest = spawn(process.execPath, ingestNodeArgs(), {
       stdio,
       env: childEnv({ ...opts.env, ...dbEnv, ...inngestEnv, TRACKING_PORT: String(opts.trackingPort) }),
     });
