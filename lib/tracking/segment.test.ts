@@ -74,9 +74,11 @@ describe("normalizeMessage", () => {
     [{ event: "X" }, "track", "userId or anonymousId is required"],
     [{ userId: "u1" }, "track", "event is required"],
     [{ userId: "u1", event: "   " }, "track", "event is required"],
-    [{ userId: "u1", event: "X", properties: [1, 2] }, "track", "properties"],
+    [{ userId: "u1", event: "X", properties: [1, 2] }, "track", "properties: must be a JSON object"],
+    [{ userId: "u1", event: "X", properties: null }, "track", "properties: must be a JSON object"],
+    [{ userId: "u1", event: "X", context: "web" }, "track", "context: must be a JSON object"],
     [{ userId: "u1", event: "X", timestamp: "yesterday" }, "track", "timestamp: must be an ISO-8601 date"],
-    [{ userId: "u1", traits: "x" }, "identify", "traits"],
+    [{ userId: "u1", traits: "x" }, "identify", "traits: must be a JSON object"],
   ] as const)("refuses %j as %s naming the problem", (raw, type, message) => {
     const r = normalizeMessage(raw, type, received);
     expect(r.ok).toBe(false);

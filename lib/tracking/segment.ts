@@ -30,7 +30,8 @@ export type TrackingItem = {
 export type ItemError = { index: number; message: string };
 
 const id = z.union([z.string().min(1).max(255), z.number()]).transform(String);
-const record = z.record(z.string(), z.unknown());
+// Any JSON object, passed on as parsed: z.record would copy it key by key, per message.
+const record = z.custom<Record<string, unknown>>((v) => typeof v === "object" && v !== null && !Array.isArray(v), "must be a JSON object");
 const isoDate = z
   .string()
   .max(64)
