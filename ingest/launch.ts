@@ -16,24 +16,35 @@ import { buildSync } from "esbuild";
  * 32 MB halves the time spent in scavenges there: every request waiting for its commit is live
  * at each scavenge and is copied, so fewer scavenges copy less.
  */
-export function ingestNodeArgs(root: string = process.cwd()): string[] {
+export function ingestNodeArgs(root: string = process.cwd(), log: (line: string) => void = console.error): string[] {
+  const entry = path.join(root, "ingest", "main.ts");
   const dir = path.join(root, "node_modules", ".cache", "tillit");
-  mkdirSync(dir, { recursive: true });
   const out = path.join(dir, "ingest.mjs");
   // Written under a name of its own, then renamed: processes starting together (test workers)
   // never run a half-written file.
   const tmp = `${out}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    bundle(entry, tmp);
+    renameSync(tmp, out);
+  } catch (err) {
+    // A read-only install: the same code through tsx, slower.
+    log(`tracking-ingest: could not bundle into ${dir} (${(err as Error).message.split("\n")[0]}); running it through tsx`);
+    return ["--max-semi-space-size=32", "--import", "tsx", entry];
+  }
+  return ["--enable-source-maps", "--max-semi-space-size=32", out];
+}
+
+function bundle(entry: string, outfile: string) {
   buildSync({
-    entryPoints: [path.join(root, "ingest", "main.ts")],
+    entryPoints: [entry],
     bundle: true,
     platform: "node",
     format: "esm",
     target: "node20",
     packages: "external",
     sourcemap: "inline",
-    outfile: tmp,
-    logLevel: "warning",
+    outfile,
+    logLevel: "silent",
   });
-  renameSync(tmp, out);
-  return ["--enable-source-maps", "--max-semi-space-size=32", out];
 }
