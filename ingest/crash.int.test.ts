@@ -8,6 +8,7 @@ import { contacts, events } from "../db/schema/index";
 import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { freePort } from "../e2e/fixtures/ports";
 import { seedWorkspace } from "../e2e/fixtures/seed";
+import { generateInngestKeys } from "../inngest/keys";
 import { ingestNodeArgs } from "./launch";
 
 /**
@@ -18,10 +19,16 @@ import { ingestNodeArgs } from "./launch";
 let t: TestDatabase;
 let inngest: Server;
 const received = new Set<string>();
+const keys = generateInngestKeys();
 
 beforeAll(async () => {
   t = await freshDatabase();
   inngest = createServer((req, res) => {
+    // As Inngest does: events count only when they name the event key.
+    if (req.url !== `/e/${keys.eventKey}`) {
+      res.writeHead(401).end();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -48,7 +55,9 @@ function startIngest(port: number): Promise<ChildProcess> {
       TRACKING_PORT: String(port),
       // A killed forwarder's claimed rows wait this long before the restarted one takes them.
       TRACKING_FORWARD_CLAIM_MS: "1500",
-      INNGEST_DEV: `http://127.0.0.1:${(inngest.address() as AddressInfo).port}`,
+      INNGEST_BASE_URL: `http://127.0.0.1:${(inngest.address() as AddressInfo).port}`,
+      INNGEST_EVENT_KEY: keys.eventKey,
+      INNGEST_SIGNING_KEY: keys.signingKey,
       ...(t.embedded ? { PGLITE_PORT: db.port } : { DATABASE_URL: t.url }),
     },
   });

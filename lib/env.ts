@@ -23,6 +23,9 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
+/** `signkey-<env>-<hex>`: the form Inngest issues and the SDK accepts (it hex-decodes the part after the prefix). */
+export const SIGNING_KEY = /^signkey-[a-z0-9]+-(?:[0-9a-f]{2})+$/i;
+
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
 const postgresUrl = z
@@ -66,10 +69,29 @@ const schema = z.object({
   INBOUND_UNSUBSCRIBE_ADDRESS: optionalString.pipe(z.email({ error: "must be an email address, e.g. unsubscribe@mail.example.com" }).optional()),
   /** Sender of system mail (sign-in links, confirmations) when a workspace has no identity yet. */
   MAIL_FROM: z.string().default("Tillit <no-reply@tillit.localhost>"),
-  INNGEST_DEV: optionalString,
+  /**
+   * Which Inngest runs the app's functions: `bundled` (default), the local executor that
+   * `npm run dev` / `npm start` start beside the app; `external`, Inngest Cloud or a self-hosted
+   * Inngest at INNGEST_BASE_URL, with the keys it issued. Either way the SDK runs in cloud mode:
+   * every call into /api/inngest is signed and verified.
+   */
+  TILLIT_INNGEST: z.enum(["bundled", "external"], { error: "must be bundled or external" }).default("bundled"),
+  /**
+   * The SDK's unsigned dev mode is never used (anything that can reach an unsigned serve handler
+   * can run its functions); set only to say so explicitly.
+   */
+  INNGEST_DEV: z.enum(["0", "false", ""], { error: "must be unset: Tillit runs Inngest in cloud mode, with signed calls (use TILLIT_INNGEST and INNGEST_BASE_URL to point it elsewhere)" }).optional(),
+  /** Inngest's API and event base: the bundled executor (set by the supervisor) or a self-hosted Inngest. */
   INNGEST_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  /** Unset: the supervisor generates a pair once into TILLIT_DATA_DIR/inngest-keys.json. */
   INNGEST_EVENT_KEY: optionalString,
-  INNGEST_SIGNING_KEY: optionalString,
+  INNGEST_SIGNING_KEY: optionalString.pipe(
+    z.string().regex(SIGNING_KEY, "must look like signkey-<env>-<hex>, as Inngest issues it").optional(),
+  ),
+  /** Out-of-band syncs must be signed too; never switched on. */
+  INNGEST_ENABLE_UNAUTHED_SYNC: z.enum(["0", "false", ""], { error: "must be 0: an unsigned sync could re-point Inngest at another URL" }).optional(),
+  /** Local executor: run inspection (`/`, `/api/runs`) and clock control, for local debugging only. */
+  INNGEST_LOCAL_INSPECT: flag,
   /** Port of the tracking ingest process (the Segment-compatible API). */
   TRACKING_PORT: port(8300),
   /** The ingest forwards committed events to Inngest; off only for benchmarks of the write path. */
@@ -162,6 +184,12 @@ export function parseEnv(source: Source): Env {
     // List-Unsubscribe must carry an https URI (RFC 8058) and tracking links must not leak over http.
     throw new EnvError("APP_URL", `must be an https URL in production (got "${e.APP_URL}"); http is allowed only for localhost`);
   }
+  if (Boolean(e.INNGEST_EVENT_KEY) !== Boolean(e.INNGEST_SIGNING_KEY)) {
+    const missing = e.INNGEST_EVENT_KEY ? "INNGEST_SIGNING_KEY" : "INNGEST_EVENT_KEY";
+    throw new EnvError(missing, "must be set together with the other Inngest key (or leave both unset to use generated ones)");
+  }
+  if (e.TILLIT_INNGEST === "external" && !e.INNGEST_SIGNING_KEY)
+    throw new EnvError("INNGEST_SIGNING_KEY", "and INNGEST_EVENT_KEY are required with TILLIT_INNGEST=external (the keys your Inngest issued)");
   const embeddedDatabase = e.DATABASE_URL === undefined;
   return {
     ...e,
@@ -234,4 +262,24 @@ export function assertServerReady(): void {
     console.error("tillit: Invalid configuration: AUTH_SECRET is required in production (a long random string, e.g. `openssl rand -base64 33`)");
     process.exit(1);
   }
+  if (!e.INNGEST_SIGNING_KEY) {
+    // Without keys the serve handler refuses every call, so flows would silently never run.
+    console.error(
+      `tillit: Invalid configuration: INNGEST_EVENT_KEY and INNGEST_SIGNING_KEY are not set — start with \`npm start\` / \`npm run dev\` (they keep a generated pair in ${e.TILLIT_DATA_DIR}/inngest-keys.json) or set both`,
+    );
+    process.exit(1);
+  }
+}
+
+/**
+ * How the app reaches Inngest, in cloud mode either way (docs/security.md): its API and event base,
+ * and the origin it serves /api/inngest on, pinned by configuration rather than taken from a
+ * request's Host. The bundled executor calls the app on loopback; an external Inngest at APP_URL.
+ */
+export function inngestTarget(e: Env): { baseUrl: string | undefined; serveOrigin: string } {
+  if (e.TILLIT_INNGEST === "external") return { baseUrl: e.INNGEST_BASE_URL, serveOrigin: e.appUrl };
+  return {
+    baseUrl: e.INNGEST_BASE_URL ?? `http://127.0.0.1:${e.INNGEST_LOCAL_PORT}`,
+    serveOrigin: `http://127.0.0.1:${e.PORT}`,
+  };
 }

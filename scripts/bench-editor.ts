@@ -6,6 +6,7 @@ import path from "node:path";
 import { chromium, type Page } from "playwright-core";
 import { freePort } from "../e2e/fixtures/ports";
 import { env } from "../lib/env";
+import { generateInngestKeys } from "../inngest/keys";
 import { startStack } from "./stack";
 
 /**
@@ -102,6 +103,8 @@ export async function benchEditor(db: { url: string; embedded: boolean }, opts: 
   const executablePath = chromiumPath();
   const logDir = mkdtempSync(path.join(os.tmpdir(), "tillit-bench-editor-"));
   const port = await freePort();
+  // No flows run here, so no executor; the app still needs the keys to start.
+  const keys = generateInngestKeys();
   const stack = await startStack({
     mode: "start",
     port,
@@ -109,7 +112,14 @@ export async function benchEditor(db: { url: string; embedded: boolean }, opts: 
     trackingPort: await freePort(),
     database: { kind: "url", url: db.url },
     devMailbox: true,
-    env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined },
+    env: {
+      AUTH_SECRET: randomBytes(32).toString("base64url"),
+      APP_URL: `http://localhost:${port}`,
+      AUTH_URL: `http://localhost:${port}`,
+      RESEND_API_KEY: undefined,
+      INNGEST_EVENT_KEY: keys.eventKey,
+      INNGEST_SIGNING_KEY: keys.signingKey,
+    },
     output: { file: path.join(logDir, "app.log") },
   });
   const browser = await chromium.launch({

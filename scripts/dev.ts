@@ -1,4 +1,5 @@
 import path from "node:path";
+import { InngestKeysError, loadOrCreateInngestKeys, type InngestKeys } from "../inngest/keys";
 import { envOrExit } from "../lib/env";
 import { StackError, startStack, type Stack } from "./stack";
 
@@ -31,17 +32,31 @@ try {
       ? `tillit: embedded Postgres (PGlite) in ${dataDir}, served on 127.0.0.1:${e.PGLITE_PORT}`
       : `tillit: Postgres at ${new URL(e.databaseUrl).host}`,
   );
-  // The local executor runs unless another Inngest is configured: the real dev server by URL,
-  // or Inngest Cloud / self-hosted by keys. Then the SDK follows those settings alone.
-  const localExecutorUrl = `http://127.0.0.1:${e.INNGEST_LOCAL_PORT}`;
-  const otherInngest = Boolean(
-    e.INNGEST_EVENT_KEY || e.INNGEST_SIGNING_KEY || (e.INNGEST_DEV && /^https?:/.test(e.INNGEST_DEV) && e.INNGEST_DEV !== localExecutorUrl),
+  // The bundled executor runs unless TILLIT_INNGEST=external names another Inngest (Cloud, or
+  // self-hosted at INNGEST_BASE_URL). Either way the app's SDK runs in cloud mode with keys: the
+  // configured ones, or a pair generated once into the data directory.
+  const external = e.TILLIT_INNGEST === "external";
+  let keys: InngestKeys | undefined;
+  if (!external) {
+    try {
+      keys =
+        e.INNGEST_EVENT_KEY && e.INNGEST_SIGNING_KEY
+          ? { eventKey: e.INNGEST_EVENT_KEY, signingKey: e.INNGEST_SIGNING_KEY }
+          : loadOrCreateInngestKeys(e.TILLIT_DATA_DIR);
+    } catch (err) {
+      if (err instanceof InngestKeysError) throw new StackError(err.message);
+      throw err;
+    }
+  }
+  console.log(
+    external
+      ? `tillit: using the configured Inngest server${e.INNGEST_BASE_URL ? ` at ${e.INNGEST_BASE_URL}` : " (Inngest Cloud)"}`
+      : `tillit: local Inngest executor on http://127.0.0.1:${e.INNGEST_LOCAL_PORT}`,
   );
-  console.log(otherInngest ? "tillit: using the configured Inngest server" : `tillit: local Inngest executor on ${localExecutorUrl}`);
   stack = await startStack({
     mode: prod ? "start" : "dev",
     port: e.PORT,
-    executor: otherInngest ? false : { port: e.INNGEST_LOCAL_PORT },
+    executor: keys ? { port: e.INNGEST_LOCAL_PORT, keys, inspect: e.INNGEST_LOCAL_INSPECT } : false,
     trackingPort: e.TRACKING_PORT,
     database: e.embeddedDatabase
       ? { kind: "embedded", dataDir, port: e.PGLITE_PORT }

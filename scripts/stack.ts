@@ -6,6 +6,7 @@ import { startEmbeddedPostgres, PortInUseError, type EmbeddedServer } from "../d
 import { applyMigrations } from "../db/migrate";
 import { childEnv } from "../lib/env";
 import { ingestNodeArgs } from "../ingest/launch";
+import type { InngestKeys } from "../inngest/keys";
 
 /**
  * Everything a user needs on one machine: the database (embedded or a URL), migrations and
@@ -19,8 +20,12 @@ export type DatabaseChoice =
 export type StackOptions = {
   mode: "dev" | "start";
   port: number;
-  /** The local Inngest-compatible executor's port, or false when another Inngest serves the app. */
-  executor: { port: number; virtualClockFile?: string } | false;
+  /**
+   * The local Inngest-compatible executor (its port, its keys shared with the app, and whether run
+   * inspection and clock control answer), or false when another Inngest serves the app, configured
+   * by env (TILLIT_INNGEST=external with that Inngest's keys).
+   */
+  executor: { port: number; keys: InngestKeys; virtualClockFile?: string; inspect?: boolean } | false;
   /** The tracking ingest's port (the Segment-compatible API). */
   trackingPort: number;
   database: DatabaseChoice;
@@ -121,26 +126,36 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     await migrateDatabase(db.url, embedded);
     let executorUrl: string | undefined;
+    // The app and the ingest reach the bundled executor as they would Inngest Cloud: cloud mode,
+    // the stack's keys, the executor as API and event base (docs/security.md).
+    let inngestEnv: Record<string, string | undefined> = {};
     if (opts.executor) {
       executorUrl = `http://127.0.0.1:${opts.executor.port}`;
+      inngestEnv = {
+        TILLIT_INNGEST: "bundled",
+        INNGEST_DEV: undefined,
+        INNGEST_BASE_URL: executorUrl,
+        INNGEST_EVENT_KEY: opts.executor.keys.eventKey,
+        INNGEST_SIGNING_KEY: opts.executor.keys.signingKey,
+        TILLIT_CLOCK_FILE: opts.executor.virtualClockFile,
+      };
       const executor = spawn(process.execPath, ["--import", "tsx", executorMain], {
         stdio,
         env: childEnv({
           ...opts.env,
           ...dbEnv,
+          ...inngestEnv,
           PORT: String(opts.port),
           INNGEST_LOCAL_PORT: String(opts.executor.port),
           INNGEST_LOCAL_APP_URL: `http://127.0.0.1:${opts.port}/api/inngest`,
           INNGEST_LOCAL_VIRTUAL_CLOCK: opts.executor.virtualClockFile ? "1" : "0",
-          TILLIT_CLOCK_FILE: opts.executor.virtualClockFile,
+          INNGEST_LOCAL_INSPECT: opts.executor.inspect ? "1" : undefined,
         }),
       });
       children.push(executor);
       pipeOutput(executor, opts.output);
       await waitUntilServing(executor, `${executorUrl}/health`, "the local Inngest executor");
     }
-    // The ingest forwards tracked events to whichever Inngest the app uses.
-    const inngestEnv = executorUrl ? { INNGEST_DEV: executorUrl, TILLIT_CLOCK_FILE: opts.executor ? opts.executor.virtualClockFile : undefined } : {};
     const trackingUrl = `http://127.0.0.1:${opts.trackingPort}`;
     const ingest = spawn(process.execPath, ingestNodeArgs(), {
       stdio,

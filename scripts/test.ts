@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { openDb } from "../db/client";
 import { freePort } from "../e2e/fixtures/ports";
+import { generateInngestKeys } from "../inngest/keys";
 import { childEnv, envOrExit } from "../lib/env";
 import { StackError, startStack, type DatabaseChoice } from "./stack";
 
@@ -115,7 +116,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
     stack = await startStack({
       mode: "start",
       port,
-      executor: { port: await freePort() },
+      executor: { port: await freePort(), keys: generateInngestKeys() },
       trackingPort: await freePort(),
       database,
       devMailbox: true,

@@ -85,7 +85,7 @@ async function fanOut(db: BenchDatabase, s: Seeded, flowId: string, contacts: nu
   // One app id for every rep, so each rep's sync replaces the last rep's app (whose server is gone)
   // instead of leaving its router subscribed to the requests.
   const deps: FlowDeps = { db: () => h.db, transport: () => devMailboxTransport(h.db) };
-  const app = await startTestApp("fanout-bench", executor.url, (inngest) => [createFlowRouter(inngest, deps)]);
+  const app = await startTestApp("fanout-bench", executor, (inngest) => [createFlowRouter(inngest, deps)]);
   const count = async () => {
     const [e] = await h.sql<{ n: number }[]>`select count(*)::int as n from enrollments where flow_id = ${flowId}`;
     const [x] = await h.sql<{ n: number }[]>`select count(*)::int as n from inngest_local.events where name = 'flow/enrollment.started' and data->>'flowVersionId' in (select id::text from flow_versions where flow_id = ${flowId})`;

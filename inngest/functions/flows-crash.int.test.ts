@@ -4,6 +4,7 @@ import { listEnrollments } from "../../db/queries/enrollments";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { createLiveFlow, createTemplate, grantConsent, graph } from "../../e2e/fixtures/flows";
 import { killHard, startExecutorProcess } from "../../e2e/fixtures/executor-process";
+import { generateInngestKeys } from "../keys";
 import { freePort } from "../../e2e/fixtures/ports";
 import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
@@ -24,17 +25,18 @@ let db: TestDatabase;
 let app: TestApp;
 let capture: ResendCapture;
 let port: number;
+const keys = generateInngestKeys();
 let child: ChildProcess | undefined;
 let ws: SeededWorkspace;
 
-const startExecutor = () => startExecutorProcess({ db, port, appServeUrl: app.serveUrl, workers: 4 });
+const startExecutor = () => startExecutorProcess({ db, port, keys, appServeUrl: app.serveUrl, workers: 4 });
 const kill = killHard;
 
 beforeAll(async () => {
   db = await freshDatabase();
   capture = await startResendCapture();
   port = await freePort();
-  app = await startTestApp("tillit", `http://127.0.0.1:${port}`, (inngest) =>
+  app = await startTestApp("tillit", { url: `http://127.0.0.1:${port}`, keys }, (inngest) =>
     createFunctions(inngest, { db: () => db.db, transport: () => resendTransport({ apiKey: "re_test", baseUrl: capture.url }) }),
   );
   ws = await seedWorkspace(db.db, { contacts: ENROLLMENTS });

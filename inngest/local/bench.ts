@@ -20,7 +20,7 @@ export type BenchDatabase = { url: string; embedded: boolean };
 async function executorRep(db: BenchDatabase, runs: number, workers: number, rep: number, app: BenchAppMode): Promise<number> {
   const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers, log: () => {} });
   const fnId = `bench-${rep}`;
-  const served = await startBenchApp(app, executor.url, `bench-app-${rep}`, fnId, `bench/run.${rep}`);
+  const served = await startBenchApp(app, executor, `bench-app-${rep}`, fnId, `bench/run.${rep}`);
   const h = openDb(db.url, { embedded: db.embedded, max: 1 });
   const completed = async (n: number) => {
     await waitFor(
@@ -130,7 +130,7 @@ export async function benchSoak(
   const totalMs = opts.minutes * 60_000;
   const windowMs = opts.windowMs ?? Math.min(60_000, Math.max(10_000, Math.floor(totalMs / 6)));
   const executor = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers: opts.workers, log: () => {} });
-  const app = await startBenchApp(opts.app, executor.url, "soak-app", "soak", "soak/run");
+  const app = await startBenchApp(opts.app, executor, "soak-app", "soak", "soak/run");
   const h = openDb(db.url, { embedded: db.embedded, max: 1 });
   let round = 0;
   const runBatch = async () => {

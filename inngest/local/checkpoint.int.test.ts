@@ -3,6 +3,7 @@ import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { VirtualClock } from "../../lib/clock";
 import type { CallBody } from "./protocol";
 import { startLocalExecutor, type LocalExecutor } from "./server";
+import { signingKeyBearer } from "../keys";
 import { startTestApp, waitFor, type TestApp, createGates } from "./test-app";
 
 /**
@@ -42,7 +43,7 @@ const memoOf = async (runId: string) =>
 const postCheckpoint = (runId: string, body: unknown) =>
   fetch(`${ex.url}/v1/checkpoint/${runId}/async`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${signingKeyBearer(ex.keys.signingKey)}` },
     body: JSON.stringify(body),
   });
 
@@ -59,7 +60,7 @@ beforeAll(async () => {
     checkpointTap: (x) =>
       checkpoints.push({ runId: x.runId, status: x.status, steps: (x.body as { steps: { displayName?: string }[] }).steps.map((s) => s.displayName ?? "") }),
   });
-  app = await startTestApp("cp", ex.url, (inngest) => [
+  app = await startTestApp("cp", ex, (inngest) => [
     inngest.createFunction(
       { id: "held", triggers: [{ event: "cp/held" }], cancelOn: [{ event: "cp/stop", match: "data.tag" }] },
       async ({ event, step }) => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { openDb, type DbHandle } from "../../db/client";
 import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
 import { killHard, startExecutorProcess } from "../../e2e/fixtures/executor-process";
+import { generateInngestKeys } from "../keys";
 import { freePort } from "../../e2e/fixtures/ports";
 import { startTestApp, waitFor, type TestApp } from "./test-app";
 
@@ -22,10 +23,11 @@ let db: TestDatabase;
 let side: DbHandle;
 let app: TestApp;
 let port: number;
+const keys = generateInngestKeys();
 let child: ChildProcess | undefined;
 let calls = 0;
 
-const startExecutor = () => startExecutorProcess({ db, port, appServeUrl: app.serveUrl, workers: WORKERS });
+const startExecutor = () => startExecutorProcess({ db, port, keys, appServeUrl: app.serveUrl, workers: WORKERS });
 const kill = killHard;
 
 beforeAll(async () => {
@@ -34,7 +36,7 @@ beforeAll(async () => {
   await side.sql`create table crash_effects (run_id text not null, step text not null, primary key (run_id, step))`;
   await side.sql`create table crash_executions (run_id text not null, step text not null)`;
   port = await freePort();
-  app = await startTestApp("crash", `http://127.0.0.1:${port}`, (inngest) => [
+  app = await startTestApp("crash", { url: `http://127.0.0.1:${port}`, keys }, (inngest) => [
     inngest.createFunction({ id: "five", triggers: [{ event: "crash/go" }] }, async ({ runId, step }) => {
       const out: string[] = [];
       for (const name of STEPS) {

@@ -17,6 +17,7 @@ import {
   type RunEvent,
 } from "./protocol";
 import { postJson } from "./http-client";
+import { signedBody } from "../keys";
 import { ulid } from "./ulid";
 
 /**
@@ -67,6 +68,8 @@ export type EngineOptions = {
   checkpointing?: boolean;
   /** Observes every checkpoint request and the status it was answered with. */
   checkpointTap?: CheckpointTap;
+  /** Signs every call into the app (X-Inngest-Signature), as Inngest does; the SDK verifies it. */
+  signingKey: string;
   log?: (line: string) => void;
 };
 
@@ -441,10 +444,16 @@ export class Engine {
     let text = "";
     let networkError: string | undefined;
     try {
+      const signed = signedBody(this.opts.signingKey, body);
       const res = await postJson(
         url,
-        { "content-type": "application/json", "x-inngest-server-kind": "dev", "x-inngest-generation-id": String(job.generation) },
-        JSON.stringify(body),
+        {
+          "content-type": "application/json",
+          "x-inngest-server-kind": "cloud",
+          "x-inngest-signature": signed.signature,
+          "x-inngest-generation-id": String(job.generation),
+        },
+        signed.body,
         this.opts.callTimeoutMs ?? 15 * 60_000,
       );
       ({ status, headers, text } = res);
@@ -1051,11 +1060,17 @@ export class Engine {
   /** In-band sync (protocol §2.1): PUT the app, store its function configs. */
   async sync(serveUrl: string): Promise<{ appId: string; functions: string[] }> {
     let res: Response;
+    const signed = signedBody(this.opts.signingKey, { url: serveUrl });
     try {
       res = await fetch(serveUrl, {
         method: "PUT",
-        headers: { "content-type": "application/json", "x-inngest-sync-kind": "in_band", "x-inngest-server-kind": "dev" },
-        body: JSON.stringify({ url: serveUrl }),
+        headers: {
+          "content-type": "application/json",
+          "x-inngest-sync-kind": "in_band",
+          "x-inngest-server-kind": "cloud",
+          "x-inngest-signature": signed.signature,
+        },
+        body: signed.body,
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {

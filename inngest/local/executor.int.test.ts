@@ -56,7 +56,7 @@ beforeAll(async () => {
       timeline.push({ runId: x.runId, kind: "checkpoint", status: x.status, ops: body.steps });
     },
   });
-  app = await startTestApp("t", ex.url, (inngest) => [
+  app = await startTestApp("t", ex, (inngest) => [
     inngest.createFunction(
       { id: "multi", triggers: [{ event: "test/multi" }], retries: 3 },
       async ({ event, step }) => {
@@ -196,10 +196,11 @@ describe("the call loop", () => {
     expect(done!.output).toEqual({ loaded: { contactId: "c1" }, opened: null, a: "A", b: "B", flaky: "sent" });
     // Four virtual days and two backoffs in well under a second of work. CPU time of this process
     // (executor, app and PGlite all live here) is the measure, because these shared 2-core machines
-    // stretch wall time arbitrarily; the wall-time bound still catches any real wait (backoff ≥ 15 s).
+    // stretch wall time arbitrarily; the wall-time bound, under the 15 s a real backoff would take,
+    // still catches any real wait.
     const cpu = process.cpuUsage(cpu0);
     expect((cpu.user + cpu.system) / 1000).toBeLessThan(1000);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(Date.now() - started).toBeLessThan(14_000);
     expect(counters.get("load:c1")).toBe(1);
     // App code saw the executor's clock.
     expect(seenNow[0]! - t0).toBeGreaterThanOrEqual(4 * DAY);
@@ -402,7 +403,7 @@ describe("concurrency", () => {
 
 describe("sync", () => {
   it("refuses, naming them, options it does not support", async () => {
-    const bad = await startTestApp("bad", ex.url, (inngest) => [
+    const bad = await startTestApp("bad", ex, (inngest) => [
       inngest.createFunction(
         { id: "bouncy", triggers: [{ event: "x/y" }], debounce: { period: "30s" }, rateLimit: { limit: 1, period: "1h" } },
         async () => null,
@@ -419,7 +420,7 @@ describe("sync", () => {
 
 describe("event API", () => {
   it("answers a body over 16 MB with 413 and broken JSON with 400, and keeps serving", async () => {
-    const post = (body: string) => fetch(`${ex.url}/e/local-key`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const post = (body: string) => fetch(`${ex.url}/e/${ex.keys.eventKey}`, { method: "POST", headers: { "content-type": "application/json" }, body });
     const huge = await post(JSON.stringify([{ name: "x/huge", data: { blob: "x".repeat(17 * 1024 * 1024) } }]));
     expect(huge.status).toBe(413);
     expect(await huge.json()).toMatchObject({ error: "body is larger than 16 MB" });

@@ -15,7 +15,7 @@ let app: TestApp;
 beforeAll(async () => {
   db = await freshDatabase();
   ex = await startLocalExecutor({ databaseUrl: db.url, embedded: db.embedded, port: 0, workers: 4, log: () => {} });
-  app = await startTestApp("maint", ex.url, (inngest) => [
+  app = await startTestApp("maint", ex, (inngest) => [
     inngest.createFunction({ id: "two", triggers: [{ event: "maint/go" }] }, async ({ step }) => {
       const a = await step.run("a", () => 1);
       return step.run("b", () => a + 1);

@@ -64,7 +64,6 @@ export const checkpointBody = z.looseObject({
 export type CheckpointBody = z.infer<typeof checkpointBody>;
 
 export const clockAdvanceBody = z.strictObject({ ms: z.number().min(0) });
-export const syncRequestBody = z.strictObject({ url: z.url().optional() });
 
 export type CallBody = {
   event: RunEvent;

@@ -6,12 +6,14 @@ import { BodyTooLargeError, readBody } from "../../lib/http/body";
 import { UnsupportedConfigError } from "./config";
 import { Engine, type CallTap, type CheckpointTap } from "./engine";
 import { applyExecutorMigrations } from "./migrations";
-import { checkpointBody, clockAdvanceBody, ingestBody, registerBody, syncRequestBody } from "./protocol";
+import { generateInngestKeys, safeEqual, verifyBearer, type InngestKeys } from "../keys";
+import { checkpointBody, clockAdvanceBody, ingestBody, registerBody } from "./protocol";
 
 /**
- * The local Inngest-compatible executor: an HTTP server where `inngest-cli dev` would listen
- * (protocol reference §1.3: point the SDK at it with INNGEST_DEV=http://127.0.0.1:<port>), backed
- * by the `inngest_local` schema of the app's database.
+ * The local Inngest-compatible executor: an HTTP server where `inngest-cli dev` would listen, backed
+ * by the `inngest_local` schema of the app's database. The app's SDK talks to it in cloud mode, as
+ * it would to Inngest: events need the event key, every other call the signing key's bearer hash,
+ * and every call it makes into the app is signed (docs/security.md).
  */
 
 export type LocalExecutorOptions = {
@@ -21,8 +23,21 @@ export type LocalExecutorOptions = {
   /** 0 picks a free port. */
   port: number;
   host?: string;
-  /** The app's serve URL (…/api/inngest): synced at start, retried until the app answers. */
+  /**
+   * The keys shared with the app: events must name the event key, other calls carry the signing
+   * key's hash. Default: a pair made for this executor (tests hand it to their app via `keys`).
+   */
+  keys?: InngestKeys;
+  /**
+   * The app's serve URL (…/api/inngest): synced at start, retried until the app answers. The only
+   * URL the HTTP API can (re-)register; nothing a request says replaces it.
+   */
   appServeUrl?: string;
+  /**
+   * Run inspection (`/`, `/api/runs`, `/api/functions`), the clock and `/idle`: for the test harness
+   * and explicit local debugging only; off, they answer 401.
+   */
+  inspect?: boolean;
   /**
    * "system" (default), "virtual" (a VirtualClock the executor owns, persisted across restarts,
    * advanced through advanceClock() or POST /clock/advance) or a VirtualClock the caller owns
@@ -50,8 +65,9 @@ export type LocalExecutorOptions = {
 };
 
 export type LocalExecutor = {
-  /** Base URL, e.g. http://127.0.0.1:8288 — what INNGEST_DEV / baseUrl should name. */
+  /** Base URL, e.g. http://127.0.0.1:8288 — the SDK's baseUrl. */
   url: string;
+  keys: InngestKeys;
   port: number;
   engine: Engine;
   clock: Clock;
@@ -66,6 +82,7 @@ export type LocalExecutor = {
 
 export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<LocalExecutor> {
   const log = opts.log ?? ((l: string) => console.error(`inngest-local: ${l}`));
+  const keys = opts.keys ?? generateInngestKeys();
   // PGlite runs one query at a time anyway; one connection avoids interleaving on its single session.
   const handle = openDb(opts.databaseUrl, { embedded: opts.embedded, max: opts.embedded ? 1 : 10 });
   const sql = handle.sql;
@@ -86,6 +103,7 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
     tap: opts.tap,
     checkpointing: opts.checkpointing ?? true,
     checkpointTap: opts.checkpointTap,
+    signingKey: keys.signingKey,
     log,
   });
   if (virtual) virtual.restore(await engine.loadClockOffset());
@@ -110,7 +128,11 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
     const path = url.pathname;
-    if (req.method === "POST" && /^\/e\/[^/]+\/?$/.test(path)) {
+    if (req.method === "GET" && path === "/health") return send(res, 200, { ok: true });
+    const eventKey = /^\/e\/([^/]+)\/?$/.exec(path);
+    if (req.method === "POST" && eventKey) {
+      if (!safeEqual(safeDecode(eventKey[1]!), keys.eventKey)) return send(res, 401, { error: "unknown event key", status: 401 });
+      if (!isJson(req)) return unsupportedType(res);
       const parsed = ingestBody.safeParse(await readJson(req));
       if (!parsed.success) {
         const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
@@ -119,6 +141,13 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
       const ids = await engine.ingest(parsed.data);
       return send(res, 200, { ids, status: 200 });
     }
+    const inspection = INSPECTION_GETS.has(path) || path.startsWith("/api/runs/");
+    // Read-only inspection is open where it is switched on (a browser shows the dashboard);
+    // everything else needs the signing key's bearer hash, as Inngest's API does.
+    if (!(inspection && req.method === "GET" && opts.inspect) && !verifyBearer(req.headers.authorization, keys.signingKey))
+      return send(res, 401, { error: "missing or wrong signing key", status: 401 });
+    if (req.method === "POST" && !isJson(req)) return unsupportedType(res);
+
     const checkpointMatch = /^\/v1\/checkpoint\/([^/]+)\/async\/?$/.exec(path);
     if (req.method === "POST" && checkpointMatch) {
       const parsed = checkpointBody.safeParse(await readJson(req));
@@ -126,12 +155,14 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
         const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
         return send(res, 400, { error: message });
       }
-      const r = await engine.checkpoint(decodeURIComponent(checkpointMatch[1]!), parsed.data);
+      const r = await engine.checkpoint(safeDecode(checkpointMatch[1]!), parsed.data);
       return send(res, r.status, r.status === 200 ? {} : { error: r.error });
     }
     if (req.method === "POST" && path === "/fn/register") {
       const parsed = registerBody.safeParse(await readJson(req));
       if (!parsed.success) return send(res, 200, { status: 400, error: parsed.error.message });
+      if (opts.appServeUrl && !sameServeUrl(parsed.data.url, opts.appServeUrl))
+        return send(res, 200, { status: 400, error: `this executor serves ${opts.appServeUrl} only` });
       try {
         await engine.register(parsed.data.url, parsed.data.appName ?? "app", parsed.data.functions);
         return send(res, 200, { ok: true, modified: true });
@@ -141,16 +172,16 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
       }
     }
     if (req.method === "POST" && path === "/api/sync") {
-      const parsed = syncRequestBody.safeParse((await readJson(req)) ?? {});
-      if (!parsed.success) return send(res, 400, { error: parsed.error.message });
-      const target = parsed.data.url ?? opts.appServeUrl;
-      if (!target) return send(res, 400, { error: "no app URL: pass {\"url\": …} or start with appServeUrl" });
+      // Syncs the configured app only: a URL in the body would let the caller re-point the executor.
+      if (!opts.appServeUrl) return send(res, 409, { error: "this executor was started without an app URL" });
       try {
-        return send(res, 200, await engine.sync(target));
+        return send(res, 200, await engine.sync(opts.appServeUrl));
       } catch (err) {
         return send(res, err instanceof UnsupportedConfigError ? 422 : 502, { error: (err as Error).message });
       }
     }
+    if (!opts.inspect && (inspection || INSPECTION_POSTS.has(path)))
+      return send(res, 401, { error: "run inspection and clock control are off (INNGEST_LOCAL_INSPECT=1 turns them on, for local debugging)", status: 401 });
     if (path === "/clock") {
       if (req.method === "GET") return send(res, 200, { now: clock.nowMs(), iso: new Date(clock.nowMs()).toISOString(), virtual: !!virtual, offsetMs: virtual?.offsetMs ?? 0 });
     }
@@ -165,7 +196,6 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
       await engine.idle();
       return send(res, 200, { idle: true });
     }
-    if (req.method === "GET" && path === "/health") return send(res, 200, { ok: true });
     if (req.method === "GET" && path === "/api/functions") return send(res, 200, { functions: engine.functions() });
     if (req.method === "GET" && path === "/api/runs") {
       const status = url.searchParams.get("status");
@@ -181,7 +211,7 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
     }
     const runMatch = /^\/api\/runs\/([^/]+)$/.exec(path);
     if (req.method === "GET" && runMatch) {
-      const id = decodeURIComponent(runMatch[1]!);
+      const id = safeDecode(runMatch[1]!);
       const [run] = await sql`select id, fn_id, status, event, die, output, error, concurrency,
           created_at::float8 as created_at, ended_at::float8 as ended_at from inngest_local.runs where id = ${id}`;
       if (!run) return send(res, 404, { error: "no such run" });
@@ -237,6 +267,7 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
 
   return {
     url,
+    keys,
     port,
     engine,
     clock,
@@ -259,6 +290,34 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
       await handle.close();
     },
   };
+}
+
+const INSPECTION_GETS = new Set(["/", "/api/runs", "/api/functions", "/clock"]);
+const INSPECTION_POSTS = new Set(["/clock/advance", "/idle"]);
+
+/** JSON endpoints take JSON only: a web page's form or text/plain POST (no preflight) is refused. */
+function isJson(req: IncomingMessage): boolean {
+  return /^application\/json\s*(;|$)/i.test(req.headers["content-type"] ?? "");
+}
+
+function unsupportedType(res: ServerResponse): void {
+  send(res, 415, { error: "Content-Type must be application/json", status: 415 });
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The same serve endpoint: origin and path (the query an SDK adds is not part of it). */
+function sameServeUrl(a: string, b: string): boolean {
+  if (!URL.canParse(a) || !URL.canParse(b)) return false;
+  const x = new URL(a);
+  const y = new URL(b);
+  return x.origin === y.origin && x.pathname.replace(/\/$/, "") === y.pathname.replace(/\/$/, "");
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

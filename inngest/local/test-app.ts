@@ -2,23 +2,39 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Inngest } from "inngest";
 import { serve } from "inngest/node";
+import type { InngestKeys } from "../keys";
 import { sdkFetch } from "../sdk-fetch";
 
 /**
  * For the executor's tests: the real SDK serve handler (inngest/node) on a free port, its client
- * pointed at an executor. Dev mode, so no signatures, as with `npm run dev`; the app's own fetch
- * for the SDK (inngest/client.ts gives it the same).
+ * pointed at an executor in cloud mode with that executor's keys, as the app runs (every call
+ * signed and verified); the app's own fetch for the SDK (inngest/client.ts gives it the same).
  */
 export type TestApp = { inngest: Inngest; serveUrl: string; close: () => Promise<void> };
 
+/** An executor to talk to: its base URL and the keys it shares with the app (a LocalExecutor is one). */
+export type ExecutorTarget = { url: string; keys: InngestKeys };
+
+/** A client as the app makes it: cloud mode, the executor as its API and event base. */
+export function executorClient(appId: string, target: ExecutorTarget): Inngest {
+  return new Inngest({
+    id: appId,
+    isDev: false,
+    baseUrl: target.url,
+    eventKey: target.keys.eventKey,
+    signingKey: target.keys.signingKey,
+    fetch: sdkFetch,
+  });
+}
+
 export async function startTestApp(
   appId: string,
-  executorUrl: string,
+  target: ExecutorTarget,
   define: (inngest: Inngest) => Parameters<typeof serve>[0]["functions"],
   opts: { onRequest?: (method: string, url: string) => void } = {},
 ): Promise<TestApp> {
-  const inngest = new Inngest({ id: appId, isDev: true, baseUrl: executorUrl, fetch: sdkFetch });
-  const handler = serve({ client: inngest, functions: define(inngest) });
+  const inngest = executorClient(appId, target);
+  const handler = serve({ client: inngest, functions: define(inngest), enableUnauthedSync: false });
   const server: Server = createServer((req, res) => {
     opts.onRequest?.(req.method ?? "", req.url ?? "");
     return handler(req, res);
