@@ -45,8 +45,9 @@ export function loadOrCreateInngestKeys(dataDir: string): InngestKeys {
     try {
       text = readFileSync(file, "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw new InngestKeysError(`cannot read the Inngest keys at ${file} (${(err as NodeJS.ErrnoException).code}) — ${help}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      throw new InngestKeysError(`cannot read the Inngest keys at ${file} (${code}) — ${help}`);
     }
     let parsed;
     try {

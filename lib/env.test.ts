@@ -2,6 +2,18 @@ import { describe, expect, it } from "vitest";
 import { EnvError, parseEnv } from "./env";
 
 describe("parseEnv", () => {
+  describe("Inngest keys", () => {
+    const signingKey = `signkey-prod-${"ab".repeat(32)}`;
+    it("takes both keys or neither", () => {
+      expect(() => parseEnv({ INNGEST_EVENT_KEY: "evkey-1234567890abcdef" })).toThrow(/INNGEST_SIGNING_KEY must be set together with the other Inngest key/);
+      expect(() => parseEnv({ INNGEST_SIGNING_KEY: signingKey })).toThrow(/INNGEST_EVENT_KEY must be set together/);
+      expect(parseEnv({ INNGEST_EVENT_KEY: "evkey-1234567890abcdef", INNGEST_SIGNING_KEY: signingKey }).INNGEST_SIGNING_KEY).toBe(signingKey);
+    });
+    it("needs the keys of an external Inngest", () => {
+      expect(() => parseEnv({ TILLIT_INNGEST: "external" })).toThrow(/INNGEST_SIGNING_KEY and INNGEST_EVENT_KEY are required with TILLIT_INNGEST=external/);
+    });
+  });
+
   it("needs nothing to start: embedded database, dev port, local app URL", () => {
     const e = parseEnv({});
     expect(e.embeddedDatabase).toBe(true);
@@ -35,6 +47,11 @@ describe("parseEnv", () => {
     ["TILLIT_DEV_MAILBOX", "maybe", /TILLIT_DEV_MAILBOX/],
     ["INBOUND_UNSUBSCRIBE_ADDRESS", "unsubscribe at example.com", /INBOUND_UNSUBSCRIBE_ADDRESS must be an email address/],
     ["INBOUND_UNSUBSCRIBE_ADDRESS", "u@example.com?subject=x", /INBOUND_UNSUBSCRIBE_ADDRESS must be an email address/],
+    ["INNGEST_DEV", "1", /INNGEST_DEV must be unset: Tillit runs Inngest in cloud mode/],
+    ["INNGEST_DEV", "http://127.0.0.1:8288", /INNGEST_DEV must be unset/],
+    ["INNGEST_ENABLE_UNAUTHED_SYNC", "1", /INNGEST_ENABLE_UNAUTHED_SYNC must be 0/],
+    ["INNGEST_SIGNING_KEY", "hunter2", /INNGEST_SIGNING_KEY must look like signkey-<env>-<hex>/],
+    ["TILLIT_INNGEST", "cloud", /TILLIT_INNGEST must be bundled or external/],
   ])("refuses a malformed %s with one line naming it", (variable, value, message) => {
     let caught: unknown;
     try {

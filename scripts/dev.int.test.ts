@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -26,6 +26,15 @@ describe("npm run dev start-up failures", () => {
     expect(r.code).toBe(1);
     expect(r.stderr.split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^tillit: Invalid configuration: DATABASE_URL must be a postgres:\/\/ URL/);
+  });
+
+  it("stops with one line saying what to set when it can neither read nor keep the Inngest keys", () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "tillit-keys-")), "not-a-dir");
+    writeFileSync(file, "");
+    const r = runDev({ TILLIT_DATA_DIR: path.join(file, "data") });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^tillit: cannot keep the Inngest keys at .*inngest-keys\.json \(\w+\) — set INNGEST_EVENT_KEY and INNGEST_SIGNING_KEY, or make TILLIT_DATA_DIR writable$/);
   });
 
   it("stops on an unreachable database with one line saying so", async () => {
