@@ -147,6 +147,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
         E2E_DATABASE_URL: stack.databaseUrl,
         E2E_DATABASE_EMBEDDED: database.kind === "embedded" ? "1" : "0",
         E2E_TRACKING_URL: stack.trackingUrl,
+        E2E_EXECUTOR_URL: stack.executorUrl,
         E2E_JSON_REPORT: report,
         CHROMIUM_PATH: chromiumPath,
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1",
