@@ -6,6 +6,7 @@ import type { OutboxEvent } from "../db/queries/tracking";
 import { contacts, eventOutboxBatches, events, workspaces } from "../db/schema/index";
 import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { seedWorkspace, type SeededWorkspace } from "../e2e/fixtures/seed";
+import { MAX_JSON_DEPTH } from "../lib/json-depth";
 import { UNSTORABLE_MESSAGE } from "../lib/tracking/segment";
 import { startIngestServer, type IngestServer } from "./server";
 
@@ -171,6 +172,49 @@ describe("the tracking API", () => {
     const queued = await t.sql`select 1 from event_outbox_batches b, unnest(b.event_ids) listed(event_id) where listed.event_id = any(${waiting.map((w) => w.id)}::uuid[])`;
     expect(queued).toEqual([]);
     expect(forwarded.filter((f) => waiting.some((w) => w.id === f.eventId))).toEqual([]);
+  });
+});
+
+describe("deeply nested JSON", () => {
+  // 10,000 nested arrays: parsed without trouble, but every recursive walk of it (serialising it
+  // for jsonb among them) overflows the stack; refused by name, not answered "retry".
+  const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+  const limitMessage = (field: string) => `${field}: objects and arrays may nest at most ${MAX_JSON_DEPTH} levels deep`;
+
+  it.each([
+    ["properties of a track", "/v1/track", `{"userId":"u-deep","event":"Deep","properties":{"list":${deep(10_000)}}}`, "properties"],
+    ["traits of an identify", "/v1/identify", `{"userId":"u-deep","traits":{"list":${deep(10_000)}}}`, "traits"],
+    ["the context of a page", "/api/v1/page", `{"userId":"u-deep","context":{"page":${deep(10_000)}}}`, "context"],
+    ["a field nobody reads", "/v1/track", `{"userId":"u-deep","event":"Deep","extra":${deep(10_000)}}`, "extra"],
+    ["a body that is only nesting", "/v1/track", deep(10_000), "body"],
+    ["nesting around text Postgres cannot store", "/v1/track", `{"userId":"u-deep","event":"Deep","properties":{"list":${"[".repeat(10_000)}"\\u0000"${"]".repeat(10_000)}}}`, "properties"],
+    ["a batch's shared context", "/v1/batch", `{"context":{"x":${deep(10_000)}},"batch":[{"type":"track","userId":"u-deep","event":"Deep"}]}`, "context"],
+  ] as const)("refuses %s with a 400 naming the depth limit", async (_what, path, body, field) => {
+    const r = await post(path, body);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { message: string }).message).toBe(limitMessage(field));
+    expect(await t.db.select().from(events).where(eq(events.userId, "u-deep"))).toHaveLength(0);
+  });
+
+  it("names the too-deep messages of a batch and keeps the rest", async () => {
+    const batch = `{"batch":[{"type":"track","userId":"u-deep-b","event":"Kept","messageId":"deep-kept"},{"type":"track","userId":"u-deep-b","event":"Deep","properties":{"list":${deep(10_000)}}}]}`;
+    const r = await post("/v1/batch", batch);
+    expect(r.status).toBe(400);
+    expect(await r.json()).toEqual({ success: false, accepted: 1, errors: [{ index: 1, message: limitMessage("properties") }] });
+    const stored = await t.db.select({ m: events.messageId }).from(events).where(eq(events.userId, "u-deep-b"));
+    expect(stored.map((e) => e.m)).toEqual(["deep-kept"]);
+  });
+
+  it("stores properties nested right up to the limit, and refuses one level more", async () => {
+    // The properties object itself is the first level.
+    const nested = (levels: number) => `{"list":${deep(levels - 1)}}`;
+    const at = await post("/v1/track", `{"userId":"u-deep-limit","event":"AtLimit","messageId":"deep-at","properties":${nested(MAX_JSON_DEPTH)}}`);
+    expect(at.status).toBe(200);
+    const over = await post("/v1/track", `{"userId":"u-deep-limit","event":"Over","messageId":"deep-over","properties":${nested(MAX_JSON_DEPTH + 1)}}`);
+    expect(over.status).toBe(400);
+    expect(((await over.json()) as { message: string }).message).toBe(limitMessage("properties"));
+    const stored = await t.db.select({ m: events.messageId }).from(events).where(eq(events.userId, "u-deep-limit"));
+    expect(stored.map((e) => e.m)).toEqual(["deep-at"]);
   });
 });
 

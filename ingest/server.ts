@@ -7,6 +7,7 @@ import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
 import { attachPendingEvents, forwardOutbox, outboxBacklog, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
 import { BodyTooLargeError, readBody } from "../lib/http/body";
+import { depthMessage, tooDeepField } from "../lib/json-depth";
 import {
   contactFieldsFromTraits,
   holdsUnstorable,
@@ -227,8 +228,13 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     } catch {
       throw new HttpError(400, "body is not valid JSON");
     }
-    // A batch names such messages one by one (normalizeBatch).
-    if (kind !== "batch" && mayHoldUnstorable(text) && holdsUnstorable(body)) throw new HttpError(400, UNSTORABLE_MESSAGE);
+    // A batch names such messages one by one (normalizeBatch). Depth first: the other checks walk
+    // the value recursively.
+    if (kind !== "batch") {
+      const deep = tooDeepField(body);
+      if (deep !== undefined) throw new HttpError(400, depthMessage(deep));
+      if (mayHoldUnstorable(text) && holdsUnstorable(body)) throw new HttpError(400, UNSTORABLE_MESSAGE);
+    }
     const key = writeKeyOf(req.headers.authorization, body);
     if (!key) throw new HttpError(401, "missing write key: send it as the Basic auth user name or as writeKey");
     const known = workspaceFor(key);

@@ -50,32 +50,54 @@ export async function changeMemberRole(db: Db, { workspaceId, userId, role }: { 
   });
 }
 
+const LAST_OWNER = "The last owner cannot leave: transfer ownership first";
+
+/**
+ * The database's own guard (the `memberships_keep_owner` constraint trigger) refused the commit:
+ * two owners left at the same moment and only one may go. Answered like the check above it.
+ */
+function lastOwnerAtCommit(err: unknown): never {
+  const e = err as { code?: string; constraint_name?: string; cause?: { code?: string; constraint_name?: string } };
+  const pg = e.cause?.code ? e.cause : e;
+  if (pg.code === "23514" && pg.constraint_name === "memberships_keep_owner") throw new MembershipError(LAST_OWNER, "last_owner");
+  throw err;
+}
+
 /** Removes a member (or lets them leave). The last owner cannot go. */
 export async function removeMember(
   db: Db,
   { workspaceId, userId, mayRemoveOwner }: { workspaceId: string; userId: string; mayRemoveOwner: boolean },
 ) {
-  return db.transaction(async (tx) => {
-    const current = await roleOf(tx as unknown as Db, workspaceId, userId);
-    if (!current) throw new MembershipError("That person is not a member of this workspace", "not_found");
-    if (current === "owner" && !mayRemoveOwner) throw new MembershipError("Only an owner can remove an owner", "forbidden");
-    if (current === "owner" && (await ownerCount(tx as unknown as Db, workspaceId)) <= 1)
-      throw new MembershipError("The last owner cannot leave: transfer ownership first", "last_owner");
-    await tx.delete(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
-    return { role: current };
-  });
+  try {
+    return await db.transaction(async (tx) => {
+      const current = await roleOf(tx as unknown as Db, workspaceId, userId);
+      if (!current) throw new MembershipError("That person is not a member of this workspace", "not_found");
+      if (current === "owner" && !mayRemoveOwner) throw new MembershipError("Only an owner can remove an owner", "forbidden");
+      if (current === "owner" && (await ownerCount(tx as unknown as Db, workspaceId)) <= 1) throw new MembershipError(LAST_OWNER, "last_owner");
+      await tx.delete(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
+      return { role: current };
+    });
+  } catch (err) {
+    return lastOwnerAtCommit(err);
+  }
 }
 
 /** Makes another member the owner; the previous owner becomes an admin. */
 export async function transferOwnership(db: Db, { workspaceId, fromUserId, toUserId }: { workspaceId: string; fromUserId: string; toUserId: string }) {
-  return db.transaction(async (tx) => {
-    const from = await roleOf(tx as unknown as Db, workspaceId, fromUserId);
-    const to = await roleOf(tx as unknown as Db, workspaceId, toUserId);
-    if (from !== "owner") throw new MembershipError("Only an owner can transfer ownership", "forbidden");
-    if (!to) throw new MembershipError("The new owner must already be a member", "not_found");
-    await tx.update(memberships).set({ role: "owner" }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)));
-    await tx.update(memberships).set({ role: "admin" }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, fromUserId)));
-  });
+  // Promoting and then demoting the same row would leave the workspace without an owner.
+  if (fromUserId === toUserId) throw new MembershipError("You already own this workspace: choose another member to transfer ownership to", "forbidden");
+  try {
+    await db.transaction(async (tx) => {
+      const from = await roleOf(tx as unknown as Db, workspaceId, fromUserId);
+      const to = await roleOf(tx as unknown as Db, workspaceId, toUserId);
+      if (from !== "owner") throw new MembershipError("Only an owner can transfer ownership", "forbidden");
+      if (!to) throw new MembershipError("The new owner must already be a member", "not_found");
+      await tx.update(memberships).set({ role: "owner" }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)));
+      await tx.update(memberships).set({ role: "admin" }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, fromUserId)));
+    });
+  } catch (err) {
+    lastOwnerAtCommit(err);
+  }
 }
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;

@@ -25,7 +25,8 @@ async function liveForm(db: Db, workspaceId: string, slug: string, o: { topics?:
       status: "live",
       doubleOptIn: true,
       consentWording: "Yes, send me Acme's spring newsletter. I can unsubscribe at any time.",
-      config: { heading: "Join us", fields: [{ key: "first_name", label: "First name" }], topics: o.topics ?? [] },
+      // Posted to as the plain HTML embed posts, without a render stamp: the form accepts that embed.
+      config: { heading: "Join us", fields: [{ key: "first_name", label: "First name" }], topics: o.topics ?? [], plainHtmlEmbed: true },
     })
     .returning();
   return f!;
@@ -205,6 +206,92 @@ test.describe("permission", () => {
     expect(await garbage.text()).toContain("List-Unsubscribe=One-Click");
     const unknown = await fetch(new URL(`/u/unknown-token-that-does-not-exist`, page.url()), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click", redirect: "manual" });
     expect(unknown.status).toBe(404);
+  });
+
+  test("the hosted page and both embeds carry a render stamp the minimum fill time is held to; a stampless post is taken only by a form that accepts the plain HTML embed", async ({ browser, db, workspace, memberPage, baseURL }) => {
+    test.setTimeout(90_000);
+    const ws = workspace.workspace;
+    const form = async (slug: string, minFillSeconds: number) =>
+      (await db
+        .insert(forms)
+        .values({ workspaceId: ws.id, name: slug, slug, status: "live", doubleOptIn: true, consentWording: "Yes, send me news.", config: { heading: "Join us", fields: [], minFillSeconds } })
+        .returning())[0]!;
+    // No minimum fill time, so a quick test can sign up; the stamp is required all the same.
+    const quick = await form(`quick-${ws.slug}`, 0);
+    const slow = await form(`slow-${ws.slug}`, 30);
+    const stampless = (email: string) =>
+      fetch(`${baseURL}/f/${quick.slug}`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json", "x-forwarded-for": "192.0.2.90" },
+        body: `email=${encodeURIComponent(email)}`,
+      });
+    const refusal = "this form takes signups only from its own page and embeds: reload the page and try again";
+
+    // A post without `_t`, as a bot (or a pasted plain HTML form) sends it: refused by name, nothing stored.
+    const bot = `bot-${ws.slug}@example.com`;
+    const raw = await stampless(bot);
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({ error: { message: refusal, field: "_t" } });
+    expect(await contactByEmail(db, ws.id, bot)).toBeUndefined();
+
+    const visitor = await browser.newContext({ baseURL, extraHTTPHeaders: { "x-forwarded-for": "192.0.2.91" } });
+    const page = await visitor.newPage();
+    // The hosted page: its stamp dropped, the browser gets the refusal; kept, the signup goes through.
+    const hosted = `hosted-${ws.slug}@example.com`;
+    await page.goto(`/f/${quick.slug}`);
+    await page.getByLabel("Email").fill(hosted);
+    await page.locator('input[name="_t"]').evaluate((el) => el.remove());
+    await page.getByRole("button", { name: "Subscribe" }).click();
+    await expect(page.getByRole("alert")).toHaveText(refusal);
+    expect(await contactByEmail(db, ws.id, hosted)).toBeUndefined();
+    await page.goto(`/f/${quick.slug}`);
+    await page.getByLabel("Email").fill(hosted);
+    await page.getByRole("button", { name: "Subscribe" }).click();
+    await expect(page.getByTestId("signup-success")).toContainText("Almost there");
+    expect((await contactByEmail(db, ws.id, hosted))!.source).toBe("hosted_form");
+    // Filled faster than the form's minimum: refused.
+    await page.goto(`/f/${slow.slug}`);
+    await page.getByLabel("Email").fill(`fast-${ws.slug}@example.com`);
+    await page.getByRole("button", { name: "Subscribe" }).click();
+    await expect(page.getByRole("alert")).toHaveText("submitted too quickly: please take a moment and try again");
+
+    // The script embed on another site frames the form with its own fresh stamp.
+    const port = await freePort();
+    landing = createServer((req, res) => {
+      const slug = req.url === "/slow" ? slow.slug : quick.slug;
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(`<!doctype html><html><body><h1>Acme</h1><script src="${baseURL}/f/${slug}/embed.js" async></script></body></html>`);
+    });
+    await new Promise<void>((r) => landing!.listen(port, "127.0.0.1", () => r()));
+    const framed = `framed-${ws.slug}@example.com`;
+    await page.goto(`http://127.0.0.1:${port}/`);
+    const frame = page.frameLocator('iframe[title="Signup form"]');
+    await expect(frame.locator('input[name="_t"]')).toHaveCount(1);
+    await frame.getByLabel("Email").fill(framed);
+    await frame.getByRole("button", { name: "Subscribe" }).click();
+    await expect(frame.getByTestId("signup-success")).toBeVisible();
+    expect((await contactByEmail(db, ws.id, framed))!.source).toBe("embedded_form");
+    await page.goto(`http://127.0.0.1:${port}/slow`);
+    await frame.getByLabel("Email").fill(`fast-framed-${ws.slug}@example.com`);
+    await frame.getByRole("button", { name: "Subscribe" }).click();
+    await expect(frame.getByRole("alert")).toHaveText("submitted too quickly: please take a moment and try again");
+    await visitor.close();
+
+    // The builder offers the plain HTML embed only once the form accepts it, and says what that costs.
+    const { page: editor } = await memberPage("editor");
+    await editor.goto(`/w/${ws.slug}/forms/${quick.id}`);
+    await expect(editor.getByTestId("embed-plain")).toHaveCount(0);
+    await expect(editor.getByTestId("plain-embed-off")).toBeVisible();
+    await expect(editor.getByTestId("plain-embed-note")).toContainText("the minimum fill time does not apply to them");
+    await editor.getByLabel("Accept the plain HTML embed (no script)").check();
+    await editor.getByRole("button", { name: "Save form" }).click();
+    await expect(editor.getByTestId("form-builder").getByRole("status")).toContainText("Form saved");
+    await editor.reload();
+    await expect(editor.getByTestId("embed-plain")).toContainText(`action="${baseURL}/f/${quick.slug}"`);
+    await expect(editor.getByTestId("plain-embed-off")).toHaveCount(0);
+    const plain = `plain-${ws.slug}@example.com`;
+    expect((await stampless(plain)).status).toBe(200);
+    expect(await contactByEmail(db, ws.id, plain)).toBeDefined();
   });
 
   test("a burst of 2,000 submissions from one IP is rate-limited with no 5xx while another IP gets through; garbage gets 4xx with a reason", async ({ db, workspace, baseURL }) => {

@@ -143,3 +143,20 @@ test("the REST API tags contacts, sets topic subscriptions, records events and e
   expect(((await stranger.json()) as { error: { field: string } }).error.field).toBe("contact_ids");
   expect((await request.post(`/api/v1/flows/00000000-0000-4000-8000-000000000000/enrollments`, { headers, data: { contact_ids: [id] } })).status()).toBe(404);
 });
+
+test("the REST API refuses JSON nested deeper than the depth limit with a 400 naming the field, storing nothing", async ({ request, db, workspace }) => {
+  const { key } = await createApiKey(db, { workspaceId: workspace.workspace.id, name: "Backend", kind: "secret", createdBy: workspace.owner.id });
+  const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
+  const contact = workspace.contacts[0]!;
+  // 10,000 nested arrays: parsed fine, but serialising them for jsonb overflows the stack.
+  const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+  const r = await request.post("/api/v1/events", { headers, data: Buffer.from(`{"contact_id":"${contact.id}","name":"Deep","properties":{"list":${deep}}}`) });
+  expect(r.status()).toBe(400);
+  expect(await r.json()).toEqual({ error: { message: "properties: objects and arrays may nest at most 32 levels deep", field: "properties" } });
+  const listed = (await (await request.get(`/api/v1/contacts/${contact.id}/events?name=Deep`, { headers })).json()) as { data: unknown[] };
+  expect(listed.data).toEqual([]);
+  // Nested as far as the limit allows is stored.
+  const atLimit = `{"list":${"[".repeat(31)}${"]".repeat(31)}}`;
+  const ok = await request.post("/api/v1/events", { headers, data: Buffer.from(`{"contact_id":"${contact.id}","name":"Deep","properties":${atLimit}}`) });
+  expect(ok.status()).toBe(201);
+});

@@ -120,6 +120,27 @@ test("the last owner cannot leave; an editor cannot manage members", async ({ me
   expect(still).toHaveLength(1);
 });
 
+test("an owner cannot transfer ownership to themselves, so the last owner still cannot leave", async ({ memberPage, workspace, db }) => {
+  const { email: editorEmail } = await memberPage("editor");
+  const { page: owner, userId } = await memberPage("owner");
+  // The signed-in owner becomes the only owner.
+  await db.delete(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, workspace.owner.id)));
+  await owner.goto(`/w/${workspace.workspace.slug}/settings/members`);
+  // The page offers "Make owner" only beside others; aim the editor's row at oneself, as a forged request would.
+  const row = owner.getByTestId(`member-${editorEmail}`);
+  await row.locator('form:has(button:text("Make owner")) input[name="userId"]').evaluate((el, v) => ((el as HTMLInputElement).value = v), userId);
+  await row.getByRole("button", { name: "Make owner" }).click();
+  await expect(row.getByRole("alert").filter({ hasText: "You already own this workspace: choose another member to transfer ownership to" })).toBeVisible();
+  await expect(owner.getByTestId("signed-in-as")).toContainText("Owner");
+  const [mine] = await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, userId)));
+  expect(mine!.role).toBe("owner");
+
+  await owner.getByRole("button", { name: "Leave workspace" }).click();
+  await expect(owner.getByRole("alert").filter({ hasText: "The last owner cannot leave" })).toBeVisible();
+  const owners = await db.select().from(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.role, "owner")));
+  expect(owners.map((o) => o.userId)).toEqual([userId]);
+});
+
 test("an expired invitation, a revoked one and a tampered session each get a clear answer", async ({ page, db, workspace, context, baseURL }) => {
   const expiredToken = `expired${unique()}${unique()}`;
   await db.insert(invitations).values({

@@ -27,7 +27,7 @@ function collector() {
   return { sent, emit };
 }
 
-async function makeForm(workspaceId: string, o: { doubleOptIn?: boolean; topics?: string[] } = {}) {
+async function makeForm(workspaceId: string, o: { doubleOptIn?: boolean; topics?: string[]; plainHtmlEmbed?: boolean } = {}) {
   const slug = `news-${Math.random().toString(36).slice(2, 8)}`;
   const [f] = await t.db
     .insert(forms)
@@ -39,7 +39,8 @@ async function makeForm(workspaceId: string, o: { doubleOptIn?: boolean; topics?
       doubleOptIn: o.doubleOptIn ?? true,
       consentWording: "Yes, send me the Acme newsletter. I can unsubscribe at any time.",
       wordingVersion: 3,
-      config: { fields: [{ key: "first_name", label: "First name" }], topics: o.topics ?? [], minFillSeconds: 2 },
+      // Most tests here post as the plain HTML embed does, without a render stamp.
+      config: { fields: [{ key: "first_name", label: "First name" }], topics: o.topics ?? [], minFillSeconds: 2, plainHtmlEmbed: o.plainHtmlEmbed ?? true },
     })
     .returning();
   return f!;
@@ -160,6 +161,34 @@ describe("spam defences and bad input", () => {
     // A human who took their time gets through.
     const ok = await submit(form, fields(bot, { _t: [renderStamp(ws!.secret, form.id, now - 5000)] }), emit, new Date(now));
     expect(ok.outcome).toBe("accepted");
+  });
+
+  it("refuses a submission without a render stamp unless the form accepts the plain HTML embed", async () => {
+    const s = await seedWorkspace(t.db, { contacts: 0 });
+    const [ws] = await t.db.select({ secret: workspaces.secret }).from(workspaces).where(eq(workspaces.id, s.workspace.id));
+    const stamped = await makeForm(s.workspace.id, { plainHtmlEmbed: false });
+    const { emit } = collector();
+    const now = Date.now();
+    const email = `stampless-${s.workspace.slug}@example.com`;
+    // A bot that drops the stamp skips nothing: the stamp is required.
+    expect(await submit(stamped, fields(email), emit, new Date(now))).toEqual({
+      outcome: "refused",
+      status: 400,
+      field: "_t",
+      message: "this form takes signups only from its own page and embeds: reload the page and try again",
+    });
+    expect(await submit(stamped, fields(email, { _t: [""] }), emit, new Date(now))).toMatchObject({ outcome: "refused", status: 400, field: "_t" });
+    expect(await t.db.select().from(contacts).where(eq(contacts.email, email))).toHaveLength(0);
+    expect(await submit(stamped, fields(email, { _t: [renderStamp(ws!.secret, stamped.id, now - 500)] }), emit, new Date(now))).toMatchObject({ outcome: "refused", status: 422, field: "_t" });
+    // A stamp for another form does not do.
+    const other = await makeForm(s.workspace.id, { plainHtmlEmbed: false });
+    expect(await submit(stamped, fields(email, { _t: [renderStamp(ws!.secret, other.id, now - 5000)] }), emit, new Date(now))).toMatchObject({ outcome: "refused", status: 400, field: "_t" });
+    expect((await submit(stamped, fields(email, { _t: [renderStamp(ws!.secret, stamped.id, now - 5000)] }), emit, new Date(now))).outcome).toBe("accepted");
+
+    // A form that accepts the plain HTML embed takes stampless signups; a stamp, when sent, still counts.
+    const plain = await makeForm(s.workspace.id, { plainHtmlEmbed: true });
+    expect(await submit(plain, fields(`plain-${s.workspace.slug}@example.com`, { _t: [renderStamp(ws!.secret, plain.id, now - 500)] }), emit, new Date(now))).toMatchObject({ outcome: "refused", status: 422 });
+    expect((await submit(plain, fields(`plain-${s.workspace.slug}@example.com`), emit, new Date(now))).outcome).toBe("accepted");
   });
 
   it("limits submissions per address so nobody can flood someone's inbox with confirmations", async () => {

@@ -34,6 +34,11 @@ export const formConfig = z.object({
     .default({ colour: "#2563eb", logoUrl: null }),
   /** Submissions faster than this after the page was rendered are refused (bots fill instantly). */
   minFillSeconds: z.number().int().min(0).max(60).default(2),
+  /**
+   * Accept signups without a render stamp, as the static plain HTML embed sends them: it cannot
+   * carry a fresh stamp, so the minimum fill time does not apply to them. Off unless chosen.
+   */
+  plainHtmlEmbed: z.boolean().default(false),
 });
 export type FormConfig = z.infer<typeof formConfig>;
 

@@ -41,8 +41,14 @@ export async function submitForm(
   const ws = await workspaceForConsent(db, { workspaceId: q.form.workspaceId });
   if (!ws) return { outcome: "refused", status: 400, message: "this form is not available" };
   const stamp = q.fields[STAMP_FIELD]?.[0];
-  // Our own pages and embeds carry a signed render time; a plain HTML form on another site cannot.
-  if (stamp !== undefined) {
+  // The hosted page and both of its embeds (script and iframe) render a fresh signed stamp. Only the
+  // static plain HTML embed cannot, so a stampless signup is taken only by a form whose owner chose
+  // to accept that embed (the builder says what it costs): otherwise dropping `_t` would skip the
+  // minimum fill time.
+  if (stamp === undefined) {
+    if (!config.plainHtmlEmbed)
+      return { outcome: "refused", status: 400, field: STAMP_FIELD, message: "this form takes signups only from its own page and embeds: reload the page and try again" };
+  } else {
     const renderedAt = readRenderStamp(ws.secret, q.form.id, stamp);
     if (renderedAt === undefined) return { outcome: "refused", status: 400, field: STAMP_FIELD, message: "the form is out of date: reload the page and try again" };
     if (q.now.getTime() - renderedAt < config.minFillSeconds * 1000) {

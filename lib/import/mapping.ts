@@ -170,14 +170,6 @@ export function guessMapping(header: readonly string[], sample: readonly (readon
   });
 }
 
-/** RFC 4180 quoting for the report and exports; cells starting with =, +, - or @ are defused for spreadsheets. */
-export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? "" : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-export const csvLine = (cells: readonly unknown[]) => `${cells.map(csvCell).join(",")}\r\n`;
-
 /** Rows (1-based) whose address appeared on an earlier row of the file, mapped to that row. */
 export function duplicateRows(rows: readonly (readonly string[])[], emailColumn: number): Record<number, number> {
   const first = new Map<string, number>();

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { depthMessage, nestsTooDeep, tooDeepField } from "../json-depth";
 
 /**
  * The Segment HTTP tracking spec, as Tillit accepts it: identify, track, page and batch, so any
- * existing Segment client works by changing only its host. Pure: no I/O, nothing from the project.
+ * existing Segment client works by changing only its host. Pure: no I/O, nothing from the project
+ * but the shared JSON depth limit.
  */
 
 /** Segment's limits: 32 KB for one call, 500 KB for a batch request. */
@@ -138,6 +140,7 @@ export function normalizeBatch(
     sentAt: typeof b.sentAt === "string" && !Number.isNaN(Date.parse(b.sentAt)) ? b.sentAt : undefined,
     context: typeof b.context === "object" && b.context !== null ? (b.context as Record<string, unknown>) : undefined,
   };
+  if (envelope.context && nestsTooDeep(envelope.context)) return { ok: false, message: depthMessage("context") };
   if (envelope.context && holdsUnstorable(envelope.context)) return { ok: false, message: `context: ${UNSTORABLE_MESSAGE}` };
   const items: TrackingItem[] = [];
   const errors: ItemError[] = [];
@@ -146,6 +149,12 @@ export function normalizeBatch(
     if (!t.success) {
       const given = (raw as { type?: unknown } | null)?.type;
       errors.push({ index, message: given === undefined ? "type is required" : `type ${JSON.stringify(given)} is not supported (identify, track, page)` });
+      return;
+    }
+    // Before anything walks it: serialising a value nested 10,000 deep overflows the stack.
+    const deep = tooDeepField(raw);
+    if (deep !== undefined) {
+      errors.push({ index, message: depthMessage(deep) });
       return;
     }
     const json = JSON.stringify(raw);

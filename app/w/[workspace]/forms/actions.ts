@@ -60,6 +60,7 @@ const saveSchema = z
     colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, "a colour like #2563eb"),
     logoUrl: optionalUrl,
     minFillSeconds: z.coerce.number().int("whole seconds").min(0, "0 to 60 seconds").max(60, "0 to 60 seconds"),
+    plainHtmlEmbed: z.string().optional(),
   })
   .passthrough();
 
@@ -97,6 +98,7 @@ export const updateFormAction = workspaceAction("forms.edit", saveSchema, async 
     privacyNoticeUrl: input.privacyNoticeUrl,
     style: { colour: input.colour, logoUrl: input.logoUrl },
     minFillSeconds: input.minFillSeconds,
+    plainHtmlEmbed: input.plainHtmlEmbed === "on",
   });
   let row;
   try {

@@ -56,8 +56,8 @@ export const updateSettings = workspaceAction("settings.manage", settingsSchema,
 const roleField = z.enum(roles);
 const uuid = z.uuid("Not found");
 
-function rethrow(err: unknown): never {
-  if (err instanceof MembershipError) throw new ActionError(err.message);
+function rethrow(err: unknown, field?: string): never {
+  if (err instanceof MembershipError) throw new ActionError(err.message, field);
   throw err;
 }
 
@@ -134,7 +134,7 @@ export const leaveWorkspaceAction = workspaceAction("workspace.read", z.object({
 });
 
 export const transferOwnershipAction = workspaceAction("ownership.transfer", z.object({ userId: uuid }), async ({ db, member, input, audit }) => {
-  await transferOwnership(db, { workspaceId: member.workspace.id, fromUserId: member.user.id, toUserId: input.userId }).catch(rethrow);
+  await transferOwnership(db, { workspaceId: member.workspace.id, fromUserId: member.user.id, toUserId: input.userId }).catch((err: unknown) => rethrow(err, "userId"));
   await audit({ action: "member.ownership_transferred", targetType: "user", targetId: input.userId });
   revalidatePath(`/w/${member.workspace.slug}/settings/members`);
   return { ok: true, message: "Ownership transferred; you are now an admin" };

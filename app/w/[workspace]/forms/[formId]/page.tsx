@@ -34,7 +34,9 @@ export default async function FormPage(props: { params: Promise<{ workspace: str
   const rows = [...config.fields, ...Array.from({ length: 3 }, () => ({ key: "", label: "", type: "text" as const, required: false }))];
   const offered = topics.filter((t) => config.topics.includes(t.key));
   const embeds = [
-    { title: "Plain HTML form (works on any page, no script)", code: plainHtmlEmbed({ url, config, consentWording: form.consentWording, topics: offered }) },
+    ...(config.plainHtmlEmbed
+      ? [{ title: "Plain HTML form (works on any page, no script)", code: plainHtmlEmbed({ url, config, consentWording: form.consentWording, topics: offered }) }]
+      : []),
     { title: "Script", code: `<script src="${url}/embed.js" async></script>` },
     { title: "Iframe", code: `<iframe src="${url}?embed=1" title="Signup form" style="width:100%;max-width:480px;min-height:420px;border:0"></iframe>` },
   ];
@@ -156,6 +158,17 @@ export default async function FormPage(props: { params: Promise<{ workspace: str
                 <input id="minFillSeconds" name="minFillSeconds" type="number" min={0} max={60} defaultValue={config.minFillSeconds} className={input} />
               </div>
             </div>
+            <div>
+              <label className="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="plainHtmlEmbed" defaultChecked={config.plainHtmlEmbed} /> Accept the plain HTML embed (no script)
+              </label>
+              <p className="mt-1 text-xs text-slate-500" data-testid="plain-embed-note">
+                The hosted page, the script and the iframe stamp each form with the time it was shown, which is how the minimum fill time
+                is enforced. A static HTML form on your own page cannot carry that stamp, so with this on, signups without one are accepted
+                and the minimum fill time does not apply to them: they are checked only by the hidden honeypot field, the limits per
+                visitor and per address and, with double opt-in, the confirmation mail. Leave it off unless you paste the plain HTML form.
+              </p>
+            </div>
             <button type="submit" className={button}>Save form</button>
           </fieldset>
         </ActionForm>
@@ -177,6 +190,19 @@ export default async function FormPage(props: { params: Promise<{ workspace: str
           <p className="mt-1 text-sm text-slate-600">
             Hosted page: <a href={url} className="font-mono text-brand-600">{url}</a>
           </p>
+          {config.plainHtmlEmbed ? (
+            form.doubleOptIn ? null : (
+              <p className="mt-2 text-sm text-amber-700" data-testid="plain-embed-warning">
+                This form accepts the plain HTML embed without double opt-in: a script can sign up anyone&apos;s address through it with
+                no minimum fill time. Turn double opt-in on, or stop accepting the plain HTML embed.
+              </p>
+            )
+          ) : (
+            <p className="mt-4 text-sm text-slate-600" data-testid="plain-embed-off">
+              Plain HTML form: not offered, since a static form cannot carry the render stamp the minimum fill time relies on. Tick
+              “Accept the plain HTML embed” above to use one anyway.
+            </p>
+          )}
           {embeds.map((e) => (
             <div key={e.title} className="mt-4">
               <h3 className="text-sm font-medium">{e.title}</h3>

@@ -15,7 +15,7 @@ import {
   topFlows,
   type NodeMail,
 } from "../../../../../db/queries/analytics";
-import { csvSections, toCsv } from "../../../../../lib/analytics/csv";
+import { csvSections, toCsv } from "../../../../../lib/csv";
 import { fillDays, resolveRange, type DateRange } from "../../../../../lib/analytics/date-range";
 import { now } from "../../../../../lib/clock";
 import { rate, splitVerdict, type SplitVerdict } from "../../../../../lib/analytics/stats";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { getDb } from "../../../../../../db/client";
 import { getSegment, segmentMembers } from "../../../../../../db/queries/segments";
 import { getMembershipBySlug } from "../../../../../../db/queries/workspaces";
-import { csvLine } from "../../../../../../lib/import/mapping";
+import { csvLine } from "../../../../../../lib/csv";
 import { currentUser } from "../../../../../../lib/auth/member";
 import { can } from "../../../../../../lib/auth/permissions";
 import { now } from "../../../../../../lib/clock";

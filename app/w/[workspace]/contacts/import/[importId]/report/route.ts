@@ -4,7 +4,8 @@ import { getImport, importIssuePages } from "../../../../../../../db/queries/imp
 import { getMembershipBySlug } from "../../../../../../../db/queries/workspaces";
 import { currentUser } from "../../../../../../../lib/auth/member";
 import { can } from "../../../../../../../lib/auth/permissions";
-import { csvLine, settingsSchema } from "../../../../../../../lib/import/mapping";
+import { csvLine } from "../../../../../../../lib/csv";
+import { settingsSchema } from "../../../../../../../lib/import/mapping";
 
 /** An import's report: one line per row that was rejected or skipped, with the reason and the original cells. */
 export async function GET(_req: Request, ctx: { params: Promise<{ workspace: string; importId: string }> }) {
