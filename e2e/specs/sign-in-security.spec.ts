@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { devMailbox, verificationTokens } from "../../db/schema/index";
+import { expect, test } from "../fixtures/test";
+
+const unique = () => randomBytes(4).toString("hex");
+
+/**
+ * A visitor address of the test's own (IPv6 documentation range). The e2e server trusts loopback as
+ * a proxy, so X-Forwarded-For picks the bucket and one test's per-IP cap never touches another's.
+ */
+const visitorIp = () => `2001:db8::${randomBytes(2).toString("hex")}:${randomBytes(2).toString("hex")}`;
+
+/** An HTTP client that is not a browser: it calls Auth.js's own endpoints, not the sign-in page. */
+async function authJsClient(baseURL: string, ip: string) {
+  const api = await playwrightRequest.newContext({ baseURL, extraHTTPHeaders: { "x-forwarded-for": ip } });
+  const csrf = await api.get("/api/auth/csrf");
+  expect(csrf.status()).toBe(200);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  return {
+    api,
+    /** POST /api/auth/signin/email; answers where Auth.js sends the browser next. */
+    async requestLink(email: string): Promise<string> {
+      const res = await api.post("/api/auth/signin/email", { form: { email, csrfToken, callbackUrl: "/w" }, maxRedirects: 0 });
+      expect(res.status(), `POST /api/auth/signin/email for ${email}`).toBe(302);
+      return res.headers()["location"] ?? "";
+    },
+  };
+}
+
+const mailTo = async (db: Db, email: string) =>
+  db.select({ id: devMailbox.id }).from(devMailbox).where(sql`${devMailbox.to} @> ${JSON.stringify([email])}::jsonb`);
+
+const linksOf = async (db: Db, email: string) => db.select().from(verificationTokens).where(eq(verificationTokens.identifier, email));
+
+test.describe("magic-link caps hold on every path", () => {
+  test("Auth.js's own endpoint mails one address three links in ten minutes, then refuses without mailing", async ({ db, baseURL, page }) => {
+    const email = `target-${unique()}@example.com`;
+    const client = await authJsClient(baseURL!, visitorIp());
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) answers.push(await client.requestLink(email));
+    await client.api.dispose();
+    expect(answers.slice(0, 3).every((a) => a.includes("/verify-request"))).toBe(true);
+    for (const refused of answers.slice(3)) expect(new URL(refused).pathname).toBe("/sign-in/error");
+    expect(new URL(answers[4]!).searchParams.get("error")).toBe("TooManySignInLinks");
+    expect(await mailTo(db, email)).toHaveLength(3);
+    expect(await linksOf(db, email)).toHaveLength(3);
+    // Auth.js's error page says why.
+    await page.goto(answers[4]!);
+    await expect(page.getByRole("alert").filter({ hasText: "too many sign-in links" })).toBeVisible();
+  });
+
+  test("concurrent requests for one address still get three links at most", async ({ db, baseURL }) => {
+    const email = `burst-${unique()}@example.com`;
+    const client = await authJsClient(baseURL!, visitorIp());
+    const answers = await Promise.all(Array.from({ length: 8 }, () => client.requestLink(email)));
+    await client.api.dispose();
+    expect(answers.filter((a) => a.includes("/verify-request"))).toHaveLength(3);
+    expect(await mailTo(db, email)).toHaveLength(3);
+    expect(await linksOf(db, email)).toHaveLength(3);
+  });
+
+  test("one network gets twenty links an hour, through Auth.js's endpoint and the sign-in page alike", async ({ db, baseURL, browser }) => {
+    const ip = visitorIp();
+    const client = await authJsClient(baseURL!, ip);
+    const tag = unique();
+    for (let i = 0; i < 20; i++) expect(await client.requestLink(`n${i}-${tag}@example.com`)).toContain("/verify-request");
+    // The 21st, to an address never mailed before, is refused and mails nothing.
+    const refused = await client.requestLink(`n20-${tag}@example.com`);
+    await client.api.dispose();
+    expect(new URL(refused).pathname).toBe("/sign-in/error");
+    expect(new URL(refused).searchParams.get("error")).toBe("TooManySignInLinks");
+    expect(await mailTo(db, `n20-${tag}@example.com`)).toHaveLength(0);
+
+    // The sign-in page shares the cap: same network, a clear message, no mail.
+    const context = await browser.newContext({ baseURL, extraHTTPHeaders: { "x-forwarded-for": ip } });
+    const page = await context.newPage();
+    await page.goto("/sign-in");
+    await page.getByLabel("Work email").fill(`page-${tag}@example.com`);
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await expect(page.getByRole("alert").filter({ hasText: "too many sign-in links from your network" })).toBeVisible();
+    expect(await mailTo(db, `page-${tag}@example.com`)).toHaveLength(0);
+    await context.close();
+
+    // Another network is not held up.
+    const other = await authJsClient(baseURL!, visitorIp());
+    expect(await other.requestLink(`other-${tag}@example.com`)).toContain("/verify-request");
+    await other.api.dispose();
+    expect(await mailTo(db, `other-${tag}@example.com`)).toHaveLength(1);
+  });
+});
