@@ -3,6 +3,7 @@ import { request as playwrightRequest, type APIRequestContext } from "@playwrigh
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { devMailbox, verificationTokens } from "../../db/schema/index";
+import { waitForMail } from "../fixtures/mailbox";
 import { expect, test } from "../fixtures/test";
 
 const unique = () => randomBytes(4).toString("hex");
@@ -34,6 +35,13 @@ const mailTo = async (db: Db, email: string) =>
   db.select({ id: devMailbox.id }).from(devMailbox).where(sql`${devMailbox.to} @> ${JSON.stringify([email])}::jsonb`);
 
 const linksOf = async (db: Db, email: string) => db.select().from(verificationTokens).where(eq(verificationTokens.identifier, email));
+
+/** The sign-in link inside a mail's text. */
+const linkIn = (text: string | null) => {
+  const link = text?.match(/https?:\/\/\S+\/sign-in\/confirm\?\S+/)?.[0];
+  if (!link) throw new Error("no sign-in link in the mail");
+  return link;
+};
 
 test.describe("magic-link caps hold on every path", () => {
   test("Auth.js's own endpoint mails one address three links in ten minutes, then refuses without mailing", async ({ db, baseURL, page }) => {
@@ -89,5 +97,49 @@ test.describe("magic-link caps hold on every path", () => {
     expect(await other.requestLink(`other-${tag}@example.com`)).toContain("/verify-request");
     await other.api.dispose();
     expect(await mailTo(db, `other-${tag}@example.com`)).toHaveLength(1);
+  });
+});
+
+test.describe("the confirm page", () => {
+  test("names the address a link signs in, and tells a signed-in member it would switch accounts", async ({ db, baseURL, browser, memberPage }) => {
+    const attacker = `someone-else-${unique()}@example.com`;
+    const client = await authJsClient(baseURL!, visitorIp());
+    expect(await client.requestLink(attacker)).toContain("/verify-request");
+    await client.api.dispose();
+    const link = linkIn((await waitForMail(db, { to: attacker, subject: /sign-in link/ })).text);
+    const confirmPath = `${new URL(link).pathname}${new URL(link).search}`;
+
+    const context = await browser.newContext({ baseURL });
+    const stranger = await context.newPage();
+    await stranger.goto(confirmPath);
+    await expect(stranger.getByTestId("sign-in-address")).toHaveText(attacker);
+    await expect(stranger.getByRole("button", { name: `Sign in as ${attacker}` })).toBeVisible();
+    await context.close();
+
+    // A member who follows someone else's link is told this would sign them in as another person.
+    const { page, email } = await memberPage("editor");
+    await page.goto(confirmPath);
+    await expect(page.getByTestId("sign-in-address")).toHaveText(attacker);
+    await expect(page.getByRole("alert").filter({ hasText: `You are signed in as ${email}` })).toBeVisible();
+  });
+
+  test("accepts only links for this app's origin", async ({ db, baseURL, page }) => {
+    const email = `origin-${unique()}@example.com`;
+    const client = await authJsClient(baseURL!, visitorIp());
+    expect(await client.requestLink(email)).toContain("/verify-request");
+    await client.api.dispose();
+    const link = new URL(linkIn((await waitForMail(db, { to: email, subject: /sign-in link/ })).text));
+    const callback = new URL(link.searchParams.get("link")!);
+
+    for (const origin of ["https://evil.example", "http://127.0.0.1:9"]) {
+      const forged = new URL(`${callback.pathname}${callback.search}`, origin).toString();
+      await page.goto(`/sign-in/confirm?${new URLSearchParams({ link: forged })}`);
+      await expect(page.getByRole("alert").filter({ hasText: "not a sign-in link for this app" })).toBeVisible();
+      await expect(page.getByRole("button", { name: /Sign in/ })).toHaveCount(0);
+    }
+    // The genuine link still works, and signs in as its address.
+    await page.goto(link.toString());
+    await page.getByRole("button", { name: `Sign in as ${email}` }).click();
+    await expect(page).toHaveURL(/\/workspaces\/new$/);
   });
 });
