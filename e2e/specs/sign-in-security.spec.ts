@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { insertDevMail } from "../../db/queries/dev-mailbox";
 import { devMailbox, verificationTokens } from "../../db/schema/index";
 import { waitForMail } from "../fixtures/mailbox";
 import { expect, test } from "../fixtures/test";
@@ -141,5 +142,31 @@ test.describe("the confirm page", () => {
     await page.goto(link.toString());
     await page.getByRole("button", { name: `Sign in as ${email}` }).click();
     await expect(page).toHaveURL(/\/workspaces\/new$/);
+  });
+});
+
+test.describe("the dev mailbox outside npm run dev", () => {
+  test("shows nothing to a signed-out visitor and opens for a signed-in member", async ({ db, page, memberPage }) => {
+    const to = `victim-${unique()}@example.com`;
+    const id = await insertDevMail(db, {
+      from: "Tillit <no-reply@tillit.localhost>",
+      to: [to],
+      subject: `Your Tillit sign-in link ${to}`,
+      text: "http://localhost/sign-in/confirm?link=secret",
+      headers: {},
+      tags: [],
+    });
+    for (const path of ["/dev/mailbox", `/dev/mailbox/${id}`, `/dev/mailbox/${id}?view=text`]) {
+      await page.goto(path);
+      await expect(page).toHaveURL(/\/sign-in(\?|$)/);
+      await expect(page.getByText(to)).toHaveCount(0);
+      await expect(page.getByText("link=secret")).toHaveCount(0);
+    }
+
+    const member = (await memberPage("viewer")).page;
+    await member.goto("/dev/mailbox");
+    await expect(member.getByRole("row").filter({ hasText: to })).toHaveCount(1);
+    await member.goto(`/dev/mailbox/${id}?view=text`);
+    await expect(member.getByTestId("mail-text")).toContainText("link=secret");
   });
 });
