@@ -56,8 +56,10 @@ test.describe("@smoke workspace shell", () => {
   });
 });
 
+// The e2e server is a production build, where the mailbox is for signed-in members only.
 test.describe("dev mailbox", () => {
-  test("lists mail and shows its HTML, text and raw headers", async ({ page, db }) => {
+  test("lists mail and shows its HTML, text and raw headers", async ({ memberPage, db }) => {
+    const { page } = await memberPage("viewer");
     const to = `reader-${Date.now()}@example.com`;
     await insertDevMail(db, {
       from: "Acme Outdoor <news@acme.example>",
@@ -81,7 +83,8 @@ test.describe("dev mailbox", () => {
     await expect(page.getByTestId("mail-headers")).toContainText(`To: ${to}`);
   });
 
-  test("answers 404 for a malformed message id", async ({ page }) => {
+  test("answers 404 for a malformed message id", async ({ memberPage }) => {
+    const { page } = await memberPage("viewer");
     const res = await page.goto("/dev/mailbox/not-a-uuid");
     expect(res?.status()).toBe(404);
   });

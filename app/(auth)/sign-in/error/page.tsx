@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { REFUSED_ERROR_CODE } from "../../../../lib/auth/sign-in-links";
 
 export const metadata = { title: "Sign-in problem" };
 
@@ -6,6 +7,8 @@ const messages: Record<string, string> = {
   Verification: "This sign-in link has expired or has already been used. Links work once, for 24 hours.",
   AccessDenied: "You do not have access.",
   Configuration: "Sign-in is not configured correctly on this server.",
+  [REFUSED_ERROR_CODE]:
+    "We did not send a link: too many sign-in links went to this address or from your network lately. Use the newest link you received, or try again later.",
 };
 
 export default async function SignInErrorPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
