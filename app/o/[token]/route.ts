@@ -1,7 +1,7 @@
 import { getDb } from "../../../db/client";
 import { outboxEmitter } from "../../../lib/events/emit";
 import { now } from "../../../lib/clock";
-import { clientIp } from "../../../lib/email/client-ip";
+import { requestIp } from "../../../lib/forms/request";
 import { recordTrackingHit } from "../../../lib/email/feedback";
 
 export const dynamic = "force-dynamic";
@@ -19,7 +19,7 @@ async function handle(request: Request, params: Promise<{ token: string }>) {
   const db = getDb();
   await recordTrackingHit(
     db,
-    { kind: "open", token: token.replace(/\.gif$/, ""), method: request.method, userAgent: request.headers.get("user-agent"), ip: clientIp(request.headers), now: now() },
+    { kind: "open", token: token.replace(/\.gif$/, ""), method: request.method, userAgent: request.headers.get("user-agent"), ip: requestIp(request), now: now() },
     outboxEmitter(db),
   ).catch(() => undefined);
   return new Response(request.method === "HEAD" ? null : PIXEL, {

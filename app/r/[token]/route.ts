@@ -1,7 +1,7 @@
 import { getDb } from "../../../db/client";
 import { outboxEmitter } from "../../../lib/events/emit";
 import { now } from "../../../lib/clock";
-import { clientIp } from "../../../lib/email/client-ip";
+import { requestIp } from "../../../lib/forms/request";
 import { recordTrackingHit } from "../../../lib/email/feedback";
 
 export const dynamic = "force-dynamic";
@@ -16,7 +16,7 @@ async function handle(request: Request, params: Promise<{ token: string }>) {
   const db = getDb();
   const hit = await recordTrackingHit(
     db,
-    { kind: "click", token, method: request.method, userAgent: request.headers.get("user-agent"), ip: clientIp(request.headers), now: now() },
+    { kind: "click", token, method: request.method, userAgent: request.headers.get("user-agent"), ip: requestIp(request), now: now() },
     outboxEmitter(db),
   );
   if (!hit.url) return new Response("This link is not valid.", { status: 404, headers: { "content-type": "text/plain; charset=utf-8" } });
