@@ -7,15 +7,13 @@ import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
 import { attachPendingEvents, forwardOutbox, outboxBacklog, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
 import { BodyTooLargeError, readBody } from "../lib/http/body";
+import { mayHoldUnstorable, UNSTORABLE_MESSAGE, unstorablePath } from "../lib/storable";
 import {
   contactFieldsFromTraits,
-  holdsUnstorable,
   MAX_BATCH_BYTES,
   MAX_CALL_BYTES,
-  mayHoldUnstorable,
   normalizeBatch,
   normalizeMessage,
-  UNSTORABLE_MESSAGE,
   writeKeyOf,
   type ItemError,
   type MessageType,
@@ -228,7 +226,8 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       throw new HttpError(400, "body is not valid JSON");
     }
     // A batch names such messages one by one (normalizeBatch).
-    if (kind !== "batch" && mayHoldUnstorable(text) && holdsUnstorable(body)) throw new HttpError(400, UNSTORABLE_MESSAGE);
+    const unstorable = kind !== "batch" && mayHoldUnstorable(text) ? unstorablePath(body) : undefined;
+    if (unstorable !== undefined) throw new HttpError(400, `${unstorable || "body"}: ${UNSTORABLE_MESSAGE}`);
     const key = writeKeyOf(req.headers.authorization, body);
     if (!key) throw new HttpError(401, "missing write key: send it as the Basic auth user name or as writeKey");
     const known = workspaceFor(key);
