@@ -4,6 +4,7 @@ import { getDb, type Db } from "../../db/client";
 import { recordAudit } from "../../db/queries/audit";
 import { authenticateApiKey } from "../../db/queries/api-keys";
 import { now } from "../clock";
+import { UNSTORABLE_MESSAGE, unstorablePath } from "../storable";
 
 /**
  * The REST API's one wrapper: a secret key (Authorization: Bearer tk_sec_…) names the workspace —
@@ -65,6 +66,8 @@ export async function body<S extends z.ZodType>(req: Request, schema: S): Promis
   } catch {
     throw new ApiError(400, "body is not valid JSON");
   }
+  const unstorable = unstorablePath(raw);
+  if (unstorable !== undefined) throw new ApiError(400, `${unstorable || "body"}: ${UNSTORABLE_MESSAGE}`, unstorable || "body");
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
