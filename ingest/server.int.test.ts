@@ -7,7 +7,7 @@ import { contacts, eventOutboxBatches, events, workspaces } from "../db/schema/i
 import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { seedWorkspace, type SeededWorkspace } from "../e2e/fixtures/seed";
 import { MAX_JSON_DEPTH } from "../lib/json-depth";
-import { UNSTORABLE_MESSAGE } from "../lib/tracking/segment";
+import { UNSTORABLE_MESSAGE } from "../lib/storable";
 import { startIngestServer, type IngestServer } from "./server";
 
 let t: TestDatabase;
@@ -226,7 +226,8 @@ describe("grouped commits", () => {
       ...Array.from({ length: 8 }, (_, i) => post("/v1/track", { userId: "u-nul", event: "Good", messageId: `nul-good-${i}` })),
     ]);
     expect(sent.map((r) => r.status)).toEqual([400, 400, ...Array(8).fill(200)]);
-    expect(((await sent[0]!.json()) as { message: string }).message).toBe(UNSTORABLE_MESSAGE);
+    expect(((await sent[0]!.json()) as { message: string }).message).toBe(`properties.note: ${UNSTORABLE_MESSAGE}`);
+    expect(((await sent[1]!.json()) as { message: string }).message).toBe(`traits.firstName: ${UNSTORABLE_MESSAGE}`);
     const stored = await t.db.select({ m: events.messageId }).from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "u-nul")));
     expect(stored.map((e) => e.m).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `nul-good-${i}`).sort());
   });

@@ -8,15 +8,13 @@ import { attachPendingEvents, forwardOutbox, outboxBacklog, writeTrackingBatch, 
 import { nowMs } from "../lib/clock";
 import { BodyTooLargeError, readBody } from "../lib/http/body";
 import { depthMessage, tooDeepField } from "../lib/json-depth";
+import { mayHoldUnstorable, UNSTORABLE_MESSAGE, unstorablePath } from "../lib/storable";
 import {
   contactFieldsFromTraits,
-  holdsUnstorable,
   MAX_BATCH_BYTES,
   MAX_CALL_BYTES,
-  mayHoldUnstorable,
   normalizeBatch,
   normalizeMessage,
-  UNSTORABLE_MESSAGE,
   writeKeyOf,
   type ItemError,
   type MessageType,
@@ -233,7 +231,8 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     if (kind !== "batch") {
       const deep = tooDeepField(body);
       if (deep !== undefined) throw new HttpError(400, depthMessage(deep));
-      if (mayHoldUnstorable(text) && holdsUnstorable(body)) throw new HttpError(400, UNSTORABLE_MESSAGE);
+      const unstorable = mayHoldUnstorable(text) ? unstorablePath(body) : undefined;
+      if (unstorable !== undefined) throw new HttpError(400, `${unstorable || "body"}: ${UNSTORABLE_MESSAGE}`);
     }
     const key = writeKeyOf(req.headers.authorization, body);
     if (!key) throw new HttpError(401, "missing write key: send it as the Basic auth user name or as writeKey");

@@ -111,6 +111,8 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
   const port = await freePort();
   const log = path.join(resultsDir, `app-${name}.log`);
   rmSync(log, { force: true });
+  // Resend's webhook answers 503 until it has a secret; the specs sign with this one.
+  const webhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
   let stack;
   try {
     stack = await startStack({
@@ -122,7 +124,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
       devMailbox: true,
       output: { file: log },
       // The tests play a reverse proxy from loopback (X-Forwarded-For), e.g. to tell flood sources apart.
-      env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined, TRUSTED_PROXIES: "127.0.0.1,::1" },
+      env: { AUTH_SECRET: randomBytes(32).toString("base64url"), APP_URL: `http://localhost:${port}`, AUTH_URL: `http://localhost:${port}`, RESEND_API_KEY: undefined, RESEND_WEBHOOK_SECRET: webhookSecret, TRUSTED_PROXIES: "127.0.0.1,::1" },
     });
   } catch (err) {
     console.error(`tillit: the app did not start for e2e on ${name}: ${err instanceof StackError ? err.message : String(err)}`);
@@ -148,6 +150,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
         E2E_DATABASE_EMBEDDED: database.kind === "embedded" ? "1" : "0",
         E2E_TRACKING_URL: stack.trackingUrl,
         E2E_EXECUTOR_URL: stack.executorUrl,
+        RESEND_WEBHOOK_SECRET: webhookSecret,
         E2E_JSON_REPORT: report,
         CHROMIUM_PATH: chromiumPath,
         PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1",

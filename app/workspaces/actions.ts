@@ -5,7 +5,7 @@ import { z } from "zod";
 import { getDb } from "../../db/client";
 import { recordAudit } from "../../db/queries/audit";
 import { createWorkspace } from "../../db/queries/workspaces";
-import type { ActionState } from "../../lib/auth/action";
+import { readActionForm, type ActionState } from "../../lib/auth/action";
 import { currentUser } from "../../lib/auth/member";
 import { signOut } from "../../lib/auth/auth";
 
@@ -15,9 +15,11 @@ const schema = z.object({
 });
 
 export async function createWorkspaceAction(_prev: ActionState | undefined, form: FormData): Promise<ActionState> {
+  const read = readActionForm(form);
+  if (!read.ok) return { ok: false, message: read.message, fieldErrors: { [read.field]: read.message } };
   const user = await currentUser();
   if (!user) return { ok: false, message: "Your session has ended: sign in again" };
-  const parsed = schema.safeParse(Object.fromEntries(form.entries()));
+  const parsed = schema.safeParse(Object.fromEntries(read.form.entries()));
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
     return { ok: false, message: `${String(i.path[0])}: ${i.message}`, fieldErrors: { [String(i.path[0])]: i.message } };

@@ -80,3 +80,23 @@ it("every row is a contact or a report line; erased and suppressed addresses are
   expect(imp!.created + imp!.updated + imp!.skipped + imp!.rejected).toBe(imp!.totalRows);
   await expect(applyImportChunk(t.db, { workspaceId: w, importId: b.imp.id, firstRow: 9, rows: [["late@example.com"]], actorUserId: null, now: new Date() })).rejects.toThrow(/finished/);
 });
+
+it("a row holding text Postgres cannot store is a report line naming the column; the rest of its chunk is imported", async () => {
+  const ws = await seedWorkspace(t.db, { contacts: 0 });
+  const w = ws.workspace.id;
+  const rows = [
+    ["nul@example.com", "Ada\u0000", "1"],
+    ["half@example.com", "B", "2\ud800"],
+    ["fine@example.com", "Cleo", "3"],
+  ];
+  const imp = await createImport(t.db, { workspaceId: w, fileName: "odd.csv", mode: "update", statement: "Signed up on the paper form at the Bergen fair, kept on file", settings, totalRows: rows.length, createdBy: ws.owner.id });
+  const r = await applyImportChunk(t.db, { workspaceId: w, importId: imp.id, firstRow: 1, rows, actorUserId: ws.owner.id, now: new Date() });
+  expect(r).toMatchObject({ created: 1, rejected: 2 });
+  const lines: { rowNumber: number; reason: string; raw: string[] }[] = [];
+  for await (const page of importIssuePages(t.db, { workspaceId: w, importId: imp.id, pageSize: 10 })) lines.push(...page);
+  expect(lines.map((l) => [l.rowNumber, l.reason, l.raw])).toEqual([
+    [1, "column 2: must not contain the NUL character (\\u0000) or half of a surrogate pair (\\ud800–\\udfff)", ["nul@example.com", "Ada\ufffd", "1"]],
+    [2, "column 3: must not contain the NUL character (\\u0000) or half of a surrogate pair (\\ud800–\\udfff)", ["half@example.com", "B", "2\ufffd"]],
+  ]);
+  expect((await t.db.select().from(contacts).where(eq(contacts.workspaceId, w))).map((c) => c.email)).toEqual(["fine@example.com"]);
+});

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { contacts, importChunks, importIssues, imports, tags, workspaces } from "../schema/index";
 import { rowToContact, settingsSchema, type ImportedContact, type ImportSettings } from "../../lib/import/mapping";
+import { storableCopy } from "../../lib/storable";
 import { normalizeAddress, suppressionsFor } from "./suppressions";
 
 /**
@@ -88,7 +89,8 @@ export async function applyImportChunk(
     q.rows.forEach((raw, i) => {
       const n = q.firstRow + i;
       const r = rowToContact(raw, settings.mapping, isTimeZone);
-      if (!r.ok) return issues.push({ rowNumber: n, outcome: "rejected", reason: r.reason, raw });
+      // The report keeps the row as sent, less what Postgres cannot store (the reason names it).
+      if (!r.ok) return issues.push({ rowNumber: n, outcome: "rejected", reason: r.reason, raw: raw.map(storableCopy) });
       const key = normalizeAddress(r.contact.email);
       const dup = seen.get(key) ?? q.duplicates?.[n];
       if (dup !== undefined) return issues.push({ rowNumber: n, outcome: "rejected", reason: `same address as row ${dup}`, raw });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableTime, UNSTORABLE_TIME_MESSAGE } from "../storable";
 
 /** The REST API's contact shapes, shared by the routes and the OpenAPI document. */
 
@@ -63,7 +64,10 @@ export const eventCreate = z
     email: z.email("must be an email address").optional(),
     name: z.string().trim().min(1, "name is required").max(200),
     properties: z.record(z.string(), z.unknown()).default({}),
-    timestamp: z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time" }).optional(),
+    timestamp: z.iso
+      .datetime({ offset: true, message: "must be an ISO-8601 date-time" })
+      .refine((t) => storableTime(new Date(t)), UNSTORABLE_TIME_MESSAGE)
+      .optional(),
     message_id: z.string().min(1).max(200).optional(),
   })
   .refine((e) => e.contact_id !== undefined || e.email !== undefined, { message: "give contact_id or email", path: ["contact_id"] })

@@ -5,6 +5,7 @@ import { recordAudit } from "../../db/queries/audit";
 import { authenticateApiKey } from "../../db/queries/api-keys";
 import { now } from "../clock";
 import { depthMessage, tooDeepField } from "../json-depth";
+import { UNSTORABLE_MESSAGE, unstorablePath } from "../storable";
 
 /**
  * The REST API's one wrapper: a secret key (Authorization: Bearer tk_sec_…) names the workspace —
@@ -69,6 +70,8 @@ export async function body<S extends z.ZodType>(req: Request, schema: S): Promis
   // Before the schema walks it: a value nested thousands deep overflows the stack there.
   const deep = tooDeepField(raw);
   if (deep !== undefined) throw new ApiError(400, depthMessage(deep), deep);
+  const unstorable = unstorablePath(raw);
+  if (unstorable !== undefined) throw new ApiError(400, `${unstorable || "body"}: ${UNSTORABLE_MESSAGE}`, unstorable || "body");
   const r = schema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getDb, type Db } from "../../db/client";
 import { recordAudit, type AuditEntry } from "../../db/queries/audit";
 import { getMembershipBySlug } from "../../db/queries/workspaces";
+import { UNSTORABLE_MESSAGE, unstorableField, unstorablePath } from "../storable";
 import { currentUser, type Member } from "./member";
 import { can, permissions, type Permission } from "./permissions";
 
@@ -37,6 +38,49 @@ type Ctx<I> = {
   audit: (entry: Omit<AuditEntry, "workspaceId" | "actorUserId">) => Promise<void>;
 };
 
+/**
+ * The form a server action was called with. Actions are public endpoints whose arguments are
+ * whatever a client encodes, so the form is checked before anything reads it: that it is a form at
+ * all, and that no field holds text Postgres cannot store.
+ */
+export function readActionForm(form: unknown): { ok: true; form: FormData } | { ok: false; field: string; message: string } {
+  if (!(form instanceof FormData)) return { ok: false, field: "form", message: "form: send the form's fields as form data" };
+  const field = unstorableField(form);
+  if (field !== undefined) return { ok: false, field, message: `${field}: ${UNSTORABLE_MESSAGE}` };
+  return { ok: true, form };
+}
+
+/**
+ * A form field holding JSON (a flow graph, a segment definition, an import's rows), read with
+ * `schema`. The message names what is wrong and where. Text Postgres cannot store is refused like
+ * any other bad value, unless `unstorable: "keep"` leaves it to the handler to judge item by item.
+ */
+export function jsonField<S extends z.ZodType>(schema: S, what: string, opts: { maxLength?: number; unstorable?: "refuse" | "keep" } = {}) {
+  const text = opts.maxLength ? z.string().max(opts.maxLength, `${what} is too large: send less at once`) : z.string();
+  return text.transform((raw, ctx): z.output<S> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: "custom", message: `${what} is not valid JSON` });
+      return z.NEVER;
+    }
+    const at = (path: string) => (path ? ` (at ${path})` : "");
+    const unstorable = opts.unstorable === "keep" ? undefined : unstorablePath(value);
+    if (unstorable !== undefined) {
+      ctx.addIssue({ code: "custom", message: `${what}: ${UNSTORABLE_MESSAGE}${at(unstorable)}` });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(value);
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      ctx.addIssue({ code: "custom", message: `${what}: ${issue.message}${at(issue.path.join("."))}` });
+      return z.NEVER;
+    }
+    return r.data as z.output<S>;
+  });
+}
+
 const slugField = z.object({ workspace: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/) });
 
 export function workspaceAction<S extends z.ZodType>(
@@ -45,9 +89,11 @@ export function workspaceAction<S extends z.ZodType>(
   handler: (ctx: Ctx<z.output<S>>) => Promise<ActionState | void>,
 ) {
   return async (_prev: ActionState | undefined, formData: FormData): Promise<ActionState> => {
+    const read = readActionForm(formData);
+    if (!read.ok) return { ok: false, message: read.message, fieldErrors: { [read.field]: read.message } };
     const user = await currentUser();
     if (!user) return { ok: false, message: "Your session has ended: sign in again" };
-    const raw = Object.fromEntries(formData.entries());
+    const raw = Object.fromEntries(read.form.entries());
     const ws = slugField.safeParse(raw);
     if (!ws.success) return { ok: false, message: "Workspace not found" };
     const db = getDb();

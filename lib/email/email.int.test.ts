@@ -14,6 +14,7 @@ import type { TestApp } from "../../inngest/local/test-app";
 import { now } from "../clock";
 import { handleResendWebhook, recordTrackingHit, type EmailFeedbackEvent } from "./feedback";
 import { peekTrackingToken } from "./tracking";
+import { UNSTORABLE_MESSAGE } from "../storable";
 
 /**
  * lib/email end to end: the flow runner's send step through the real Resend SDK into the capture
@@ -272,6 +273,18 @@ describe("Resend webhooks and tracking", () => {
     expect(await count()).toBe(before);
     const [c] = await db.db.select().from(contacts).where(eq(contacts.id, ws.contacts[1]!.id));
     expect(c!.status).toBe("subscribed");
+  });
+
+  it("answers 400 naming the field to a signed event holding text Postgres cannot store, and stores nothing", async () => {
+    const count = async () => (await db.db.select().from(emailEvents).where(eq(emailEvents.workspaceId, ws.workspace.id))).length;
+    const before = await count();
+    const nul = event("email.bounced", sent[0]!.id, { bounce: { type: "Permanent", subType: "General", message: "No such user\u0000" } });
+    const r = await hook(nul, sign(nul));
+    expect(r).toEqual({ status: 400, body: { ok: false, message: `data.bounce.message: ${UNSTORABLE_MESSAGE}` } });
+    const half = event("email.delivered", `${sent[0]!.id}\ud800`);
+    expect((await hook(half, sign(half))).body.message).toBe(`data.email_id: ${UNSTORABLE_MESSAGE}`);
+    expect(await count()).toBe(before);
+    expect((await suppressionsFor(db.db, { workspaceId: ws.workspace.id, emails: [ws.contacts[0]!.email] })).size).toBe(0);
   });
 
   it("a hard bounce and a complaint suppress the address, withdraw consent and set the contact's status", async () => {

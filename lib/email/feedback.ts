@@ -18,6 +18,7 @@ import { suppressAddress } from "../../db/queries/suppressions";
 import { getWorkspaceSecret } from "../../db/queries/templates";
 import { machineReason } from "./tracking";
 import { peekTrackingToken, verifyTrackingToken } from "./tracking";
+import { storableTime, UNSTORABLE_MESSAGE, unstorablePath } from "../storable";
 
 /**
  * Delivery feedback: Resend's signed webhooks, our click redirect and open pixel. Each maps to
@@ -77,6 +78,9 @@ export async function handleResendWebhook(
   } catch (err) {
     return { status: 400, body: { ok: false, message: `signature: ${err instanceof Error ? err.message : "invalid"}` } };
   }
+  // Signed, yet still text: what Postgres cannot store is refused before it reaches a query.
+  const unstorable = unstorablePath(verified);
+  if (unstorable !== undefined) return { status: 400, body: { ok: false, message: `${unstorable || "payload"}: ${UNSTORABLE_MESSAGE}` } };
   const parsed = resendEvent.safeParse(verified);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -143,8 +147,8 @@ export async function handleResendWebhook(
 }
 
 function dateOr(s: string | undefined, fallback: Date): Date {
-  const t = s ? Date.parse(s) : NaN;
-  return Number.isFinite(t) ? new Date(t) : fallback;
+  const t = s ? new Date(s) : undefined;
+  return t && storableTime(t) ? t : fallback;
 }
 
 async function judge(db: Db, m: MessageRow, a: { kind: "open" | "click"; method: string; userAgent: string | null; ip: string | null; at: Date }) {

@@ -1,3 +1,4 @@
+import { UNSTORABLE_MESSAGE, unstorableField } from "../storable";
 import type { RawFields } from "./config";
 
 /**
@@ -12,12 +13,15 @@ export class BodyError extends Error {
   constructor(
     readonly status: 400 | 413 | 415,
     message: string,
+    /** The field at fault, when one is. */
+    readonly field?: string,
   ) {
     super(message);
   }
 }
 
-async function readCapped(req: Request, cap: number): Promise<Uint8Array> {
+/** Reads a body of at most `cap` bytes; over it, stops reading and throws a 413. */
+export async function readCapped(req: Request, cap: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > cap) throw new BodyError(413, `body too large: at most ${cap} bytes`);
   if (!req.body) return new Uint8Array();
@@ -48,9 +52,17 @@ function add(out: RawFields, k: string, v: string) {
 }
 
 export async function readFields(req: Request, cap = MAX_BODY_BYTES): Promise<RawFields> {
+  const fields = await parseFields(req, cap);
+  const bad = unstorableField(Object.entries(fields));
+  if (bad !== undefined) throw new BodyError(400, `${bad}: ${UNSTORABLE_MESSAGE}`, bad);
+  return fields;
+}
+
+async function parseFields(req: Request, cap: number): Promise<RawFields> {
   const type = (req.headers.get("content-type") ?? "").toLowerCase();
   const bytes = await readCapped(req, cap);
-  const out: RawFields = {};
+  // No prototype: a field named "constructor" or "__proto__" is a field like any other.
+  const out: RawFields = Object.create(null) as RawFields;
   if (type.startsWith("application/x-www-form-urlencoded")) {
     const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
     for (const [k, v] of new URLSearchParams(text)) add(out, k, v);
@@ -65,7 +77,7 @@ export async function readFields(req: Request, cap = MAX_BODY_BYTES): Promise<Ra
     }
     for (const [k, v] of form) {
       if (typeof v === "string") add(out, k, v);
-      else throw new BodyError(400, `${k}: files are not accepted`);
+      else throw new BodyError(400, `${k}: files are not accepted`, k);
     }
     return out;
   }
@@ -81,7 +93,7 @@ export async function readFields(req: Request, cap = MAX_BODY_BYTES): Promise<Ra
       const values = Array.isArray(v) ? v : [v];
       for (const x of values) {
         if (typeof x === "string" || typeof x === "number" || typeof x === "boolean") add(out, k, String(x));
-        else if (x !== null) throw new BodyError(400, `${k}: must be a string, number, boolean or a list of them`);
+        else if (x !== null) throw new BodyError(400, `${k}: must be a string, number, boolean or a list of them`, k);
       }
     }
     return out;

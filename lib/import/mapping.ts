@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { UNSTORABLE_MESSAGE, unstorableText } from "../storable";
 
 /**
  * CSV import, the pure part: how columns map onto contacts, how a row becomes a contact or a
@@ -92,6 +93,8 @@ export function rowToContact(raw: readonly string[], mapping: Mapping, isTimeZon
   | { ok: false; reason: string } {
   const c: ImportedContact = { email: "", firstName: null, lastName: null, externalId: null, timeZone: null, attributes: {} };
   if (raw.length === 1 && raw[0]!.trim() === "") return { ok: false, reason: "empty row" };
+  const unstorable = raw.findIndex(unstorableText);
+  if (unstorable >= 0) return { ok: false, reason: `column ${unstorable + 1}: ${UNSTORABLE_MESSAGE}` };
   for (const [i, col] of mapping.entries()) {
     const cell = (raw[i] ?? "").trim();
     switch (col.target) {

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { depthMessage, nestsTooDeep, tooDeepField } from "../json-depth";
+import { mayHoldUnstorable, storableTime, UNSTORABLE_MESSAGE, UNSTORABLE_TIME_MESSAGE, unstorablePath } from "../storable";
 
 /**
  * The Segment HTTP tracking spec, as Tillit accepts it: identify, track, page and batch, so any
  * existing Segment client works by changing only its host. Pure: no I/O, nothing from the project
- * but the shared JSON depth limit.
+ * but the shared JSON depth limit and storable-text checks.
  */
 
 /** Segment's limits: 32 KB for one call, 500 KB for a batch request. */
@@ -37,7 +38,8 @@ const record = z.custom<Record<string, unknown>>((v) => typeof v === "object" &&
 const isoDate = z
   .string()
   .max(64)
-  .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 date");
+  .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO-8601 date")
+  .refine((s) => storableTime(new Date(s)), UNSTORABLE_TIME_MESSAGE);
 
 const common = z.object({
   messageId: z.string().min(1).max(255).optional(),
@@ -89,6 +91,8 @@ export function normalizeMessage(
   const sentAt = m.sentAt ?? envelope.sentAt;
   let occurredAt = stamp ? new Date(stamp) : receivedAt;
   if (stamp && sentAt) occurredAt = new Date(occurredAt.getTime() + (receivedAt.getTime() - new Date(sentAt).getTime()));
+  // Each time fits on its own; a far-off sentAt can still carry the corrected one out of range.
+  if (!storableTime(occurredAt)) return { ok: false, message: `timestamp: ${UNSTORABLE_TIME_MESSAGE} once corrected by sentAt` };
 
   const context = envelope.context ? { ...envelope.context, ...m.context } : (m.context ?? {});
   const contextTraits = (context.traits as Record<string, unknown> | undefined) ?? {};
@@ -137,11 +141,12 @@ export function normalizeBatch(
   if (!Array.isArray(b.batch)) return { ok: false, message: "batch must be an array of messages" };
   if (b.batch.length > MAX_BATCH_ITEMS) return { ok: false, message: `batch holds at most ${MAX_BATCH_ITEMS} messages` };
   const envelope = {
-    sentAt: typeof b.sentAt === "string" && !Number.isNaN(Date.parse(b.sentAt)) ? b.sentAt : undefined,
+    sentAt: typeof b.sentAt === "string" && storableTime(new Date(b.sentAt)) ? b.sentAt : undefined,
     context: typeof b.context === "object" && b.context !== null ? (b.context as Record<string, unknown>) : undefined,
   };
   if (envelope.context && nestsTooDeep(envelope.context)) return { ok: false, message: depthMessage("context") };
-  if (envelope.context && holdsUnstorable(envelope.context)) return { ok: false, message: `context: ${UNSTORABLE_MESSAGE}` };
+  const badContext = envelope.context ? unstorablePath(envelope.context) : undefined;
+  if (badContext !== undefined) return { ok: false, message: `${["context", badContext].filter(Boolean).join(".")}: ${UNSTORABLE_MESSAGE}` };
   const items: TrackingItem[] = [];
   const errors: ItemError[] = [];
   b.batch.forEach((raw, index) => {
@@ -162,8 +167,9 @@ export function normalizeBatch(
       errors.push({ index, message: `message is larger than ${MAX_CALL_BYTES / 1024} KB` });
       return;
     }
-    if (mayHoldUnstorable(json) && holdsUnstorable(raw)) {
-      errors.push({ index, message: UNSTORABLE_MESSAGE });
+    const bad = mayHoldUnstorable(json) ? unstorablePath(raw) : undefined;
+    if (bad !== undefined) {
+      errors.push({ index, message: `${bad}: ${UNSTORABLE_MESSAGE}` });
       return;
     }
     const r = normalizeMessage(raw, t.data, receivedAt, envelope, newId);
@@ -171,22 +177,6 @@ export function normalizeBatch(
     else errors.push({ index, message: r.message });
   });
   return { ok: true, items, errors };
-}
-
-export const UNSTORABLE_MESSAGE = "text must not contain the NUL character (\\u0000) or half of a surrogate pair (\\ud800–\\udfff)";
-
-/**
- * Cheap first test on a message's JSON text (escapes are the only way such characters reach
- * it): only then is the parsed value searched.
- */
-export const mayHoldUnstorable = (json: string) => /\\u(0000|[dD][89a-fA-F])/.test(json);
-
-/** Whether any string (key or value) in a parsed message holds what Postgres text and jsonb refuse. */
-export function holdsUnstorable(value: unknown): boolean {
-  if (typeof value === "string") return /\0|\p{Cs}/u.test(value);
-  if (typeof value !== "object" || value === null) return false;
-  if (Array.isArray(value)) return value.some(holdsUnstorable);
-  return Object.entries(value).some(([k, v]) => holdsUnstorable(k) || holdsUnstorable(v));
 }
 
 /** The write key from `Authorization: Basic base64(writeKey:)`, or from the body's writeKey. */

@@ -2,6 +2,7 @@
 
 import { AuthError } from "next-auth";
 import { z } from "zod";
+import { readActionForm } from "../../../lib/auth/action";
 import { signIn } from "../../../lib/auth/auth";
 import { safeCallbackPath } from "../../../lib/auth/member";
 import { SignInLinkRefused } from "../../../lib/auth/sign-in-links";
@@ -19,7 +20,9 @@ const refusals: Record<SignInLinkRefused["reason"], string> = {
 };
 
 export async function signInWithEmail(_prev: SignInState | undefined, form: FormData): Promise<SignInState> {
-  const parsed = schema.safeParse(Object.fromEntries(form.entries()));
+  const read = readActionForm(form);
+  if (!read.ok) return { error: read.message };
+  const parsed = schema.safeParse(Object.fromEntries(read.form.entries()));
   if (!parsed.success) return { error: parsed.error.issues[0]!.message };
   const email = parsed.data.email.toLowerCase();
   try {
@@ -35,6 +38,9 @@ export async function signInWithEmail(_prev: SignInState | undefined, form: Form
 }
 
 export async function signInWithProvider(form: FormData) {
-  const provider = z.enum(["github", "google"]).parse(form.get("provider"));
-  await signIn(provider, { redirectTo: safeCallbackPath(String(form.get("callbackUrl") ?? "")) ?? "/w" });
+  const read = readActionForm(form);
+  // The buttons post one of these; anything else is not a sign-in, and the page shows again.
+  const provider = z.enum(["github", "google"]).safeParse(read.ok ? read.form.get("provider") : undefined);
+  if (!read.ok || !provider.success) return;
+  await signIn(provider.data, { redirectTo: safeCallbackPath(String(read.form.get("callbackUrl") ?? "")) ?? "/w" });
 }

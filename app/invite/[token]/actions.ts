@@ -6,14 +6,16 @@ import { getDb } from "../../../db/client";
 import { recordAudit } from "../../../db/queries/audit";
 import { acceptInvitation, findInvitationByToken } from "../../../db/queries/members";
 import { getWorkspaceSettings } from "../../../db/queries/workspaces";
-import type { ActionState } from "../../../lib/auth/action";
+import { readActionForm, type ActionState } from "../../../lib/auth/action";
 import { currentUser } from "../../../lib/auth/member";
 import { now } from "../../../lib/clock";
 
 export async function acceptInvitationAction(_prev: ActionState | undefined, form: FormData): Promise<ActionState> {
+  const read = readActionForm(form);
+  if (!read.ok) return { ok: false, message: read.message, fieldErrors: { [read.field]: read.message } };
   const user = await currentUser();
   if (!user) return { ok: false, message: "Sign in to accept this invitation" };
-  const token = z.string().min(10).max(100).safeParse(form.get("token"));
+  const token = z.string().min(10).max(100).safeParse(read.form.get("token"));
   if (!token.success) return { ok: false, message: "This invitation link is not valid" };
   const db = getDb();
   const found = await findInvitationByToken(db, { token: token.data, now: now() });

@@ -5,6 +5,7 @@ import { now } from "../../../../lib/clock";
 import { recordOptInAndConfirm } from "../../../../lib/consent/confirmation";
 import { configuredTransport } from "../../../../lib/email/transport";
 import { contactCreate } from "../../../../lib/api/contacts";
+import { keysetCursor } from "../../../../lib/api/cursor";
 import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
 import { presentContact } from "../../../../lib/api/present";
 import { contactCreatedEvent, emit } from "../../../../lib/events/emit";
@@ -12,22 +13,18 @@ import { contactCreatedEvent, emit } from "../../../../lib/events/emit";
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),
   search: z.string().max(200).optional(),
-  cursor: z
-    .string()
-    .regex(/^[0-9T:.\-Z+]+_[0-9a-f-]{36}$/, "cursor is not one this API returned")
-    .refine((v) => !Number.isNaN(Date.parse(v.split("_")[0]!)), "cursor is not one this API returned")
-    .optional(),
+  cursor: keysetCursor.optional(),
 });
 
 export const GET = apiRoute(async (req, ctx) => {
   const q = listQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
   if (!q.success) throw new ApiError(400, q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
-  const [at, id] = q.data.cursor ? q.data.cursor.split("_") : [];
+  const cursor = q.data.cursor;
   const page = await listContacts(ctx.db, {
     workspaceId: ctx.workspaceId,
     search: q.data.search,
     limit: q.data.limit,
-    after: at && id ? { createdAt: at, id } : undefined,
+    after: cursor ? { createdAt: cursor.at, id: cursor.id } : undefined,
   });
   const full = await Promise.all(page.rows.map((r) => getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: r.id })));
   const last = page.rows.at(-1);

@@ -52,7 +52,7 @@ export async function POST(req: Request, route: { params: Promise<{ slug: string
     try {
       fields = await readFields(req);
     } catch (err) {
-      if (err instanceof BodyError) return refuse(req, err.status, err.message);
+      if (err instanceof BodyError) return refuse(req, err.status, err.message, err.field);
       throw err;
     }
     const db = getDb();

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { z } from "zod";
 import { getDb } from "../../../../db/client";
 import { countContacts, listContacts } from "../../../../db/queries/contacts";
+import { keysetCursor } from "../../../../lib/api/cursor";
 import { requireMember } from "../../../../lib/auth/member";
 import { can } from "../../../../lib/auth/permissions";
 import { EmptyState } from "../../../_components/empty-state";
@@ -13,13 +14,8 @@ const statuses = ["subscribed", "unconfirmed", "unsubscribed", "bounced", "compl
 const search = z.object({
   q: z.string().max(200).optional().catch(undefined),
   status: z.enum(statuses).optional().catch(undefined),
-  // The keyset cursor: "<ISO time>_<uuid>" of the last row shown.
-  after: z
-    .string()
-    .regex(/^[0-9T:.\-Z+]+_[0-9a-f-]{36}$/)
-    .refine((v) => !Number.isNaN(Date.parse(v.split("_")[0]!)))
-    .optional()
-    .catch(undefined),
+  // The keyset cursor of the last row shown.
+  after: keysetCursor.optional().catch(undefined),
 });
 
 export default async function ContactsPage(props: {
@@ -30,9 +26,8 @@ export default async function ContactsPage(props: {
   const member = await requireMember(workspace);
   const q = search.parse(await props.searchParams);
   const db = getDb();
-  const [after, afterId] = q.after ? q.after.split("_") : [undefined, undefined];
   const [page, counts] = await Promise.all([
-    listContacts(db, { workspaceId: member.workspace.id, search: q.q, status: q.status, after: after && afterId ? { createdAt: after, id: afterId } : undefined }),
+    listContacts(db, { workspaceId: member.workspace.id, search: q.q, status: q.status, after: q.after ? { createdAt: q.after.at, id: q.after.id } : undefined }),
     countContacts(db, { workspaceId: member.workspace.id }),
   ]);
   const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);

@@ -16,7 +16,7 @@ import {
 } from "../../../../db/queries/flows";
 import { emit } from "../../../../lib/events/emit";
 import { flowMigrationRequested } from "../../../../inngest/events";
-import { ActionError, workspaceAction, type ActionState } from "../../../../lib/auth/action";
+import { ActionError, jsonField, workspaceAction, type ActionState } from "../../../../lib/auth/action";
 import { compile } from "../../../../lib/flows/compile";
 import { checkMigration, migrationMapSchema, movingEntries } from "../../../../lib/flows/editor/migration";
 import { flowGraphSchema } from "../../../../lib/flows/graph";
@@ -24,19 +24,6 @@ import { canonicalJson } from "../../../../lib/flows/plan";
 import { isStarterKey, starterGraph, starterKeys } from "../../../../lib/flows/starters";
 
 const flowId = z.uuid("flow not found");
-const json = <S extends z.ZodType>(schema: S, what: string) =>
-  z.string().transform((text, ctx) => {
-    try {
-      const parsed = schema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data as z.output<S>;
-      const issue = parsed.error.issues[0]!;
-      ctx.addIssue({ code: "custom", message: `${what}: ${issue.path.join(".")} ${issue.message}`.trim() });
-    } catch {
-      ctx.addIssue({ code: "custom", message: `${what} is not valid JSON` });
-    }
-    return z.NEVER;
-  });
-
 /** A new flow, from a starter or an empty canvas; opens the editor. */
 export const createFlowAction = workspaceAction(
   "flows.edit",
@@ -61,7 +48,7 @@ export const saveDraftAction = workspaceAction(
   z.object({
     flowId,
     revision: z.coerce.number().int().min(0),
-    graph: json(flowGraphSchema, "graph"),
+    graph: jsonField(flowGraphSchema, "graph"),
     force: z.enum(["0", "1"]).default("0"),
   }),
   async ({ db, member, input }): Promise<ActionState> => {
@@ -91,7 +78,7 @@ export const publishFlowAction = workspaceAction(
     flowId,
     revision: z.coerce.number().int().min(0).optional(),
     note: z.string().trim().max(500, "the note is at most 500 characters").optional(),
-    migration: json(migrationMapSchema, "migration").optional(),
+    migration: jsonField(migrationMapSchema, "migration").optional(),
   }),
   async ({ db, member, input, audit }) => {
     const workspaceId = member.workspace.id;

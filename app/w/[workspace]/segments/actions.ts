@@ -6,27 +6,12 @@ import { z } from "zod";
 import { countSegment, createSegment, deleteSegment, segmentMembersPage, updateSegment } from "../../../../db/queries/segments";
 import { inngest } from "../../../../inngest/client";
 import { segmentRefreshRequested } from "../../../../inngest/events";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
+import { ActionError, jsonField, workspaceAction } from "../../../../lib/auth/action";
 import { now } from "../../../../lib/clock";
 import { definitionSchema } from "../../../../lib/segments/definition";
 
 /** The builder posts its definition as JSON; the message names the first problem in it. */
-const definitionField = z.string().max(100_000).transform((raw, ctx) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    ctx.addIssue({ code: "custom", message: "the definition is not valid JSON" });
-    return z.NEVER;
-  }
-  const d = definitionSchema.safeParse(json);
-  if (!d.success) {
-    const i = d.error.issues[0]!;
-    ctx.addIssue({ code: "custom", message: `${i.message}${i.path.length ? ` (at ${i.path.join(".")})` : ""}` });
-    return z.NEVER;
-  }
-  return d.data;
-});
+const definitionField = jsonField(definitionSchema, "the definition", { maxLength: 100_000 });
 
 /**
  * Asks for a full membership refresh, without making the person wait for the event bus (the

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getDb } from "../../../../../db/client";
 import { listAudit } from "../../../../../db/queries/audit";
 import { requireMember } from "../../../../../lib/auth/member";
+import { storableTime } from "../../../../../lib/storable";
 import { input, secondaryButton } from "../../../../_components/styles";
 
 export const metadata = { title: "Audit log" };
@@ -10,7 +11,11 @@ export const metadata = { title: "Audit log" };
 const groups = ["", "workspace", "settings", "member", "api_key", "flow", "contact", "export"] as const;
 const search = z.object({
   action: z.enum(groups).catch(""),
-  before: z.iso.datetime().optional().catch(undefined),
+  before: z.iso
+    .datetime()
+    .refine((t) => storableTime(new Date(t)))
+    .optional()
+    .catch(undefined),
 });
 
 export default async function AuditPage(props: {

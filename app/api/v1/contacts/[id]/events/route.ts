@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { listContactEvents } from "../../../../../../db/queries/contact-events";
 import { getContact } from "../../../../../../db/queries/contacts";
+import { keysetCursor } from "../../../../../../lib/api/cursor";
 import { ApiError, apiRoute, json, uuidParam } from "../../../../../../lib/api/handler";
 
 type Params = { id: string };
@@ -8,7 +9,7 @@ type Params = { id: string };
 const query = z.object({
   limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),
   name: z.string().max(200).optional(),
-  cursor: z.string().regex(/^[0-9T:.\-Z]+_[0-9a-f-]{36}$/, "cursor is not one this API returned").optional(),
+  cursor: keysetCursor.optional(),
 });
 
 /** The contact's tracked events, newest first. */
@@ -17,13 +18,13 @@ export const GET = apiRoute<Params>(async (req, ctx, p) => {
   if (!c) throw new ApiError(404, "contact not found");
   const q = query.safeParse(Object.fromEntries(new URL(req.url).searchParams));
   if (!q.success) throw new ApiError(400, q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
-  const [at, id] = q.data.cursor ? q.data.cursor.split("_") : [];
+  const cursor = q.data.cursor;
   const page = await listContactEvents(ctx.db, {
     workspaceId: ctx.workspaceId,
     contactId: c.id,
     limit: q.data.limit,
     name: q.data.name,
-    before: at && id ? { occurredAt: at, id } : undefined,
+    before: cursor ? { occurredAt: cursor.at, id: cursor.id } : undefined,
   });
   const last = page.rows.at(-1);
   return json(200, {
