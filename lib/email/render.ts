@@ -1,8 +1,9 @@
 import { render as renderReact } from "@react-email/render";
-import { Liquid, type Template } from "liquidjs";
+import type { Liquid, Template } from "liquidjs";
 import { createElement } from "react";
 import { z } from "zod";
 import { EmailLayout } from "./layout";
+import { htmlEngine, refusedFileTag, textEngine } from "./liquid";
 import { compilePlan, renderPlan, type LiquidPlan } from "./liquid-plan";
 import { markupToText, parseMarkup } from "./markup";
 
@@ -30,12 +31,6 @@ export type MergeContext = {
   trigger: Record<string, unknown>;
   unsubscribe_url: string;
 };
-
-// Limits keep a careless template (a loop over a huge attribute) from stalling a send.
-// renderLimit is wall-clock ms per render: generous, since a busy machine must not fail a send.
-const limits = { parseLimit: 200_000, renderLimit: 5_000, memoryLimit: 20_000_000 };
-const htmlEngine = new Liquid({ ...limits, outputEscape: "escape", ownPropertyOnly: true, strictFilters: true });
-const textEngine = new Liquid({ ...limits, ownPropertyOnly: true, strictFilters: true });
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -228,7 +223,10 @@ export async function renderEmail(t: TemplateInput, ctx: MergeContext): Promise<
 // Small ad-hoc templates (webhook bodies): parsed once per distinct source.
 const adhoc = new Map<string, { html: Template[] | null; text: Template[] | null }>();
 
-/** One Liquid string (e.g. a webhook body), HTML-escaped or not. Invalid Liquid renders as written. */
+/**
+ * One Liquid string (e.g. a webhook body), HTML-escaped or not. Invalid Liquid renders as written;
+ * a tag that would read a file is a TemplateError naming it (nothing is sent).
+ */
 export function renderText(source: string, ctx: MergeContext, escape: boolean): string {
   let entry = adhoc.get(source);
   if (!entry) {
@@ -242,7 +240,8 @@ export function renderText(source: string, ctx: MergeContext, escape: boolean): 
     if (escape) entry.html = parsed;
     else entry.text = parsed;
     return engine.renderSync(parsed, ctx as unknown as Record<string, unknown>) as string;
-  } catch {
+  } catch (err) {
+    if (refusedFileTag(err)) throw new TemplateError(`body: ${(err as Error).message.split("\n")[0]}`, "body");
     return source;
   }
 }
