@@ -10,6 +10,9 @@ describe("parseEnv", () => {
     expect(e.appUrl).toBe("http://localhost:3000");
     expect(e.TILLIT_DEV_MAILBOX).toBe(false);
     expect(e.INNGEST_LOCAL_PORT).toBe(8288);
+    expect(e.TILLIT_RENDER_WORKERS).toBeUndefined();
+    expect(e.TILLIT_RENDER_PREVIEW_BUDGET_MS).toBe(2_000);
+    expect(e.TILLIT_RENDER_SEND_BUDGET_MS).toBe(2_000);
   });
 
   it("uses DATABASE_URL when set", () => {
@@ -35,6 +38,10 @@ describe("parseEnv", () => {
     ["TILLIT_DEV_MAILBOX", "maybe", /TILLIT_DEV_MAILBOX/],
     ["INBOUND_UNSUBSCRIBE_ADDRESS", "unsubscribe at example.com", /INBOUND_UNSUBSCRIBE_ADDRESS must be an email address/],
     ["INBOUND_UNSUBSCRIBE_ADDRESS", "u@example.com?subject=x", /INBOUND_UNSUBSCRIBE_ADDRESS must be an email address/],
+    ["TILLIT_RENDER_WORKERS", "0", /TILLIT_RENDER_WORKERS must be between 1 and 64/],
+    ["TILLIT_RENDER_WORKERS", "two", /TILLIT_RENDER_WORKERS must be a number of worker threads/],
+    ["TILLIT_RENDER_PREVIEW_BUDGET_MS", "1.5", /TILLIT_RENDER_PREVIEW_BUDGET_MS must be a whole number of milliseconds/],
+    ["TILLIT_RENDER_SEND_BUDGET_MS", "5", /TILLIT_RENDER_SEND_BUDGET_MS must be between 10 and 600000 milliseconds/],
   ])("refuses a malformed %s with one line naming it", (variable, value, message) => {
     let caught: unknown;
     try {

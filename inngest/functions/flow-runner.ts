@@ -8,7 +8,8 @@ import { contactSegmentIds } from "../../db/queries/segments";
 import { contactEngagement } from "../../db/queries/messages";
 import { now } from "../../lib/clock";
 import { sendFlowEmail } from "../../lib/email/flow-send";
-import { renderText, TemplateError } from "../../lib/email/render";
+import { TemplateError } from "../../lib/email/render";
+import { renderLiquidText } from "../../lib/email/render-pool";
 import { EmailSendError } from "../../lib/email/types";
 import { nodeCatalog } from "../../lib/flows/catalog";
 import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "../../lib/flows/conditions";
@@ -437,7 +438,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                 body =
                   node.config.body === null
                     ? JSON.stringify({ contact: { id: contactId, email: c?.email ?? null }, flow: { id: loaded.flowId, nodeId: node.id, enrollmentId }, trigger })
-                    : renderText(node.config.body, ctx, false);
+                    : await renderLiquidText(node.config.body, ctx, false);
               } catch (err) {
                 // A body the renderer refuses is the flow's own fault: retrying cannot help.
                 if (err instanceof TemplateError) return { exit: "next", outcome: "failed", detail: `Not called: ${err.message}` };
