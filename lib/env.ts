@@ -116,7 +116,7 @@ const schema = z.object({
   TILLIT_CLOCK_FILE: optionalString,
   /**
    * Worker threads that render user-written templates (previews, test sends, flow sends, webhook
-   * bodies), off the request thread. Default: one per core, at least 2 and at most 4.
+   * bodies), off the request thread. Default: one per core but one (the request thread's), 1 to 4.
    */
   TILLIT_RENDER_WORKERS: z.coerce
     .number({ error: "must be a number of worker threads" })

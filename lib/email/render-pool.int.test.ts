@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { env } from "../env";
 import { renderEmail, TemplateError, type MergeContext, type TemplateInput } from "./render";
-import { checkTemplate, closeRenderPool, RenderBudgetError, renderLiquidText, renderMessage, renderMessages, renderPool, renderPreview } from "./render-pool";
+import { checkTemplate, closeRenderPool, defaultRenderWorkers, RenderBudgetError, renderLiquidText, renderMessage, renderMessages, renderPool, renderPreview } from "./render-pool";
 
 /**
  * The render pool as the app uses it: the real worker entry, bundled and run in worker threads,
@@ -20,7 +20,7 @@ describe("the render pool", () => {
     const t = template();
     const out = await renderMessages(Array.from({ length: 250 }, (_, i) => ({ template: t, ctx: ctxFor(i) })));
     expect(out).toEqual(await Promise.all(Array.from({ length: 250 }, (_, i) => renderEmail(t, ctxFor(i)))));
-    expect(renderPool().size).toBe(env().TILLIT_RENDER_WORKERS ?? Math.max(2, Math.min(4, (await import("node:os")).availableParallelism())));
+    expect(renderPool().size).toBe(env().TILLIT_RENDER_WORKERS ?? defaultRenderWorkers());
   });
 
   it("stops a message past the send budget, renders the rest of its batch, and after three overruns fails that template version at once", async () => {

@@ -23,6 +23,8 @@ export class RenderBudgetError extends TemplateError {
 }
 
 type Pool = WorkerPool<RenderJob, RenderResult>;
+
+export const defaultRenderWorkers = () => Math.max(1, Math.min(4, availableParallelism() - 1));
 // One pool per process, on globalThis: Next may load this module more than once (route bundles).
 const POOL = Symbol.for("tillit.renderPool");
 
@@ -31,7 +33,8 @@ export function renderPool(): Pool {
   g[POOL] ??= new WorkerPool<RenderJob, RenderResult>({
     entry: "lib/email/render-worker.ts",
     name: "render-worker",
-    workers: env().TILLIT_RENDER_WORKERS ?? Math.max(2, Math.min(4, availableParallelism())),
+    // Every core but one, which the request thread keeps for itself (at most 4).
+    workers: env().TILLIT_RENDER_WORKERS ?? defaultRenderWorkers(),
     // A batch of 100 messages is about 700 KB of strings back: large enough to make postMessage
     // cheap per message, small enough that one worker does not hoard a burst.
     maxBatch: 100,
