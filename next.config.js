@@ -2,8 +2,9 @@
 const nextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  // PGlite ships WASM and data files that must be loaded from node_modules at run time, not bundled.
-  serverExternalPackages: ["@electric-sql/pglite", "@electric-sql/pglite-socket", "postgres"],
+  // PGlite ships WASM and data files that must be loaded from node_modules at run time, not bundled;
+  // esbuild runs its native binary (it bundles the render pool's worker entry at run time).
+  serverExternalPackages: ["@electric-sql/pglite", "@electric-sql/pglite-socket", "postgres", "esbuild"],
   typedRoutes: false,
   // `npm test` type-checks the whole repository (tests, scripts and the app) in its own layer
   // with tsc; the build does not repeat it.

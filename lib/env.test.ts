@@ -22,6 +22,9 @@ describe("parseEnv", () => {
     expect(e.appUrl).toBe("http://localhost:3000");
     expect(e.TILLIT_DEV_MAILBOX).toBe(false);
     expect(e.INNGEST_LOCAL_PORT).toBe(8288);
+    expect(e.TILLIT_RENDER_WORKERS).toBeUndefined();
+    expect(e.TILLIT_RENDER_PREVIEW_BUDGET_MS).toBe(2_000);
+    expect(e.TILLIT_RENDER_SEND_BUDGET_MS).toBe(2_000);
   });
 
   it("uses DATABASE_URL when set", () => {
@@ -52,6 +55,10 @@ describe("parseEnv", () => {
     ["INNGEST_ENABLE_UNAUTHED_SYNC", "1", /INNGEST_ENABLE_UNAUTHED_SYNC must be 0/],
     ["INNGEST_SIGNING_KEY", "hunter2", /INNGEST_SIGNING_KEY must look like signkey-<env>-<hex>/],
     ["TILLIT_INNGEST", "cloud", /TILLIT_INNGEST must be bundled or external/],
+    ["TILLIT_RENDER_WORKERS", "0", /TILLIT_RENDER_WORKERS must be between 1 and 64/],
+    ["TILLIT_RENDER_WORKERS", "two", /TILLIT_RENDER_WORKERS must be a number of worker threads/],
+    ["TILLIT_RENDER_PREVIEW_BUDGET_MS", "1.5", /TILLIT_RENDER_PREVIEW_BUDGET_MS must be a whole number of milliseconds/],
+    ["TILLIT_RENDER_SEND_BUDGET_MS", "5", /TILLIT_RENDER_SEND_BUDGET_MS must be between 10 and 600000 milliseconds/],
   ])("refuses a malformed %s with one line naming it", (variable, value, message) => {
     let caught: unknown;
     try {

@@ -18,6 +18,14 @@ const port = (fallback: number) =>
     .max(65535, "must be a port number between 1 and 65535")
     .default(fallback);
 
+const budgetMs = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a number of milliseconds" })
+    .int("must be a whole number of milliseconds")
+    .min(10, "must be between 10 and 600000 milliseconds")
+    .max(600_000, "must be between 10 and 600000 milliseconds")
+    .default(fallback);
+
 const optionalString = z
   .string()
   .optional()
@@ -128,6 +136,20 @@ const schema = z.object({
    * process of the app reads it, so app code sees the executor's "now" in tests.
    */
   TILLIT_CLOCK_FILE: optionalString,
+  /**
+   * Worker threads that render user-written templates (previews, test sends, flow sends, webhook
+   * bodies), off the request thread. Default: one per core but one (the request thread's), 1 to 4.
+   */
+  TILLIT_RENDER_WORKERS: z.coerce
+    .number({ error: "must be a number of worker threads" })
+    .int("must be a whole number of worker threads")
+    .min(1, "must be between 1 and 64")
+    .max(64, "must be between 1 and 64")
+    .optional(),
+  /** Wall-clock budget of one preview or test send (compile and every part together), in ms. */
+  TILLIT_RENDER_PREVIEW_BUDGET_MS: budgetMs(2_000),
+  /** Wall-clock budget of one message at send time (and of one webhook body), in ms. */
+  TILLIT_RENDER_SEND_BUDGET_MS: budgetMs(2_000),
   AUTH_SECRET: optionalString,
   /** Public origin for sign-in links and redirects; Auth.js reads it itself. Set it with APP_URL. */
   AUTH_URL: optionalString.pipe(httpUrl.optional()),

@@ -8,7 +8,8 @@ import { contactSegmentIds } from "../../db/queries/segments";
 import { contactEngagement } from "../../db/queries/messages";
 import { now } from "../../lib/clock";
 import { sendFlowEmail } from "../../lib/email/flow-send";
-import { renderText } from "../../lib/email/render";
+import { TemplateError } from "../../lib/email/render";
+import { renderLiquidText } from "../../lib/email/render-pool";
 import { EmailSendError } from "../../lib/email/types";
 import { nodeCatalog } from "../../lib/flows/catalog";
 import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "../../lib/flows/conditions";
@@ -432,10 +433,17 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                 trigger,
                 unsubscribe_url: "",
               };
-              const body =
-                node.config.body === null
-                  ? JSON.stringify({ contact: { id: contactId, email: c?.email ?? null }, flow: { id: loaded.flowId, nodeId: node.id, enrollmentId }, trigger })
-                  : renderText(node.config.body, ctx, false);
+              let body: string;
+              try {
+                body =
+                  node.config.body === null
+                    ? JSON.stringify({ contact: { id: contactId, email: c?.email ?? null }, flow: { id: loaded.flowId, nodeId: node.id, enrollmentId }, trigger })
+                    : await renderLiquidText(node.config.body, ctx, false);
+              } catch (err) {
+                // A body the renderer refuses is the flow's own fault: retrying cannot help.
+                if (err instanceof TemplateError) return { exit: "next", outcome: "failed", detail: `Not called: ${err.message}` };
+                throw err;
+              }
               const res = await callWebhook({ url: node.config.url, method: node.config.method, headers: node.config.headers, body }, deps.resolve);
               if (!res.ok && res.retry) throw new Error(res.detail);
               // A refused or 4xx webhook is recorded and the contact moves on: a broken endpoint must not hold the flow.

@@ -1,13 +1,11 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { availableParallelism } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { childEnv } from "../env";
 import { marketingHeaders } from "./message";
-import { compiledTemplate, renderCompiled, type MergeContext } from "./render";
-import { applyTracking, campaignSlug } from "./tracking";
+import type { MergeContext } from "./render";
+import { closeRenderPool, renderMessages, renderPool } from "./render-pool";
+import { campaignSlug } from "./tracking";
 import { resendTransport, sendBatch } from "./send";
 import type { OutgoingEmail } from "./types";
 
@@ -16,12 +14,13 @@ import type { OutgoingEmail } from "./types";
  * capture server (the real SDK, batches of 100), against a raw baseline in the same run: the
  * hand-off of pre-rendered identical payloads. Target ≥ 10,000 messages/s.
  *
+ * Rendering (Liquid, then the tracked links) goes through the render pool the flow sends use —
+ * its worker threads, a batch of messages per task, each message within the send budget — and
+ * the hand-off runs on the main thread, as in the app. The raw baseline hands off from the same
+ * thread with the same number of batches in flight.
+ *
  * The capture server runs as a process of its own, as Resend's API is a remote service: it parses
  * and checks every request and counts the emails, and the run fails unless the count matches.
- * Sending runs in one worker thread per core (as a deployment runs one sender per core), each
- * with its own SDK client and a 64 MB young generation (a sender allocates ~700 KB of strings a
- * batch; the default semi-space makes it collect several times a batch); the raw baseline uses
- * the same threads.
  */
 
 /** The capture server in a child process, counting (not keeping) what it accepts. */
@@ -80,109 +79,72 @@ The team at {{ workspace.name }}`;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-type Job = { mode: "ours" | "raw"; batches: number[]; messages: number };
-type Setup = { captureUrl: string; templateId: string; workspaceId: string; inFlight: number };
-
-/** One sender: compiles the template once, then renders, tracks and hands off the batches it is given. */
-async function sender(setup: Setup) {
-  const transport = resendTransport({ apiKey: "re_bench", baseUrl: setup.captureUrl });
-  const template = { id: setup.templateId, updatedAt: new Date(0), subject: "Spring sale for {{ contact.first_name }}", preheader: "Members first", body: { markup: MARKUP }, class: "marketing" as const };
-  const compiled = await compiledTemplate(template);
-  const settings = { opens: true, clicks: true, utm: true, utmSource: "tillit", utmMedium: "email" };
-  const secret = "bench-secret-0123456789abcdef0123456789abcdef";
-  const campaign = campaignSlug("Spring sale");
-  const ctxFor = (i: number): MergeContext => ({
-    contact: { first_name: `Kari${i}`, email: `kari${i}@example.com`, plan: i % 2 ? "gold" : "silver", member_no: `M${100000 + i}` },
-    workspace: { name: "Acme Outdoor", postal_address: "1 Fjord Road, 5003 Bergen, Norway" },
-    trigger: {},
-    unsubscribe_url: `https://app.example/u/tok${i}`,
-  });
-  const message = (i: number, rendered: { subject: string; html: string; text: string }): OutgoingEmail => ({
-    from: "Acme Outdoor <news@acme.example>",
-    to: [`kari${i}@example.com`],
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-    headers: marketingHeaders(`https://app.example/u/tok${i}`),
-    tags: [{ name: "workspace", value: setup.workspaceId }],
-    class: "marketing",
-  });
-  const sample = renderCompiled(compiled, ctxFor(0));
-  const fixed = message(0, sample);
-  const build = {
-    raw: (): OutgoingEmail => ({ ...fixed }),
-    ours: (i: number): OutgoingEmail => {
-      const rendered = renderCompiled(compiled, ctxFor(i));
-      const html = applyTracking(rendered.html, { appUrl: "https://app.example", secret, workspaceId: setup.workspaceId, messageId: randomUUID(), settings, campaign, content: "s1" });
-      return message(i, { ...rendered, html });
-    },
-  };
-  const run = async (job: Job) => {
-    let next = 0;
-    const one = async () => {
-      for (;;) {
-        const b = job.batches[next++];
-        if (b === undefined) return;
-        const batch = Array.from({ length: Math.min(100, job.messages - b * 100) }, (_, k) => build[job.mode](b * 100 + k));
-        await sendBatch(transport, batch, { idempotencyKey: `bench:${b}:${randomUUID()}` });
-      }
-    };
-    await Promise.all(Array.from({ length: setup.inFlight }, one));
-  };
-  return { run, htmlBytes: Buffer.byteLength(sample.html) };
-}
-
-if (!isMainThread && (workerData as { emailBench?: Setup } | null)?.emailBench) {
-  const s = await sender((workerData as { emailBench: Setup }).emailBench);
-  parentPort!.on("message", (job: Job) => {
-    s.run(job).then(
-      () => parentPort!.postMessage({ ok: true }),
-      (err: unknown) => parentPort!.postMessage({ ok: false, error: err instanceof Error ? err.message : String(err) }),
-    );
-  });
-  parentPort!.postMessage({ ready: s.htmlBytes });
-}
-
-export async function benchEmail(opts: { messages: number; reps: number; inFlight: number; threads?: number }) {
+export async function benchEmail(opts: { messages: number; reps: number; inFlight: number }) {
   const capture = await startCaptureProcess();
-  const threads = opts.threads ?? availableParallelism();
-  const setup: Setup = { captureUrl: capture.url, templateId: randomUUID(), workspaceId: randomUUID(), inFlight: opts.inFlight };
-  const workers: Worker[] = [];
   try {
-    let htmlBytes = 0;
-    for (let t = 0; t < threads; t++) {
-      // Each thread registers the TypeScript loader and the server-only resolve hook the benchmark runs under.
-      const hook = pathToFileURL(path.join(process.cwd(), "scripts", "allow-server-only.mjs")).href;
-      const boot = `import(${JSON.stringify(hook)}).then(() => import("tsx/esm/api")).then((t) => { t.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-      const w = new Worker(boot, { eval: true, workerData: { emailBench: setup }, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
-      workers.push(w);
-      htmlBytes = await new Promise<number>((resolve, reject) => {
-        w.once("message", (m: { ready: number }) => resolve(m.ready));
-        w.once("error", reject);
+    const transport = resendTransport({ apiKey: "re_bench", baseUrl: capture.url });
+    const workspaceId = randomUUID();
+    const template = { id: randomUUID(), updatedAt: new Date(0), subject: "Spring sale for {{ contact.first_name }}", preheader: "Members first", body: { markup: MARKUP }, class: "marketing" as const };
+    const settings = { opens: true, clicks: true, utm: true, utmSource: "tillit", utmMedium: "email" };
+    const secret = "bench-secret-0123456789abcdef0123456789abcdef";
+    const campaign = campaignSlug("Spring sale");
+    const ctxFor = (i: number): MergeContext => ({
+      contact: { first_name: `Kari${i}`, email: `kari${i}@example.com`, plan: i % 2 ? "gold" : "silver", member_no: `M${100000 + i}` },
+      workspace: { name: "Acme Outdoor", postal_address: "1 Fjord Road, 5003 Bergen, Norway" },
+      trigger: {},
+      unsubscribe_url: `https://app.example/u/tok${i}`,
+    });
+    const message = (i: number, rendered: { subject: string; html: string; text: string }): OutgoingEmail => ({
+      from: "Acme Outdoor <news@acme.example>",
+      to: [`kari${i}@example.com`],
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers: marketingHeaders(`https://app.example/u/tok${i}`),
+      tags: [{ name: "workspace", value: workspaceId }],
+      class: "marketing",
+    });
+    const render = async (first: number, count: number) => {
+      const rendered = await renderMessages(
+        Array.from({ length: count }, (_, k) => ({
+          template,
+          ctx: ctxFor(first + k),
+          tracking: { appUrl: "https://app.example", secret, workspaceId, messageId: randomUUID(), settings, campaign, content: "s1" },
+        })),
+      );
+      return rendered.map((r, k) => {
+        if (r instanceof Error) throw r;
+        return message(first + k, r);
       });
-    }
-    console.log(`email: template ${MARKUP.length} B markup, ${htmlBytes} B HTML, 5 merge tags; ${opts.messages} messages per rep, batches of 100, ${threads} sender threads with ${opts.inFlight} batches in flight each`);
+    };
+    const [sample] = await render(0, 1);
+    const build = {
+      raw: async (_first: number, count: number): Promise<OutgoingEmail[]> => Array.from({ length: count }, () => ({ ...sample! })),
+      ours: render,
+    };
+    console.log(
+      `email: template ${MARKUP.length} B markup, ${Buffer.byteLength(sample!.html ?? "")} B HTML, 5 merge tags; ${opts.messages} messages per rep, batches of 100 rendered in the render pool (${renderPool().size} worker threads), handed off from the main thread with ${opts.inFlight} batches in flight`,
+    );
 
-    const run = async (mode: Job["mode"]) => {
+    const run = async (mode: keyof typeof build) => {
       await capture.reset();
       const batches = Math.ceil(opts.messages / 100);
+      let next = 0;
       const t0 = performance.now();
-      await Promise.all(
-        workers.map(
-          (w, t) =>
-            new Promise<void>((resolve, reject) => {
-              w.once("message", (m: { ok: boolean; error?: string }) => (m.ok ? resolve() : reject(new Error(m.error))));
-              w.postMessage({ mode, messages: opts.messages, batches: Array.from({ length: batches }, (_, b) => b).filter((b) => b % threads === t) } satisfies Job);
-            }),
-        ),
-      );
+      const one = async () => {
+        for (let b = next++; b < batches; b = next++) {
+          const batch = await build[mode](b * 100, Math.min(100, opts.messages - b * 100));
+          await sendBatch(transport, batch, { idempotencyKey: `bench:${b}:${randomUUID()}` });
+        }
+      };
+      await Promise.all(Array.from({ length: opts.inFlight }, one));
       const secs = (performance.now() - t0) / 1000;
       const got = await capture.accepted();
       if (got !== opts.messages) throw new Error(`capture got ${got} of ${opts.messages}`);
       return opts.messages / secs;
     };
 
-    await run("ours"); // warm-up: JIT, connections
+    await run("ours"); // warm-up: JIT, connections, every worker's compiled template
     const ours: number[] = [];
     const raw: number[] = [];
     for (let r = 0; r < opts.reps; r++) {
@@ -195,7 +157,7 @@ export async function benchEmail(opts: { messages: number; reps: number; inFligh
     console.log(`email: ${value >= 10_000 ? "meets" : "below"} the 10,000 msgs/s target (${Math.round(value)} msgs/s)`);
     console.log(`BENCH email value=${Math.round(value)} unit=msgs/s baseline=${Math.round(baseline)} ratio=${(value / baseline).toFixed(2)} target=10000`);
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await closeRenderPool();
     await capture.close();
   }
 }

@@ -8,8 +8,9 @@ import type { UtmOverride } from "../flows/catalog";
 import { env } from "../env";
 import { inboundUnsubscribe, marketingHeaders, mergeContext } from "./message";
 import { nextAllowedSlot, parseSendingPolicy } from "./policy";
-import { renderEmail, TemplateError } from "./render";
-import { applyTracking, campaignSlug } from "./tracking";
+import { TemplateError } from "./render";
+import { renderMessage } from "./render-pool";
+import { campaignSlug } from "./tracking";
 import { sendEmail, type MailTransport } from "./transport";
 import { EmailSendError } from "./types";
 
@@ -95,22 +96,26 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   const unsubscribeUrl = message.unsubscribeToken ? `${appUrl}/u/${message.unsubscribeToken}` : "";
   let rendered;
   try {
-    rendered = await renderEmail(template, mergeContext(facts, { contactId: input.contactId, trigger: input.trigger, unsubscribeUrl }));
+    // Rendered (links tracked too) in the render pool, within the per-message budget.
+    rendered = await renderMessage({
+      template,
+      ctx: mergeContext(facts, { contactId: input.contactId, trigger: input.trigger, unsubscribeUrl }),
+      tracking: {
+        appUrl,
+        secret: ctx.secret,
+        workspaceId: input.workspaceId,
+        messageId: message.id,
+        settings: policy.tracking,
+        campaign: ctx.flowName ? campaignSlug(ctx.flowName) : null,
+        content: input.nodeId,
+        utm: input.utm,
+      },
+    });
   } catch (err) {
     if (!(err instanceof TemplateError)) throw err;
     await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "failed", error: err.message, at: input.now });
     return { outcome: "failed", messageId: message.id, detail: `Template error: ${err.message}` };
   }
-  const html = applyTracking(rendered.html, {
-    appUrl,
-    secret: ctx.secret,
-    workspaceId: input.workspaceId,
-    messageId: message.id,
-    settings: policy.tracking,
-    campaign: ctx.flowName ? campaignSlug(ctx.flowName) : null,
-    content: input.nodeId,
-    utm: input.utm,
-  });
   const from = facts.fromEmail ? (facts.fromName ? `${facts.fromName} <${facts.fromEmail}>` : facts.fromEmail) : env().MAIL_FROM;
   try {
     const sent = await sendEmail(transport, {
@@ -118,7 +123,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
       to: [facts.email],
       replyTo: facts.replyTo ?? undefined,
       subject: rendered.subject,
-      html,
+      html: rendered.html,
       text: rendered.text,
       headers: template.class === "marketing" ? marketingHeaders(unsubscribeUrl, inboundUnsubscribe(message.unsubscribeToken)) : {},
       tags: [

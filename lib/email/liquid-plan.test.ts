@@ -1,12 +1,8 @@
 import fc from "fast-check";
-import { Liquid } from "liquidjs";
 import { describe, expect, it } from "vitest";
+import { htmlEngine, textEngine } from "./liquid";
 import { compilePlan, renderPlan } from "./liquid-plan";
 import { compileTemplate, renderCompiled, type MergeContext } from "./render";
-
-// The engines as lib/email/render.ts configures them (limits aside, which change no output).
-const htmlEngine = new Liquid({ outputEscape: "escape", ownPropertyOnly: true, strictFilters: true });
-const textEngine = new Liquid({ ownPropertyOnly: true, strictFilters: true });
 
 const keys = ["first_name", "plan", "a", "b", "toString", "constructor", "__proto__", "length", "size", "first"];
 const roots = ["contact", "workspace", "trigger", "unsubscribe_url", "nil", "true", "empty", "missing"];

@@ -1,8 +1,9 @@
 import { render as renderReact } from "@react-email/render";
-import { Liquid, type Template } from "liquidjs";
+import type { Liquid, Template } from "liquidjs";
 import { createElement } from "react";
 import { z } from "zod";
 import { EmailLayout } from "./layout";
+import { htmlEngine, refusedFileTag, textEngine } from "./liquid";
 import { compilePlan, renderPlan, type LiquidPlan } from "./liquid-plan";
 import { markupToText, parseMarkup } from "./markup";
 
@@ -30,12 +31,6 @@ export type MergeContext = {
   trigger: Record<string, unknown>;
   unsubscribe_url: string;
 };
-
-// Limits keep a careless template (a loop over a huge attribute) from stalling a send.
-// renderLimit is wall-clock ms per render: generous, since a busy machine must not fail a send.
-const limits = { parseLimit: 200_000, renderLimit: 5_000, memoryLimit: 20_000_000 };
-const htmlEngine = new Liquid({ ...limits, outputEscape: "escape", ownPropertyOnly: true, strictFilters: true });
-const textEngine = new Liquid({ ...limits, ownPropertyOnly: true, strictFilters: true });
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -202,34 +197,44 @@ export function compiledTemplate(t: TemplateInput): Promise<CompiledTemplate> {
 
 export type RenderedEmail = { subject: string; html: string; text: string };
 
+/** liquidjs' own limit on a render's time, set from a deadline (performance.now() time). */
+const limitBy = (deadline: number | undefined) => (deadline === undefined ? undefined : { renderLimit: Math.max(1, deadline - performance.now()) });
+
 /**
  * Renders one message from a compiled template: each part through its plan where it has one
  * (and every value fits it), otherwise through liquidjs; `liquidOnly` skips the plans (tests).
+ * `deadline` (performance.now() time) stops liquidjs itself; the render pool's watchdog is the
+ * hard bound behind it.
  */
-export function renderCompiled(c: CompiledTemplate, ctx: MergeContext, opts?: { liquidOnly?: boolean }): RenderedEmail {
+export function renderCompiled(c: CompiledTemplate, ctx: MergeContext, opts?: { liquidOnly?: boolean; deadline?: number }): RenderedEmail {
   const scope = ctx as unknown as Record<string, unknown>;
   const plans = opts?.liquidOnly ? { subject: null, html: null, text: null } : c.plans;
-  const subjectText = (plans.subject && renderPlan(plans.subject, scope)) ?? (textEngine.renderSync(c.subject, scope) as string);
+  const deadline = opts?.deadline;
+  const subjectText = (plans.subject && renderPlan(plans.subject, scope)) ?? (textEngine.renderSync(c.subject, scope, limitBy(deadline)) as string);
   const subject = subjectText.replace(/[\r\n]+/g, " ").trim();
   // The plan's static text is ASCII already (compileTemplate's pass): only inserted values need it.
-  const html = (plans.html && renderPlan(plans.html, scope, asciiHtml)) ?? asciiHtml(htmlEngine.renderSync(c.html, scope) as string);
+  const html = (plans.html && renderPlan(plans.html, scope, asciiHtml)) ?? asciiHtml(htmlEngine.renderSync(c.html, scope, limitBy(deadline)) as string);
   return {
     subject: subject === "" ? "(no subject)" : subject.slice(0, 998),
     html,
-    text: (plans.text && renderPlan(plans.text, scope)) ?? compactString(textEngine.renderSync(c.text, scope) as string),
+    text: (plans.text && renderPlan(plans.text, scope)) ?? compactString(textEngine.renderSync(c.text, scope, limitBy(deadline)) as string),
   };
 }
 
-/** Compile (cached per version) and render: what the send paths call. */
-export async function renderEmail(t: TemplateInput, ctx: MergeContext): Promise<RenderedEmail> {
-  return renderCompiled(await compiledTemplate(t), ctx);
+/** Compile (cached per version) and render, in this thread (the render pool's workers call it). */
+export async function renderEmail(t: TemplateInput, ctx: MergeContext, opts?: { deadline?: number }): Promise<RenderedEmail> {
+  return renderCompiled(await compiledTemplate(t), ctx, opts);
 }
 
 // Small ad-hoc templates (webhook bodies): parsed once per distinct source.
 const adhoc = new Map<string, { html: Template[] | null; text: Template[] | null }>();
 
-/** One Liquid string (e.g. a webhook body), HTML-escaped or not. Invalid Liquid renders as written. */
-export function renderText(source: string, ctx: MergeContext, escape: boolean): string {
+/**
+ * One Liquid string (e.g. a webhook body), HTML-escaped or not. Invalid Liquid renders as written;
+ * a tag that would read a file is a TemplateError naming it (nothing is sent). Errors while
+ * rendering (a limit liquidjs enforces) are thrown.
+ */
+export function renderText(source: string, ctx: MergeContext, escape: boolean, opts?: { deadline?: number }): string {
   let entry = adhoc.get(source);
   if (!entry) {
     entry = { html: null, text: null };
@@ -237,14 +242,16 @@ export function renderText(source: string, ctx: MergeContext, escape: boolean): 
     adhoc.set(source, entry);
   }
   const engine = escape ? htmlEngine : textEngine;
+  let parsed: Template[];
   try {
-    const parsed = (escape ? entry.html : entry.text) ?? engine.parse(source);
-    if (escape) entry.html = parsed;
-    else entry.text = parsed;
-    return engine.renderSync(parsed, ctx as unknown as Record<string, unknown>) as string;
-  } catch {
+    parsed = (escape ? entry.html : entry.text) ?? engine.parse(source);
+  } catch (err) {
+    if (refusedFileTag(err)) throw new TemplateError(`body: ${(err as Error).message.split("\n")[0]}`, "body");
     return source;
   }
+  if (escape) entry.html = parsed;
+  else entry.text = parsed;
+  return engine.renderSync(parsed, ctx as unknown as Record<string, unknown>, limitBy(opts?.deadline)) as string;
 }
 
 /** The merge tags the editor's menu offers, and that count as known. */

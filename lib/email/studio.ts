@@ -5,7 +5,8 @@ import { consentFacts } from "../../db/queries/contacts";
 import { attributeKeys } from "../../db/queries/templates";
 import { env } from "../env";
 import { inboundUnsubscribe, marketingHeaders, mergeContext } from "./message";
-import { compileTemplate, renderCompiled, TemplateError, unknownMergeTags, type MergeTagWarning, type RenderedEmail, type TemplateInput } from "./render";
+import { TemplateError, type MergeTagWarning, type RenderedEmail, type TemplateInput } from "./render";
+import { renderPreview } from "./render-pool";
 import { sendBatch, type MailTransport } from "./transport";
 
 /** The editor's server side: preview for a real contact, warnings, test sends. */
@@ -14,29 +15,21 @@ export type Preview = { ok: true; rendered: RenderedEmail; warnings: MergeTagWar
 
 const SAMPLE = { email: "someone@example.com", firstName: "Sam", lastName: "Sample", timeZone: null, attributes: {} };
 
-/** Renders a draft for one contact of the workspace (or a sample person when none is picked). */
+/** Renders a draft for one contact of the workspace (or a sample person when none is picked), in the render pool. */
 export async function previewTemplate(db: Db, q: { workspaceId: string; workspaceName: string; postalAddress: string | null; contactId: string | null; draft: TemplateInput; trigger?: Record<string, unknown> }): Promise<Preview> {
-  let compiled;
-  try {
-    compiled = await compileTemplate(q.draft);
-  } catch (err) {
-    if (err instanceof TemplateError) return { ok: false, field: err.field, message: err.message };
-    throw err;
-  }
   const facts = q.contactId ? await consentFacts(db, { workspaceId: q.workspaceId, contactId: q.contactId }) : undefined;
   const person = facts ?? { ...SAMPLE, workspaceName: q.workspaceName, postalAddress: q.postalAddress };
   const ctx = mergeContext(
     { ...person, attributes: person.attributes as Record<string, unknown> },
     { contactId: q.contactId ?? "00000000-0000-4000-8000-000000000000", trigger: q.trigger ?? {}, unsubscribeUrl: `${env().appUrl}/u/preview` },
   );
-  let rendered: RenderedEmail;
   try {
-    rendered = renderCompiled(compiled, ctx);
+    const { rendered, warnings } = await renderPreview(q.draft, ctx, await attributeKeys(db, { workspaceId: q.workspaceId }));
+    return { ok: true, rendered, warnings, contact: person.email };
   } catch (err) {
-    return { ok: false, field: "body", message: err instanceof Error ? err.message.split("\n")[0]! : String(err) };
+    if (err instanceof TemplateError) return { ok: false, field: err.field, message: err.message };
+    throw err;
   }
-  const warnings = unknownMergeTags(compiled.sources, { attributes: await attributeKeys(db, { workspaceId: q.workspaceId }) });
-  return { ok: true, rendered, warnings, contact: person.email };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import { emit } from "../../../../lib/events/emit";
 import { flowMigrationRequested } from "../../../../inngest/events";
 import { ActionError, jsonField, workspaceAction, type ActionState } from "../../../../lib/auth/action";
+import { fileTagProblem } from "../../../../lib/email/liquid";
 import { compile } from "../../../../lib/flows/compile";
 import { checkMigration, migrationMapSchema, movingEntries } from "../../../../lib/flows/editor/migration";
 import { flowGraphSchema } from "../../../../lib/flows/graph";
@@ -91,6 +92,11 @@ export const publishFlowAction = workspaceAction(
     if (!compiled.ok) {
       const shown = compiled.errors.slice(0, 3).map((e) => (e.nodeId ? `${e.nodeId}: ${e.message}` : e.message));
       throw new ActionError(`The draft cannot be published: ${shown.join("; ")}${compiled.errors.length > 3 ? ` (and ${compiled.errors.length - 3} more)` : ""}`);
+    }
+    // A webhook body that names a file is refused here too (the runner refuses it again at send time).
+    for (const node of Object.values(compiled.plan.nodes)) {
+      const problem = node.kind === "webhook" && node.config.body !== null ? fileTagProblem(node.config.body) : null;
+      if (problem) throw new ActionError(`The draft cannot be published: ${node.id}: body: ${problem}`);
     }
     const moving = movingEntries(input.migration ?? {});
     if (moving.length > 0) {

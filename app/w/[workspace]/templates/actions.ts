@@ -7,7 +7,8 @@ import { createTemplateRow, deleteTemplateRow, getSendingSettings, updateTemplat
 import { ActionError, workspaceAction } from "../../../../lib/auth/action";
 import { now } from "../../../../lib/clock";
 import { previewTemplate, sendTestEmail } from "../../../../lib/email/studio";
-import { compileTemplate, TemplateError } from "../../../../lib/email/render";
+import { TemplateError } from "../../../../lib/email/render";
+import { checkTemplate } from "../../../../lib/email/render-pool";
 import { configuredTransport } from "../../../../lib/email/transport";
 import { env } from "../../../../lib/env";
 
@@ -39,7 +40,7 @@ const toInput = (d: Draft) => ({ subject: d.subject, preheader: d.preheader, bod
 
 async function assertCompiles(d: Draft) {
   try {
-    await compileTemplate(toInput(d));
+    await checkTemplate(toInput(d));
   } catch (err) {
     if (err instanceof TemplateError) throw new ActionError(err.message, err.field === "body" ? "markup" : err.field);
     throw err;

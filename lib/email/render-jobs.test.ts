@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { renderEmail, type MergeContext, type TemplateInput } from "./render";
+import { runRenderJob } from "./render-jobs";
+import { applyTracking } from "./tracking";
+
+const ctx: MergeContext = { contact: { first_name: "Kari", plan: "gold" }, workspace: { name: "Acme", postal_address: "1 Fjord Road" }, trigger: {}, unsubscribe_url: "https://app.example/u/t" };
+const template: TemplateInput = { id: "00000000-0000-4000-8000-000000000001", updatedAt: new Date(0), subject: "Hi {{ contact.first_name }}", body: { markup: "Your plan: {{ contact.plan }}\n\n[Shop](https://shop.example/sale)" }, class: "marketing" };
+const RUNAWAY = "{% for a in (1..4000) %}{% for b in (1..4000) %}{{ b }}{% endfor %}{% endfor %}";
+const tracking = {
+  appUrl: "https://app.example",
+  secret: "s".repeat(32),
+  workspaceId: "00000000-0000-4000-8000-000000000002",
+  messageId: "00000000-0000-4000-8000-000000000003",
+  settings: { opens: true, clicks: true, utm: false, utmSource: "tillit", utmMedium: "email" },
+  campaign: null,
+  content: null,
+};
+
+describe("render jobs (what the render pool's workers run)", () => {
+  it("render a message as the send path did, its links tracked", async () => {
+    const direct = await renderEmail(template, ctx);
+    expect(await runRenderJob({ kind: "email", template, ctx })).toEqual({ ok: true, value: direct });
+    expect(await runRenderJob({ kind: "email", template, ctx, tracking })).toEqual({ ok: true, value: { ...direct, html: applyTracking(direct.html, tracking) } });
+  });
+
+  it("preview a draft with its merge-tag warnings, and check one being saved", async () => {
+    const r = await runRenderJob({ kind: "preview", template: { ...template, id: undefined, subject: "{{ contact.nickname }}" }, ctx, attributes: ["plan"] });
+    expect(r).toMatchObject({ ok: true, value: { rendered: { subject: "(no subject)" }, warnings: [{ tag: "contact.nickname" }] } });
+    expect(await runRenderJob({ kind: "check", template })).toEqual({ ok: true, value: true });
+    expect(await runRenderJob({ kind: "check", template: { ...template, subject: "{% if %}" } })).toMatchObject({ ok: false, field: "subject", overBudget: false });
+  });
+
+  it("report a render stopped at its deadline as over budget, for messages, previews and webhook bodies", async () => {
+    const runaway = { ...template, id: undefined, body: { markup: RUNAWAY } };
+    for (const job of [
+      { kind: "email" as const, template: runaway, ctx },
+      { kind: "preview" as const, template: runaway, ctx, attributes: [] },
+      { kind: "text" as const, source: RUNAWAY, ctx, escape: false },
+    ]) {
+      expect(await runRenderJob(job, performance.now() + 50)).toMatchObject({ ok: false, field: "body", overBudget: true, message: expect.stringMatching(/render limit exceeded/) });
+    }
+  });
+
+  it("name the field of a template error, and the tag of a file it may not read", async () => {
+    expect(await runRenderJob({ kind: "text", source: "{% include 'package.json' %}", ctx, escape: false })).toMatchObject({ ok: false, field: "body", overBudget: false, message: expect.stringContaining("{% include %}") });
+    expect(await runRenderJob({ kind: "email", template: { ...template, id: undefined, subject: "{% render 'package.json' %}" }, ctx })).toMatchObject({ ok: false, field: "subject", message: expect.stringContaining("{% render %}") });
+  });
+});
