@@ -1,3 +1,4 @@
+import { NextRequest } from "next/server";
 import { serve } from "inngest/next";
 import { getDb } from "../../../db/client";
 import { inngest } from "../../../inngest/client";
@@ -11,7 +12,7 @@ const functions = createFunctions(inngest, {
   transport: () => configuredTransport(getDb()),
 });
 
-export const { GET, POST, PUT } = serve({
+const handler = serve({
   client: inngest,
   functions,
   // Every sync must be signed, in-band or not, and the URL Inngest is told to call is ours,
@@ -20,3 +21,30 @@ export const { GET, POST, PUT } = serve({
   serveOrigin: inngestTarget(env()).serveOrigin,
   servePath: "/api/inngest",
 });
+
+/**
+ * The SDK reads a call's body before it checks the signature, and answers a body it cannot parse
+ * with a 500. Calls and syncs always come signed and as JSON: anything else is refused here,
+ * before the SDK sees it (401 unsigned, 400 not JSON); the SDK still verifies every signature.
+ */
+function signedJsonOnly(next: (req: NextRequest, ctx: unknown) => Promise<Response>) {
+  return async (req: NextRequest, ctx: unknown): Promise<Response> => {
+    if (!req.headers.get("x-inngest-signature")) return Response.json({ message: "Unauthorized" }, { status: 401 });
+    const text = await req.text().catch(() => undefined);
+    if (text === undefined || (text !== "" && !parsesAsJson(text))) return Response.json({ message: "body: must be JSON" }, { status: 400 });
+    return next(new NextRequest(req.url, { method: req.method, headers: req.headers, body: text === "" ? undefined : text }), ctx);
+  };
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const GET = handler.GET;
+export const POST = signedJsonOnly(handler.POST);
+export const PUT = signedJsonOnly(handler.PUT);
