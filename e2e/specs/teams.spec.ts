@@ -10,6 +10,9 @@ import { expect, test } from "../fixtures/test";
 const unique = () => randomBytes(3).toString("hex");
 
 test("@smoke sign in by magic link, create a workspace, invite a viewer who joins and can only read", async ({ browser, db, baseURL }) => {
+  // Two people each sign in through a magic link and its confirm page, then a dozen pages: the
+  // longest journey of the suite.
+  test.setTimeout(120_000);
   const ownerEmail = `owner-${unique()}@example.com`;
   const viewerEmail = `viewer-${unique()}@example.com`;
 

@@ -110,7 +110,7 @@ test("server actions name the field holding a NUL, refuse arguments that are not
 test("the signup form and unsubscribe name the field holding a NUL; other odd field names are fields like any", async ({ request, db, workspace }) => {
   const ws = workspace.workspace;
   const slug = `nul-${ws.slug}`;
-  await db.insert(forms).values({ workspaceId: ws.id, name: "Nul", slug, status: "live", doubleOptIn: true, consentWording: "Yes", config: { fields: [{ key: "first_name", label: "First name" }], minFillSeconds: 0 } });
+  await db.insert(forms).values({ workspaceId: ws.id, name: "Nul", slug, status: "live", doubleOptIn: true, consentWording: "Yes", config: { fields: [{ key: "first_name", label: "First name" }], minFillSeconds: 0, plainHtmlEmbed: true } });
   const post = (body: string, type: string, ip: string) =>
     request.post(`/f/${slug}`, { headers: { "content-type": type, accept: "application/json", "x-forwarded-for": ip }, data: Buffer.from(body), maxRedirects: 0 });
 
