@@ -290,8 +290,8 @@ function generate(r: Rng, ctx: Ctx): Req {
     }
     case 2: {
       // A workspace page, signed in: search and cursors in the query, action posts.
-      const path = r.pick(["/contacts", "/contacts/new", "/segments", "/settings/audit", "/flows", "/forms", ""]);
-      const q = oddQuery(r, ["q", "status", "after", "kind", "page", "view"]);
+      const path = r.pick(["/contacts", "/contacts/new", "/segments", "/settings/audit", "/flows", "/forms", "/reports", "/reports/export", ""]);
+      const q = r.chance(0.2) ? `?from=${r.pick(["0000-01-01", "9999-12-31", "2026-02-30", oddUrlPiece(r)])}&to=${r.pick(["0000-01-05", "9999-12-31", "2026-03-01"])}` : oddQuery(r, ["q", "status", "after", "before", "action", "range", "view"]);
       const cookie = r.chance(0.85) ? ctx.cookie : "authjs.session-token=garbage";
       const fields = r.chance(0.5) ? reactArgs(r, ctx.slug) : { workspace: ctx.slug, email: "a@b.co", first_name: oddText(r) };
       return withBody("workspace page", method(r, r.chance(0.5) ? "POST" : "GET"), `${ctx.app}/w/${r.chance(0.9) ? ctx.slug : oddUrlPiece(r)}${path}${q}`, fields, "form", { ...nextHeaders(r, ctx), cookie });
@@ -415,6 +415,14 @@ test("a malformed multipart POST to a page route is a 400, not a 500", async ({ 
       expect(r.status(), `${path} ${type}`).toBe(400);
       expect(await r.text()).toContain("multipart/form-data");
     }
+  }
+});
+
+test("a query value naming one of Object's own properties is a plain value", async ({ request }) => {
+  for (const error of ["constructor", "toString", "__proto__"]) {
+    const r = await request.get(`/sign-in/error?error=${error}`);
+    expect(r.status(), error).toBe(200);
+    expect(await r.text()).toContain("Something went wrong while signing you in.");
   }
 });
 

@@ -19,6 +19,9 @@ describe("report date ranges", () => {
     expect(resolveRange({ from: "2026-03-02", to: "2026-03-01" }, today)).toEqual(fallback);
     expect(resolveRange({ from: "2020-01-01", to: "2026-03-01" }, today)).toEqual(fallback);
     expect(resolveRange({ range: "1y'; drop" }, today)).toEqual(fallback);
+    // Year 0 is a day to JavaScript, not to Postgres.
+    expect(resolveRange({ from: "0000-01-01", to: "0000-01-05" }, today)).toEqual(fallback);
+    expect(resolveRange({ from: "9999-12-30", to: "9999-12-31" }, today)).toEqual(fallback);
   });
   it("fills missing days with empty rows", () => {
     const r = resolveRange({ from: "2026-03-01", to: "2026-03-03" }, today);

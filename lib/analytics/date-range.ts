@@ -3,6 +3,8 @@
  * them, queried as [from 00:00, to + 1 day 00:00). Pure.
  */
 
+import { storableTime } from "../storable";
+
 export const presets = [
   { key: "7d", label: "Last 7 days", days: 7 },
   { key: "30d", label: "Last 30 days", days: 30 },
@@ -30,7 +32,8 @@ export function isoDay(d: Date): string {
 export function parseDay(s: string): Date | null {
   if (!ISO_DAY.test(s)) return null;
   const d = new Date(`${s}T00:00:00Z`);
-  return Number.isNaN(d.getTime()) || isoDay(d) !== s ? null : d;
+  // The day and the midnight that ends it must both be times Postgres holds.
+  return !storableTime(d) || !storableTime(new Date(d.getTime() + DAY)) || isoDay(d) !== s ? null : d;
 }
 
 export function addDays(day: string, n: number): string {

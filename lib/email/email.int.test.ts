@@ -275,7 +275,7 @@ describe("Resend webhooks and tracking", () => {
     expect(c!.status).toBe("subscribed");
   });
 
-  it("answers 400 naming the field to a signed event holding text Postgres cannot store, and stores nothing", async () => {
+  it("answers 400 naming the field to a signed event holding text Postgres cannot store, ignores unknown types, and stores nothing", async () => {
     const count = async () => (await db.db.select().from(emailEvents).where(eq(emailEvents.workspaceId, ws.workspace.id))).length;
     const before = await count();
     const nul = event("email.bounced", sent[0]!.id, { bounce: { type: "Permanent", subType: "General", message: "No such user\u0000" } });
@@ -283,6 +283,9 @@ describe("Resend webhooks and tracking", () => {
     expect(r).toEqual({ status: 400, body: { ok: false, message: `data.bounce.message: ${UNSTORABLE_MESSAGE}` } });
     const half = event("email.delivered", `${sent[0]!.id}\ud800`);
     expect((await hook(half, sign(half))).body.message).toBe(`data.email_id: ${UNSTORABLE_MESSAGE}`);
+    // An event type named like one of Object's own properties is just an unknown type.
+    const proto = event("constructor", sent[0]!.id);
+    expect(await hook(proto, sign(proto))).toEqual({ status: 200, body: { ok: true, message: "ignored: constructor" } });
     expect(await count()).toBe(before);
     expect((await suppressionsFor(db.db, { workspaceId: ws.workspace.id, emails: [ws.contacts[0]!.email] })).size).toBe(0);
   });

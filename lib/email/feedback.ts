@@ -87,7 +87,7 @@ export async function handleResendWebhook(
     return { status: 400, body: { ok: false, message: `${issue.path.join(".") || "payload"}: ${issue.message}` } };
   }
   const ev = parsed.data;
-  const type = TYPES[ev.type];
+  const type = Object.hasOwn(TYPES, ev.type) ? TYPES[ev.type] : undefined;
   if (!type) return { status: 200, body: { ok: true, message: `ignored: ${ev.type}` } };
   const message = await messageByProviderId(db, ev.data.email_id);
   if (!message) return { status: 200, body: { ok: true, message: "ignored: no message with this id" } };

@@ -36,6 +36,18 @@ describe("brokenServerAction", () => {
     expect(await brokenServerAction(...post("/sign-in", { "next-action": "7f00", "content-type": "text/plain" }, "No number after -"))).toMatchObject({ status: 400, field: "body" });
   });
 
+  it("refuses arguments React would choke on: not a list, nested too deep, missing, or a descriptor that is not an object", async () => {
+    const call = (body: string) => brokenServerAction(...post("/sign-in", { "next-action": "7f00", "content-type": "text/plain" }, body));
+    expect(await call("true")).toMatchObject({ status: 400, message: "body: a server action's arguments are a JSON list" });
+    expect(await call(`${"[".repeat(20_000)}${"]".repeat(20_000)}`)).toMatchObject({ status: 400, message: expect.stringContaining("nested deeper") });
+    // Brackets inside strings are text, not nesting.
+    expect(await call(JSON.stringify(["[".repeat(500)]))).toBeUndefined();
+    const multipart = (parts: [string, string][], headers: Record<string, string> = { "next-action": "7f00" }) =>
+      brokenServerAction(...post("/sign-in", { ...headers, "content-type": "multipart/form-data; boundary=----b" }, form("----b", parts)));
+    expect(await multipart([["_1_email", "a@b.co"]])).toMatchObject({ status: 400, field: "0" });
+    expect(await multipart([["$ACTION_REF_1", ""], ["$ACTION_1:0", "[1]"]], {})).toMatchObject({ status: 400, field: "$ACTION_1:0" });
+  });
+
   it("refuses a foreign or unreadable Origin, as Next would, with a 403", async () => {
     const body = form("----b", [["email", "a@b.co"]]);
     for (const origin of ["https://evil.example", "null", "http://", ""]) {
@@ -55,6 +67,7 @@ describe("brokenServerAction", () => {
     const multipart = { "content-type": "multipart/form-data; boundary=zzz", origin: "https://landing.example" };
     expect(await brokenServerAction(...post("/f/spring-sale", multipart, junk))).toBeUndefined();
     expect(await brokenServerAction(...post("/u/some-token", multipart, junk))).toBeUndefined();
+    expect(await brokenServerAction(...post("/w/acme/templates/preview", multipart, junk))).toBeUndefined();
     expect(await brokenServerAction(...post("/api/v1/contacts", { ...multipart, "next-action": "x" }, junk))).toBeUndefined();
     expect(await brokenServerAction(...post("/sign-in", { "content-type": "application/x-www-form-urlencoded", origin: "https://evil.example" }, "a=%"))).toBeUndefined();
     const put = new Request("http://localhost:3000/sign-in", { method: "PUT", headers: multipart, body: junk });

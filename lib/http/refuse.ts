@@ -33,8 +33,10 @@ export const ACTION_BODY_LIMIT = 1024 * 1024;
 /**
  * Refuses a POST Next would decode as a server action when the decoding would throw: a foreign
  * or unreadable Origin, a body over Next's limit, a multipart body that does not parse, or React's
- * JSON-encoded arguments that are not JSON. Route handlers never decode actions: /api/…, and the
- * public /f/… and /u/… requests next.config.js rewrites to their handlers (those with a body).
+ * JSON-encoded arguments that are not JSON. Route handlers never decode actions and answer such
+ * requests themselves: /api/…, the public /f/… and /u/… requests next.config.js rewrites to their
+ * handlers (those with a body), and the workspace's preview routes (/w/<workspace>/<section>/preview,
+ * lib/auth/action `actionRoute`).
  */
 export async function brokenServerAction(req: Request, pathname: string): Promise<Refusal | undefined> {
   if (req.method !== "POST") return undefined;
@@ -42,7 +44,8 @@ export async function brokenServerAction(req: Request, pathname: string): Promis
   // Next's own tests (server-action-request-meta): a Next-Action header, or a multipart body.
   const multipart = type?.startsWith("multipart/form-data") ?? false;
   if (!req.headers.has("next-action") && !multipart) return undefined;
-  if (pathname.startsWith("/api/") || (type !== null && /^\/[fu]\//.test(pathname))) return undefined;
+  const routeHandler = pathname.startsWith("/api/") || (type !== null && /^\/[fu]\//.test(pathname)) || /^\/w\/[^/]+\/[^/]+\/preview$/.test(pathname);
+  if (routeHandler) return undefined;
 
   // As Next's CSRF check: the Origin's host must be the forwarded host, else the Host.
   const origin = req.headers.get("origin");
@@ -59,28 +62,59 @@ export async function brokenServerAction(req: Request, pathname: string): Promis
     if (err instanceof BodyError) return { status: 413, field: "body", message: err.message };
     throw err;
   }
-  if (!multipart) return isJson(new TextDecoder().decode(bytes)) ? undefined : { status: 400, field: "body", message: "body: a server action's arguments are JSON" };
+  if (!multipart) {
+    const problem = encodedProblem(new TextDecoder().decode(bytes), "list");
+    return problem ? { status: 400, field: "body", message: `body: ${problem}` } : undefined;
+  }
   let form: FormData;
   try {
     form = await new Response(bytes as BodyInit, { headers: { "content-type": type! } }).formData();
   } catch {
     return { status: 400, field: "body", message: "body: not valid multipart/form-data" };
   }
-  // React's encoded parts: "0", "1" … of a script's call; "$ACTION_1:0" … of a form posted without
-  // JavaScript (the action and its bound arguments). Each is JSON.
+  // React's encoded parts, each JSON: "0" (the arguments, a list), "1" … of a script's call;
+  // "$ACTION_1:0" (the action), "$ACTION_1:1" … (its bound arguments) of a form posted without
+  // JavaScript.
+  if (req.headers.has("next-action") && !form.has("0")) return { status: 400, field: "0", message: "0: a server action's arguments are missing" };
   for (const [k, v] of form) {
-    if ((/^\d+$/.test(k) || /^\$ACTION_\d+:\d+$/.test(k)) && (typeof v !== "string" || !isJson(v))) {
-      return { status: 400, field: k, message: `${k}: not a server action's JSON-encoded argument` };
-    }
+    const shape = k === "0" ? "list" : /^\$ACTION_\d+:0$/.test(k) ? "object" : /^\d+$/.test(k) || /^\$ACTION_\d+:\d+$/.test(k) ? "any" : undefined;
+    if (!shape) continue;
+    const problem = typeof v === "string" ? encodedProblem(v, shape) : "a file, not text";
+    if (problem) return { status: 400, field: k, message: `${k}: ${problem}` };
   }
   return undefined;
 }
 
-function isJson(text: string): boolean {
+/** Deeper than any real call's arguments, shallow enough for React's recursive decoding. */
+const MAX_ARGUMENT_DEPTH = 64;
+
+/** What is wrong with one JSON-encoded part of a server action call, if anything. */
+function encodedProblem(text: string, shape: "list" | "object" | "any"): string | undefined {
+  if (jsonDepth(text) > MAX_ARGUMENT_DEPTH) return `nested deeper than ${MAX_ARGUMENT_DEPTH} levels`;
+  let value: unknown;
   try {
-    JSON.parse(text);
-    return true;
+    value = JSON.parse(text);
   } catch {
-    return false;
+    return "a server action's arguments are JSON";
   }
+  if (shape === "list" && !Array.isArray(value)) return "a server action's arguments are a JSON list";
+  if (shape === "object" && (typeof value !== "object" || value === null || Array.isArray(value))) return "a server action's descriptor is a JSON object";
+  return undefined;
+}
+
+/** How deeply brackets nest in JSON text, strings aside (counted before parsing, so cheaply). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }

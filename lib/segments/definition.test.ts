@@ -26,6 +26,8 @@ group("segment definitions", () => {
     expect(definitionSchema.safeParse({ type: "group", match: "all", children: [{ type: "attribute", field: "plan", comparison: { op: "gt", value: "x" } }] }).success).toBe(false);
     const w = definitionSchema.safeParse({ type: "group", match: "all", children: [{ type: "event", name: "X", performed: true, filters: [], window: { kind: "between", from: "2025-02-01", to: "2025-01-01" } }] });
     expect(w.error?.issues[0]?.message).toBe("the start date must not be after the end date");
+    const year0 = definitionSchema.safeParse({ type: "group", match: "all", children: [{ type: "event", name: "X", performed: true, filters: [], window: { kind: "between", from: "0000-01-01", to: "2025-01-01" } }] });
+    expect(year0.error?.issues[0]).toMatchObject({ path: ["children", 0, "window", "from"], message: "must be a time between the years 0001 and 9999" });
     let deep: unknown = { type: "group", match: "all", children: [] };
     for (let i = 0; i < 5; i++) deep = { type: "group", match: "any", children: [deep] };
     expect(definitionSchema.safeParse(deep).error?.issues[0]?.message).toMatch(/nest at most/);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableTime, UNSTORABLE_TIME_MESSAGE } from "../storable";
 
 /**
  * A segment definition: a tree of AND/OR groups over conditions on who a contact is (attributes,
@@ -22,7 +23,11 @@ const key = z
   .trim()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,49}$/, "use letters, digits and _ (e.g. plan_tier)");
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use a date as YYYY-MM-DD").refine((v) => !Number.isNaN(Date.parse(v)), "not a real date");
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "use a date as YYYY-MM-DD")
+  .refine((v) => !Number.isNaN(Date.parse(v)), "not a real date")
+  .refine((v) => storableTime(new Date(v)) && storableTime(new Date(Date.parse(v) + 86_400_000)), UNSTORABLE_TIME_MESSAGE);
 
 /** Typed comparisons: the operator says which type the value must have for the contact to match. */
 export const comparisonSchema = z.discriminatedUnion("op", [

@@ -13,7 +13,8 @@ const messages: Record<string, string> = {
 
 export default async function SignInErrorPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const { error } = await props.searchParams;
-  const message = (typeof error === "string" && messages[error]) || "Something went wrong while signing you in.";
+  // Own keys only: ?error=constructor must not find Object's constructor.
+  const message = (typeof error === "string" && Object.hasOwn(messages, error) && messages[error]) || "Something went wrong while signing you in.";
   return (
     <main className="mx-auto max-w-sm px-6 py-24">
       <h1 className="text-2xl font-semibold">We could not sign you in</h1>
