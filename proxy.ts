@@ -7,12 +7,9 @@ import { brokenServerAction, unreadableUrl, type Refusal } from "./lib/http/refu
 const SESSION_COOKIES = ["authjs.session-token", "__Secure-authjs.session-token"];
 const PATH_HEADER = "x-tillit-path";
 
-// Each surface's own error shape: the REST API's, or an action's (the app's POST routes under /w/
-// answer that one), and plain text to a browser that asked for a page.
 function refuse(request: NextRequest, r: Refusal) {
-  if (request.nextUrl.pathname.startsWith("/api/")) return NextResponse.json({ error: { message: r.message, field: r.field } }, { status: r.status });
-  if (!(request.headers.get("accept") ?? "").includes("text/html"))
-    return NextResponse.json({ ok: false, message: r.message, fieldErrors: { [r.field]: r.message } }, { status: r.status });
+  const json = request.nextUrl.pathname.startsWith("/api/") || (request.headers.get("accept") ?? "").includes("application/json");
+  if (json) return NextResponse.json({ error: { message: r.message, field: r.field } }, { status: r.status });
   return new NextResponse(`${r.message}\n`, { status: r.status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
