@@ -119,7 +119,8 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
     route(req, res).catch((err) => {
       if (err instanceof BodyTooLargeError) return send(res, 413, { error: err.message, status: 413 });
       log(`${req.method} ${req.url}: ${(err as Error).stack}`);
-      if (!res.headersSent) send(res, 500, { error: (err as Error).message, status: 500 });
+      // The details (a database error, a stack) go to the log only.
+      if (!res.headersSent) send(res, 500, { error: "internal error", status: 500 });
       else res.end();
     });
   });
