@@ -83,9 +83,15 @@ export class WorkerPool<J, R> {
 
   async close(): Promise<void> {
     this.closed = true;
-    const left = this.queue.splice(0);
-    for (const p of left) p.reject(new Error(`${this.opts.name}: the pool closed`));
-    await Promise.all(this.slots.splice(0).map((s) => this.retire(s)));
+    const closing = new Error(`${this.opts.name}: the pool closed`);
+    for (const p of this.queue.splice(0)) p.reject(closing);
+    const slots = this.slots.splice(0);
+    for (const s of slots) {
+      clearTimeout(s.task?.timer);
+      for (const p of s.task?.items ?? []) p.reject(closing);
+      s.task = undefined;
+    }
+    await Promise.all(slots.map((s) => this.retire(s)));
   }
 
   private drain() {
@@ -96,7 +102,12 @@ export class WorkerPool<J, R> {
       const take = Math.min(this.opts.maxBatch, Math.ceil(this.queue.length / (idle.length - k)));
       this.dispatch(idle[k]!, this.queue.splice(0, take));
     }
-    while (this.queue.length > 0 && this.slots.length < this.opts.workers) this.spawn();
+    try {
+      while (this.queue.length > 0 && this.slots.length < this.opts.workers) this.spawn();
+    } catch (err) {
+      // No worker could be made at all: what waits fails rather than waiting forever.
+      if (this.slots.length === 0) for (const p of this.queue.splice(0)) p.reject(new Error(`${this.opts.name}: could not start a worker: ${(err as Error).message}`));
+    }
   }
 
   private spawn() {
