@@ -70,9 +70,17 @@ describe("WorkerPool", () => {
     expect(out[2]).toMatchObject({ message: expect.stringMatching(/exited \(code 7\)/) });
   });
 
-  it("refuses work once closed", async () => {
+  it("fails the work in flight when closed, and refuses more", async () => {
     const p = start(1);
+    const inFlight = expect(p.run([{ job: { value: 1, spinMs: 200 }, budgetMs: 5_000 }])).rejects.toThrow(/closed/);
+    expect(p.size).toBe(1);
     await p.close();
+    await inFlight;
     await expect(p.run([{ job: { value: 1 }, budgetMs: 100 }])).rejects.toThrow(/closed/);
+  });
+
+  it("fails what waits when its worker entry cannot start", async () => {
+    const p = (pool = new WorkerPool<PoolTestJob, number>({ entry: "e2e/fixtures/no-such-worker.ts", name: "pool-missing-worker", workers: 1, maxBatch: 10, graceMs: 20, log: () => {} }));
+    await expect(p.run([{ job: { value: 1 }, budgetMs: 1_000 }])).rejects.toThrow(/could not start/);
   });
 });

@@ -19,7 +19,19 @@ import { bundledEntry, type Runnable } from "./bundle";
 export type JobOutcome<R> = { ok: true; value: R } | { ok: false; reason: "budget" | "crashed" | "error"; message: string };
 
 type Task<J> = { t0: number; jobs: J[]; budgets: number[] };
-type FromWorker<R> = { ready: true } | { results: ({ ok: true; value: R } | { ok: false; message: string })[] };
+/** One job's answer from the worker: its value, or what it threw. */
+export type WorkerResult<R> = { ok: true; value: R } | { ok: false; message: string };
+type FromWorker = { ready: true } | { results: unknown };
+
+/**
+ * How a batch's answers cross between threads. By default a structured clone; a codec may move
+ * bulk data as bytes in a transferred buffer instead: decoding a buffer into strings costs the
+ * receiving thread a fraction of deserialising the same strings from a clone.
+ */
+export type ResultCodec<R> = {
+  encode(results: WorkerResult<R>[]): { data: unknown; transfer?: ArrayBuffer[] };
+  decode(data: unknown): WorkerResult<R>[];
+};
 
 type Pending<J, R> = { job: J; budgetMs: number; resolve: (o: JobOutcome<R>) => void; reject: (e: Error) => void };
 
@@ -31,7 +43,7 @@ type Slot<J, R> = {
   task?: { t0: number; items: Pending<J, R>[]; timer?: NodeJS.Timeout };
 };
 
-export type PoolOptions = {
+export type PoolOptions<R> = {
   /** The worker's entry, relative to the repository root (bundled by lib/bundle.ts). */
   entry: string;
   /** The bundle's name, and who speaks in log lines. */
@@ -42,6 +54,8 @@ export type PoolOptions = {
   /** Added to a job's budget before its worker is terminated, so the worker's own soft limit acts first. */
   graceMs: number;
   resourceLimits?: ResourceLimits;
+  /** The codec the worker's serveJobs encodes its answers with. */
+  codec?: ResultCodec<R>;
   root?: string;
   log?: (line: string) => void;
 };
@@ -52,7 +66,7 @@ export class WorkerPool<J, R> {
   private runnable: Runnable | undefined;
   private closed = false;
 
-  constructor(private readonly opts: PoolOptions) {}
+  constructor(private readonly opts: PoolOptions<R>) {}
 
   /** Runs the jobs, each within its budget; resolves once all are done, in order. */
   run(items: { job: J; budgetMs: number }[]): Promise<JobOutcome<R>[]> {
@@ -69,9 +83,15 @@ export class WorkerPool<J, R> {
 
   async close(): Promise<void> {
     this.closed = true;
-    const left = this.queue.splice(0);
-    for (const p of left) p.reject(new Error(`${this.opts.name}: the pool closed`));
-    await Promise.all(this.slots.splice(0).map((s) => this.retire(s)));
+    const closing = new Error(`${this.opts.name}: the pool closed`);
+    for (const p of this.queue.splice(0)) p.reject(closing);
+    const slots = this.slots.splice(0);
+    for (const s of slots) {
+      clearTimeout(s.task?.timer);
+      for (const p of s.task?.items ?? []) p.reject(closing);
+      s.task = undefined;
+    }
+    await Promise.all(slots.map((s) => this.retire(s)));
   }
 
   private drain() {
@@ -82,7 +102,12 @@ export class WorkerPool<J, R> {
       const take = Math.min(this.opts.maxBatch, Math.ceil(this.queue.length / (idle.length - k)));
       this.dispatch(idle[k]!, this.queue.splice(0, take));
     }
-    while (this.queue.length > 0 && this.slots.length < this.opts.workers) this.spawn();
+    try {
+      while (this.queue.length > 0 && this.slots.length < this.opts.workers) this.spawn();
+    } catch (err) {
+      // No worker could be made at all: what waits fails rather than waiting forever.
+      if (this.slots.length === 0) for (const p of this.queue.splice(0)) p.reject(new Error(`${this.opts.name}: could not start a worker: ${(err as Error).message}`));
+    }
   }
 
   private spawn() {
@@ -95,12 +120,12 @@ export class WorkerPool<J, R> {
         : new Worker(`import("tsx/esm/api").then((t) => { t.register(); return import(${JSON.stringify(pathToFileURL(this.runnable.entry).href)}); })`, { ...options, eval: true });
     const slot: Slot<J, R> = { worker, progress: new Int32Array(shared), state: "starting" };
     this.slots.push(slot);
-    worker.on("message", (m: FromWorker<R>) => this.onMessage(slot, m));
+    worker.on("message", (m: FromWorker) => this.onMessage(slot, m));
     worker.on("error", (err) => this.onFailure(slot, err.message));
     worker.on("exit", (code) => this.onFailure(slot, `the worker exited (code ${code})`));
   }
 
-  private onMessage(slot: Slot<J, R>, m: FromWorker<R>) {
+  private onMessage(slot: Slot<J, R>, m: FromWorker) {
     if (slot.state === "retired") return;
     if ("ready" in m) {
       slot.state = "idle";
@@ -109,7 +134,8 @@ export class WorkerPool<J, R> {
       clearTimeout(task.timer);
       slot.task = undefined;
       slot.state = "idle";
-      m.results.forEach((r, i) => task.items[i]!.resolve(r.ok ? r : { ok: false, reason: "error", message: r.message }));
+      const results = this.opts.codec ? this.opts.codec.decode(m.results) : (m.results as WorkerResult<R>[]);
+      results.forEach((r, i) => task.items[i]!.resolve(r.ok ? r : { ok: false, reason: "error", message: r.message }));
     }
     this.drain();
     // An idle worker never keeps the process alive; a starting or busy one does (jobs wait on it).
@@ -187,12 +213,12 @@ export class WorkerPool<J, R> {
  * where the pool's watchdog reads it. `handle` gets the job and its deadline (performance.now()
  * time) for limits of its own; what it throws becomes that job's error.
  */
-export function serveJobs<J, R>(handle: (job: J, deadline: number) => R | Promise<R>): void {
+export function serveJobs<J, R>(handle: (job: J, deadline: number) => R | Promise<R>, codec?: ResultCodec<R>): void {
   if (!parentPort) throw new Error("serveJobs runs in a worker thread");
   const port = parentPort;
   const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
   port.on("message", async (task: Task<J>) => {
-    const results: ({ ok: true; value: R } | { ok: false; message: string })[] = [];
+    const results: WorkerResult<R>[] = [];
     for (let i = 0; i < task.jobs.length; i++) {
       Atomics.store(progress, 1, Date.now() - task.t0);
       Atomics.store(progress, 0, i);
@@ -204,7 +230,8 @@ export function serveJobs<J, R>(handle: (job: J, deadline: number) => R | Promis
       }
     }
     Atomics.store(progress, 0, task.jobs.length);
-    port.postMessage({ results } satisfies FromWorker<R>);
+    const out = codec ? codec.encode(results) : { data: results };
+    port.postMessage({ results: out.data } satisfies FromWorker, out.transfer ?? []);
   });
-  port.postMessage({ ready: true } satisfies FromWorker<R>);
+  port.postMessage({ ready: true } satisfies FromWorker);
 }

@@ -131,6 +131,7 @@ export async function benchEmail(opts: { messages: number; reps: number; inFligh
       const batches = Math.ceil(opts.messages / 100);
       let next = 0;
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const one = async () => {
         for (let b = next++; b < batches; b = next++) {
           const batch = await build[mode](b * 100, Math.min(100, opts.messages - b * 100));
@@ -139,18 +140,22 @@ export async function benchEmail(opts: { messages: number; reps: number; inFligh
       };
       await Promise.all(Array.from({ length: opts.inFlight }, one));
       const secs = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      cpuPerMessage[mode] = (cpu.user + cpu.system) / opts.messages;
       const got = await capture.accepted();
       if (got !== opts.messages) throw new Error(`capture got ${got} of ${opts.messages}`);
       return opts.messages / secs;
     };
 
+    // CPU of every thread of this process (main, render workers or senders) per message, by mode.
+    const cpuPerMessage = { ours: 0, raw: 0 };
     await run("ours"); // warm-up: JIT, connections, every worker's compiled template
     const ours: number[] = [];
     const raw: number[] = [];
     for (let r = 0; r < opts.reps; r++) {
       raw.push(await run("raw"));
       ours.push(await run("ours"));
-      console.log(`email: rep ${r + 1}: render+hand-off ${Math.round(ours[r]!)} msgs/s, raw hand-off ${Math.round(raw[r]!)} msgs/s`);
+      console.log(`email: rep ${r + 1}: render+hand-off ${Math.round(ours[r]!)} msgs/s, raw hand-off ${Math.round(raw[r]!)} msgs/s; CPU of this process per message ${Math.round(cpuPerMessage.ours)} µs / ${Math.round(cpuPerMessage.raw)} µs`);
     }
     const value = median(ours);
     const baseline = median(raw);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderEmail, type MergeContext, type TemplateInput } from "./render";
-import { runRenderJob } from "./render-jobs";
+import { renderResultCodec, runRenderJob, type RenderResult } from "./render-jobs";
 import { applyTracking } from "./tracking";
 
 const ctx: MergeContext = { contact: { first_name: "Kari", plan: "gold" }, workspace: { name: "Acme", postal_address: "1 Fjord Road" }, trigger: {}, unsubscribe_url: "https://app.example/u/t" };
@@ -44,5 +44,23 @@ describe("render jobs (what the render pool's workers run)", () => {
   it("name the field of a template error, and the tag of a file it may not read", async () => {
     expect(await runRenderJob({ kind: "text", source: "{% include 'package.json' %}", ctx, escape: false })).toMatchObject({ ok: false, field: "body", overBudget: false, message: expect.stringContaining("{% include %}") });
     expect(await runRenderJob({ kind: "email", template: { ...template, id: undefined, subject: "{% render 'package.json' %}" }, ctx })).toMatchObject({ ok: false, field: "subject", message: expect.stringContaining("{% render %}") });
+  });
+
+  it("carry rendered messages across threads as bytes and everything else as it is, unchanged either way", async () => {
+    const rendered = (await runRenderJob({ kind: "email", template, ctx })) as Extract<RenderResult, { ok: true }>;
+    const results = [
+      { ok: true as const, value: rendered },
+      { ok: true as const, value: { ok: true as const, value: { subject: "Hei 🌷", html: "<p>x</p>", text: "Åse" } } },
+      { ok: true as const, value: { ok: false as const, field: "body" as const, message: "body: nope", overBudget: false } },
+      { ok: false as const, message: "thrown" },
+      { ok: true as const, value: await runRenderJob({ kind: "text", source: "{{ contact.first_name }}", ctx, escape: false }) },
+      { ok: true as const, value: { ok: true as const, value: { subject: "", html: "æøå", text: "" } } },
+    ];
+    const { data, transfer } = renderResultCodec.encode(results);
+    // Two messages travel as bytes (the one with an emoji is cloned); the buffer is handed over.
+    expect(transfer).toHaveLength(1);
+    expect((data as { shells: unknown[] }).shells.filter((s) => s === 0)).toHaveLength(2);
+    expect(renderResultCodec.decode(structuredClone(data, { transfer }))).toEqual(results);
+    expect(renderResultCodec.encode([results[3]!]).transfer).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { env } from "../env";
 import { WorkerPool, type JobOutcome } from "../worker-pool";
 import { TemplateError, type MergeContext, type MergeTagWarning, type RenderedEmail, type TemplateInput } from "./render";
-import type { RenderJob, RenderOutputs, RenderResult } from "./render-jobs";
+import { renderResultCodec, type RenderJob, type RenderOutputs, type RenderResult } from "./render-jobs";
 import type { TrackingScope } from "./tracking";
 
 /**
@@ -42,6 +42,7 @@ export function renderPool(): Pool {
     graceMs: 250,
     // A template that allocates without end kills its worker, not the server.
     resourceLimits: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 64 },
+    codec: renderResultCodec,
   });
   return g[POOL];
 }
