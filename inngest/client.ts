@@ -5,7 +5,7 @@ import { sdkFetch } from "./sdk-fetch";
 /**
  * The app's Inngest client, always in cloud mode: events carry the event key, calls into the app
  * are verified against the signing key (docs/security.md). Options are passed explicitly because
- * the SDK snapshots process.env at construction. Without keys (e.g. during `next build`) sends
+ * the SDK reads its environment once, at construction. Without keys (e.g. during `next build`) sends
  * fail and the serve handler refuses every call; a server start without them stops at boot.
  */
 const e = env();
