@@ -9,12 +9,13 @@ import { sdkFetch } from "./sdk-fetch";
  * fail and the serve handler refuses every call; a server start without them stops at boot.
  */
 const e = env();
+const { baseUrl } = inngestTarget(e);
 
 export const inngest = new Inngest({
   id: "tillit",
   isDev: false,
   fetch: sdkFetch,
-  ...(inngestTarget(e).baseUrl ? { baseUrl: inngestTarget(e).baseUrl } : {}),
+  ...(baseUrl ? { baseUrl } : {}),
   ...(e.INNGEST_EVENT_KEY ? { eventKey: e.INNGEST_EVENT_KEY } : {}),
   ...(e.INNGEST_SIGNING_KEY ? { signingKey: e.INNGEST_SIGNING_KEY } : {}),
 });
