@@ -113,7 +113,7 @@ test("a flow whose webhook body names package.json is refused at publish, naming
   expect(await db.select().from(flowVersions).where(eq(flowVersions.flowId, flow!.id))).toHaveLength(0);
 });
 
-test("while 4 over-budget previews run, /api/health answers before the first of them finishes, and each preview says it ran out of budget", async ({ memberPage, workspace, baseURL, db }) => {
+test("while 4 over-budget previews run, /api/health answers before the first of them finishes, and each preview says it ran out of budget", async ({ memberPage, workspace, db }) => {
   test.setTimeout(120_000);
   const { page } = await memberPage("viewer");
   await page.goto(`/w/${workspace.workspace.slug}/templates`);
@@ -135,15 +135,16 @@ test("while 4 over-budget previews run, /api/health answers before the first of 
       .poll(async () => (await db.execute<{ n: number }>(sql`select count(*)::int as n from pg_locks where relation = 'suppressions'::regclass and not granted`))[0]!.n, { timeout: 60_000 })
       .toBeGreaterThanOrEqual(4);
   });
-  // Health, asked again each time it answers, until the first preview is done. A server whose
-  // request thread renders answers the first check only once a render ends, and its previews'
-  // answers come out right behind it (seen: 17 ms later); here health keeps answering throughout.
+  // Health, asked again each time it answers, through the same client as the previews, until the
+  // first preview is done. A server whose request thread renders cannot answer until a render
+  // ends, and then its previews' answers (already made) come out with, or before, the one health
+  // check it had queued (seen: none answered first); here health keeps answering while they render.
   const answeredBeforeFirstPreview: number[] = [];
   while (previewsDone === 0) {
-    const res = await fetch(`${baseURL}/api/health`);
-    if (previewsDone === 0) answeredBeforeFirstPreview.push(res.status);
+    const res = await page.request.get("/api/health");
+    if (previewsDone === 0) answeredBeforeFirstPreview.push(res.status());
   }
-  expect(answeredBeforeFirstPreview.length).toBeGreaterThanOrEqual(10);
+  expect(answeredBeforeFirstPreview.length).toBeGreaterThanOrEqual(2);
   expect(new Set(answeredBeforeFirstPreview)).toEqual(new Set([200]));
   for (const a of await Promise.all(previews)) {
     expect(a.ok).toBe(false);

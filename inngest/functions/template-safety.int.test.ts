@@ -82,4 +82,34 @@ describe("a flow whose stored templates name a file", () => {
     expect(capture.emails.filter((e) => e.tags.some((t) => t.name === "flow" && t.value === flowId))).toHaveLength(0);
     for (const t of trace) expect(t.detail ?? "").not.toMatch(LEAK);
   });
+
+  it("fails a message whose template runs past the send budget, with the reason on its node, and carries on", async () => {
+    const { db, capture, app } = h;
+    const ws = await seedWorkspace(db.db, { contacts: 1 });
+    await grantConsent(db.db, ws.workspace.id, ws.contacts);
+    const runaway = "{% for a in (1..4000) %}{% for b in (1..4000) %}{{ b }}{% endfor %}{% endfor %}";
+    const [slow, fine] = await db.db
+      .insert(templates)
+      .values([
+        { workspaceId: ws.workspace.id, name: "slow", class: "marketing" as const, subject: "Slow", body: { markup: runaway } },
+        { workspaceId: ws.workspace.id, name: "fine", class: "marketing" as const, subject: "Fine {{ contact.first_name }}", body: { markup: "Hi" } },
+      ])
+      .returning({ id: templates.id });
+    const { flowId } = await createLiveFlow(db.db, {
+      workspaceId: ws.workspace.id,
+      graph: graph(
+        [["t", "manual-enrol"], ["s1", "send-email", { templateId: slow!.id }], ["s2", "send-email", { templateId: fine!.id }], ["x", "exit"]],
+        [["t", "next", "s1"], ["s1", "next", "s2"], ["s2", "next", "x"]],
+      ),
+    });
+    const contact = ws.contacts[0]!;
+    await app.inngest.send({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [contact.id] } });
+    await h.settle();
+    const [enrollment] = await listEnrollments(db.db, { workspaceId: ws.workspace.id, flowId, contactId: contact.id });
+    const trace = await enrollmentTrace(db.db, { workspaceId: ws.workspace.id, enrollmentId: enrollment!.id });
+    expect(trace.find((t) => t.nodeId === "s1")).toMatchObject({ outcome: "failed", exit: "next", detail: expect.stringMatching(/took longer than its \d+ ms budget to render and was stopped/) });
+    expect(trace.find((t) => t.nodeId === "s2")).toMatchObject({ outcome: "sent" });
+    const sent = capture.emails.filter((e) => e.tags.some((t) => t.name === "flow" && t.value === flowId));
+    expect(sent.map((e) => e.subject)).toEqual([expect.stringMatching(/^Fine /)]);
+  });
 });
