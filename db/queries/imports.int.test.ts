@@ -62,10 +62,12 @@ it("every row is a contact or a report line; erased and suppressed addresses are
   const consent = await t.db.select().from(consentEvents).where(eq(consentEvents.contactId, created!.id));
   expect(consent).toEqual([expect.objectContaining({ kind: "opt_in", source: "import", wording: statement })]);
   expect(await t.db.select().from(contactTags).where(eq(contactTags.contactId, created!.id))).toHaveLength(2);
-  // New contacts (not updated ones) are announced to "contact created" flows, once, through the outbox.
-  const announced = await t.db.select().from(appOutbox).where(eq(appOutbox.name, "contact/created"));
-  expect(announced.map((o) => o.data)).toEqual([{ workspaceId: w, contactId: created!.id, source: "import" }]);
-  expect(announced[0]!.eventId).toBe(`contact-created:${created!.id}`);
+  // New contacts (not updated ones) are announced to "contact created" flows, once, through the
+  // outbox: one event per chunk naming them, not one per contact.
+  const announced = await t.db.select().from(appOutbox).where(eq(appOutbox.name, "contacts/imported"));
+  expect(announced.map((o) => o.data)).toEqual([{ workspaceId: w, contactIds: [created!.id], source: "import" }]);
+  expect(announced[0]!.eventId).toMatch(/^contacts-imported:[0-9a-f-]{36}:1:0$/);
+  expect(await t.db.select().from(appOutbox).where(eq(appOutbox.name, "contact/created"))).toEqual([]);
   expect(await t.db.select().from(contacts).where(and(eq(contacts.workspaceId, w), eq(contacts.email, "gone@example.com")))).toEqual([]);
 
   // Double opt-in off and "skip existing": the new address is subscribed, existing ones are report lines.
@@ -99,4 +101,21 @@ it("a row holding text Postgres cannot store is a report line naming the column;
     [2, "column 3: must not contain the NUL character (\\u0000) or half of a surrogate pair (\\ud800–\\udfff)", ["half@example.com", "B", "2\ufffd"]],
   ]);
   expect((await t.db.select().from(contacts).where(eq(contacts.workspaceId, w))).map((c) => c.email)).toEqual(["fine@example.com"]);
+});
+
+it("a chunk of 2,500 new contacts is announced as three events of at most a thousand, naming each new contact once", async () => {
+  const ws = await seedWorkspace(t.db, { contacts: 0 });
+  const w = ws.workspace.id;
+  const rows = Array.from({ length: 2500 }, (_, i) => [`bulk${i}@example.com`, `B${i}`, ""]);
+  const imp = await createImport(t.db, { workspaceId: w, fileName: "bulk.csv", mode: "update", statement: "Customers who opted in at checkout", settings, totalRows: rows.length, createdBy: ws.owner.id });
+  const r = await applyImportChunk(t.db, { workspaceId: w, importId: imp.id, firstRow: 1, rows, actorUserId: ws.owner.id, now: new Date() });
+  expect(r.created).toBe(2500);
+  const announced = (await t.db.select().from(appOutbox).where(eq(appOutbox.name, "contacts/imported"))).filter((o) => (o.data as { workspaceId: string }).workspaceId === w);
+  const sizes = announced.map((o) => (o.data as { contactIds: string[] }).contactIds.length).sort((a, b) => b - a);
+  expect(sizes).toEqual([1000, 1000, 500]);
+  const named = announced.flatMap((o) => (o.data as { contactIds: string[] }).contactIds);
+  const created = await t.db.select({ id: contacts.id }).from(contacts).where(eq(contacts.workspaceId, w));
+  expect(new Set(named).size).toBe(2500);
+  expect([...named].sort()).toEqual(created.map((c) => c.id).sort());
+  expect(new Set(announced.map((o) => o.eventId)).size).toBe(3);
 });

@@ -5,6 +5,9 @@ import { rowToContact, settingsSchema, type ImportedContact, type ImportSettings
 import { storableCopy } from "../../lib/storable";
 import { normalizeAddress, suppressionsFor } from "./suppressions";
 
+/** New contacts named by one `contacts/imported` event (the outbox row's size stays small). */
+export const IMPORTED_PER_EVENT = 1000;
+
 /**
  * CSV import, stored: an import row with its settings and running totals, chunks applied once
  * each (a re-sent chunk gets its first answer back), and one report line per row that did not
@@ -185,11 +188,16 @@ export async function applyImportChunk(
           insert into contact_tags (workspace_id, contact_id, tag_id)
           select ${q.workspaceId}::uuid, up.id, t.id from up cross join unnest(${`{${tagIds.join(",")}}`}::uuid[]) as t(id)
           on conflict do nothing
+        ), created as (
+          select id, (row_number() over (order by id) - 1) / ${IMPORTED_PER_EVENT} as grp from up where up.inserted
         ), announced as (
-          -- "contact created" flows (source import) start for new contacts, through the app outbox.
+          -- "contact created" flows (source import) start for new contacts, through the app outbox:
+          -- one event per thousand, not one per contact, so a large import does not queue a function
+          -- run per row in front of every other flow's work.
           insert into app_outbox (event_id, name, data)
-          select 'contact-created:' || up.id, 'contact/created', jsonb_build_object('workspaceId', ${q.workspaceId}::text, 'contactId', up.id, 'source', 'import')
-          from up where up.inserted
+          select 'contacts-imported:' || ${q.importId}::text || ':' || ${q.firstRow}::int || ':' || grp, 'contacts/imported',
+                 jsonb_build_object('workspaceId', ${q.workspaceId}::text, 'source', 'import', 'contactIds', jsonb_agg(id order by id))
+          from created group by grp
         )
         select inserted from up`);
       for (const r of rows) r.inserted ? created++ : updated++;

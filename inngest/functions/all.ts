@@ -6,7 +6,7 @@ import { createFlowMigration } from "./flow-migration";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
 import { createOutboxSweep } from "./outbox-sweep";
-import { createSegmentContactRefresh, createSegmentRefresh, createSegmentSchedule } from "./segment-refresh";
+import { createSegmentContactRefresh, createSegmentImportRefresh, createSegmentRefresh, createSegmentSchedule } from "./segment-refresh";
 
 /**
  * Every Inngest function of the app, bound to a client and its dependencies. The route serves
@@ -23,6 +23,7 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createSegmentSchedule(inngest, deps),
     createSegmentRefresh(inngest, deps),
     createSegmentContactRefresh(inngest, deps),
+    createSegmentImportRefresh(inngest, deps),
     createFlowMigration(inngest, deps),
   ];
 }

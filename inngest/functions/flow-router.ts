@@ -8,6 +8,7 @@ import { triggerMatches, type TriggerOccurrence } from "../../lib/flows/triggers
 import {
   anniversaryReached,
   contactCreated,
+  contactsImported,
   enrollmentStarted,
   enrollRequested,
   eventTracked,
@@ -31,7 +32,7 @@ export function createFlowRouter(inngest: Inngest, deps: FlowDeps) {
     {
       id: "flow-router",
       name: "Flow router",
-      triggers: [contactCreated, tagAdded, formSubmitted, eventTracked, segmentEntered, anniversaryReached, enrollRequested],
+      triggers: [contactCreated, contactsImported, tagAdded, formSubmitted, eventTracked, segmentEntered, anniversaryReached, enrollRequested],
       retries: 6,
     },
     async ({ event, step }) => {
@@ -128,6 +129,14 @@ function occurrencesOf(event: { name: string; id: string; data: Record<string, u
     case contactCreated.name: {
       const d = contactCreated.schema.parse(event.data);
       return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "contact-created", source: d.source }, {}) };
+    }
+    case contactsImported.name: {
+      const d = contactsImported.schema.parse(event.data);
+      return {
+        workspaceId: d.workspaceId,
+        // Each contact keeps the source id a `contact/created` of its own would have carried.
+        items: d.contactIds.map((contactId) => ({ contactId, occurrence: { kind: "contact-created" as const, source: d.source }, trigger: {}, sourceEventId: `contact-created:${contactId}` })),
+      };
     }
     case tagAdded.name: {
       const d = tagAdded.schema.parse(event.data);

@@ -3,6 +3,7 @@ import { getSegment, markRefreshed, refreshMembership, segmentsToRefresh, worksp
 import { now } from "../../lib/clock";
 import {
   contactCreated,
+  contactsImported,
   contactUnsubscribed,
   emailClicked,
   emailOpened,
@@ -125,6 +126,42 @@ export function createSegmentContactRefresh(inngest: Inngest, deps: FlowDeps) {
         );
       }
       return { entered };
+    },
+  );
+}
+
+/**
+ * Membership for contacts an import created: a thousand per event, evaluated against every
+ * segment of the workspace in one statement per segment (the same rule as a contact/created each).
+ */
+export function createSegmentImportRefresh(inngest: Inngest, deps: FlowDeps) {
+  return inngest.createFunction(
+    {
+      id: "segment-import-refresh",
+      name: "Segment membership on imported contacts",
+      triggers: [contactsImported],
+      retries: 4,
+    },
+    async ({ event, step }) => {
+      const db = deps.db();
+      const { workspaceId, contactIds } = contactsImported.schema.parse(event.data);
+      const entered = await step.run("evaluate", async () => {
+        const at = now();
+        const out: { segmentId: string; contactIds: string[] }[] = [];
+        for (const s of await segmentsToRefresh(db, { workspaceId })) {
+          if (s.baselinedAt === null) continue;
+          const r = await refreshMembership(db, { workspaceId, segmentId: s.id, definition: s.definition, now: at, contactIds });
+          if (r.entered.length > 0) out.push({ segmentId: s.id, contactIds: r.entered });
+        }
+        return out;
+      });
+      if (entered.length > 0) {
+        await step.sendEvent(
+          "entered",
+          entered.map((e) => ({ name: segmentEntered.name, data: { workspaceId, segmentId: e.segmentId, contactIds: e.contactIds } })),
+        );
+      }
+      return { entered: entered.map((e) => e.segmentId) };
     },
   );
 }

@@ -7,6 +7,8 @@ import { seedWorkspace } from "../../e2e/fixtures/seed";
 import { addContactTag } from "../../db/queries/contacts";
 import { listEnrollments } from "../../db/queries/enrollments";
 import { insertEvent } from "../../db/queries/events";
+import { applyImportChunk, createImport } from "../../db/queries/imports";
+import { forwardAppOutbox } from "../../db/queries/outbox";
 import { createSegment, getSegment } from "../../db/queries/segments";
 import { contacts, segmentMemberships } from "../../db/schema/index";
 import { now } from "../../lib/clock";
@@ -166,5 +168,56 @@ describe("entered segment", () => {
     const rows = await db.db.select({ id: contacts.id, attributes: contacts.attributes }).from(contacts).where(eq(contacts.workspaceId, w));
     const routed = Object.fromEntries(rows.map((r) => [r.id, r.attributes.routed]));
     expect(routed).toEqual({ [a]: "pro", [b]: "other" });
+  });
+});
+
+describe("imported contacts", () => {
+  it("an import's new contacts start 'contact created' flows and enter segments, through the outbox, in one run per thousand", async () => {
+    const ws = await seedWorkspace(db.db, { contacts: 1 });
+    const w = ws.workspace.id;
+    const definition = definitionSchema.parse({ type: "group", match: "all", children: [{ type: "attribute", field: "plan", comparison: { op: "eq", value: "pro" } }] });
+    const seg = await createSegment(db.db, { workspaceId: w, name: "Pro", definition, createdBy: null });
+    await app.inngest.send({ name: "segment/refresh.requested", data: { workspaceId: w, segmentId: seg.id } });
+    await settle();
+    const flowOn = (trigger: [string, string, Record<string, unknown>]) =>
+      createLiveFlow(db.db, {
+        workspaceId: w,
+        name: trigger[1],
+        graph: graph([trigger, ["x", "exit"]], [["t", "next", "x"]]),
+      });
+    const onImport = await flowOn(["t", "contact-created", { source: "import" }]);
+    const onForm = await flowOn(["t", "contact-created", { source: "form" }]);
+    const onSegment = await flowOn(["t", "segment-entered", { segmentId: seg.id }]);
+
+    const settings = {
+      header: ["email", "plan"],
+      mapping: [{ target: "email" as const }, { target: "attribute" as const, attribute: "plan", type: "string" as const }],
+      tags: [],
+    };
+    // 1,200 new people (two events), 3 of them pro, and the existing contact (updated, not created).
+    const rows = [[ws.contacts[0]!.email, "pro"], ...Array.from({ length: 1200 }, (_, i) => [`imp${i}@example.com`, i % 400 === 0 ? "pro" : "free"])];
+    const imp = await createImport(db.db, { workspaceId: w, fileName: "people.csv", mode: "update", statement: "Opted in at checkout", settings, totalRows: rows.length, createdBy: ws.owner.id });
+    expect(await applyImportChunk(db.db, { workspaceId: w, importId: imp.id, firstRow: 1, rows, actorUserId: ws.owner.id, now: now() })).toMatchObject({ created: 1200, updated: 1 });
+    // What the ingest's forwarder does with the app outbox.
+    const sent: string[] = [];
+    await forwardAppOutbox(db.db, {
+      limit: 500,
+      send: async (batch) => {
+        sent.push(...batch.map((e) => e.name));
+        await app.inngest.send(batch.map((e) => ({ id: e.id, name: e.name, data: e.data })));
+      },
+    });
+    expect(sent.filter((n) => n === "contacts/imported")).toHaveLength(2);
+    await settle();
+
+    const enrolled = async (flowId: string) => (await listEnrollments(db.db, { workspaceId: w, flowId })).map((e) => e.contactId).sort();
+    const imported = (await db.db.select({ id: contacts.id, email: contacts.email }).from(contacts).where(eq(contacts.workspaceId, w))).filter((c) => c.email.startsWith("imp"));
+    expect(await enrolled(onImport.flowId)).toEqual(imported.map((c) => c.id).sort());
+    expect(await enrolled(onForm.flowId)).toEqual([]);
+    const pro = imported.filter((c) => ["imp0@example.com", "imp400@example.com", "imp800@example.com"].includes(c.email)).map((c) => c.id).sort();
+    expect(await enrolled(onSegment.flowId)).toEqual(pro);
+    // The existing contact turned pro by the import is a member too; it was not created, so it enters on the next refresh, not here.
+    const members = (await db.db.select({ id: segmentMemberships.contactId }).from(segmentMemberships).where(eq(segmentMemberships.segmentId, seg.id))).map((m) => m.id);
+    expect(members.sort()).toEqual(pro);
   });
 });

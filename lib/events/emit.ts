@@ -31,7 +31,7 @@ export async function flushAppEvents(db: Db, ids: readonly number[]): Promise<vo
   }
 }
 
-/** `contact/created` for a contact made by hand, through the API or an import: starts "contact created" flows once. */
+/** `contact/created` for a contact made by hand or through the API (an import announces its new contacts a thousand at a time: `contacts/imported`): starts "contact created" flows once. */
 export const contactCreatedEvent = (workspaceId: string, contactId: string, source: string): AppEvent => ({
   id: `contact-created:${contactId}`,
   name: "contact/created",
