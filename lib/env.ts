@@ -65,6 +65,13 @@ const schema = z.object({
   PORT: port(3000),
   /** Public URL of the app, used in links inside mail. */
   APP_URL: optionalString.pipe(httpUrl.optional()),
+  /**
+   * The supervisor (npm run dev / npm start) restarts a child that exits, with back-off, and
+   * gives up (exiting non-zero with the reason) once one child exited this many times within
+   * TILLIT_RESTART_WINDOW_SECONDS (docs/operations.md).
+   */
+  TILLIT_RESTART_LIMIT: z.coerce.number({ error: "must be a number of exits" }).int("must be a whole number of exits").min(1, "must be between 1 and 1000").max(1000, "must be between 1 and 1000").default(5),
+  TILLIT_RESTART_WINDOW_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int("must be whole seconds").min(1, "must be between 1 and 86400").max(86_400, "must be between 1 and 86400").default(60),
   /** Dev mailbox: store outgoing mail in Postgres and show it at /dev/mailbox. */
   TILLIT_DEV_MAILBOX: flag,
   RESEND_API_KEY: optionalString,

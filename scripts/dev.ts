@@ -1,4 +1,5 @@
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { InngestKeysError, loadOrCreateInngestKeys, type InngestKeys } from "../inngest/keys";
 import { envOrExit } from "../lib/env";
 import { StackError, startStack, type Stack } from "./stack";
@@ -24,6 +25,8 @@ async function shutdown(code: number, reason?: string) {
 }
 process.on("SIGINT", () => void shutdown(0, "interrupted"));
 process.on("SIGTERM", () => void shutdown(0, "terminated"));
+// The supervisor too stops when what started it is gone (its children watch it the same way).
+await import(pathToFileURL(path.resolve("scripts", "parent-watch.mjs")).href);
 
 try {
   const dataDir = path.resolve(e.TILLIT_DATA_DIR, "pglite");
@@ -64,6 +67,11 @@ try {
     // The dev mailbox is for local work: on in dev, and in --prod only when asked for explicitly.
     devMailbox: prod ? e.TILLIT_DEV_MAILBOX : !e.RESEND_API_KEY,
     output: "inherit",
+    // One stack per embedded data directory; on a shared Postgres several may run (other ports).
+    lockDataDir: e.embeddedDatabase ? path.resolve(e.TILLIT_DATA_DIR) : undefined,
+    restart: { limit: e.TILLIT_RESTART_LIMIT, windowMs: e.TILLIT_RESTART_WINDOW_SECONDS * 1000 },
+    // A process manager above (systemd, a container runtime) sees the non-zero exit and can act.
+    onGiveUp: () => process.exit(1),
   });
   console.log(`tillit: tracking API (Segment-compatible) on ${stack.trackingUrl}/v1/…`);
   console.log(`tillit: ready on ${e.appUrl}${!prod && !e.RESEND_API_KEY ? ` — mail goes to ${e.appUrl}/dev/mailbox` : ""}`);

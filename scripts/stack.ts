@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, existsSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { openDb } from "../db/client";
 import { startEmbeddedPostgres, PortInUseError, type EmbeddedServer } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
 import { childEnv } from "../lib/env";
 import { ingestNodeArgs } from "../ingest/launch";
 import type { InngestKeys } from "../inngest/keys";
+import { LockError, lockStack, type StackLock } from "./stack-lock";
 
 /**
  * Everything a user needs on one machine: the database (embedded or a URL), migrations and
@@ -34,6 +37,16 @@ export type StackOptions = {
   env?: Record<string, string | undefined>;
   /** Where the app's output goes: this terminal, or a log file. */
   output: "inherit" | { file: string };
+  /** The directory this stack locks against a second stack (npm run dev: TILLIT_DATA_DIR with the embedded database). */
+  lockDataDir?: string;
+  /** Where port lock files go (default: the system's temporary directory). */
+  portLockDir?: string;
+  /** A child that exits is restarted, until one exits `limit` times within `windowMs` (default 5 in 60 s). */
+  restart?: { limit: number; windowMs: number };
+  /** Called once the stack gave up after a burst of exits (every child stopped), with the reason. */
+  onGiveUp?: (reason: string) => void;
+  /** Where the supervisor's own lines go (default: stderr). */
+  log?: (line: string) => void;
 };
 
 export type Stack = {
@@ -43,8 +56,14 @@ export type Stack = {
   executorUrl: string | undefined;
   /** The tracking ingest's URL. */
   trackingUrl: string;
+  /** This start's id: every child's health answer carries it. */
+  instance: string;
+  /** The children's pids by name, as they are now. */
+  pids: () => Record<ChildName, number | undefined>;
   stop: () => Promise<void>;
 };
+
+export type ChildName = "executor" | "ingest" | "app";
 
 /** A failure the user can act on, printed as one line. */
 export class StackError extends Error {}
@@ -62,7 +81,13 @@ export async function startDatabase(choice: DatabaseChoice): Promise<{ url: stri
       throw new StackError(
         `port ${err.port} for the embedded database is taken (another \`npm run dev\`?) — stop it or set PGLITE_PORT`,
       );
-    throw new StackError(`the embedded database could not start: ${(err as Error).message}`);
+    const reason = (err as Error).message.split("\n")[0];
+    // Never deleted for the user: the directory holds their data (docs/operations.md).
+    if (choice.dataDir && existsSync(path.join(choice.dataDir, "PG_VERSION")))
+      throw new StackError(
+        `the embedded database in ${choice.dataDir} could not be opened (${reason}); its files may be damaged — restore the directory from a backup, or move it aside (mv ${choice.dataDir} ${choice.dataDir}.damaged) to start with an empty database`,
+      );
+    throw new StackError(`the embedded database could not start: ${reason}`);
   }
 }
 
@@ -100,6 +125,12 @@ export async function migrateDatabase(url: string, embedded: boolean): Promise<v
 
 const nextBin = path.join(process.cwd(), "node_modules", "next", "dist", "bin", "next");
 const executorMain = path.join(process.cwd(), "inngest", "local", "main.ts");
+// Preloaded into every child (and what they start): a child whose supervisor is gone stops.
+const parentWatch = pathToFileURL(path.join(process.cwd(), "scripts", "parent-watch.mjs")).href;
+
+const LABEL: Record<ChildName, string> = { executor: "the local Inngest executor", ingest: "the tracking ingest", app: "the app" };
+
+type ChildSpec = { name: ChildName; args: string[]; env: NodeJS.ProcessEnv; healthUrl: string };
 
 function pipeOutput(child: ChildProcess, output: StackOptions["output"]) {
   if (output === "inherit") return;
@@ -108,21 +139,137 @@ function pipeOutput(child: ChildProcess, output: StackOptions["output"]) {
   child.stderr?.pipe(log);
 }
 
+/** Back-off before the nth restart within the window: 0.5 s, 1 s, 2 s, … at most 10 s. */
+export const restartDelayMs = (recentExits: number) => Math.min(10_000, 500 * 2 ** Math.max(0, recentExits - 1));
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed (${signal})` : `exited with code ${code}`;
+}
+
 export async function startStack(opts: StackOptions): Promise<Stack> {
-  const db = await startDatabase(opts.database);
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const instance = randomUUID();
+  const restart = opts.restart ?? { limit: 5, windowMs: 60_000 };
   const embedded = opts.database.kind === "embedded";
-  const children: ChildProcess[] = [];
-  const stopAll = async () => {
-    // The app first (it calls the executor), then the executor, then the database they share.
-    for (const child of [...children].reverse()) await stopChild(child);
+  let lock: StackLock | undefined;
+  try {
+    lock = await lockStack(
+      {
+        pid: process.pid,
+        instance,
+        startedAt: new Date().toISOString(),
+        ports: {
+          app: opts.port,
+          tracking: opts.trackingPort,
+          ...(opts.executor ? { executor: opts.executor.port } : {}),
+          ...(opts.database.kind === "embedded" ? { database: opts.database.port } : {}),
+        },
+        dataDir: opts.lockDataDir,
+      },
+      { dataDir: opts.lockDataDir, portLockDir: opts.portLockDir },
+    );
+  } catch (err) {
+    if (err instanceof LockError) throw new StackError(err.message);
+    throw err;
+  }
+  let db: Awaited<ReturnType<typeof startDatabase>>;
+  try {
+    db = await startDatabase(opts.database);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+
+  type Running = { spec: ChildSpec; proc: ChildProcess; served: boolean; exits: number[]; timer?: NodeJS.Timeout };
+  const running = new Map<ChildName, Running>();
+  let stopping = false;
+  const pids = () => ({
+    executor: running.get("executor")?.proc.pid,
+    ingest: running.get("ingest")?.proc.pid,
+    app: running.get("app")?.proc.pid,
+  });
+  const recordPids = () => lock?.update(Object.fromEntries(Object.entries(pids()).filter(([, v]) => v !== undefined)) as Record<string, number>);
+
+  let stopped: Promise<void> | undefined;
+  const stopAll = () => (stopped ??= stopEverything());
+  const stopEverything = async () => {
+    stopping = true;
+    // The app first (it calls the executor), then the ingest, the executor, and the database they share.
+    for (const name of ["app", "ingest", "executor"] as const) {
+      const r = running.get(name);
+      if (!r) continue;
+      clearTimeout(r.timer);
+      await stopChild(r.proc);
+    }
     await db.embedded?.stop();
+    lock?.release();
   };
+
+  const giveUp = (reason: string) => {
+    if (stopping) return;
+    log(`tillit: ${reason}; giving up`);
+    void stopAll().then(() => opts.onGiveUp?.(reason));
+  };
+
+  const spawnChild = (spec: ChildSpec): ChildProcess => {
+    const stdio = opts.output === "inherit" ? ("inherit" as const) : (["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"]);
+    const proc = spawn(process.execPath, spec.args, { stdio, env: spec.env });
+    pipeOutput(proc, opts.output);
+    const r: Running = running.get(spec.name) ?? { spec, proc, served: false, exits: [] };
+    r.proc = proc;
+    running.set(spec.name, r);
+    recordPids();
+    proc.once("exit", (code, signal) => onExit(r, proc, code, signal));
+    // A spawn that fails (no node binary) ends in "exit" too; the error must not throw.
+    proc.on("error", () => {});
+    return proc;
+  };
+
+  const onExit = (r: Running, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => {
+    // During start-up waitUntilServing reports it; after stop() nothing is restarted.
+    if (stopping || !r.served || r.proc !== proc) return;
+    const now = Date.now();
+    r.exits = [...r.exits.filter((t) => now - t < restart.windowMs), now];
+    const what = `${LABEL[r.spec.name]} (pid ${proc.pid}) ${describeExit(code, signal)}`;
+    if (r.exits.length >= restart.limit) {
+      giveUp(`${what}: ${r.exits.length} exits within ${Math.round(restart.windowMs / 1000)} s (TILLIT_RESTART_LIMIT ${restart.limit})`);
+      return;
+    }
+    const delay = restartDelayMs(r.exits.length);
+    log(`tillit: ${what}; restarting it in ${delay / 1000} s`);
+    r.timer = setTimeout(() => {
+      if (stopping) return;
+      const next = spawnChild(r.spec);
+      waitUntilServing(next, r.spec.healthUrl, LABEL[r.spec.name], instance).then(
+        () => log(`tillit: ${LABEL[r.spec.name]} is back (pid ${next.pid})`),
+        (err: Error) => {
+          // It exited while starting (the exit handler restarts it) or hangs: stop it, and the exit counts.
+          if (!stopping && next.exitCode === null && next.signalCode === null) {
+            log(`tillit: ${LABEL[r.spec.name]} did not come back: ${err.message}`);
+            next.kill("SIGKILL");
+          }
+        },
+      );
+    }, delay);
+  };
+
+  const startChild = async (spec: ChildSpec) => {
+    const proc = spawnChild(spec);
+    await waitUntilServing(proc, spec.healthUrl, LABEL[spec.name], instance);
+    running.get(spec.name)!.served = true;
+  };
+
   const dbEnv = {
     // Children reach the embedded server through PGLITE_PORT, a real server through DATABASE_URL.
     DATABASE_URL: embedded ? undefined : db.url,
     PGLITE_PORT: opts.database.kind === "embedded" ? String(opts.database.port) : undefined,
   };
-  const stdio = opts.output === "inherit" ? ("inherit" as const) : (["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"]);
+  const common = {
+    ...opts.env,
+    ...dbEnv,
+    TILLIT_INSTANCE_ID: instance,
+    NODE_OPTIONS: [childEnv({}).NODE_OPTIONS, `--import=${parentWatch}`].filter(Boolean).join(" "),
+  };
   try {
     await migrateDatabase(db.url, embedded);
     let executorUrl: string | undefined;
@@ -139,11 +286,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         INNGEST_SIGNING_KEY: opts.executor.keys.signingKey,
         TILLIT_CLOCK_FILE: opts.executor.virtualClockFile,
       };
-      const executor = spawn(process.execPath, ["--import", "tsx", executorMain], {
-        stdio,
+      await startChild({
+        name: "executor",
+        args: ["--import", "tsx", executorMain],
         env: childEnv({
-          ...opts.env,
-          ...dbEnv,
+          ...common,
           ...inngestEnv,
           PORT: String(opts.port),
           INNGEST_LOCAL_PORT: String(opts.executor.port),
@@ -151,54 +298,57 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
           INNGEST_LOCAL_VIRTUAL_CLOCK: opts.executor.virtualClockFile ? "1" : "0",
           INNGEST_LOCAL_INSPECT: opts.executor.inspect ? "1" : undefined,
         }),
+        healthUrl: `${executorUrl}/health`,
       });
-      children.push(executor);
-      pipeOutput(executor, opts.output);
-      await waitUntilServing(executor, `${executorUrl}/health`, "the local Inngest executor");
     }
     const trackingUrl = `http://127.0.0.1:${opts.trackingPort}`;
-    const ingest = spawn(process.execPath, ingestNodeArgs(), {
-      stdio,
-      env: childEnv({ ...opts.env, ...dbEnv, ...inngestEnv, TRACKING_PORT: String(opts.trackingPort) }),
+    await startChild({
+      name: "ingest",
+      args: ingestNodeArgs(),
+      env: childEnv({ ...common, ...inngestEnv, TRACKING_PORT: String(opts.trackingPort) }),
+      healthUrl: `${trackingUrl}/health`,
     });
-    children.push(ingest);
-    pipeOutput(ingest, opts.output);
-    await waitUntilServing(ingest, `${trackingUrl}/health`, "the tracking ingest");
-    const app = spawn(process.execPath, [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"], {
-      stdio,
+    await startChild({
+      name: "app",
+      args: [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"],
       env: childEnv({
-        ...opts.env,
-        ...dbEnv,
+        ...common,
         PORT: String(opts.port),
         NEXT_TELEMETRY_DISABLED: "1",
         TILLIT_DEV_MAILBOX: opts.devMailbox ? "1" : "0",
         TRACKING_PORT: String(opts.trackingPort),
         ...inngestEnv,
       }),
+      healthUrl: `http://127.0.0.1:${opts.port}/api/health`,
     });
-    children.push(app);
-    pipeOutput(app, opts.output);
-    await waitUntilServing(app, `http://127.0.0.1:${opts.port}/api/health`, "the app");
     // Next reports every loopback address as "localhost" (its URL normaliser), so links it builds
     // and the cookies it sets agree only when clients use that name too.
     const appUrl = `http://localhost:${opts.port}`;
-    return { appUrl, databaseUrl: db.url, executorUrl, trackingUrl, stop: stopAll };
+    return { appUrl, databaseUrl: db.url, executorUrl, trackingUrl, instance, pids, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
 }
 
-async function waitUntilServing(child: ChildProcess, url: string, what: string, timeoutMs = 180_000): Promise<void> {
-  let exited: number | null | undefined;
-  child.once("exit", (code) => (exited = code));
+/**
+ * Polls a child's health URL until it answers as this stack's (its `instance` is ours): a port
+ * answered by someone else's process is not this stack being ready.
+ */
+async function waitUntilServing(child: ChildProcess, url: string, what: string, instance: string, timeoutMs = 180_000): Promise<void> {
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => (exited = describeExit(code, signal)));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new StackError(`${what} stopped during start-up (exit code ${exited})`);
+    if (exited !== undefined) throw new StackError(`${what} stopped during start-up (it ${exited})`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
-      if (res.ok) return;
-      if (res.status === 503) throw new StackError(`${what} started but cannot reach its database`);
+      const body = (await res.json().catch(() => ({}))) as { instance?: unknown };
+      // Another process answering on the port is not ours being ready: keep waiting for ours.
+      if (body.instance === instance) {
+        if (res.ok) return;
+        if (res.status === 503) throw new StackError(`${what} started but cannot reach its database`);
+      }
     } catch (err) {
       if (err instanceof StackError) throw err;
     }
