@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
-import { buildSync } from "esbuild";
+import { buildSync, stop as stopEsbuild } from "esbuild";
 
 /**
  * A TypeScript entry of ours made runnable by plain node: bundled into one ES module by esbuild
@@ -51,6 +51,10 @@ export function bundledEntry(opts: {
   } catch (err) {
     (opts.log ?? console.error)(`${opts.who}: could not bundle into ${dir} (${(err as Error).message.split("\n")[0]}); running it through tsx`);
     return { kind: "tsx", entry };
+  } finally {
+    // buildSync leaves esbuild's service process running for the next call; there is none, and a
+    // supervisor that then stops at once would leave it behind for a moment (a zombie).
+    void stopEsbuild();
   }
   return { kind: "bundle", file: out };
 }

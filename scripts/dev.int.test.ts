@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -66,6 +66,18 @@ describe("embedded database", () => {
     await h2.close();
     await second.embedded!.stop();
     expect(rows).toEqual([{ slug: "persisted" }]);
+  });
+
+  it("names a damaged data directory and says how to go on, leaving it in place", async () => {
+    const damaged = path.join(dir, "damaged");
+    const port = await freePort();
+    const first = await startDatabase({ kind: "embedded", dataDir: damaged, port });
+    await first.embedded!.stop();
+    writeFileSync(path.join(damaged, "global", "pg_control"), Buffer.alloc(8192, 7));
+    await expect(startDatabase({ kind: "embedded", dataDir: damaged, port })).rejects.toThrow(
+      `the embedded database in ${damaged} could not be opened (PGlite failed to initialize properly); its files may be damaged — restore the directory from a backup, or move it aside (mv ${damaged} ${damaged}.damaged) to start with an empty database`,
+    );
+    expect(existsSync(path.join(damaged, "PG_VERSION"))).toBe(true);
   });
 
   it("says which port is taken when another instance holds it", async () => {

@@ -215,7 +215,7 @@ describe("the supervisor", () => {
       for (const p of Object.values(record(s).children)) pids.add(p);
       const mark = s.out.length;
       process.kill(pid, "SIGKILL");
-      gaveUp = await Promise.race([s.waitForLine(/ is back \(pid \d+\)$/, 60_000, mark).then(() => false), s.exited.then(() => true)]);
+      gaveUp = await Promise.race([s.waitForLine(/ is back \(pid \d+\)$/, 60_000, mark).then(() => false, () => false), s.exited.then(() => true)]);
     }
     expect(await s.exited).toBe(1);
     const reason = await s.waitForLine(/giving up$/, 1000, from);
