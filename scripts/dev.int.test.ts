@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -43,6 +44,25 @@ describe("npm run dev start-up failures", () => {
     expect(r.code).toBe(1);
     expect(r.stderr.split("\n")).toHaveLength(1);
     expect(r.stderr).toBe(`tillit: cannot reach the database at 127.0.0.1:${port}/tillit (ECONNREFUSED) — is Postgres running?`);
+  });
+});
+
+describe("npm run dev on a taken port", () => {
+  it("stops with one line naming the port, what it is for and the setting that moves it, before starting anything", async () => {
+    const server = createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+    try {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), "tillit-taken-"));
+      const r = runDev({ PORT: String(port), PGLITE_PORT: String(await freePort()), INNGEST_LOCAL_PORT: String(await freePort()), TRACKING_PORT: String(await freePort()), TILLIT_DATA_DIR: dataDir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tillit: port ${port} for the app is taken by another program — stop it or set PORT`);
+      // Nothing was started: no database files, and the data directory's lock is gone again.
+      expect(existsSync(path.join(dataDir, "pglite", "PG_VERSION"))).toBe(false);
+      expect(existsSync(path.join(dataDir, "stack.lock"))).toBe(false);
+      rmSync(dataDir, { recursive: true, force: true });
+    } finally {
+      server.close();
+    }
   });
 });
 
