@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDatabaseUnavailable } from "./unavailable";
+import { isDatabaseUnavailable, unavailableReason } from "./unavailable";
 
 const coded = (code: string, message = "x") => Object.assign(new Error(message), { code });
 /** As drizzle-orm throws a failed query: the driver's error as the cause. */
@@ -58,5 +58,11 @@ describe("isDatabaseUnavailable", () => {
     const a: { code: string; cause?: unknown } = { code: "23505" };
     a.cause = a;
     expect(isDatabaseUnavailable(a)).toBe(false);
+  });
+
+  it("names the error that decided it, for the log", () => {
+    expect(unavailableReason(wrapped(coded("ECONNREFUSED", "connect ECONNREFUSED 10.0.0.5:5432")))).toBe("ECONNREFUSED: connect ECONNREFUSED 10.0.0.5:5432");
+    expect(unavailableReason(new AggregateError([coded("23505"), coded("ETIMEDOUT", "connect ETIMEDOUT")], "x"))).toBe("ETIMEDOUT: connect ETIMEDOUT");
+    expect(unavailableReason(wrapped(coded("23505")))).toBeUndefined();
   });
 });

@@ -39,19 +39,40 @@ const DRIVER_CODES = new Set([
 /** How far down `cause` / `errors` chains are followed (an error can hold itself). */
 const MAX_DEPTH = 5;
 
-export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
-  if (depth > MAX_DEPTH || typeof err !== "object" || err === null) return false;
-  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+export function isDatabaseUnavailable(err: unknown): boolean {
+  return unavailability(err, 0) !== undefined;
+}
+
+/**
+ * For the log: the error that says the database is unavailable, as "CODE: message" (it may name
+ * the host: never for a response body), or undefined when it is not that kind of error.
+ */
+export function unavailableReason(err: unknown): string | undefined {
+  const found = unavailability(err, 0);
+  return found && `${found.code}: ${found.message}`;
+}
+
+type Coded = { code: string; message: string };
+
+function unavailability(err: unknown, depth: number): Coded | undefined {
+  if (depth > MAX_DEPTH || typeof err !== "object" || err === null) return undefined;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
   if (typeof e.code === "string") {
-    if (DRIVER_CODES.has(e.code) || SERVER_CODES.has(e.code)) return true;
+    const found = { code: e.code, message: typeof e.message === "string" ? e.message : "" };
+    if (DRIVER_CODES.has(e.code) || SERVER_CODES.has(e.code)) return found;
     // Class 08: connection exceptions (connection failure, does not exist, rejected…), but not
     // 08P01, a protocol violation: a fault of the client or server, not an outage.
-    if (/^08[0-9A-Z]{3}$/.test(e.code) && e.code !== "08P01") return true;
+    if (/^08[0-9A-Z]{3}$/.test(e.code) && e.code !== "08P01") return found;
   }
   // drizzle wraps the driver's error (DrizzleQueryError.cause); Node's happy-eyeballs connect
   // throws an AggregateError of one error per address tried.
-  if (isDatabaseUnavailable(e.cause, depth + 1)) return true;
-  return Array.isArray(e.errors) && e.errors.slice(0, 10).some((x) => isDatabaseUnavailable(x, depth + 1));
+  const inner = unavailability(e.cause, depth + 1);
+  if (inner || !Array.isArray(e.errors)) return inner;
+  for (const x of e.errors.slice(0, 10)) {
+    const found = unavailability(x, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** Seconds a client should wait before retrying a request refused because the database is unavailable. */
