@@ -1,6 +1,7 @@
 import { Analytics } from "@segment/analytics-node";
 import { and, eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openDb } from "../db/client";
 import { createApiKey, revokeApiKey } from "../db/queries/api-keys";
 import type { OutboxEvent } from "../db/queries/tracking";
 import { contacts, eventOutboxBatches, events, workspaces } from "../db/schema/index";
@@ -381,33 +382,33 @@ describe("GET /health", () => {
     }
   });
 
-  it("answers a tracking call 503 with Retry-After when the database cannot be reached", async () => {
-    const dead = (await import("../db/client")).openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
+  /** An ingest whose database is a port nothing listens on. */
+  async function withUnreachableDatabase(fn: (url: string) => Promise<void>) {
+    const dead = openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
     const own = await startIngestServer({ db: dead.db, port: 0, log: () => {} });
     try {
-      const res = await fetch(`${own.url}/v1/track`, { method: "POST", headers: auth(key), body: JSON.stringify({ userId: "u-dead", event: "Lost" }) });
-      expect(res.status).toBe(503);
-      expect(res.headers.get("retry-after")).toBe("5");
-      expect(await res.json()).toEqual({ success: false, message: "not stored: the database is unavailable, retry later" });
+      await fn(own.url);
     } finally {
       await own.stop();
       await dead.close();
     }
-  });
+  }
 
-  it("answers 503 when the database cannot be reached", async () => {
-    const dead = (await import("../db/client")).openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
-    const own = await startIngestServer({ db: dead.db, port: 0, log: () => {} });
-    try {
-      const res = await fetch(`${own.url}/health`);
+  it("answers a tracking call 503 with Retry-After when the database cannot be reached", () =>
+    withUnreachableDatabase(async (url) => {
+      const res = await fetch(`${url}/v1/track`, { method: "POST", headers: auth(key), body: JSON.stringify({ userId: "u-dead", event: "Lost" }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect(await res.json()).toEqual({ success: false, message: "not stored: the database is unavailable, retry later" });
+    }));
+
+  it("answers 503 when the database cannot be reached", () =>
+    withUnreachableDatabase(async (url) => {
+      const res = await fetch(`${url}/health`);
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body).toMatchObject({ ok: false, database: { reachable: false }, forwarder: { on: false } });
       // Where the database lives stays in the log.
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
-    } finally {
-      await own.stop();
-      await dead.close();
-    }
-  });
+    }));
 });

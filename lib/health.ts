@@ -204,23 +204,23 @@ export function healthCheck(opts: HealthOptions): HealthCheck {
   }
 
   async function ingest(): Promise<IngestPart> {
-    const unknown = { on: null, lagSeconds: null, lastSuccessAt: null, lastErrorAt: null };
+    const unread = { on: null, lagSeconds: null, lastSuccessAt: null, lastErrorAt: null };
     let answer: { status: number; body: unknown };
     try {
       answer = await getJson(`${opts.ingestUrl}/health`);
     } catch (err) {
       note("ingest", "unreachable", `${opts.ingestUrl}/health: ${(err as Error).message}`);
-      return { status: "degraded", reachable: false, sameInstance: null, forwarder: unknown, reason: "unreachable" };
+      return { status: "degraded", reachable: false, sameInstance: null, forwarder: unread, reason: "unreachable" };
     }
     const parsed = ingestAnswer.safeParse(answer.body);
     if (!parsed.success) {
       note("ingest", "unexpected answer", `${opts.ingestUrl}/health answered HTTP ${answer.status}`);
-      return { status: "degraded", reachable: false, sameInstance: null, forwarder: unknown, reason: "unexpected answer" };
+      return { status: "degraded", reachable: false, sameInstance: null, forwarder: unread, reason: "unexpected answer" };
     }
     const h = parsed.data;
     const forwarder = h.forwarder.on
       ? { on: true, lagSeconds: h.forwarder.lagSeconds, lastSuccessAt: h.forwarder.lastSuccessAt, lastErrorAt: h.forwarder.lastErrorAt }
-      : { ...unknown, on: false };
+      : { ...unread, on: false };
     const same = sameInstance(h.instance);
     const reason = ingestReason({ reachableDatabase: h.database.reachable, sameInstance: same, forwarder, maxLagSeconds });
     note("ingest", reason ?? "ok", reason && `ingest at ${opts.ingestUrl}`);
