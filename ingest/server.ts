@@ -335,6 +335,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
         await attachPendingEvents(opts.db);
         attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
       }
+      // Until the outbox is empty; each batch sent moves the counters itself (`counted`).
       while (!stopped && (await forwardOutbox(opts.db, 500, forwardEvents, opts.forwardClaimMs ?? 15_000)).rows > 0);
       if (forwardAppEvents) {
         const send = forwardAppEvents;
