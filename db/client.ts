@@ -40,6 +40,16 @@ export function clientOf(db: Db): Sql {
 // One pool per server process, kept across Next's dev reloads.
 const g = globalThis as unknown as { __tillitDb?: DbHandle };
 
+/**
+ * Replaces the process-wide database (undefined: open it from the configuration again on next use),
+ * for tests that call route handlers in-process; returns the one it replaced, which stays open.
+ */
+export function replaceDb(handle: DbHandle | undefined): DbHandle | undefined {
+  const previous = g.__tillitDb;
+  g.__tillitDb = handle;
+  return previous;
+}
+
 /** The process-wide database of the app. */
 export function getDb(): Db {
   if (!g.__tillitDb) {

@@ -17,6 +17,7 @@ const server = await startIngestServer({
   forward: e.TRACKING_FORWARD ? sendToInngest : undefined,
   forwardApp: e.TRACKING_FORWARD ? sendAppEventsToInngest : undefined,
   forwardClaimMs: e.TRACKING_FORWARD_CLAIM_MS,
+  instance: e.TILLIT_INSTANCE_ID,
 }).catch((err: Error) => {
   console.error(`tracking-ingest: could not start: ${err.message}`);
   process.exit(1);

@@ -1,6 +1,7 @@
 import { Analytics } from "@segment/analytics-node";
 import { and, eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openDb } from "../db/client";
 import { createApiKey, revokeApiKey } from "../db/queries/api-keys";
 import type { OutboxEvent } from "../db/queries/tracking";
 import { contacts, eventOutboxBatches, events, workspaces } from "../db/schema/index";
@@ -314,19 +315,100 @@ describe("GET /health", () => {
     }
   });
 
-  it("answers 503 when the database cannot be reached", async () => {
-    const dead = (await import("../db/client")).openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
+  it("echoes the stack's instance id, and moves the forwarder's counters batch by batch while it drains a long backlog", async () => {
+    // A database of its own: the shared ingest's forwarder must not take these rows.
+    const d = await freshDatabase();
+    const w = await seedWorkspace(d.db, { contacts: 0 });
+    const k = (await createApiKey(d.db, { workspaceId: w.workspace.id, name: "Site", kind: "public", createdBy: w.owner.id })).key;
+    // Each hand-over to Inngest waits until the test lets it through.
+    const calls: { size: number; release: () => void }[] = [];
+    const own = await startIngestServer({
+      db: d.db,
+      port: 0,
+      writers: 1,
+      instance: "stack-7f3a",
+      // Every /health reads the backlog afresh, so the lag shows the backlog the moment it is there.
+      backlogEveryMs: 0,
+      forward: (batch) => new Promise<void>((release) => calls.push({ size: batch.length, release })),
+      forwardEveryMs: 20,
+      log: () => {},
+    });
+    type Forwarder = { on: boolean; draining: boolean; forwarded: number; lastSuccessAt: string | null; lastPassAt: string | null; lagSeconds: number | null };
+    const health = async () => (await fetch(`${own.url}/health`).then((r) => r.json())) as { ok: boolean; instance: string | null; forwarder: Forwarder };
+    try {
+      // The forwarder's first pass (on an empty outbox) is over before the backlog arrives.
+      await expect.poll(async () => (await health()).forwarder.lastPassAt).not.toBeNull();
+      const idle = (await health()).forwarder;
+      expect(idle).toMatchObject({ on: true, forwarded: 0, lastSuccessAt: null, lagSeconds: null });
+      // One commit of 1,201 events: one outbox row, handed over as batches of 500, 500 and 201.
+      const batch = {
+        batch: [
+          { type: "identify", userId: "u-drain", traits: { email: "drain@example.com" }, messageId: "drain-identify" },
+          ...Array.from({ length: 1200 }, (_, i) => ({ type: "track", userId: "u-drain", event: "Viewed", messageId: `drain-${i}` })),
+        ],
+      };
+      expect((await fetch(`${own.url}/v1/batch`, { method: "POST", headers: auth(k), body: JSON.stringify(batch) })).status).toBe(200);
+
+      await expect.poll(() => calls.length).toBe(1);
+      const first = await health();
+      expect(first.instance).toBe("stack-7f3a");
+      expect(first.forwarder).toMatchObject({ on: true, draining: true, forwarded: 0, lastSuccessAt: null });
+      // A pass ends once the outbox is empty: this one's end is not stamped until the drain is over.
+      const passBefore = first.forwarder.lastPassAt;
+      // The backlog waits: its lag is measured (the outbox row is still there while it is sent).
+      expect(first.forwarder.lagSeconds).toEqual(expect.any(Number));
+
+      calls[0]!.release();
+      await expect.poll(() => calls.length).toBe(2);
+      const second = (await health()).forwarder;
+      expect(second).toMatchObject({ draining: true, forwarded: 500, lastPassAt: passBefore });
+      expect(Date.parse(second.lastSuccessAt!)).toBeGreaterThan(0);
+
+      calls[1]!.release();
+      await expect.poll(() => calls.length).toBe(3);
+      const third = (await health()).forwarder;
+      expect(third).toMatchObject({ draining: true, forwarded: 1000, lastPassAt: passBefore });
+      expect(Date.parse(third.lastSuccessAt!)).toBeGreaterThanOrEqual(Date.parse(second.lastSuccessAt!));
+
+      calls[2]!.release();
+      await expect.poll(async () => (await health()).forwarder.forwarded).toBe(1201);
+      await expect.poll(async () => (await health()).forwarder.draining).toBe(false);
+      expect(Date.parse((await health()).forwarder.lastPassAt!)).toBeGreaterThan(Date.parse(passBefore!));
+      expect(calls.map((c) => c.size)).toEqual([500, 500, 201]);
+    } finally {
+      calls.forEach((c) => c.release());
+      await own.stop();
+      await d.destroy();
+    }
+  });
+
+  /** An ingest whose database is a port nothing listens on. */
+  async function withUnreachableDatabase(fn: (url: string) => Promise<void>) {
+    const dead = openDb("postgres://root@127.0.0.1:1/none", { max: 1 });
     const own = await startIngestServer({ db: dead.db, port: 0, log: () => {} });
     try {
-      const res = await fetch(`${own.url}/health`);
+      await fn(own.url);
+    } finally {
+      await own.stop();
+      await dead.close();
+    }
+  }
+
+  it("answers a tracking call 503 with Retry-After when the database cannot be reached", () =>
+    withUnreachableDatabase(async (url) => {
+      const res = await fetch(`${url}/v1/track`, { method: "POST", headers: auth(key), body: JSON.stringify({ userId: "u-dead", event: "Lost" }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      expect(await res.json()).toEqual({ success: false, message: "not stored: the database is unavailable, retry later" });
+    }));
+
+  it("answers 503 when the database cannot be reached", () =>
+    withUnreachableDatabase(async (url) => {
+      const res = await fetch(`${url}/health`);
       expect(res.status).toBe(503);
       const body = await res.json();
       expect(body).toMatchObject({ ok: false, database: { reachable: false }, forwarder: { on: false } });
       // Where the database lives stays in the log.
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);
-    } finally {
-      await own.stop();
-      await dead.close();
-    }
-  });
+    }));
 });

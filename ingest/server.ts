@@ -20,6 +20,7 @@ import {
   type MessageType,
   type TrackingItem,
 } from "../lib/tracking/segment";
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, unavailableReason } from "../db/unavailable";
 import { commitStats } from "./stats";
 
 /**
@@ -53,6 +54,10 @@ export type IngestOptions = {
   attachEveryMs?: number;
   /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
   forwardClaimMs?: number;
+  /** The stack's instance id (TILLIT_INSTANCE_ID), echoed by GET /health. */
+  instance?: string;
+  /** How often GET /health reads the outbox backlog and lag at most (default 5 s; older readings are reused). */
+  backlogEveryMs?: number;
   log?: (line: string) => void;
 };
 
@@ -262,8 +267,15 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError || err instanceof BodyTooLargeError)
         return reply(res, err instanceof HttpError ? err.status : 400, { success: false, message: err.message });
-      log(`ingest: ${(err as Error).message}`);
       // Not committed: the client retries (Segment clients retry 5xx), and messageId de-duplicates.
+      const unavailable = unavailableReason(err);
+      if (unavailable) {
+        log(`ingest: the database is unavailable (${unavailable})`);
+        if (res.headersSent) return;
+        res.setHeader("retry-after", String(DATABASE_RETRY_AFTER_SECONDS));
+        return reply(res, 503, { success: false, message: `not stored: ${DATABASE_UNAVAILABLE_MESSAGE}` });
+      }
+      log(`ingest: ${(err as Error).message}`);
       if (!res.headersSent) reply(res, 503, { success: false, message: "not stored, retry" });
     });
   });
@@ -279,7 +291,25 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   const gapMs = opts.forwardGapMs ?? 50;
   const attachEveryMs = opts.attachEveryMs ?? 1_000;
   let forwarding = false;
-  const forwarder: { forwarded: number; lastPassAt: string | null; lastErrorAt: string | null } = { forwarded: 0, lastPassAt: null, lastErrorAt: null };
+  // Moved batch by batch, so a long drain shows progress: `forwarded` and `lastSuccessAt` after
+  // each batch Inngest accepted, `lastPassAt` once a pass has emptied the outbox, `lastErrorAt`
+  // when a pass failed (it is retried a second later).
+  const forwarder: { forwarded: number; draining: boolean; lastSuccessAt: string | null; lastPassAt: string | null; lastErrorAt: string | null } = {
+    forwarded: 0,
+    draining: false,
+    lastSuccessAt: null,
+    lastPassAt: null,
+    lastErrorAt: null,
+  };
+  const counted =
+    <T>(send: (batch: T[]) => Promise<void>) =>
+    async (batch: T[]) => {
+      await send(batch);
+      forwarder.forwarded += batch.length;
+      forwarder.lastSuccessAt = new Date(Date.now()).toISOString();
+    };
+  const forwardEvents = opts.forward && counted(opts.forward);
+  const forwardAppEvents = opts.forwardApp && counted(opts.forwardApp);
   let stopped = false;
   let retryAfter = 0;
   let again = false;
@@ -289,12 +319,13 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   let attachAllowedAt = 0;
   let attachSoon = true;
   async function forwardLoop() {
-    if (!opts.forward || stopped || Date.now() < retryAfter) return;
+    if (!forwardEvents || stopped || Date.now() < retryAfter) return;
     if (forwarding) {
       again = true;
       return;
     }
     forwarding = true;
+    forwarder.draining = true;
     again = false;
     lastPass = Date.now();
     try {
@@ -304,28 +335,26 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
         await attachPendingEvents(opts.db);
         attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
       }
-      while (!stopped) {
-        const pass = await forwardOutbox(opts.db, 500, opts.forward, opts.forwardClaimMs ?? 15_000);
-        forwarder.forwarded += pass.sent;
-        if (pass.rows === 0) break;
-      }
-      if (opts.forwardApp) {
-        const send = opts.forwardApp;
-        let n: number;
-        while (!stopped && (n = await forwardAppOutbox(opts.db, { limit: 500, send, claimMs: opts.forwardClaimMs ?? 15_000 })) > 0) forwarder.forwarded += n;
+      // Until the outbox is empty; each batch sent moves the counters itself (`counted`).
+      while (!stopped && (await forwardOutbox(opts.db, 500, forwardEvents, opts.forwardClaimMs ?? 15_000)).rows > 0);
+      if (forwardAppEvents) {
+        const send = forwardAppEvents;
+        while (!stopped && (await forwardAppOutbox(opts.db, { limit: 500, send, claimMs: opts.forwardClaimMs ?? 15_000 })) > 0);
       }
       forwarder.lastPassAt = new Date(Date.now()).toISOString();
     } catch (err) {
-      log(`ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
+      const unavailable = unavailableReason(err);
+      log(unavailable ? `ingest: forwarding paused, the database is unavailable (${unavailable}); will retry` : `ingest: forwarding to Inngest failed, will retry: ${(err as Error).message}`);
       forwarder.lastErrorAt = new Date(Date.now()).toISOString();
       retryAfter = Date.now() + 1_000;
     } finally {
       forwarding = false;
+      forwarder.draining = false;
       if (again) wakeForwarder();
     }
   }
   function wakeForwarder() {
-    if (!opts.forward || passTimer || stopped) return;
+    if (!forwardEvents || passTimer || stopped) return;
     passTimer = setTimeout(
       () => {
         passTimer = undefined;
@@ -336,12 +365,13 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   }
   const tick = setInterval(wakeForwarder, opts.forwardEveryMs ?? 500);
 
-  // GET /health, for the people running the ingest: the write queue, the last minute's grouped
-  // commits, the forwarder and the outbox backlog. The backlog query runs at most once per
-  // healthEveryMs however often /health is asked; when the database cannot answer it, the
+  // GET /health, for the people running the ingest and the app's /api/health: the stack's instance
+  // id, the write queue, the last minute's grouped commits, the forwarder (its counters, lag and
+  // last success) and the outbox backlog. The backlog query runs at most once per
+  // backlogEveryMs however often /health is asked; when the database cannot answer it, the
   // answer is 503. Totals and times only: nothing here names a workspace or a person, and error
   // messages (hosts, addresses) go to the log, not to whoever asks.
-  const healthEveryMs = 5_000;
+  const backlogEveryMs = opts.backlogEveryMs ?? 5_000;
   // How late the event loop ran a 20 ms timer, over the current minute: every request's parse and
   // answer and every commit's completion wait behind a busy loop (a long scavenge, a burst).
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -352,9 +382,9 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     loopSince = Date.now();
   }, 60_000);
   loopReset.unref();
-  let backlog: { at: number; value: Promise<{ ready: number; waiting: number; capped: boolean } | { error: string }> } | undefined;
+  let backlog: { at: number; value: Promise<Awaited<ReturnType<typeof outboxBacklog>> | { error: string }> } | undefined;
   async function health(res: ServerResponse) {
-    if (!backlog || Date.now() - backlog.at >= healthEveryMs)
+    if (!backlog || Date.now() - backlog.at >= backlogEveryMs)
       backlog = {
         at: Date.now(),
         value: outboxBacklog(opts.db).catch((err: Error) => {
@@ -366,6 +396,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     const reachable = !("error" in outbox);
     reply(res, reachable ? 200 : 503, {
       ok: reachable,
+      instance: opts.instance ?? null,
       database: { reachable },
       queue: { waitingRequests: queue.length, commitsInFlight: active, writers },
       commits: stats.summary(),
@@ -373,7 +404,15 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
         sinceSeconds: Math.round((Date.now() - loopSince) / 1000),
         ...(loopDelay.count ? { p50Ms: round(loopDelay.percentile(50) / 1e6), p99Ms: round(loopDelay.percentile(99) / 1e6), maxMs: round(loopDelay.max / 1e6) } : {}),
       },
-      forwarder: opts.forward ? { on: true, ...forwarder, outbox: "error" in outbox ? null : outbox } : { on: false },
+      forwarder: opts.forward
+        ? {
+            on: true,
+            ...forwarder,
+            // Age of the oldest event waiting to be handed to Inngest, as of the backlog's reading.
+            lagSeconds: "error" in outbox ? null : outbox.oldestSeconds,
+            outbox: "error" in outbox ? null : { ready: outbox.ready, waiting: outbox.waiting, capped: outbox.capped },
+          }
+        : { on: false },
     });
   }
 

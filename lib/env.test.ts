@@ -93,6 +93,14 @@ describe("parseEnv", () => {
     expect(parseEnv({ TRUSTED_PROXIES: " 10.0.0.0/8, 127.0.0.1 ,::1" }).TRUSTED_PROXIES).toEqual(["10.0.0.0/8", "127.0.0.1", "::1"]);
     expect(() => parseEnv({ TRUSTED_PROXIES: "proxy.internal" })).toThrow(/TRUSTED_PROXIES must be IP addresses or CIDR ranges/);
   });
+
+  it("reads the stack's instance id, up to 100 characters, blank as unset", () => {
+    expect(parseEnv({}).TILLIT_INSTANCE_ID).toBeUndefined();
+    expect(parseEnv({ TILLIT_INSTANCE_ID: "  " }).TILLIT_INSTANCE_ID).toBeUndefined();
+    expect(parseEnv({ TILLIT_INSTANCE_ID: "k3v9x0" }).TILLIT_INSTANCE_ID).toBe("k3v9x0");
+    expect(parseEnv({ TILLIT_INSTANCE_ID: "x".repeat(100) }).TILLIT_INSTANCE_ID).toHaveLength(100);
+    expect(() => parseEnv({ TILLIT_INSTANCE_ID: "x".repeat(101) })).toThrow(/TILLIT_INSTANCE_ID must be at most 100 characters/);
+  });
 });
 
 describe("APP_URL in production", () => {

@@ -107,6 +107,12 @@ const schema = z.object({
   INNGEST_ENABLE_UNAUTHED_SYNC: z.enum(["0", "false", ""], { error: "must be 0: an unsigned sync could re-point Inngest at another URL" }).optional(),
   /** Local executor: run inspection (`/`, `/api/runs`) and clock control, for local debugging only. */
   INNGEST_LOCAL_INSPECT: flag,
+  /**
+   * Names one start of the stack: the supervisor makes a random one per start and passes it to every
+   * child, and each health answer (`/api/health`, the ingest's and the executor's `/health`) echoes
+   * it, so whoever polls can tell its own children from a stale process on the port (docs/operations.md).
+   */
+  TILLIT_INSTANCE_ID: optionalString.pipe(z.string().max(100, "must be at most 100 characters").optional()),
   /** Port of the tracking ingest process (the Segment-compatible API). */
   TRACKING_PORT: port(8300),
   /** The ingest forwards committed events to Inngest; off only for benchmarks of the write path. */

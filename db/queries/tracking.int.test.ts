@@ -43,7 +43,11 @@ describe("the tracking outbox", () => {
     const rows = await t.db.select().from(eventOutboxBatches);
     expect(rows.map((r) => r.eventIds)).toEqual([[await idOf("o-1"), await idOf("o-2")]]);
     expect((await idOf("o-2"))[14]).toBe("7");
-    expect(await outboxBacklog(t.db)).toEqual({ ready: 2, waiting: 2, capped: false });
+    expect(await outboxBacklog(t.db)).toEqual({ ready: 2, waiting: 2, capped: false, oldestSeconds: expect.any(Number) });
+    // The lag is the age of the oldest row waiting.
+    await t.sql`update event_outbox_batches set created_at = now() - interval '90 seconds'`;
+    expect((await outboxBacklog(t.db)).oldestSeconds).toBeGreaterThanOrEqual(90);
+    expect((await outboxBacklog(t.db)).oldestSeconds).toBeLessThan(120);
 
     const calls = await forwardAll();
     expect(calls.flat().map((e) => e.eventId)).toEqual([await idOf("o-1"), await idOf("o-2")]);
@@ -63,7 +67,11 @@ describe("the tracking outbox", () => {
     expect(await attachPendingEvents(t.db)).toBe(0);
     const sent = (await forwardAll()).flat().map((e) => e.eventId);
     expect(sent.sort()).toEqual([await idOf("o-3"), await idOf("o-4"), await idOf("o-5"), await idOf("o-6")].sort());
-    expect(await outboxBacklog(t.db)).toEqual({ ready: 0, waiting: 0, capped: false });
+    expect(await outboxBacklog(t.db)).toEqual({ ready: 0, waiting: 0, capped: false, oldestSeconds: null });
+    // The app's own outbox counts towards the lag too (the ingest forwards it as well).
+    await t.sql`insert into app_outbox (event_id, name, data, created_at) values ('lag-1', 'contact/created', '{}', now() - interval '30 seconds')`;
+    expect((await outboxBacklog(t.db)).oldestSeconds).toBeGreaterThanOrEqual(30);
+    await t.sql`delete from app_outbox where event_id = 'lag-1'`;
   });
 
   it("sends at most `limit` events a call, and never an event deleted since it was listed (erasure, a deleted workspace)", async () => {

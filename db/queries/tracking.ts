@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { uuidv7 } from "../../lib/ids";
 import { clientOf, type Db } from "../client";
-import { contacts, eventOutboxBatches, events, trackingIdentities } from "../schema/index";
+import { appOutbox, contacts, eventOutboxBatches, events, trackingIdentities } from "../schema/index";
 
 /** One accepted tracking message, already validated and normalised (lib/tracking). */
 export type TrackingWrite = {
@@ -217,13 +217,19 @@ export async function forwardOutbox(
 /**
  * Events not yet handed to Inngest: ready (a contact known, listed in the outbox) and waiting (an
  * unknown visitor's), each counted up to `cap` so that a huge backlog costs no more than that to
- * report.
+ * report; and the forwarder's lag, the age in seconds of the oldest row of the tracking outbox or
+ * the app's outbox (null: both empty; found by primary key, so it costs two index reads).
  */
-export async function outboxBacklog(db: Db, cap = 100_000): Promise<{ ready: number; waiting: number; capped: boolean }> {
+export async function outboxBacklog(db: Db, cap = 100_000): Promise<{ ready: number; waiting: number; capped: boolean; oldestSeconds: number | null }> {
   const [row] = (await db.execute(sql`
     select (select count(*)::int from (select 1 from ${eventOutboxBatches} b, unnest(b.event_ids) limit ${cap}) r) as ready,
-           (select count(*)::int from (select 1 from ${events} where contact_id is null limit ${cap}) w) as waiting`)) as unknown as { ready: number; waiting: number }[];
+           (select count(*)::int from (select 1 from ${events} where contact_id is null limit ${cap}) w) as waiting,
+           (select extract(epoch from now() - min(o.created_at))::float8 from (
+              (select created_at from ${eventOutboxBatches} order by id limit 1)
+              union all
+              (select created_at from ${appOutbox} order by id limit 1)) o) as "oldestSeconds"`)) as unknown as { ready: number; waiting: number; oldestSeconds: number | null }[];
   const ready = row?.ready ?? 0;
   const waiting = row?.waiting ?? 0;
-  return { ready, waiting, capped: ready >= cap || waiting >= cap };
+  const oldest = row?.oldestSeconds;
+  return { ready, waiting, capped: ready >= cap || waiting >= cap, oldestSeconds: oldest == null ? null : Math.max(0, Math.round(Number(oldest) * 10) / 10) };
 }

@@ -15,10 +15,17 @@ test.describe("@smoke public pages", () => {
     await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
   });
 
-  test("the health endpoint reports the database up", async ({ request }) => {
+  test("the health endpoint reports the database up, then every part ok once the executor has synced the app", async ({ request }) => {
     const res = await request.get("/api/health");
     expect(res.status()).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, database: "up" });
+    expect(await res.json()).toMatchObject({ status: expect.stringMatching(/^(ok|degraded)$/), parts: { database: { status: "ok" } } });
+    // The executor syncs the app once it answers, on its own: strict turns 200 shortly after start.
+    await expect.poll(async () => (await request.get("/api/health?strict=1")).status(), { timeout: 30_000 }).toBe(200);
+    expect(await (await request.get("/api/health")).json()).toMatchObject({
+      ok: true,
+      status: "ok",
+      parts: { database: { status: "ok" }, inngest: { status: "ok", mode: "bundled", synced: true }, ingest: { status: "ok", reachable: true } },
+    });
   });
 });
 

@@ -131,6 +131,11 @@ export class Engine {
   private checkpointQueue: { item: CheckpointWrite; resolve: (ok: boolean) => void; reject: (err: unknown) => void }[] = [];
   private checkpointFlushing = false;
   private nextCronAt = 0;
+  /**
+   * Apps synced by this process (not the functions it loaded from the database at start): a
+   * restarted executor has none until the app answers its sync again. Id → count and when.
+   */
+  private synced = new Map<string, { functions: number; syncedAt: string }>();
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: EngineOptions) {
@@ -1107,8 +1112,14 @@ export class Engine {
     for (const [id, f] of this.fns) if (f.appUrl === appUrl) this.fns.delete(id);
     for (const c of configs) this.fns.set(c.id, toFn(c, appUrl));
     this.nextCronAt = 0;
+    this.synced.set(appId, { functions: configs.length, syncedAt: new Date().toISOString() });
     this.wake();
     return { appId, functions: configs.map((c) => c.id) };
+  }
+
+  /** What this process has synced, for GET /health: app ids, function counts and when (wall clock); no URLs. */
+  syncedApps(): { id: string; functions: number; syncedAt: string }[] {
+    return [...this.synced].map(([id, s]) => ({ id, ...s }));
   }
 
   // ---------------------------------------------------------------- clock

@@ -8,7 +8,7 @@ import { startLocalExecutor } from "./server";
  * the supervisor passes the stack's pair), DATABASE_URL (or the embedded server on PGLITE_PORT),
  * INNGEST_LOCAL_PORT, INNGEST_LOCAL_APP_URL (default http://127.0.0.1:$PORT/api/inngest),
  * INNGEST_LOCAL_VIRTUAL_CLOCK, INNGEST_LOCAL_INSPECT, TILLIT_CLOCK_FILE, INNGEST_LOCAL_LEASE_MS,
- * INNGEST_LOCAL_WORKERS, INNGEST_LOCAL_CHECKPOINTING.
+ * INNGEST_LOCAL_WORKERS, INNGEST_LOCAL_CHECKPOINTING, TILLIT_INSTANCE_ID (echoed by GET /health).
  * Prints one line "inngest-local: listening on <url>" when it accepts requests.
  */
 const e = envOrExit();
@@ -29,6 +29,7 @@ const executor = await startLocalExecutor({
   leaseMs: e.INNGEST_LOCAL_LEASE_MS,
   workers: e.INNGEST_LOCAL_WORKERS,
   checkpointing: e.INNGEST_LOCAL_CHECKPOINTING,
+  instance: e.TILLIT_INSTANCE_ID,
 }).catch((err: Error) => {
   console.error(`inngest-local: could not start: ${err.message}`);
   process.exit(1);

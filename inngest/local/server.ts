@@ -61,6 +61,8 @@ export type LocalExecutorOptions = {
    */
   checkpointing?: boolean;
   checkpointTap?: CheckpointTap;
+  /** The stack's instance id (TILLIT_INSTANCE_ID), echoed by GET /health. */
+  instance?: string;
   log?: (line: string) => void;
 };
 
@@ -129,7 +131,9 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
     const path = url.pathname;
-    if (req.method === "GET" && path === "/health") return send(res, 200, { ok: true });
+    // Open like Inngest's own health check: the stack's instance id and what this process has
+    // synced (ids, counts, times); no URLs, nothing secret (docs/operations.md).
+    if (req.method === "GET" && path === "/health") return send(res, 200, { ok: true, instance: opts.instance ?? null, apps: engine.syncedApps() });
     const eventKey = /^\/e\/([^/]+)\/?$/.exec(path);
     if (req.method === "POST" && eventKey) {
       if (!safeEqual(safeDecode(eventKey[1]!), keys.eventKey)) return send(res, 401, { error: "unknown event key", status: 401 });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { getDb, type Db } from "../../db/client";
 import { recordAudit } from "../../db/queries/audit";
 import { authenticateApiKey } from "../../db/queries/api-keys";
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE, unavailableReason } from "../../db/unavailable";
 import { now } from "../clock";
 import { depthMessage, tooDeepField } from "../json-depth";
 import { UNSTORABLE_MESSAGE, unstorablePath } from "../storable";
@@ -10,7 +11,7 @@ import { UNSTORABLE_MESSAGE, unstorablePath } from "../storable";
 /**
  * The REST API's one wrapper: a secret key (Authorization: Bearer tk_sec_…) names the workspace —
  * never the request body — and every answer is JSON. Errors name the field; nothing is a 500
- * unless something really broke.
+ * unless something really broke. A database that cannot be reached is a 503 with Retry-After.
  */
 
 export class ApiError extends Error {
@@ -53,6 +54,15 @@ export function apiRoute<P extends Record<string, string>>(
       return await fn(req, ctx, await route.params);
     } catch (err) {
       if (err instanceof ApiError) return json(err.status, { error: { message: err.message, ...(err.field ? { field: err.field } : {}) } });
+      const unavailable = unavailableReason(err);
+      if (unavailable) {
+        // Not the caller's fault and not a bug: say when to come back (the details go to the log).
+        console.error(`api: ${req.method} ${new URL(req.url).pathname}: the database is unavailable (${unavailable})`);
+        return Response.json(
+          { error: { message: DATABASE_UNAVAILABLE_MESSAGE } },
+          { status: 503, headers: { "retry-after": String(DATABASE_RETRY_AFTER_SECONDS) } },
+        );
+      }
       console.error("api:", err);
       return json(500, { error: { message: "internal error" } });
     }
