@@ -71,6 +71,8 @@ const schema = z.object({
    * TILLIT_RESTART_WINDOW_SECONDS (docs/operations.md).
    */
   TILLIT_RESTART_LIMIT: z.coerce.number({ error: "must be a number of exits" }).int("must be a whole number of exits").min(1, "must be between 1 and 1000").max(1000, "must be between 1 and 1000").default(5),
+  /** The first restart's delay in ms; each further exit within the window doubles it (at most 30 s). */
+  TILLIT_RESTART_BACKOFF_MS: z.coerce.number({ error: "must be a number of milliseconds" }).int("must be whole milliseconds").min(0, "must be between 0 and 30000").max(30_000, "must be between 0 and 30000").default(500),
   TILLIT_RESTART_WINDOW_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int("must be whole seconds").min(1, "must be between 1 and 86400").max(86_400, "must be between 1 and 86400").default(60),
   /** Dev mailbox: store outgoing mail in Postgres and show it at /dev/mailbox. */
   TILLIT_DEV_MAILBOX: flag,

@@ -165,7 +165,9 @@ export function healthCheck(opts: HealthOptions): HealthCheck {
   }
 
   async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-    const res = await fetchFn(url, { signal: AbortSignal.timeout(probeTimeoutMs), headers: { accept: "application/json" } });
+    // no-store: inside Next, fetch keeps answers in its data cache unless told not to, and a
+    // cached "ok" from a part that has since died is exactly what health must not say.
+    const res = await fetchFn(url, { signal: AbortSignal.timeout(probeTimeoutMs), headers: { accept: "application/json" }, cache: "no-store" });
     const text = await res.text();
     if (text.length > MAX_ANSWER_BYTES) throw new Error(`an answer of ${text.length} bytes`);
     return { status: res.status, body: JSON.parse(text) as unknown };

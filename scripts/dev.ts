@@ -69,7 +69,7 @@ try {
     output: "inherit",
     // One stack per embedded data directory; on a shared Postgres several may run (other ports).
     lockDataDir: e.embeddedDatabase ? path.resolve(e.TILLIT_DATA_DIR) : undefined,
-    restart: { limit: e.TILLIT_RESTART_LIMIT, windowMs: e.TILLIT_RESTART_WINDOW_SECONDS * 1000 },
+    restart: { limit: e.TILLIT_RESTART_LIMIT, windowMs: e.TILLIT_RESTART_WINDOW_SECONDS * 1000, backoffMs: e.TILLIT_RESTART_BACKOFF_MS },
     // A process manager above (systemd, a container runtime) sees the non-zero exit and can act.
     onGiveUp: () => process.exit(1),
   });

@@ -41,8 +41,8 @@ export type StackOptions = {
   lockDataDir?: string;
   /** Where port lock files go (default: the system's temporary directory). */
   portLockDir?: string;
-  /** A child that exits is restarted, until one exits `limit` times within `windowMs` (default 5 in 60 s). */
-  restart?: { limit: number; windowMs: number };
+  /** A child that exits is restarted after `backoffMs` (doubling), until one exits `limit` times within `windowMs` (default 500 ms; 5 in 60 s). */
+  restart?: { limit: number; windowMs: number; backoffMs?: number };
   /** Called once the stack gave up after a burst of exits (every child stopped), with the reason. */
   onGiveUp?: (reason: string) => void;
   /** Where the supervisor's own lines go (default: stderr). */
@@ -139,8 +139,8 @@ function pipeOutput(child: ChildProcess, output: StackOptions["output"]) {
   child.stderr?.pipe(log);
 }
 
-/** Back-off before the nth restart within the window: 0.5 s, 1 s, 2 s, … at most 10 s. */
-export const restartDelayMs = (recentExits: number) => Math.min(10_000, 500 * 2 ** Math.max(0, recentExits - 1));
+/** Back-off before the nth restart within the window: the first delay, doubled for each further exit, at most 30 s (or the first delay if longer). */
+export const restartDelayMs = (recentExits: number, firstMs = 500) => Math.min(Math.max(30_000, firstMs), firstMs * 2 ** Math.max(0, recentExits - 1));
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed (${signal})` : `exited with code ${code}`;
@@ -235,7 +235,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       giveUp(`${what}: ${r.exits.length} exits within ${Math.round(restart.windowMs / 1000)} s (TILLIT_RESTART_LIMIT ${restart.limit})`);
       return;
     }
-    const delay = restartDelayMs(r.exits.length);
+    const delay = restartDelayMs(r.exits.length, restart.backoffMs);
     log(`tillit: ${what}; restarting it in ${delay / 1000} s`);
     r.timer = setTimeout(() => {
       if (stopping) return;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDb, type DbHandle } from "../db/client";
+import { insertEvent } from "../db/queries/events";
 import { contactTags, enrollments, tags } from "../db/schema/index";
 import { createLiveFlow, grantConsent, graph } from "../e2e/fixtures/flows";
 import { freePort } from "../e2e/fixtures/ports";
@@ -123,7 +124,9 @@ describe("the supervisor", () => {
   let h: DbHandle;
 
   beforeAll(async () => {
-    s = await startSupervisor(tempDir(), { TILLIT_RESTART_LIMIT: "3" });
+        // Restarts wait 4 s, longer than health keeps a reading (2 s): the window where a part is down
+    // is long enough to be seen.
+    s = await startSupervisor(tempDir(), { TILLIT_RESTART_LIMIT: "3", TILLIT_RESTART_BACKOFF_MS: "4000" });
     await s.waitForLine(/^tillit: ready on /, 300_000);
     h = openDb(`postgres://postgres:postgres@127.0.0.1:${s.ports.database}/postgres`, { embedded: true, max: 2 });
   }, 320_000);
@@ -151,8 +154,8 @@ describe("the supervisor", () => {
 
     const keys = JSON.parse(readFileSync(path.join(s.dataDir, "inngest-keys.json"), "utf8")) as { eventKey: string };
     const sendEvent = async (event: Record<string, unknown>) => {
-      const res = await fetch(`http://127.0.0.1:${s.ports.executor}/e/${keys.eventKey}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(event) });
-      expect(res.status).toBe(200);
+      const res = await fetch(`http://127.0.0.1:${s.ports.executor}/e/${keys.eventKey}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify([event]) });
+      expect(res.status, await res.text()).toBe(200);
     };
     await sendEvent({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [contact.id] } });
     const enrollment = async () => (await h.db.select().from(enrollments).where(and(eq(enrollments.flowId, flowId), eq(enrollments.contactId, contact.id))))[0];
@@ -166,9 +169,13 @@ describe("the supervisor", () => {
       expect(s.out.slice(from).filter((l) => l.includes(`pid ${pid}`))).toEqual([line]);
       if (name !== "app") {
         // While the part is down the app still serves: degraded with 200, and 503 for uptime checks.
+        const readings: unknown[] = [];
         const seen = await until(`health to report the ${name} down`, async () => {
           const [plain, strict] = await Promise.all([health(s.ports.app), health(s.ports.app, true)]);
+          readings.push({ status: plain?.status, body: plain?.body, strict: strict?.status });
           return plain?.body.status === "degraded" && strict?.status === 503 && plain.status === 200 ? plain : undefined;
+        }).catch((err: Error) => {
+          throw new Error(`${err.message}: ${JSON.stringify(readings.slice(-3))}\n${s.out.slice(from).join("\n")}`);
         });
         expect(seen.body.parts?.[name === "executor" ? "inngest" : "ingest"]?.status).toBe("degraded");
       }
@@ -183,8 +190,11 @@ describe("the supervisor", () => {
     }
 
     // The flow waited through every restart and goes on when the event comes.
-    await sendEvent({ name: "contact/event.tracked", data: { workspaceId: ws.workspace.id, contactId: contact.id, eventId: "0195f7c2-0000-7000-8000-000000000001", name: "Upgraded", properties: {}, occurredAt: Date.now() } });
-    await until("the flow to finish", async () => (await enrollment())?.status === "completed", 120_000);
+    // As the tracking ingest does: the event is stored, then handed to Inngest.
+    const at = new Date();
+    const { id: eventId } = await insertEvent(h.db, { workspaceId: ws.workspace.id, contactId: contact.id, name: "Upgraded", properties: {}, occurredAt: at });
+    await sendEvent({ id: eventId, name: "contact/event.tracked", data: { workspaceId: ws.workspace.id, contactId: contact.id, eventId, name: "Upgraded", properties: {}, occurredAt: at.getTime() } });
+    await until("the flow to reach its exit", async () => (await enrollment())?.status === "exited", 120_000);
     const tagged = await h.db.select({ name: tags.name }).from(contactTags).innerJoin(tags, eq(tags.id, contactTags.tagId)).where(eq(contactTags.contactId, contact.id));
     expect(tagged).toEqual([{ name: "upgraded" }]);
   }, 900_000);
