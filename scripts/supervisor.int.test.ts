@@ -160,6 +160,8 @@ describe("the supervisor", () => {
     await sendEvent({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [contact.id] } });
     const enrollment = async () => (await h.db.select().from(enrollments).where(and(eq(enrollments.flowId, flowId), eq(enrollments.contactId, contact.id))))[0];
     await until("the enrollment waiting at the wait-for-event node", async () => (await enrollment())?.currentNodeId === "w", 120_000);
+    // …and the executor holding the wait (what a restart must keep), not still on its way there.
+    await until("the executor to hold the wait", async () => (await h.sql`select 1 from inngest_local.waits where event_name = 'contact/event.tracked'`).length === 1, 120_000);
 
     for (const name of ["executor", "ingest", "app"] as const) {
       const pid = record(s).children[name]!;
