@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sendEmailConfig } from "../flows/catalog";
-import { applyTracking, machineReason, signTrackingToken, utmParameters, verifyTrackingToken } from "./tracking";
+import { applyTracking, buildUtm, machineReason, parsedUtm, signTrackingToken, utmParameters, verifyTrackingToken } from "./tracking";
 
 const W = "11111111-1111-4111-8111-111111111111";
 const M = "22222222-2222-4222-8222-222222222222";
@@ -101,5 +101,38 @@ describe("machineReason", () => {
   });
   it("counts a later browser click as a person", () => {
     expect(machineReason({ ...base, userAgent: browser, at: 1_000_000 + 60_000 })).toBeNull();
+  });
+});
+
+describe("UTM parameters on a plain URL", () => {
+  const utm = { utm_source: "tillit", utm_medium: "email", utm_campaign: "spring-sale", utm_content: "s1" };
+  const odd = { utm_source: "Our news & more", utm_medium: "e-mail/ø", utm_campaign: "a+b", utm_content: "50%" };
+  const urls = [
+    "https://shop.example/sale?member=M100001",
+    "https://shop.example/",
+    "https://shop.example/a/b.html",
+    "https://shop.example/a/b.html?x=1&y=",
+    "https://shop.example/a/../b",
+    "https://shop.example/a/./b",
+    "https://shop.example/a/..",
+    "https://shop.example/a/...b/c",
+    "https://shop.example/path.with.dots/",
+    "http://shop.example/x?utm_source=partner&y=2",
+    "https://shop.example/x?utm_medium=sms",
+    "https://Shop.Example/x",
+    "https://shop.example",
+    "https://shop.example:443/x",
+    "https://shop.example/x?a=b%20c",
+    "https://shop.example/x?a=b+c",
+    "https://shop.example/x?a",
+    "https://shop.example/x?a=1&&b=2",
+    "https://shop.example/x#top",
+    "https://shop.example/ä",
+    "https://user:pw@shop.example/x",
+    "https://shop.example/x?q=a*b.c-d_e",
+    "https://shop.example//double//slash",
+  ];
+  it("is exactly what parsing the URL gives, for plain and odd URLs and values", () => {
+    for (const u of urls) for (const set of [utm, odd]) expect(buildUtm(u, set), u).toBe(parsedUtm(u, set));
   });
 });
