@@ -137,8 +137,8 @@ const schema = z.object({
   /** Local executor: how long a claimed call may run before another executor may take it over. */
   INNGEST_LOCAL_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
   /**
-   * Local executor: let the SDK run several steps per call and checkpoint them (Inngest protocol
-   * §6). On unless set to 0/false/no/off.
+   * Local executor: let the SDK run several steps per call and checkpoint them
+   * (docs/inngest-protocol.md#checkpointing). On unless set to 0/false/no/off.
    */
   INNGEST_LOCAL_CHECKPOINTING: z
     .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])

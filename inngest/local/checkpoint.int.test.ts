@@ -7,9 +7,10 @@ import { signingKeyBearer } from "../keys";
 import { startTestApp, waitFor, type TestApp, createGates } from "./test-app";
 
 /**
- * Checkpointing (protocol §6): the SDK runs several steps in one call and reports each to
- * POST /v1/checkpoint/{runId}/async while the call is in flight. These tests hold a step open
- * with a gate, so the call's job is leased, and check what the endpoint accepts and refuses.
+ * Checkpointing (docs/inngest-protocol.md#checkpointing): the SDK runs several steps in one call
+ * and reports each to POST /v1/checkpoint/{runId}/async while the call is in flight. These tests
+ * hold a step open with a gate, so the call's job is leased, and check what the endpoint accepts
+ * and refuses.
  */
 
 let db: TestDatabase;

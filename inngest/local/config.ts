@@ -4,8 +4,9 @@ import { parseDuration } from "./duration";
 import { parseCron } from "./cron";
 
 /**
- * Function configs as the SDK reports them at sync (protocol §2.3). Every key this executor does not
- * implement is refused by name, so a flow never silently runs without, say, its debounce.
+ * Function configs as the SDK reports them at sync (docs/inngest-protocol.md#function-configs).
+ * Every key this executor does not implement is refused by name, so a flow never silently runs
+ * without, say, its debounce.
  */
 
 const trigger = z.union([

@@ -112,7 +112,8 @@ it("survives kill -9 at random moments: all runs complete, each step's effect ex
   expect(exec!.n - exec!.dup).toBe(RUNS * STEPS.length);
   expect(exec!.dup).toBeLessThanOrEqual(kills * WORKERS);
   expect(progressAtKill.some((p) => p < RUNS)).toBe(true);
-  // The executor checkpoints by default (protocol §6): steps ran several to a call, so this
-  // durability test covers that path. One op per call would need at least six calls a run.
+  // The executor checkpoints by default (docs/inngest-protocol.md#checkpointing): steps ran several
+  // to a call, so this durability test covers that path. One op per call would need at least six
+  // calls a run.
   expect(calls).toBeLessThan(RUNS * STEPS.length);
 });

@@ -62,8 +62,9 @@ export type EngineOptions = {
   /** Observes every call exchange (tests record protocol transcripts with it). */
   tap?: CallTap;
   /**
-   * Let the SDK run several steps in one call and report them to /v1/checkpoint (protocol §6) by
-   * sending ctx.fn_id and ctx.qi_id; default true. Off: one op per call (§5).
+   * Let the SDK run several steps in one call and report them to /v1/checkpoint by sending
+   * ctx.fn_id and ctx.qi_id (docs/inngest-protocol.md#checkpointing); default true. Off: one op per
+   * call (docs/inngest-protocol.md#step-opcodes).
    */
   checkpointing?: boolean;
   /** Observes every checkpoint request and the status it was answered with. */
@@ -436,7 +437,7 @@ export class Engine {
     };
     if (this.opts.checkpointing !== false) {
       // The SDK itself declines to checkpoint a planned step, a retry or a run that plans in
-      // parallel (protocol §6.1), so these may always be sent.
+      // parallel (docs/inngest-protocol.md#when-the-sdk-checkpoints), so these may always be sent.
       body.ctx.fn_id = run.fn_id;
       body.ctx.qi_id = job.id;
     }
@@ -744,12 +745,13 @@ export class Engine {
   // ---------------------------------------------------------------- checkpoints
 
   /**
-   * `POST /v1/checkpoint/{runId}/async` (protocol §6): steps the SDK ran inside a call that is
-   * still in flight. Each is persisted as if it had come back in a 206, before the SDK is told to
-   * go on, so a crash after this point never repeats them. Accepted only while the call's job is
-   * still leased at the generation the call was sent with: 409 otherwise, which the SDK turns into
-   * a StaleDispatchError that stops the function — a re-claimed job, a cancelled or finished run,
-   * or a call whose executor died and was replaced. Idempotent by step id, since the SDK retries.
+   * `POST /v1/checkpoint/{runId}/async` (docs/inngest-protocol.md#the-checkpoint-endpoint): steps
+   * the SDK ran inside a call that is still in flight. Each is persisted as if it had come back in
+   * a 206, before the SDK is told to go on, so a crash after this point never repeats them.
+   * Accepted only while the call's job is still leased at the generation the call was sent with:
+   * 409 otherwise, which the SDK turns into a StaleDispatchError that stops the function — a
+   * re-claimed job, a cancelled or finished run, or a call whose executor died and was replaced.
+   * Idempotent by step id, since the SDK retries.
    */
   async checkpoint(runId: string, body: CheckpointBody): Promise<{ status: 200 | 400 | 409; error?: string }> {
     const result = await this.applyCheckpoint(runId, body);
@@ -760,7 +762,8 @@ export class Engine {
   private async applyCheckpoint(runId: string, body: CheckpointBody): Promise<{ status: 200 | 400 | 409; error?: string }> {
     if (body.run_id !== runId) return { status: 400, error: `run_id ${body.run_id} does not match the path's ${runId}` };
     // Anything else would need the executor's handling of a 206; refusing makes the SDK fall back
-    // to returning these ops in its reply (protocol §6.2), where they are handled or failed loudly.
+    // to returning these ops in its reply, where they are handled or failed loudly
+    // (docs/inngest-protocol.md#the-checkpoint-endpoint).
     const other = body.steps.find((o) => o.op !== "StepRun" && o.op !== "StepFailed" && o.op !== "RunComplete");
     if (other) return { status: 400, error: `op ${other.op} cannot be checkpointed here; return it in the call's reply` };
     if (!/^\d{1,18}$/.test(body.qi_id)) return { status: 409, error: "unknown queue item" };
@@ -1062,7 +1065,7 @@ export class Engine {
 
   // ---------------------------------------------------------------- sync
 
-  /** In-band sync (protocol §2.1): PUT the app, store its function configs. */
+  /** In-band sync (docs/inngest-protocol.md#sync): PUT the app, store its function configs. */
   async sync(serveUrl: string): Promise<{ appId: string; functions: string[] }> {
     let res: Response;
     const signed = signedBody(this.opts.signingKey, { url: serveUrl });

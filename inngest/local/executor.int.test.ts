@@ -211,13 +211,14 @@ describe("the call loop", () => {
     expect(memo.filter((m) => m.name === null).map((m) => m.value)).toEqual([null, null]); // sleep, timed-out wait
     expect(memo).toHaveLength(6);
 
-    // The protocol as the reference describes it.
+    // The protocol as docs/inngest-protocol.md describes it.
     const mine = calls.filter((c) => c.request.ctx.run_id === run!.id);
     expect(mine.every((c) => c.request.ctx.max_attempts === 4 && c.request.version === 2 && c.request.ctx.use_api === false)).toBe(true);
     const first = mine[0]!;
     expect(first.url.searchParams.get("stepId")).toBe("step");
-    // Checkpointing (protocol §6): "load" ran inside the first call and reached the executor as a
-    // checkpoint of that call's queue item; the call itself replied with the next op only.
+    // Checkpointing (docs/inngest-protocol.md#checkpointing): "load" ran inside the first call and
+    // reached the executor as a checkpoint of that call's queue item; the call itself replied with
+    // the next op only.
     expect(first.request.ctx).toMatchObject({ fn_id: "t-multi", qi_id: expect.stringMatching(/^\d+$/) });
     expect(first.body).toMatchObject([{ op: "Sleep", displayName: "nap", name: "3d" }]);
     const myTimeline = timeline.filter((t) => t.runId === run!.id);

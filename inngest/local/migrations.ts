@@ -37,7 +37,7 @@ create table inngest_local.runs (
   fn_id text not null,
   event jsonb not null,
   status text not null check (status in ('running', 'completed', 'failed', 'cancelled')),
-  -- Once a reply carried several ops, the SDK must only plan from then on (protocol §5.4).
+  -- Once a reply carried several ops, the SDK must only plan from then on (docs/inngest-protocol.md#parallel-steps).
   die boolean not null default false,
   output jsonb,
   error jsonb,
@@ -116,7 +116,7 @@ create table inngest_local.throttle (key text primary key, tat bigint not null);
     version: 2,
     sql: `
 -- Bumped at every claim: a call carries it (x-inngest-generation-id, ctx.qi_id = the job id) and
--- a checkpoint is accepted only while the job is still leased at that generation (protocol §6).
+-- a checkpoint is accepted only while the job is still leased at that generation (docs/inngest-protocol.md#stale-calls).
 alter table inngest_local.jobs add column generation int not null default 0;
 
 -- Queue tables churn: every job row is inserted and deleted within seconds, memo and runs are

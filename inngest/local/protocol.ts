@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Shapes crossing the executor's boundaries (protocol reference §3–§5). */
+/** Shapes crossing the executor's boundaries (docs/inngest-protocol.md). */
 
 export const incomingEvent = z.looseObject({
   name: z.string().min(1, "event name is empty"),
@@ -48,8 +48,8 @@ export const serializedError = z.looseObject({
 });
 
 /**
- * `POST /v1/checkpoint/{runId}/async` (protocol §6.2). The SDK's step objects carry internal
- * fields besides the op's; only the op's own fields are read.
+ * `POST /v1/checkpoint/{runId}/async` (docs/inngest-protocol.md#the-checkpoint-endpoint). The
+ * SDK's step objects carry internal fields besides the op's; only the op's own fields are read.
  */
 export const checkpointBody = z.looseObject({
   run_id: z.string().min(1),
@@ -76,7 +76,10 @@ export type CallBody = {
     disable_immediate_execution: boolean;
     use_api: false;
     stack: { stack: string[]; current: number };
-    /** Both present switch the SDK to async checkpointing (protocol §6); both absent: one op per call. */
+    /**
+     * Both present switch the SDK to async checkpointing (docs/inngest-protocol.md#checkpointing);
+     * both absent: one op per call.
+     */
     fn_id?: string;
     qi_id?: string;
   };

@@ -56,8 +56,8 @@ export type LocalExecutorOptions = {
   retainMs?: number;
   tap?: CallTap;
   /**
-   * Let the SDK run several steps per call and checkpoint them (protocol §6). Default true;
-   * false gives the classic one op per call.
+   * Let the SDK run several steps per call and checkpoint them
+   * (docs/inngest-protocol.md#checkpointing). Default true; false gives the classic one op per call.
    */
   checkpointing?: boolean;
   checkpointTap?: CheckpointTap;
