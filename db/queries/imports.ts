@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { contacts, importChunks, importIssues, imports, tags, workspaces } from "../schema/index";
-import { rowToContact, settingsSchema, type ImportedContact, type ImportSettings } from "../../lib/import/mapping";
-import { storableCopy } from "../../lib/storable";
+import { rowToContact, settingsSchema, type ImportedContact, type ImportSettings } from "@/lib/import/mapping";
+import { storableCopy } from "@/lib/storable";
 import { normalizeAddress, suppressionsFor } from "./suppressions";
 
 /** New contacts named by one `contacts/imported` event (the outbox row's size stays small). */

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { createApiKey, revokeApiKey } from "../../../../db/queries/api-keys";
+import { createApiKey, revokeApiKey } from "@/db/queries/api-keys";
 import {
   changeMemberRole,
   createInvitation,
@@ -11,15 +11,15 @@ import {
   renewInvitation,
   revokeInvitation,
   transferOwnership,
-} from "../../../../db/queries/members";
-import { deleteWorkspace, updateWorkspaceSettings } from "../../../../db/queries/workspaces";
+} from "@/db/queries/members";
+import { deleteWorkspace, updateWorkspaceSettings } from "@/db/queries/workspaces";
 import { redirect } from "next/navigation";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
-import { assignableRoles, roles, type Role } from "../../../../lib/auth/permissions";
-import { now } from "../../../../lib/clock";
-import { configuredTransport, sendEmail } from "../../../../lib/email/transport";
-import { env } from "../../../../lib/env";
-import type { Db } from "../../../../db/client";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { assignableRoles, roles, type Role } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
+import { configuredTransport, sendEmail } from "@/lib/server/email/transport";
+import { env } from "@/lib/env";
+import type { Db } from "@/db/client";
 
 const optionalText = (max: number) =>
   z
