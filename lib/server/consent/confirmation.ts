@@ -7,13 +7,13 @@ import { env } from "@/lib/env";
 import { confirmationToken } from "@/lib/forms/tokens";
 import { checkConsent } from "./check";
 import { recordOptIn, type OptInInput } from "./record";
+import { escapeHtml } from "@/lib/html";
 
 /** How long a confirmation link works. */
 export const CONFIRMATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const confirmationUrl = (token: string) => `${env().appUrl}/f/confirm/${token}`;
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /**
  * The double opt-in mail: transactional (it asks for consent, so it needs none), one per opt-in
