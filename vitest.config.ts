@@ -2,7 +2,11 @@ import path from "node:path";
 import { defineConfig } from "vitest/config";
 
 // "server-only" throws outside React Server Components; in tests the modules run on the server anyway.
-const alias = { "server-only": path.resolve("e2e/fixtures/server-only-stub.ts") };
+// "@/…" is the repository root, as tsconfig.json's paths say.
+const alias = [
+  { find: "server-only", replacement: path.resolve("e2e/fixtures/server-only-stub.ts") },
+  { find: /^@\//, replacement: `${path.resolve(".")}/` },
+];
 
 export default defineConfig({
   resolve: { alias },

@@ -7,7 +7,7 @@ import { benchFanout } from "../inngest/functions/fanout-bench";
 import { migrateDatabase } from "./stack";
 import { benchReports } from "./bench-reports";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
-import { benchEmail } from "../lib/email/bench";
+import { benchEmail } from "../lib/server/email/bench";
 import { benchImport, benchSegments } from "./bench-segments";
 import { envOrExit } from "../lib/env";
 import { benchEditor } from "./bench-editor";

@@ -1,7 +1,7 @@
 "use client";
 
 import { startTransition, useActionState, type FormEvent, type ReactNode } from "react";
-import type { ActionState } from "../../lib/auth/action";
+import type { ActionState } from "@/lib/server/auth/action";
 
 /**
  * A form bound to a workspace server action: carries the workspace slug, disables itself while

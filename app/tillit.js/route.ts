@@ -1,5 +1,5 @@
-import { env } from "../../lib/env";
-import { trackingSnippet } from "../../lib/tracking/snippet";
+import { env } from "@/lib/env";
+import { trackingSnippet } from "@/lib/tracking/snippet";
 
 /** The browser snippet, served as JavaScript so websites can load it cross-origin. */
 export function GET() {

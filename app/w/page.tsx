@@ -1,7 +1,7 @@
 import { redirect } from "next/navigation";
-import { getDb } from "../../db/client";
-import { listUserWorkspaces } from "../../db/queries/workspaces";
-import { requireUser } from "../../lib/auth/member";
+import { getDb } from "@/db/client";
+import { listUserWorkspaces } from "@/db/queries/workspaces";
+import { requireUser } from "@/lib/server/auth/member";
 
 /** Where sign-in lands: the member's workspace, or creating the first one. */
 export default async function WorkspaceIndex() {

@@ -2,12 +2,12 @@
 
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../db/client";
-import { recordAudit } from "../../db/queries/audit";
-import { createWorkspace } from "../../db/queries/workspaces";
-import { readActionForm, type ActionState } from "../../lib/auth/action";
-import { currentUser } from "../../lib/auth/member";
-import { signOut } from "../../lib/auth/auth";
+import { getDb } from "@/db/client";
+import { recordAudit } from "@/db/queries/audit";
+import { createWorkspace } from "@/db/queries/workspaces";
+import { readActionForm, type ActionState } from "@/lib/server/auth/action";
+import { currentUser } from "@/lib/server/auth/member";
+import { signOut } from "@/lib/server/auth/auth";
 
 const schema = z.object({
   name: z.string().trim().min(2, "Give the workspace a name of at least 2 characters").max(80, "Keep the name under 80 characters"),

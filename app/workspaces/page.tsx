@@ -1,8 +1,8 @@
 import Link from "next/link";
-import { getDb } from "../../db/client";
-import { listUserWorkspaces } from "../../db/queries/workspaces";
-import { requireUser } from "../../lib/auth/member";
-import { roleLabels } from "../../lib/auth/permissions";
+import { getDb } from "@/db/client";
+import { listUserWorkspaces } from "@/db/queries/workspaces";
+import { requireUser } from "@/lib/server/auth/member";
+import { roleLabels } from "@/lib/auth/permissions";
 import { EmptyState } from "../_components/empty-state";
 
 export const metadata = { title: "Your workspaces" };

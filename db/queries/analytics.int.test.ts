@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import {
   consentEvents,
   contacts,

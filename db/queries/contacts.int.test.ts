@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { contacts } from "../schema/index";
 import { listContacts } from "./contacts";
 

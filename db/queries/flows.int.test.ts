@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { publish } from "../../e2e/fixtures/flows";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
-import { starterGraph } from "../../lib/flows/starters";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { publish } from "@/e2e/fixtures/flows";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
+import { starterGraph } from "@/lib/flows/starters";
 import { createFlow, getFlowForEditor, listFlowVersions, listFlows, restoreVersionToDraft, saveDraft, setFlowPaused } from "./flows";
 
 let t: TestDatabase;

@@ -1,9 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { appOutbox, consentEvents, contacts, contactTags, workspaces } from "../schema/index";
-import { duplicateRows } from "../../lib/import/mapping";
+import { duplicateRows } from "@/lib/import/mapping";
 import { applyImportChunk, createImport, finishImport, getImport, importIssuePages } from "./imports";
 import { suppressAddress } from "./suppressions";
 

@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { contacts, importChunks, importIssues, imports, tags, workspaces } from "../schema/index";
-import { rowToContact, settingsSchema, type ImportedContact, type ImportSettings } from "../../lib/import/mapping";
-import { storableCopy } from "../../lib/storable";
+import { settingsSchema, type ImportSettings } from "@/lib/import/mapping";
+import { admitRows, screenRows } from "@/lib/import/policy";
 import { normalizeAddress, suppressionsFor } from "./suppressions";
 
 /** New contacts named by one `contacts/imported` event (the outbox row's size stays small). */
@@ -40,13 +40,6 @@ export async function listImports(db: Db, q: { workspaceId: string; limit?: numb
 
 export class ImportNotRunningError extends Error {}
 
-const isTimeZone = (() => {
-  let zones: Set<string> | undefined;
-  return (tz: string) => {
-    zones ??= new Set([...Intl.supportedValuesOf("timeZone"), "UTC"]);
-    return zones.has(tz);
-  };
-})();
 
 /**
  * Applies one chunk of rows (numbered from `firstRow`, 1-based data rows) in one transaction:
@@ -85,25 +78,7 @@ export async function applyImportChunk(
     const settings = settingsSchema.parse(imp.settings);
     const [ws] = await tx.select({ doubleOptIn: workspaces.doubleOptInDefault }).from(workspaces).where(eq(workspaces.id, q.workspaceId));
 
-    const issues: { rowNumber: number; outcome: "rejected" | "skipped"; reason: string; raw: string[] }[] = [];
-    const good: { n: number; c: ImportedContact; raw: string[] }[] = [];
-    const seen = new Map<string, number>();
-    const seenExternal = new Map<string, number>();
-    q.rows.forEach((raw, i) => {
-      const n = q.firstRow + i;
-      const r = rowToContact(raw, settings.mapping, isTimeZone);
-      // The report keeps the row as sent, less what Postgres cannot store (the reason names it).
-      if (!r.ok) return issues.push({ rowNumber: n, outcome: "rejected", reason: r.reason, raw: raw.map(storableCopy) });
-      const key = normalizeAddress(r.contact.email);
-      const dup = seen.get(key) ?? q.duplicates?.[n];
-      if (dup !== undefined) return issues.push({ rowNumber: n, outcome: "rejected", reason: `same address as row ${dup}`, raw });
-      const ext = r.contact.externalId;
-      const dupExt = ext ? seenExternal.get(ext) : undefined;
-      if (dupExt !== undefined) return issues.push({ rowNumber: n, outcome: "rejected", reason: `same external_id as row ${dupExt}`, raw });
-      seen.set(key, n);
-      if (ext) seenExternal.set(ext, n);
-      good.push({ n, c: r.contact, raw });
-    });
+    const { issues, good } = screenRows(q.rows, q.firstRow, settings.mapping, q.duplicates);
 
     // Addresses that must not come back: erased on request, or suppressed after an unsubscribe,
     // bounce or complaint. An existing contact keeps its state; a new one is not created.
@@ -129,29 +104,9 @@ export async function applyImportChunk(
               .where(and(eq(contacts.workspaceId, q.workspaceId), inArray(contacts.externalId, externalIds)))
           ).map((r) => [r.ext!, r.key]),
     );
-    const apply: typeof good = [];
-    for (const g of good) {
-      const key = normalizeAddress(g.c.email);
-      const reason = suppressed.get(key);
-      if (reason === "erased") {
-        issues.push({ rowNumber: g.n, outcome: "rejected", reason: "this address was erased at the person's request and cannot be imported again", raw: g.raw });
-        continue;
-      }
-      if (reason && !existing.has(key)) {
-        issues.push({ rowNumber: g.n, outcome: "rejected", reason: `this address is suppressed (${reason}): an import does not restore consent`, raw: g.raw });
-        continue;
-      }
-      const owner = g.c.externalId ? owners.get(g.c.externalId) : undefined;
-      if (owner !== undefined && owner !== key) {
-        issues.push({ rowNumber: g.n, outcome: "rejected", reason: `external_id ${g.c.externalId} belongs to another contact`, raw: g.raw });
-        continue;
-      }
-      if (existing.has(key) && imp.mode === "skip") {
-        issues.push({ rowNumber: g.n, outcome: "skipped", reason: "already a contact (the import skips existing contacts)", raw: g.raw });
-        continue;
-      }
-      apply.push(g);
-    }
+    const admitted = admitRows(good, { suppressed, existing, owners }, imp.mode);
+    issues.push(...admitted.issues);
+    const apply = admitted.apply;
 
     let created = 0;
     let updated = 0;

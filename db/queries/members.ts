@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { randomToken, sha256 } from "./tokens";
 import { invitations, memberships, users } from "../schema/index";
-import type { Role } from "../../lib/auth/permissions";
+import type { Role } from "@/lib/auth/permissions";
 
 export async function listMembers(db: Db, { workspaceId }: { workspaceId: string }) {
   return db

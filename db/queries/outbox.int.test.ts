@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { enqueueAppEvents, forwardAppOutbox, pendingAppEvents, type ClaimedAppEvent } from "./outbox";
 
 let t: TestDatabase;

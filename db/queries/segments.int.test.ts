@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, withRollback, type TestDatabase } from "../../e2e/fixtures/database";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
+import { freshDatabase, withRollback, type TestDatabase } from "@/e2e/fixtures/database";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
 import type { Db } from "../client";
 import { contacts, contactTags, contactTopics, emailEvents, events, flows, messages, tags, templates, topics } from "../schema/index";
-import { definitionSchema, type Comparison, type Condition, type Definition, type Node, type Window } from "../../lib/segments/definition";
-import { evaluate, type ContactFacts } from "../../lib/segments/evaluate";
+import { definitionSchema, type Comparison, type Condition, type Definition, type Node, type Window } from "@/lib/segments/definition";
+import { evaluate, type ContactFacts } from "@/lib/segments/evaluate";
 import { countSegment, getSegment, markRefreshed, matchingIds, refreshMembership, segmentMembersPage, updateSegment } from "./segments";
 
 /**

@@ -9,7 +9,7 @@ import {
   type Definition,
   type Node,
   type Window,
-} from "../../lib/segments/definition";
+} from "@/lib/segments/definition";
 
 /**
  * Segment definitions compiled to SQL: one predicate over `contacts` (correlated EXISTS and

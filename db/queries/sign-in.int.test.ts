@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { verificationTokens } from "../schema/index";
 import { dropSignInLink, reserveSignInLink } from "./sign-in";
 

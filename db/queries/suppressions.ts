@@ -2,11 +2,12 @@ import { createHmac } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { suppressions, workspaces } from "../schema/index";
+import { normalizeAddress } from "@/lib/address";
 
 export type SuppressionReason = (typeof suppressions.$inferSelect)["reason"];
 
-/** How an address is compared everywhere: trimmed and lower-cased. */
-export const normalizeAddress = (email: string) => email.trim().toLowerCase();
+// How an address is compared everywhere (trimmed, lower-cased): lib/address.ts.
+export { normalizeAddress };
 
 /**
  * Suppressions keep addresses only as an HMAC under the workspace's stable secret, so an erased

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { uuidv7 } from "../../lib/ids";
+import { uuidv7 } from "@/lib/ids";
 import { clientOf, type Db } from "../client";
 import { appOutbox, contacts, eventOutboxBatches, events, trackingIdentities } from "../schema/index";
 

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { memberships, workspaces } from "../schema/index";
-import type { Role } from "../../lib/auth/permissions";
+import type { Role } from "@/lib/auth/permissions";
 
 /** Lower-case, ASCII, dashes: "Acme Outdoor AS" → "acme-outdoor-as". */
 export function slugify(name: string): string {

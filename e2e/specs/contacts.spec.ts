@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { contacts, events } from "../../db/schema/index";
+import { contacts, events } from "@/db/schema/index";
 import { expect, test } from "../fixtures/test";
 
 test("@smoke an editor adds a contact by hand, finds it, edits typed attributes and reads its story", async ({ memberPage, workspace, db }) => {

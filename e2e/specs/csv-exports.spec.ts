@@ -1,9 +1,9 @@
 import Papa from "papaparse";
 import { eq } from "drizzle-orm";
-import { recordFormView } from "../../db/queries/analytics";
-import { createImport } from "../../db/queries/imports";
-import { createSegment } from "../../db/queries/segments";
-import { contacts, emailEvents, enrollments, forms, importIssues, messages } from "../../db/schema/index";
+import { recordFormView } from "@/db/queries/analytics";
+import { createImport } from "@/db/queries/imports";
+import { createSegment } from "@/db/queries/segments";
+import { contacts, emailEvents, enrollments, forms, importIssues, messages } from "@/db/schema/index";
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import { expect, test } from "../fixtures/test";
 

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import { messageEvents } from "../../db/queries/messages";
-import { contacts, messages, templates, workspaces } from "../../db/schema/index";
-import { signTrackingToken } from "../../lib/email/tracking";
+import { messageEvents } from "@/db/queries/messages";
+import { contacts, messages, templates, workspaces } from "@/db/schema/index";
+import { signTrackingToken } from "@/lib/email/tracking";
 import { waitForMail } from "../fixtures/mailbox";
 import { expect, test } from "../fixtures/test";
 

@@ -1,10 +1,10 @@
 import { Analytics } from "@segment/analytics-node";
 import type { Locator, Page } from "@playwright/test";
 import { and, asc, eq } from "drizzle-orm";
-import { createApiKey } from "../../db/queries/api-keys";
-import { contacts, enrollments, flows, flowVersions } from "../../db/schema/index";
-import type { Plan } from "../../lib/flows/plan";
-import { starterGraph } from "../../lib/flows/starters";
+import { createApiKey } from "@/db/queries/api-keys";
+import { contacts, enrollments, flows, flowVersions } from "@/db/schema/index";
+import type { Plan } from "@/lib/flows/plan";
+import { starterGraph } from "@/lib/flows/starters";
 import { createLiveFlow, createTemplate } from "../fixtures/flows";
 import { testEnv } from "../fixtures/test-env";
 import { expect, test } from "../fixtures/test";

@@ -1,4 +1,4 @@
-import { insertDevMail } from "../../db/queries/dev-mailbox";
+import { insertDevMail } from "@/db/queries/dev-mailbox";
 import { seedWorkspace } from "../fixtures/seed";
 import { expect, test } from "../fixtures/test";
 

@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomInt } from "node:crypto";
 import { eq } from "drizzle-orm";
-import { createApiKey } from "../../db/queries/api-keys";
-import { forms, messages, workspaces } from "../../db/schema/index";
-import { signTrackingToken } from "../../lib/email/tracking";
+import { createApiKey } from "@/db/queries/api-keys";
+import { forms, messages, workspaces } from "@/db/schema/index";
+import { signTrackingToken } from "@/lib/email/tracking";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { testEnv } from "../fixtures/test-env";
 import { expect, test } from "../fixtures/test";

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
-import { createApiKey } from "../../db/queries/api-keys";
-import { enrollments } from "../../db/schema/index";
-import { generateInngestKeys, signedBody } from "../../inngest/keys";
+import { createApiKey } from "@/db/queries/api-keys";
+import { enrollments } from "@/db/schema/index";
+import { generateInngestKeys, signedBody } from "@/inngest/keys";
 import { createLiveFlow, graph } from "../fixtures/flows";
 import { expect, test } from "../fixtures/test";
 import { testEnv } from "../fixtures/test-env";

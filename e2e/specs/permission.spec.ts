@@ -1,9 +1,9 @@
 import { createServer, type Server } from "node:http";
 import { and, eq } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { createApiKey } from "../../db/queries/api-keys";
-import { suppressionsFor } from "../../db/queries/suppressions";
-import { consentEvents, contacts, enrollments, forms, messages, topics } from "../../db/schema/index";
+import type { Db } from "@/db/client";
+import { createApiKey } from "@/db/queries/api-keys";
+import { suppressionsFor } from "@/db/queries/suppressions";
+import { consentEvents, contacts, enrollments, forms, messages, topics } from "@/db/schema/index";
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import { waitForMail } from "../fixtures/mailbox";
 import { freePort } from "../fixtures/ports";

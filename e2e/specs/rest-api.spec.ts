@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
-import { createApiKey, revokeApiKey } from "../../db/queries/api-keys";
-import { auditLog, consentEvents, contacts, topics } from "../../db/schema/index";
+import { createApiKey, revokeApiKey } from "@/db/queries/api-keys";
+import { auditLog, consentEvents, contacts, topics } from "@/db/schema/index";
 import { createLiveFlow, graph, type N } from "../fixtures/flows";
 import { expect, test } from "../fixtures/test";
 

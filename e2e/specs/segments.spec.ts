@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { and, eq, sql } from "drizzle-orm";
-import { suppressAddress } from "../../db/queries/suppressions";
-import { consentEvents, contacts, events, imports, segments } from "../../db/schema/index";
+import { suppressAddress } from "@/db/queries/suppressions";
+import { consentEvents, contacts, events, imports, segments } from "@/db/schema/index";
 import { expect, test } from "../fixtures/test";
 
 test("@smoke an editor builds a segment with a live count, saves it and sees its members; an admin exports them", async ({ memberPage, workspace, db }) => {

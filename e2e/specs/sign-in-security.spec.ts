@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
 import { eq, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { insertDevMail } from "../../db/queries/dev-mailbox";
-import { devMailbox, verificationTokens } from "../../db/schema/index";
+import type { Db } from "@/db/client";
+import { insertDevMail } from "@/db/queries/dev-mailbox";
+import { devMailbox, verificationTokens } from "@/db/schema/index";
 import { waitForMail } from "../fixtures/mailbox";
 import { expect, test } from "../fixtures/test";
 

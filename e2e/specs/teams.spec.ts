@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
-import { apiKeys, auditLog, devMailbox, flows, flowVersions, invitations, memberships, workspaces } from "../../db/schema/index";
-import { sha256 } from "../../db/queries/tokens";
+import { apiKeys, auditLog, devMailbox, flows, flowVersions, invitations, memberships, workspaces } from "@/db/schema/index";
+import { sha256 } from "@/db/queries/tokens";
 import { graph } from "../fixtures/flows";
 import { waitForMail } from "../fixtures/mailbox";
 import { signInWithMagicLink } from "../fixtures/sign-in";

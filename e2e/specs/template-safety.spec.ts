@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
-import { createApiKey } from "../../db/queries/api-keys";
-import { listDevMail } from "../../db/queries/dev-mailbox";
-import { enrollments, enrollmentSteps, flows, flowVersions, messages, templates } from "../../db/schema/index";
+import { createApiKey } from "@/db/queries/api-keys";
+import { listDevMail } from "@/db/queries/dev-mailbox";
+import { enrollments, enrollmentSteps, flows, flowVersions, messages, templates } from "@/db/schema/index";
 import { createLiveFlow, grantConsent, graph } from "../fixtures/flows";
 import { expect, test } from "../fixtures/test";
 

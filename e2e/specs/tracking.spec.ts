@@ -2,8 +2,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Analytics } from "@segment/analytics-node";
 import { and, eq, sql } from "drizzle-orm";
-import { createApiKey } from "../../db/queries/api-keys";
-import { contacts, events } from "../../db/schema/index";
+import { createApiKey } from "@/db/queries/api-keys";
+import { contacts, events } from "@/db/schema/index";
 import { testEnv } from "../fixtures/test-env";
 import { expect, test } from "../fixtures/test";
 

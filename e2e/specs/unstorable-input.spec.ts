@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
-import { createApiKey } from "../../db/queries/api-keys";
-import { consentEvents, contacts, events, forms, messages, topics } from "../../db/schema/index";
+import { createApiKey } from "@/db/queries/api-keys";
+import { consentEvents, contacts, events, forms, messages, topics } from "@/db/schema/index";
 import { sessionCookieFor } from "../fixtures/sign-in";
 import { expect, test } from "../fixtures/test";
 

@@ -1,10 +1,10 @@
 import type { Inngest } from "inngest";
-import type { Db } from "../../db/client";
-import { contactsWithAttributePage } from "../../db/queries/contacts";
-import { listLiveFlows, workspacesWithLiveTrigger } from "../../db/queries/flows";
-import { now } from "../../lib/clock";
-import { planSchema } from "../../lib/flows/plan";
-import { isValidTimeZone, nextAnniversary } from "../../lib/flows/time-zones";
+import type { Db } from "@/db/client";
+import { contactsWithAttributePage } from "@/db/queries/contacts";
+import { listLiveFlows, workspacesWithLiveTrigger } from "@/db/queries/flows";
+import { now } from "@/lib/clock";
+import { planSchema } from "@/lib/flows/plan";
+import { isValidTimeZone, nextAnniversary } from "@/lib/flows/time-zones";
 import { anniversaryReached } from "../events";
 import type { FlowDeps } from "./deps";
 import { SEND_BATCH } from "./flow-router";

@@ -1,5 +1,5 @@
-import type { Db } from "../../db/client";
-import type { MailTransport } from "../../lib/email/transport";
+import type { Db } from "@/db/client";
+import type { MailTransport } from "@/lib/server/email/transport";
 import type { Resolver } from "./webhook-call";
 
 /**

@@ -1,12 +1,12 @@
 import type { Inngest } from "inngest";
-import { attributeConversion, goalCandidates, recordConversion } from "../../db/queries/analytics";
-import { activeEnrollmentsOfContact, finishEnrollment, recordSteps } from "../../db/queries/enrollments";
-import { getFlowVersion } from "../../db/queries/flows";
-import { conversionWindow, currencyOf, revenueOf } from "../../lib/analytics/goals";
-import { now } from "../../lib/clock";
-import type { NodeConfig } from "../../lib/flows/catalog";
-import { eventMatches } from "../../lib/flows/conditions";
-import { goalEvents, planSchema } from "../../lib/flows/plan";
+import { attributeConversion, goalCandidates, recordConversion } from "@/db/queries/analytics";
+import { activeEnrollmentsOfContact, finishEnrollment, recordSteps } from "@/db/queries/enrollments";
+import { getFlowVersion } from "@/db/queries/flows";
+import { conversionWindow, currencyOf, revenueOf } from "@/lib/analytics/goals";
+import { now } from "@/lib/clock";
+import type { NodeConfig } from "@/lib/flows/catalog";
+import { eventMatches } from "@/lib/flows/conditions";
+import { goalEvents, planSchema } from "@/lib/flows/plan";
 import { contactUnsubscribed, eventTracked, flowExit } from "../events";
 import type { FlowDeps } from "./deps";
 

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
-import { openDb } from "../../db/client";
-import { publishCompiled } from "../../db/queries/flows";
-import { flows, workspaces } from "../../db/schema/index";
-import { devMailboxTransport } from "../../lib/email/transport";
-import { compile } from "../../lib/flows/compile";
-import { canonicalJson } from "../../lib/flows/plan";
+import { openDb } from "@/db/client";
+import { publishCompiled } from "@/db/queries/flows";
+import { flows, workspaces } from "@/db/schema/index";
+import { devMailboxTransport } from "@/lib/server/email/transport";
+import { compile } from "@/lib/flows/compile";
+import { canonicalJson } from "@/lib/flows/plan";
 import { startLocalExecutor } from "../local/server";
 import { startTestApp, waitFor } from "../local/test-app";
 import type { BenchDatabase } from "../local/bench";

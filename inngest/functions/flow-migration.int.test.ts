@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestDatabase } from "../../e2e/fixtures/database";
-import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
-import { createLiveFlow, createTemplate, grantConsent, graph, publish } from "../../e2e/fixtures/flows";
-import type { ResendCapture } from "../../e2e/fixtures/resend-capture";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
-import { addContactTag } from "../../db/queries/contacts";
-import { enrollmentTrace, listEnrollments } from "../../db/queries/enrollments";
-import { insertEvent } from "../../db/queries/events";
-import { waitingByNode } from "../../db/queries/flows";
-import { now } from "../../lib/clock";
-import { movingEntries, suggestMigration, type MigrationMap } from "../../lib/flows/editor/migration";
+import type { TestDatabase } from "@/e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
+import { createLiveFlow, createTemplate, grantConsent, graph, publish } from "@/e2e/fixtures/flows";
+import type { ResendCapture } from "@/e2e/fixtures/resend-capture";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
+import { addContactTag } from "@/db/queries/contacts";
+import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
+import { insertEvent } from "@/db/queries/events";
+import { waitingByNode } from "@/db/queries/flows";
+import { now } from "@/lib/clock";
+import { movingEntries, suggestMigration, type MigrationMap } from "@/lib/flows/editor/migration";
 import type { LocalExecutor } from "../local/server";
 import type { TestApp } from "../local/test-app";
 

@@ -1,6 +1,6 @@
 import type { Inngest } from "inngest";
-import { migrateWaiting } from "../../db/queries/flows";
-import { now } from "../../lib/clock";
+import { migrateWaiting } from "@/db/queries/flows";
+import { now } from "@/lib/clock";
 import { enrollmentStarted, flowExit, flowMigrationRequested } from "../events";
 import type { FlowDeps } from "./deps";
 import { SEND_BATCH } from "./flow-router";

@@ -1,10 +1,10 @@
 import type { Inngest } from "inngest";
-import type { Db } from "../../db/client";
-import { enrollContacts, type EnrollCandidate, type Enrolled } from "../../db/queries/enrollments";
-import { getLiveFlow, listLiveFlows, type LiveFlow } from "../../db/queries/flows";
-import { now } from "../../lib/clock";
-import { planSchema } from "../../lib/flows/plan";
-import { triggerMatches, type TriggerOccurrence } from "../../lib/flows/triggers";
+import type { Db } from "@/db/client";
+import { enrollContacts, type EnrollCandidate, type Enrolled } from "@/db/queries/enrollments";
+import { getLiveFlow, listLiveFlows, type LiveFlow } from "@/db/queries/flows";
+import { now } from "@/lib/clock";
+import { planSchema } from "@/lib/flows/plan";
+import { triggerMatches, type TriggerOccurrence } from "@/lib/flows/triggers";
 import {
   anniversaryReached,
   contactCreated,

@@ -1,14 +1,14 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { listEnrollments } from "../../db/queries/enrollments";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { createLiveFlow, createTemplate, grantConsent, graph } from "../../e2e/fixtures/flows";
-import { killHard, startExecutorProcess } from "../../e2e/fixtures/executor-process";
+import { listEnrollments } from "@/db/queries/enrollments";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { createLiveFlow, createTemplate, grantConsent, graph } from "@/e2e/fixtures/flows";
+import { killHard, startExecutorProcess } from "@/e2e/fixtures/executor-process";
 import { generateInngestKeys } from "../keys";
-import { freePort } from "../../e2e/fixtures/ports";
-import { startResendCapture, type ResendCapture } from "../../e2e/fixtures/resend-capture";
-import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
-import { resendTransport } from "../../lib/email/transport";
+import { freePort } from "@/e2e/fixtures/ports";
+import { startResendCapture, type ResendCapture } from "@/e2e/fixtures/resend-capture";
+import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
+import { resendTransport } from "@/lib/server/email/transport";
 import { startTestApp, waitFor, type TestApp } from "../local/test-app";
 import { createFunctions } from "./all";
 

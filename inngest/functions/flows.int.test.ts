@@ -1,15 +1,15 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TestDatabase } from "../../e2e/fixtures/database";
-import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
-import { createLiveFlow, createTemplate, grantConsent, graph, publish } from "../../e2e/fixtures/flows";
-import type { ResendCapture } from "../../e2e/fixtures/resend-capture";
-import { seedWorkspace, type SeededWorkspace } from "../../e2e/fixtures/seed";
-import { enrollmentTrace, listEnrollments, nodeCounters } from "../../db/queries/enrollments";
-import { insertEvent } from "../../db/queries/events";
-import { consentEvents, contacts, emailEvents, messages } from "../../db/schema/index";
-import { now } from "../../lib/clock";
-import { simulate } from "../../lib/flows/simulate";
+import type { TestDatabase } from "@/e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
+import { createLiveFlow, createTemplate, grantConsent, graph, publish } from "@/e2e/fixtures/flows";
+import type { ResendCapture } from "@/e2e/fixtures/resend-capture";
+import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
+import { enrollmentTrace, listEnrollments, nodeCounters } from "@/db/queries/enrollments";
+import { insertEvent } from "@/db/queries/events";
+import { consentEvents, contacts, emailEvents, messages } from "@/db/schema/index";
+import { now } from "@/lib/clock";
+import { simulate } from "@/lib/flows/simulate";
 import type { TestApp } from "../local/test-app";
 import { ANNIVERSARY_TICK_MS, dueAnniversaries } from "./date-anniversary";
 import { routeEvent } from "./flow-router";
@@ -471,7 +471,7 @@ describe("date and segment triggers", () => {
         [["t", "next", "x"]],
       ),
     });
-    const { zonedInstant } = await import("../../lib/flows/time-zones");
+    const { zonedInstant } = await import("@/lib/flows/time-zones");
     const d = new Date(tick);
     const nine = zonedInstant({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }, { hour: 9, minute: 0 }, "Europe/Oslo");
     const windowEnd = Math.ceil(nine / ANNIVERSARY_TICK_MS) * ANNIVERSARY_TICK_MS;

@@ -1,14 +1,14 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { TestDatabase } from "../../e2e/fixtures/database";
-import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
-import { createLiveFlow, createTemplate, grantConsent, graph } from "../../e2e/fixtures/flows";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
-import { flowTotals } from "../../db/queries/analytics";
-import { listEnrollments } from "../../db/queries/enrollments";
-import { insertEvent } from "../../db/queries/events";
-import { conversions, emailEvents, messages } from "../../db/schema/index";
-import { now } from "../../lib/clock";
+import type { TestDatabase } from "@/e2e/fixtures/database";
+import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
+import { createLiveFlow, createTemplate, grantConsent, graph } from "@/e2e/fixtures/flows";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
+import { flowTotals } from "@/db/queries/analytics";
+import { listEnrollments } from "@/db/queries/enrollments";
+import { insertEvent } from "@/db/queries/events";
+import { conversions, emailEvents, messages } from "@/db/schema/index";
+import { now } from "@/lib/clock";
 import type { LocalExecutor } from "../local/server";
 import type { TestApp } from "../local/test-app";
 

@@ -1,5 +1,5 @@
 import type { Inngest } from "inngest";
-import { forwardAppOutbox } from "../../db/queries/outbox";
+import { forwardAppOutbox } from "@/db/queries/outbox";
 import type { FlowDeps } from "./deps";
 
 /**

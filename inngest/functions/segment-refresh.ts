@@ -1,6 +1,6 @@
 import type { Inngest } from "inngest";
-import { getSegment, markRefreshed, refreshMembership, segmentsToRefresh, workspacesWithSegments } from "../../db/queries/segments";
-import { now } from "../../lib/clock";
+import { getSegment, markRefreshed, refreshMembership, segmentsToRefresh, workspacesWithSegments } from "@/db/queries/segments";
+import { now } from "@/lib/clock";
 import {
   contactCreated,
   contactsImported,

@@ -1,10 +1,10 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFlowHarness, type FlowHarness } from "../../e2e/fixtures/flow-harness";
-import { createLiveFlow, grantConsent, graph } from "../../e2e/fixtures/flows";
-import { seedWorkspace } from "../../e2e/fixtures/seed";
-import { enrollmentTrace, listEnrollments } from "../../db/queries/enrollments";
-import { messages, templates } from "../../db/schema/index";
+import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
+import { createLiveFlow, grantConsent, graph } from "@/e2e/fixtures/flows";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
+import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
+import { messages, templates } from "@/db/schema/index";
 
 /**
  * Templates stored before Liquid lost its file system (or written straight into the database)

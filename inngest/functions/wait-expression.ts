@@ -1,5 +1,5 @@
-import type { NodeConfig } from "../../lib/flows/catalog";
-import { getPath } from "../../lib/flows/filters";
+import type { NodeConfig } from "@/lib/flows/catalog";
+import { getPath } from "@/lib/flows/filters";
 
 /**
  * The `if` of a wait-for-event step: same workspace and contact, the event name, and — when the

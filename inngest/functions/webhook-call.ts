@@ -2,7 +2,7 @@ import { lookup as dnsLookup } from "node:dns/promises";
 import http from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
-import { checkWebhookUrl, isPrivateAddress } from "../../lib/flows/webhook-url";
+import { checkWebhookUrl, isPrivateAddress } from "@/lib/flows/webhook-url";
 
 export type Resolver = (hostname: string) => Promise<{ address: string; family: number }[]>;
 

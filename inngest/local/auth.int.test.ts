@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "node:http";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { freePort } from "../../e2e/fixtures/ports";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { freePort } from "@/e2e/fixtures/ports";
 import { generateInngestKeys, signedBody, signingKeyBearer } from "../keys";
 import { startLocalExecutor, type LocalExecutor } from "./server";
 import { startTestApp, type TestApp } from "./test-app";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { childEnv, env } from "../../lib/env";
+import { childEnv, env } from "@/lib/env";
 import { executorClient, startTestApp, waitFor, type ExecutorTarget } from "./test-app";
 
 /**

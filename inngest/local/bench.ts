@@ -1,5 +1,5 @@
 import os from "node:os";
-import { openDb } from "../../db/client";
+import { openDb } from "@/db/client";
 import { BENCH_STEPS as STEPS, startBenchApp, type BenchAppMode } from "./bench-app";
 import { waitFor } from "./test-app";
 import { startLocalExecutor } from "./server";

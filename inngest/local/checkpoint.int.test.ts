@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { VirtualClock } from "../../lib/clock";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { VirtualClock } from "@/lib/clock";
 import type { CallBody } from "./protocol";
 import { startLocalExecutor, type LocalExecutor } from "./server";
 import { signingKeyBearer } from "../keys";

@@ -1,10 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openDb, type DbHandle } from "../../db/client";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { killHard, startExecutorProcess } from "../../e2e/fixtures/executor-process";
+import { openDb, type DbHandle } from "@/db/client";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { killHard, startExecutorProcess } from "@/e2e/fixtures/executor-process";
 import { generateInngestKeys } from "../keys";
-import { freePort } from "../../e2e/fixtures/ports";
+import { freePort } from "@/e2e/fixtures/ports";
 import { startTestApp, waitFor, type TestApp } from "./test-app";
 
 /**

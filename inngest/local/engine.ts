@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { TransactionSql } from "postgres";
-import type { Sql } from "../../db/client";
-import type { Clock } from "../../lib/clock";
+import type { Sql } from "@/db/client";
+import type { Clock } from "@/lib/clock";
 import { keyOf, matches } from "./cel";
 import { callUrl, concurrencyRules, maxAttempts, parseFunctionConfigs, type FunctionConfig } from "./config";
 import { nextCronTime, parseCron } from "./cron";

@@ -1,8 +1,8 @@
 import { NonRetriableError, RetryAfterError } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
-import { setClock, VirtualClock } from "../../lib/clock";
-import { now } from "../../lib/clock";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
+import { setClock, VirtualClock } from "@/lib/clock";
+import { now } from "@/lib/clock";
 import type { CallBody } from "./protocol";
 import { startLocalExecutor, type LocalExecutor } from "./server";
 import { startTestApp, waitFor, type TestApp, createGates } from "./test-app";

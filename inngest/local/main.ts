@@ -1,5 +1,5 @@
 import path from "node:path";
-import { envOrExit } from "../../lib/env";
+import { envOrExit } from "@/lib/env";
 import { startLocalExecutor } from "./server";
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freshDatabase, type TestDatabase } from "../../e2e/fixtures/database";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { startLocalExecutor, type LocalExecutor } from "./server";
 import { startTestApp, type TestApp } from "./test-app";
 

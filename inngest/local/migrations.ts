@@ -1,4 +1,4 @@
-import type { Sql } from "../../db/client";
+import type { Sql } from "@/db/client";
 
 /**
  * The executor's own schema, apart from the app's drizzle migrations. Versioned and append-only:

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { openDb } from "../../db/client";
-import { systemClock, VirtualClock, type Clock } from "../../lib/clock";
-import { BodyTooLargeError, readBody } from "../../lib/http/body";
+import { openDb } from "@/db/client";
+import { systemClock, VirtualClock, type Clock } from "@/lib/clock";
+import { BodyTooLargeError, readBody } from "@/lib/http/body";
 import { UnsupportedConfigError } from "./config";
 import { Engine, type CallTap, type CheckpointTap } from "./engine";
 import { applyExecutorMigrations } from "./migrations";

@@ -1,6 +1,7 @@
 import { env } from "../env";
 import { clientIp } from "./client-ip";
 import { PEER_HEADER } from "./limits";
+import { escapeHtml } from "../html";
 
 /** The visitor's address for a public request (see client-ip.ts and limits.ts). */
 export function requestIp(req: Request): string {
@@ -14,8 +15,7 @@ export function requestIp(req: Request): string {
 
 export const userAgentOf = (req: Request) => (req.headers.get("user-agent") ?? "").slice(0, 500) || null;
 
-export const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+export { escapeHtml };
 
 /** A small self-contained page for answers of the public endpoints (no app chrome, no scripts). */
 export function htmlPage(status: number, title: string, body: string, headers: Record<string, string> = {}): Response {

@@ -2,10 +2,10 @@
 
 import { AuthError } from "next-auth";
 import { z } from "zod";
-import { readActionForm } from "../../../lib/auth/action";
-import { signIn } from "../../../lib/auth/auth";
-import { safeCallbackPath } from "../../../lib/auth/member";
-import { SignInLinkRefused } from "../../../lib/auth/sign-in-links";
+import { readActionForm } from "@/lib/server/auth/action";
+import { signIn } from "@/lib/server/auth/auth";
+import { safeCallbackPath } from "@/lib/server/auth/member";
+import { SignInLinkRefused } from "@/lib/server/auth/sign-in-links";
 
 export type SignInState = { error?: string };
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useActionState } from "react";
-import { button, input, label } from "../../_components/styles";
+import { button, input, label } from "@/app/_components/styles";
 import { signInWithEmail } from "./actions";
 
 export function EmailSignInForm({ callbackUrl }: { callbackUrl?: string }) {

@@ -1,8 +1,8 @@
 import Link from "next/link";
 import { redirect } from "next/navigation";
-import { oauthProviders } from "../../../lib/auth/auth";
-import { currentUser, safeCallbackPath } from "../../../lib/auth/member";
-import { secondaryButton } from "../../_components/styles";
+import { oauthProviders } from "@/lib/server/auth/auth";
+import { currentUser, safeCallbackPath } from "@/lib/server/auth/member";
+import { secondaryButton } from "@/app/_components/styles";
 import { signInWithProvider } from "./actions";
 import { EmailSignInForm } from "./email-form";
 

@@ -1,14 +1,14 @@
-import { getDb } from "../../../db/client";
-import { inngest } from "../../../inngest/client";
-import { healthCheck, type HealthCheck } from "../../../lib/health";
-import { env, inngestTarget } from "../../../lib/env";
+import { getDb } from "@/db/client";
+import { inngest } from "@/inngest/client";
+import { healthCheck, type HealthCheck } from "@/lib/server/health";
+import { env, inngestTarget } from "@/lib/env";
 
 export const dynamic = "force-dynamic";
 
 /**
  * For the supervisor, load balancers and uptime checks: 200 while this process can serve (its
  * database answers), with each part's state; 503 when it cannot; `?strict=1` also 503 when any part
- * is degraded. Shape and rules: lib/health.ts, docs/operations.md.
+ * is degraded. Shape and rules: lib/server/health.ts, docs/operations.md.
  */
 export function GET(req: Request): Promise<Response> {
   return appHealth().respond(req);

@@ -1,11 +1,11 @@
 import { NextRequest } from "next/server";
 import { serve } from "inngest/next";
-import { getDb } from "../../../db/client";
-import { inngest } from "../../../inngest/client";
-import { createFunctions } from "../../../inngest/functions/all";
-import { configuredTransport } from "../../../lib/email/transport";
-import { env, inngestTarget } from "../../../lib/env";
-import { BodyError, readCapped } from "../../../lib/forms/body";
+import { getDb } from "@/db/client";
+import { inngest } from "@/inngest/client";
+import { createFunctions } from "@/inngest/functions/all";
+import { configuredTransport } from "@/lib/server/email/transport";
+import { env, inngestTarget } from "@/lib/env";
+import { BodyError, readCapped } from "@/lib/forms/body";
 
 // The only importer of inngest/functions. Getters: nothing connects until a function runs.
 const functions = createFunctions(inngest, {

@@ -1,5 +1,5 @@
-import { autoLayout } from "../../../lib/flows/editor/layout";
-import type { FlowGraph, GraphEdge, GraphNode } from "../../../lib/flows/graph";
+import { autoLayout } from "@/lib/flows/editor/layout";
+import type { FlowGraph, GraphEdge, GraphNode } from "@/lib/flows/graph";
 
 /**
  * A generated flow of `size` nodes and exactly `size` edges for the editor benchmark: a trigger,

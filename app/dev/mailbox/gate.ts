@@ -1,10 +1,10 @@
 import "server-only";
 import { notFound } from "next/navigation";
 import { connection } from "next/server";
-import { getDb } from "../../../db/client";
-import { listUserWorkspaces } from "../../../db/queries/workspaces";
-import { requireUser } from "../../../lib/auth/member";
-import { env } from "../../../lib/env";
+import { getDb } from "@/db/client";
+import { listUserWorkspaces } from "@/db/queries/workspaces";
+import { requireUser } from "@/lib/server/auth/member";
+import { env } from "@/lib/env";
 
 /** The dev-only pages exist only where TILLIT_DEV_MAILBOX is on (npm run dev, the test and bench runners). */
 export async function requireDevRoutes(): Promise<void> {

@@ -1,7 +1,7 @@
 import Link from "next/link";
-import { getDb } from "../../../db/client";
-import { listDevMail } from "../../../db/queries/dev-mailbox";
-import { EmptyState } from "../../_components/empty-state";
+import { getDb } from "@/db/client";
+import { listDevMail } from "@/db/queries/dev-mailbox";
+import { EmptyState } from "@/app/_components/empty-state";
 import { requireDevMailbox } from "./gate";
 
 export const metadata = { title: "Dev mailbox", robots: { index: false } };

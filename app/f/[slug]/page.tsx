@@ -1,12 +1,12 @@
 import { notFound } from "next/navigation";
-import { getDb } from "../../../db/client";
-import { recordFormView } from "../../../db/queries/analytics";
-import { listTopics, workspaceForConsent } from "../../../db/queries/consent";
-import { liveFormBySlug } from "../../../db/queries/forms";
-import { nowMs } from "../../../lib/clock";
-import { readFormConfig } from "../../../lib/forms/config";
-import { SignupFormMarkup } from "../../../lib/forms/render";
-import { renderStamp } from "../../../lib/forms/tokens";
+import { getDb } from "@/db/client";
+import { recordFormView } from "@/db/queries/analytics";
+import { listTopics, workspaceForConsent } from "@/db/queries/consent";
+import { liveFormBySlug } from "@/db/queries/forms";
+import { nowMs } from "@/lib/clock";
+import { readFormConfig } from "@/lib/forms/config";
+import { SignupFormMarkup } from "@/lib/forms/render";
+import { renderStamp } from "@/lib/forms/tokens";
 
 export const dynamic = "force-dynamic";
 

@@ -2,13 +2,13 @@
 
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../../db/client";
-import { recordAudit } from "../../../db/queries/audit";
-import { acceptInvitation, findInvitationByToken } from "../../../db/queries/members";
-import { getWorkspaceSettings } from "../../../db/queries/workspaces";
-import { readActionForm, type ActionState } from "../../../lib/auth/action";
-import { currentUser } from "../../../lib/auth/member";
-import { now } from "../../../lib/clock";
+import { getDb } from "@/db/client";
+import { recordAudit } from "@/db/queries/audit";
+import { acceptInvitation, findInvitationByToken } from "@/db/queries/members";
+import { getWorkspaceSettings } from "@/db/queries/workspaces";
+import { readActionForm, type ActionState } from "@/lib/server/auth/action";
+import { currentUser } from "@/lib/server/auth/member";
+import { now } from "@/lib/clock";
 
 export async function acceptInvitationAction(_prev: ActionState | undefined, form: FormData): Promise<ActionState> {
   const read = readActionForm(form);

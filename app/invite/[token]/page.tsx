@@ -1,12 +1,12 @@
 import Link from "next/link";
-import { getDb } from "../../../db/client";
-import { findInvitationByToken } from "../../../db/queries/members";
-import { getWorkspaceSettings } from "../../../db/queries/workspaces";
-import { currentUser } from "../../../lib/auth/member";
-import { roleLabels } from "../../../lib/auth/permissions";
-import { now } from "../../../lib/clock";
-import { ActionForm } from "../../_components/action-form";
-import { button } from "../../_components/styles";
+import { getDb } from "@/db/client";
+import { findInvitationByToken } from "@/db/queries/members";
+import { getWorkspaceSettings } from "@/db/queries/workspaces";
+import { currentUser } from "@/lib/server/auth/member";
+import { roleLabels } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
+import { ActionForm } from "@/app/_components/action-form";
+import { button } from "@/app/_components/styles";
 import { acceptInvitationAction } from "./actions";
 
 export const metadata = { title: "Invitation", robots: { index: false } };

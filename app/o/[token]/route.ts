@@ -1,8 +1,8 @@
-import { getDb } from "../../../db/client";
-import { outboxEmitter } from "../../../lib/events/emit";
-import { now } from "../../../lib/clock";
-import { requestIp } from "../../../lib/forms/request";
-import { recordTrackingHit } from "../../../lib/email/feedback";
+import { getDb } from "@/db/client";
+import { outboxEmitter } from "@/inngest/emit";
+import { now } from "@/lib/clock";
+import { requestIp } from "@/lib/forms/request";
+import { recordTrackingHit } from "@/lib/server/email/feedback";
 
 export const dynamic = "force-dynamic";
 

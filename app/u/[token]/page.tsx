@@ -1,5 +1,5 @@
-import { getDb } from "../../../db/client";
-import { preferenceCentre } from "../../../lib/consent/unsubscribe";
+import { getDb } from "@/db/client";
+import { preferenceCentre } from "@/lib/server/consent/unsubscribe";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Email preferences", robots: { index: false } };

@@ -1,8 +1,8 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { requireMember } from "../../../lib/auth/member";
-import { roleLabels } from "../../../lib/auth/permissions";
-import { signOutAction } from "../../workspaces/actions";
+import { requireMember } from "@/lib/server/auth/member";
+import { roleLabels } from "@/lib/auth/permissions";
+import { signOutAction } from "@/app/workspaces/actions";
 import { NavLinks } from "./nav-links";
 
 export default async function WorkspaceLayout(props: { children: ReactNode; params: Promise<{ workspace: string }> }) {

@@ -1,8 +1,8 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import { ActionForm } from "../../_components/action-form";
-import { button, input, label } from "../../_components/styles";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, input, label } from "@/app/_components/styles";
 import { createWorkspaceAction } from "../actions";
 
 export function NewWorkspaceForm() {

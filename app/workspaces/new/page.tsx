@@ -1,4 +1,4 @@
-import { requireUser } from "../../../lib/auth/member";
+import { requireUser } from "@/lib/server/auth/member";
 import { NewWorkspaceForm } from "./form";
 
 export const metadata = { title: "New workspace" };

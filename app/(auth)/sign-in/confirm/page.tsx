@@ -1,8 +1,8 @@
 import Link from "next/link";
 import { headers } from "next/headers";
-import { env } from "../../../../lib/env";
-import { currentUser } from "../../../../lib/auth/member";
-import { button } from "../../../_components/styles";
+import { env } from "@/lib/env";
+import { currentUser } from "@/lib/server/auth/member";
+import { button } from "@/app/_components/styles";
 
 export const metadata = { title: "Sign in", robots: { index: false } };
 

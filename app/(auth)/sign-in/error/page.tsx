@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { REFUSED_ERROR_CODE } from "../../../../lib/auth/sign-in-links";
+import { REFUSED_ERROR_CODE } from "@/lib/server/auth/sign-in-links";
 
 export const metadata = { title: "Sign-in problem" };
 

@@ -1,6 +1,6 @@
 import type { NextRequest } from "next/server";
-import { handlers } from "../../../../lib/auth/auth";
-import { answerRefusals } from "../../../../lib/auth/sign-in-links";
+import { handlers } from "@/lib/server/auth/auth";
+import { answerRefusals } from "@/lib/server/auth/sign-in-links";
 
 // Auth.js answers a callback URL it will not follow (a query parameter or its cookie that is
 // neither a path nor an http(s) URL) with a 500, as if the server were misconfigured. The request

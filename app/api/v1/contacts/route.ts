@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { ContactExistsError, createContact, getContact, listContacts } from "../../../../db/queries/contacts";
-import { suppressionsFor } from "../../../../db/queries/suppressions";
-import { now } from "../../../../lib/clock";
-import { recordOptInAndConfirm } from "../../../../lib/consent/confirmation";
-import { configuredTransport } from "../../../../lib/email/transport";
-import { contactCreate } from "../../../../lib/api/contacts";
-import { keysetCursor } from "../../../../lib/api/cursor";
-import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
-import { presentContact } from "../../../../lib/api/present";
-import { contactCreatedEvent, emit } from "../../../../lib/events/emit";
+import { ContactExistsError, createContact, getContact, listContacts } from "@/db/queries/contacts";
+import { suppressionsFor } from "@/db/queries/suppressions";
+import { now } from "@/lib/clock";
+import { recordOptInAndConfirm } from "@/lib/server/consent/confirmation";
+import { configuredTransport } from "@/lib/server/email/transport";
+import { contactCreate } from "@/lib/api/contacts";
+import { keysetCursor } from "@/lib/api/cursor";
+import { ApiError, apiRoute, body, json } from "@/lib/server/api/handler";
+import { presentContact } from "@/lib/api/present";
+import { contactCreatedEvent, emit } from "@/inngest/emit";
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),

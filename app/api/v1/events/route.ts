@@ -1,8 +1,8 @@
-import { findContactId, recordContactEvent } from "../../../../db/queries/contact-events";
-import { eventCreate } from "../../../../lib/api/contacts";
-import { ApiError, apiRoute, body, json } from "../../../../lib/api/handler";
-import { now } from "../../../../lib/clock";
-import { flushAppEvents } from "../../../../lib/events/emit";
+import { findContactId, recordContactEvent } from "@/db/queries/contact-events";
+import { eventCreate } from "@/lib/api/contacts";
+import { ApiError, apiRoute, body, json } from "@/lib/server/api/handler";
+import { now } from "@/lib/clock";
+import { flushAppEvents } from "@/inngest/emit";
 
 /**
  * Records a behaviour event for a known contact from a server (orders, sign-ups in another

@@ -1,5 +1,5 @@
-import { listFlows } from "../../../../db/queries/flows";
-import { apiRoute, json } from "../../../../lib/api/handler";
+import { listFlows } from "@/db/queries/flows";
+import { apiRoute, json } from "@/lib/server/api/handler";
 
 /** The workspace's flows, newest change first, with their status and how many contacts are in them. */
 export const GET = apiRoute(async (_req, ctx) => {

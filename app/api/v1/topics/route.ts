@@ -1,5 +1,5 @@
-import { listTopics } from "../../../../db/queries/subscriptions";
-import { apiRoute, json } from "../../../../lib/api/handler";
+import { listTopics } from "@/db/queries/subscriptions";
+import { apiRoute, json } from "@/lib/server/api/handler";
 
 export const GET = apiRoute(async (_req, ctx) => {
   const rows = await listTopics(ctx.db, { workspaceId: ctx.workspaceId });

@@ -1,7 +1,7 @@
-import { getDb } from "../../../../db/client";
-import { outboxEmitter } from "../../../../lib/events/emit";
-import { env } from "../../../../lib/env";
-import { handleResendWebhook } from "../../../../lib/email/feedback";
+import { getDb } from "@/db/client";
+import { outboxEmitter } from "@/inngest/emit";
+import { env } from "@/lib/env";
+import { handleResendWebhook } from "@/lib/server/email/feedback";
 
 export const dynamic = "force-dynamic";
 

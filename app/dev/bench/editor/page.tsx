@@ -1,4 +1,4 @@
-import { FlowEditor } from "../../../w/[workspace]/flows/[flowId]/_editor/flow-editor";
+import { FlowEditor } from "@/app/w/[workspace]/flows/[flowId]/_editor/flow-editor";
 import { requireDevRoutes } from "../gate";
 import { largeFlow } from "../large-flow";
 

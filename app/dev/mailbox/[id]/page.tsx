@@ -1,8 +1,8 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../../../db/client";
-import { getDevMail } from "../../../../db/queries/dev-mailbox";
+import { getDb } from "@/db/client";
+import { getDevMail } from "@/db/queries/dev-mailbox";
 import { requireDevMailbox } from "../gate";
 
 export const metadata = { title: "Dev mailbox message", robots: { index: false } };

@@ -1,4 +1,4 @@
-import { env } from "../../../../lib/env";
+import { env } from "@/lib/env";
 
 /**
  * The script-snippet embed: `<script src="APP/f/SLUG/embed.js" async></script>` puts the hosted

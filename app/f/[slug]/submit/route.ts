@@ -1,14 +1,14 @@
-import { getDb } from "../../../../db/client";
-import { liveFormBySlug } from "../../../../db/queries/forms";
-import { outboxEmitter } from "../../../../lib/events/emit";
-import { now } from "../../../../lib/clock";
-import { configuredTransport } from "../../../../lib/email/transport";
-import { env } from "../../../../lib/env";
-import { BodyError, readFields } from "../../../../lib/forms/body";
-import { readFormConfig } from "../../../../lib/forms/config";
-import { perIp } from "../../../../lib/forms/limits";
-import { escapeHtml, htmlPage, requestIp, userAgentOf } from "../../../../lib/forms/request";
-import { submitForm } from "../../../../lib/forms/submit";
+import { getDb } from "@/db/client";
+import { liveFormBySlug } from "@/db/queries/forms";
+import { outboxEmitter } from "@/inngest/emit";
+import { now } from "@/lib/clock";
+import { configuredTransport } from "@/lib/server/email/transport";
+import { env } from "@/lib/env";
+import { BodyError, readFields } from "@/lib/forms/body";
+import { readFormConfig } from "@/lib/forms/config";
+import { perIp } from "@/lib/forms/limits";
+import { escapeHtml, htmlPage, requestIp, userAgentOf } from "@/lib/forms/request";
+import { submitForm } from "@/lib/server/forms/submit";
 
 /**
  * POST /f/[slug] (rewritten here by next.config.js): the one submit endpoint of the hosted page, the

@@ -1,7 +1,7 @@
-import { getDb } from "../../../../db/client";
-import { workspaceForConsent } from "../../../../db/queries/consent";
-import { nowMs } from "../../../../lib/clock";
-import { readConfirmationToken, tokenWorkspace } from "../../../../lib/forms/tokens";
+import { getDb } from "@/db/client";
+import { workspaceForConsent } from "@/db/queries/consent";
+import { nowMs } from "@/lib/clock";
+import { readConfirmationToken, tokenWorkspace } from "@/lib/forms/tokens";
 
 export const dynamic = "force-dynamic";
 export const metadata = { title: "Confirm your subscription", robots: { index: false } };

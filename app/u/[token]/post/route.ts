@@ -1,11 +1,11 @@
-import { getDb } from "../../../../db/client";
-import { contactTopicStates } from "../../../../db/queries/consent";
-import { outboxEmitter } from "../../../../lib/events/emit";
-import { now } from "../../../../lib/clock";
-import { setTopicPreferences, withdrawConsent } from "../../../../lib/consent/record";
-import { resolveUnsubscribeToken } from "../../../../lib/consent/unsubscribe";
-import { BodyError, readFields } from "../../../../lib/forms/body";
-import { escapeHtml, htmlPage, requestIp, userAgentOf } from "../../../../lib/forms/request";
+import { getDb } from "@/db/client";
+import { contactTopicStates } from "@/db/queries/consent";
+import { outboxEmitter } from "@/inngest/emit";
+import { now } from "@/lib/clock";
+import { setTopicPreferences, withdrawConsent } from "@/lib/server/consent/record";
+import { resolveUnsubscribeToken } from "@/lib/server/consent/unsubscribe";
+import { BodyError, readFields } from "@/lib/forms/body";
+import { escapeHtml, htmlPage, requestIp, userAgentOf } from "@/lib/forms/request";
 
 /**
  * POST /u/[token] (rewritten here by next.config.js). RFC 8058 one-click: a mail client POSTs

@@ -3,9 +3,9 @@
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { ContactExistsError, createContact, updateContact } from "../../../../db/queries/contacts";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
-import { contactCreatedEvent, emit } from "../../../../lib/events/emit";
+import { ContactExistsError, createContact, updateContact } from "@/db/queries/contacts";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { contactCreatedEvent, emit } from "@/inngest/emit";
 import { parseAttributeRows } from "./attributes";
 
 const optionalName = z

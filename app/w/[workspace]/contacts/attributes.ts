@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AttributeValue } from "../../../../db/schema/contacts";
+import type { AttributeValue } from "@/db/schema/contacts";
 
 /** Typed contact attributes as the forms send them: rows of name, type and value. */
 export const attributeTypes = ["string", "number", "boolean", "date"] as const;

@@ -1,7 +1,7 @@
-import type { AttributeValue } from "../../../../db/schema/contacts";
-import { ActionForm } from "../../../_components/action-form";
-import { button, input, label } from "../../../_components/styles";
-import type { ActionState } from "../../../../lib/auth/action";
+import type { AttributeValue } from "@/db/schema/contacts";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, input, label } from "@/app/_components/styles";
+import type { ActionState } from "@/lib/server/auth/action";
 import { attributeTypes, typeOf } from "./attributes";
 
 /** The create/edit form of a contact: names, time zone and typed attributes. */

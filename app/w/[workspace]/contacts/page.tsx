@@ -1,12 +1,12 @@
 import Link from "next/link";
 import { z } from "zod";
-import { getDb } from "../../../../db/client";
-import { countContacts, listContacts } from "../../../../db/queries/contacts";
-import { keysetCursor } from "../../../../lib/api/cursor";
-import { requireMember } from "../../../../lib/auth/member";
-import { can } from "../../../../lib/auth/permissions";
-import { EmptyState } from "../../../_components/empty-state";
-import { button, input, secondaryButton } from "../../../_components/styles";
+import { getDb } from "@/db/client";
+import { countContacts, listContacts } from "@/db/queries/contacts";
+import { keysetCursor } from "@/lib/api/cursor";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { EmptyState } from "@/app/_components/empty-state";
+import { button, input, secondaryButton } from "@/app/_components/styles";
 
 export const metadata = { title: "Contacts" };
 

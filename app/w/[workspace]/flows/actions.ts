@@ -13,16 +13,16 @@ import {
   saveDraft,
   setFlowPaused,
   waitingByNode,
-} from "../../../../db/queries/flows";
-import { emit } from "../../../../lib/events/emit";
-import { flowMigrationRequested } from "../../../../inngest/events";
-import { ActionError, jsonField, workspaceAction, type ActionState } from "../../../../lib/auth/action";
-import { fileTagProblem } from "../../../../lib/email/liquid";
-import { compile } from "../../../../lib/flows/compile";
-import { checkMigration, migrationMapSchema, movingEntries } from "../../../../lib/flows/editor/migration";
-import { flowGraphSchema } from "../../../../lib/flows/graph";
-import { canonicalJson } from "../../../../lib/flows/plan";
-import { isStarterKey, starterGraph, starterKeys } from "../../../../lib/flows/starters";
+} from "@/db/queries/flows";
+import { emit } from "@/inngest/emit";
+import { flowMigrationRequested } from "@/inngest/events";
+import { ActionError, jsonField, workspaceAction, type ActionState } from "@/lib/server/auth/action";
+import { fileTagProblem } from "@/lib/email/liquid";
+import { compile } from "@/lib/flows/compile";
+import { checkMigration, migrationMapSchema, movingEntries } from "@/lib/flows/editor/migration";
+import { flowGraphSchema } from "@/lib/flows/graph";
+import { canonicalJson } from "@/lib/flows/plan";
+import { isStarterKey, starterGraph, starterKeys } from "@/lib/flows/starters";
 
 const flowId = z.uuid("flow not found");
 /** A new flow, from a starter or an empty canvas; opens the editor. */

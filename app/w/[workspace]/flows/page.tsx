@@ -1,12 +1,12 @@
 import Link from "next/link";
-import { getDb } from "../../../../db/client";
-import { listFlows } from "../../../../db/queries/flows";
-import { requireMember } from "../../../../lib/auth/member";
-import { can } from "../../../../lib/auth/permissions";
-import { starterInfo, starterKeys } from "../../../../lib/flows/starters";
-import { ActionForm } from "../../../_components/action-form";
-import { EmptyState } from "../../../_components/empty-state";
-import { button, input, label, secondaryButton } from "../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listFlows } from "@/db/queries/flows";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { starterInfo, starterKeys } from "@/lib/flows/starters";
+import { ActionForm } from "@/app/_components/action-form";
+import { EmptyState } from "@/app/_components/empty-state";
+import { button, input, label, secondaryButton } from "@/app/_components/styles";
 import { createFlowAction, publishFlowAction } from "./actions";
 
 export const metadata = { title: "Flows" };

@@ -3,10 +3,10 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { createForm, SlugTakenError, updateForm } from "../../../../db/queries/forms";
-import { listTopics } from "../../../../db/queries/consent";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
-import { formConfig, formField, type FormField } from "../../../../lib/forms/config";
+import { createForm, SlugTakenError, updateForm } from "@/db/queries/forms";
+import { listTopics } from "@/db/queries/consent";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { formConfig, formField, type FormField } from "@/lib/forms/config";
 
 const RESERVED = new Set(["confirm", "new", "embed"]);
 const slug = z

@@ -1,10 +1,10 @@
 import Link from "next/link";
-import { getDb } from "../../../../db/client";
-import { listForms } from "../../../../db/queries/forms";
-import { requireMember } from "../../../../lib/auth/member";
-import { can } from "../../../../lib/auth/permissions";
-import { EmptyState } from "../../../_components/empty-state";
-import { button } from "../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listForms } from "@/db/queries/forms";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { EmptyState } from "@/app/_components/empty-state";
+import { button } from "@/app/_components/styles";
 
 export const metadata = { title: "Forms" };
 

@@ -1,11 +1,11 @@
 import Link from "next/link";
-import { getDb } from "../../../../db/client";
-import { formatPercent, rate } from "../../../../lib/analytics/stats";
-import { requireMember } from "../../../../lib/auth/member";
-import { EmptyState } from "../../../_components/empty-state";
+import { getDb } from "@/db/client";
+import { formatPercent, rate } from "@/lib/analytics/stats";
+import { requireMember } from "@/lib/server/auth/member";
+import { EmptyState } from "@/app/_components/empty-state";
 import { BarsChart, TimeSeriesChart } from "./_lib/charts";
 import { Panel, RangePicker, Stat } from "./_lib/range-picker";
-import { COMPLAINT_LIMIT, COMPLAINT_TARGET, dashboardData, money, rangeFromSearch, type Search } from "./_lib/reports";
+import { COMPLAINT_LIMIT, COMPLAINT_TARGET, dashboardData, money, rangeFromSearch, type Search } from "@/lib/server/reports/reports";
 
 export const metadata = { title: "Reports" };
 

@@ -3,12 +3,12 @@
 import { redirect } from "next/navigation";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { countSegment, createSegment, deleteSegment, segmentMembersPage, updateSegment } from "../../../../db/queries/segments";
-import { inngest } from "../../../../inngest/client";
-import { segmentRefreshRequested } from "../../../../inngest/events";
-import { ActionError, jsonField, workspaceAction } from "../../../../lib/auth/action";
-import { now } from "../../../../lib/clock";
-import { definitionSchema } from "../../../../lib/segments/definition";
+import { countSegment, createSegment, deleteSegment, segmentMembersPage, updateSegment } from "@/db/queries/segments";
+import { inngest } from "@/inngest/client";
+import { segmentRefreshRequested } from "@/inngest/events";
+import { ActionError, jsonField, workspaceAction } from "@/lib/server/auth/action";
+import { now } from "@/lib/clock";
+import { definitionSchema } from "@/lib/segments/definition";
 
 /** The builder posts its definition as JSON; the message names the first problem in it. */
 const definitionField = jsonField(definitionSchema, "the definition", { maxLength: 100_000 });

@@ -1,11 +1,11 @@
 import Link from "next/link";
-import { getDb } from "../../../../db/client";
-import { listSegments } from "../../../../db/queries/segments";
-import { requireMember } from "../../../../lib/auth/member";
-import { can } from "../../../../lib/auth/permissions";
-import { describe } from "../../../../lib/segments/definition";
-import { EmptyState } from "../../../_components/empty-state";
-import { button } from "../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listSegments } from "@/db/queries/segments";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { describe } from "@/lib/segments/definition";
+import { EmptyState } from "@/app/_components/empty-state";
+import { button } from "@/app/_components/styles";
 
 export const metadata = { title: "Segments" };
 

@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useState } from "react";
-import type { BuilderOptions } from "../../../../db/queries/segments";
+import type { BuilderOptions } from "@/db/queries/segments";
 import {
   builtinFields,
   contactStatuses,
@@ -12,10 +12,10 @@ import {
   type Definition,
   type Node,
   type Window,
-} from "../../../../lib/segments/definition";
-import { ActionForm } from "../../../_components/action-form";
-import { button, input, label } from "../../../_components/styles";
-import { postForm } from "../../../_components/post-form";
+} from "@/lib/segments/definition";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, input, label } from "@/app/_components/styles";
+import { postForm } from "@/app/_components/post-form";
 import { saveSegmentAction } from "./actions";
 
 const small = `${input} mt-0 w-auto`;

@@ -2,7 +2,7 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { createApiKey, revokeApiKey } from "../../../../db/queries/api-keys";
+import { createApiKey, revokeApiKey } from "@/db/queries/api-keys";
 import {
   changeMemberRole,
   createInvitation,
@@ -11,15 +11,16 @@ import {
   renewInvitation,
   revokeInvitation,
   transferOwnership,
-} from "../../../../db/queries/members";
-import { deleteWorkspace, updateWorkspaceSettings } from "../../../../db/queries/workspaces";
+} from "@/db/queries/members";
+import { deleteWorkspace, updateWorkspaceSettings } from "@/db/queries/workspaces";
 import { redirect } from "next/navigation";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
-import { assignableRoles, roles, type Role } from "../../../../lib/auth/permissions";
-import { now } from "../../../../lib/clock";
-import { configuredTransport, sendEmail } from "../../../../lib/email/transport";
-import { env } from "../../../../lib/env";
-import type { Db } from "../../../../db/client";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { assignableRoles, roles, type Role } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
+import { configuredTransport, sendEmail } from "@/lib/server/email/transport";
+import { env } from "@/lib/env";
+import type { Db } from "@/db/client";
+import { invitationEmail } from "@/lib/email/invitation";
 
 const optionalText = (max: number) =>
   z
@@ -62,19 +63,8 @@ function rethrow(err: unknown, field?: string): never {
 }
 
 async function mailInvitation(db: Db, opts: { to: string; token: string; workspaceName: string; inviter: string; role: Role }) {
-  const link = `${env().appUrl}/invite/${opts.token}`;
-  await sendEmail(configuredTransport(db), {
-    from: env().MAIL_FROM,
-    to: [opts.to],
-    subject: `${opts.inviter} invited you to ${opts.workspaceName} on Tillit`,
-    text: `${opts.inviter} invited you to join ${opts.workspaceName} on Tillit as ${opts.role}.\n\nAccept the invitation (valid for 7 days, once):\n${link}\n`,
-    html: `<p>${escapeHtml(opts.inviter)} invited you to join <strong>${escapeHtml(opts.workspaceName)}</strong> on Tillit as ${opts.role}.</p><p><a href="${link}">Accept the invitation</a> (valid for 7 days, once).</p>`,
-    class: "transactional",
-  });
-}
-
-function escapeHtml(s: string) {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const mail = invitationEmail({ inviter: opts.inviter, workspaceName: opts.workspaceName, role: opts.role, link: `${env().appUrl}/invite/${opts.token}` });
+  await sendEmail(configuredTransport(db), { from: env().MAIL_FROM, to: [opts.to], ...mail, class: "transactional" });
 }
 
 export const inviteMember = workspaceAction(

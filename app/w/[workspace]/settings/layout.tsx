@@ -1,7 +1,7 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { requireMember } from "../../../../lib/auth/member";
-import { can } from "../../../../lib/auth/permissions";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
 
 export default async function SettingsLayout(props: { children: ReactNode; params: Promise<{ workspace: string }> }) {
   const { workspace } = await props.params;

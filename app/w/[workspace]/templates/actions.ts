@@ -3,14 +3,14 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { createTemplateRow, deleteTemplateRow, getSendingSettings, updateTemplateRow } from "../../../../db/queries/templates";
-import { ActionError, workspaceAction } from "../../../../lib/auth/action";
-import { now } from "../../../../lib/clock";
-import { previewTemplate, sendTestEmail } from "../../../../lib/email/studio";
-import { TemplateError } from "../../../../lib/email/render";
-import { checkTemplate } from "../../../../lib/email/render-pool";
-import { configuredTransport } from "../../../../lib/email/transport";
-import { env } from "../../../../lib/env";
+import { createTemplateRow, deleteTemplateRow, getSendingSettings, updateTemplateRow } from "@/db/queries/templates";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { now } from "@/lib/clock";
+import { previewTemplate, sendTestEmail } from "@/lib/server/email/studio";
+import { TemplateError } from "@/lib/email/render";
+import { checkTemplate } from "@/lib/server/email/render-pool";
+import { configuredTransport } from "@/lib/server/email/transport";
+import { env } from "@/lib/env";
 
 const draftSchema = z.object({
   name: z.string().trim().min(1, "Give the template a name").max(120, "Keep it under 120 characters"),

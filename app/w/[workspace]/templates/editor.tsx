@@ -1,9 +1,9 @@
 "use client";
 
 import { memo, startTransition, useActionState, useEffect, useRef, useState } from "react";
-import type { ActionState } from "../../../../lib/auth/action";
-import { button, input, label, secondaryButton } from "../../../_components/styles";
-import { postForm } from "../../../_components/post-form";
+import type { ActionState } from "@/lib/server/auth/action";
+import { button, input, label, secondaryButton } from "@/app/_components/styles";
+import { postForm } from "@/app/_components/post-form";
 
 type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
 

@@ -1,7 +1,7 @@
-import { deleteContact, getContact, patchContact } from "../../../../../db/queries/contacts";
-import { contactUpdate } from "../../../../../lib/api/contacts";
-import { ApiError, apiRoute, body, json, uuidParam } from "../../../../../lib/api/handler";
-import { presentContact } from "../../../../../lib/api/present";
+import { deleteContact, getContact, patchContact } from "@/db/queries/contacts";
+import { contactUpdate } from "@/lib/api/contacts";
+import { ApiError, apiRoute, body, json, uuidParam } from "@/lib/server/api/handler";
+import { presentContact } from "@/lib/api/present";
 
 type Params = { id: string };
 

@@ -1,9 +1,9 @@
-import { getDb } from "../../../../../db/client";
-import { outboxEmitter } from "../../../../../lib/events/emit";
-import { now } from "../../../../../lib/clock";
-import { confirmOptIn } from "../../../../../lib/consent/record";
-import { htmlPage, requestIp, userAgentOf } from "../../../../../lib/forms/request";
-import { emitFormSubmitted } from "../../../../../lib/forms/submit";
+import { getDb } from "@/db/client";
+import { outboxEmitter } from "@/inngest/emit";
+import { now } from "@/lib/clock";
+import { confirmOptIn } from "@/lib/server/consent/record";
+import { htmlPage, requestIp, userAgentOf } from "@/lib/forms/request";
+import { emitFormSubmitted } from "@/lib/server/forms/submit";
 
 /**
  * POST /f/confirm/[token] (rewritten here by next.config.js): the Confirm button. Appends the

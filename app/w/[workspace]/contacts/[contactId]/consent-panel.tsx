@@ -1,7 +1,7 @@
-import { getDb } from "../../../../../db/client";
-import { consentLedger } from "../../../../../db/queries/consent";
-import { ActionForm } from "../../../../_components/action-form";
-import { dangerButton, input, secondaryButton } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { consentLedger } from "@/db/queries/consent";
+import { ActionForm } from "@/app/_components/action-form";
+import { dangerButton, input, secondaryButton } from "@/app/_components/styles";
 import { eraseContactAction } from "./gdpr-actions";
 
 const fmt = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);

@@ -2,11 +2,11 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { getContact } from "../../../../../db/queries/contacts";
-import { outboxEmitter } from "../../../../../lib/events/emit";
-import { ActionError, workspaceAction } from "../../../../../lib/auth/action";
-import { now } from "../../../../../lib/clock";
-import { eraseContact } from "../../../../../lib/consent/gdpr";
+import { getContact } from "@/db/queries/contacts";
+import { outboxEmitter } from "@/inngest/emit";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { now } from "@/lib/clock";
+import { eraseContact } from "@/lib/server/consent/gdpr";
 
 /** Erasure from the contact page: the person's address typed again confirms it is meant. */
 export const eraseContactAction = workspaceAction(

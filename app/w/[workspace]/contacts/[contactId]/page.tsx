@@ -1,10 +1,10 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../../../../db/client";
-import { contactTagNames, contactTimeline, getContact } from "../../../../../db/queries/contacts";
-import { requireMember } from "../../../../../lib/auth/member";
-import { can } from "../../../../../lib/auth/permissions";
+import { getDb } from "@/db/client";
+import { contactTagNames, contactTimeline, getContact } from "@/db/queries/contacts";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
 import { updateContactAction } from "../actions";
 import { ContactForm } from "../contact-form";
 import { ConsentHistory, GdprPanel } from "./consent-panel";

@@ -2,10 +2,10 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { applyImportChunk, createImport, finishImport, ImportNotRunningError } from "../../../../../db/queries/imports";
-import { ActionError, jsonField, workspaceAction } from "../../../../../lib/auth/action";
-import { now } from "../../../../../lib/clock";
-import { settingsSchema } from "../../../../../lib/import/mapping";
+import { applyImportChunk, createImport, finishImport, ImportNotRunningError } from "@/db/queries/imports";
+import { ActionError, jsonField, workspaceAction } from "@/lib/server/auth/action";
+import { now } from "@/lib/clock";
+import { settingsSchema } from "@/lib/import/mapping";
 
 // A chunk of up to 2000 rows, as JSON.
 const MAX_JSON = 2_000_000;

@@ -2,9 +2,9 @@
 
 import Papa from "papaparse";
 import { useMemo, useState } from "react";
-import type { ActionState } from "../../../../../lib/auth/action";
-import { attributeTypes, duplicateRows, guessMapping, mappingSchema, rowToContact, targets, type Column, type Mapping } from "../../../../../lib/import/mapping";
-import { button, input, label } from "../../../../_components/styles";
+import type { ActionState } from "@/lib/server/auth/action";
+import { attributeTypes, duplicateRows, guessMapping, mappingSchema, rowToContact, targets, type Column, type Mapping } from "@/lib/import/mapping";
+import { button, input, label } from "@/app/_components/styles";
 import { finishImportAction, importChunkAction, startImportAction } from "./actions";
 
 const targetLabels: Record<(typeof targets)[number], string> = {

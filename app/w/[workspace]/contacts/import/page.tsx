@@ -1,9 +1,9 @@
 import Link from "next/link";
 import { eq } from "drizzle-orm";
-import { getDb } from "../../../../../db/client";
-import { listImports } from "../../../../../db/queries/imports";
-import { workspaces } from "../../../../../db/schema/index";
-import { requireMember } from "../../../../../lib/auth/member";
+import { getDb } from "@/db/client";
+import { listImports } from "@/db/queries/imports";
+import { workspaces } from "@/db/schema/index";
+import { requireMember } from "@/lib/server/auth/member";
 import { ImportWizard } from "./import-wizard";
 
 export const metadata = { title: "Import contacts" };

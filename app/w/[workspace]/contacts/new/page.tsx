@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { requireMember } from "../../../../../lib/auth/member";
+import { requireMember } from "@/lib/server/auth/member";
 import { createContactAction } from "../actions";
 import { ContactForm } from "../contact-form";
 

@@ -1,7 +1,7 @@
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../../../../db/client";
-import { enrollmentTrace, nodeCounters } from "../../../../../db/queries/enrollments";
+import { getDb } from "@/db/client";
+import { enrollmentTrace, nodeCounters } from "@/db/queries/enrollments";
 import {
   dryRunContacts,
   editorPickers,
@@ -11,10 +11,10 @@ import {
   nodeConversions,
   waitingAtNode,
   waitingByNode,
-} from "../../../../../db/queries/flows";
-import { requireMember } from "../../../../../lib/auth/member";
-import { can } from "../../../../../lib/auth/permissions";
-import { flowGraphSchema, type FlowGraph } from "../../../../../lib/flows/graph";
+} from "@/db/queries/flows";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { flowGraphSchema, type FlowGraph } from "@/lib/flows/graph";
 import { FlowEditor } from "./_editor/flow-editor";
 import type { NodeStats } from "./_editor/types";
 

@@ -1,17 +1,17 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../../../../db/client";
-import { listTopics } from "../../../../../db/queries/consent";
-import { formDailySignups, getForm } from "../../../../../db/queries/forms";
-import { now } from "../../../../../lib/clock";
-import { requireMember } from "../../../../../lib/auth/member";
-import { can } from "../../../../../lib/auth/permissions";
-import { env } from "../../../../../lib/env";
-import { readFormConfig } from "../../../../../lib/forms/config";
-import { plainHtmlEmbed } from "../../../../../lib/forms/render";
-import { ActionForm } from "../../../../_components/action-form";
-import { button, input, label } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listTopics } from "@/db/queries/consent";
+import { formDailySignups, getForm } from "@/db/queries/forms";
+import { now } from "@/lib/clock";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { env } from "@/lib/env";
+import { readFormConfig } from "@/lib/forms/config";
+import { plainHtmlEmbed } from "@/lib/forms/render";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, input, label } from "@/app/_components/styles";
 import { updateFormAction } from "../actions";
 import { SignupsChart } from "./signups-chart";
 

@@ -1,7 +1,7 @@
 import Link from "next/link";
-import { requireMember } from "../../../../../lib/auth/member";
-import { ActionForm } from "../../../../_components/action-form";
-import { button, input, label } from "../../../../_components/styles";
+import { requireMember } from "@/lib/server/auth/member";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, input, label } from "@/app/_components/styles";
 import { createFormAction } from "../actions";
 
 export const metadata = { title: "New form" };

@@ -1,9 +1,9 @@
 import "server-only";
-import { getDb } from "../../../../../db/client";
-import { getMembershipBySlug } from "../../../../../db/queries/workspaces";
-import { resolveRange, type DateRange } from "../../../../../lib/analytics/date-range";
-import { currentUser } from "../../../../../lib/auth/member";
-import { now } from "../../../../../lib/clock";
+import { getDb } from "@/db/client";
+import { getMembershipBySlug } from "@/db/queries/workspaces";
+import { resolveRange, type DateRange } from "@/lib/analytics/date-range";
+import { currentUser } from "@/lib/server/auth/member";
+import { now } from "@/lib/clock";
 
 /**
  * For the CSV export route handlers: the member of the workspace in the URL, or the response to

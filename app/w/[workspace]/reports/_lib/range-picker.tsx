@@ -1,6 +1,6 @@
 import Link from "next/link";
-import { presets, rangeParams, type DateRange } from "../../../../../lib/analytics/date-range";
-import { input, secondaryButton } from "../../../../_components/styles";
+import { presets, rangeParams, type DateRange } from "@/lib/analytics/date-range";
+import { input, secondaryButton } from "@/app/_components/styles";
 
 /** Presets as links, a custom range as a plain GET form (works without JavaScript), and the CSV export of what is shown. */
 export function RangePicker(props: { base: string; range: DateRange; exportHref: string }) {

@@ -1,6 +1,6 @@
-import { getDb } from "../../../../../db/client";
+import { getDb } from "@/db/client";
 import { csvResponse, exportMember, rangeOf } from "../_lib/export";
-import { dashboardCsv, dashboardData } from "../_lib/reports";
+import { dashboardCsv, dashboardData } from "@/lib/server/reports/reports";
 
 /** CSV of the workspace dashboard for the range in the query (range=30d or from/to). */
 export async function GET(req: Request, ctx: { params: Promise<{ workspace: string }> }) {

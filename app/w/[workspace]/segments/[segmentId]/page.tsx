@@ -1,13 +1,13 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "../../../../../db/client";
-import { builderOptions, getSegment, segmentMembersPage } from "../../../../../db/queries/segments";
-import { requireMember } from "../../../../../lib/auth/member";
-import { can } from "../../../../../lib/auth/permissions";
-import { now } from "../../../../../lib/clock";
-import { ActionForm } from "../../../../_components/action-form";
-import { dangerButton, secondaryButton } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { builderOptions, getSegment, segmentMembersPage } from "@/db/queries/segments";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
+import { ActionForm } from "@/app/_components/action-form";
+import { dangerButton, secondaryButton } from "@/app/_components/styles";
 import { deleteSegmentAction } from "../actions";
 import { SegmentBuilder } from "../segment-builder";
 

@@ -1,7 +1,7 @@
 import Link from "next/link";
-import { getDb } from "../../../../../db/client";
-import { builderOptions } from "../../../../../db/queries/segments";
-import { requireMember } from "../../../../../lib/auth/member";
+import { getDb } from "@/db/client";
+import { builderOptions } from "@/db/queries/segments";
+import { requireMember } from "@/lib/server/auth/member";
 import { SegmentBuilder } from "../segment-builder";
 
 export const metadata = { title: "New segment" };

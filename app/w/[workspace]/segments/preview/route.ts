@@ -1,4 +1,4 @@
-import { actionRoute } from "../../../../../lib/auth/action";
+import { actionRoute } from "@/lib/server/auth/action";
 import { previewSegmentAction } from "../actions";
 
 /** POST: the segment builder's live count and sample. */

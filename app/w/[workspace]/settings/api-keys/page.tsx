@@ -1,9 +1,9 @@
-import { getDb } from "../../../../../db/client";
-import { listApiKeys } from "../../../../../db/queries/api-keys";
-import { requireMember } from "../../../../../lib/auth/member";
-import { env } from "../../../../../lib/env";
-import { ActionForm } from "../../../../_components/action-form";
-import { button, dangerButton, input, label } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listApiKeys } from "@/db/queries/api-keys";
+import { requireMember } from "@/lib/server/auth/member";
+import { env } from "@/lib/env";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, dangerButton, input, label } from "@/app/_components/styles";
 import { createApiKeyAction, revokeApiKeyAction } from "../actions";
 
 export const metadata = { title: "API keys" };

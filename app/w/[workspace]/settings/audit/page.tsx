@@ -1,10 +1,10 @@
 import Link from "next/link";
 import { z } from "zod";
-import { getDb } from "../../../../../db/client";
-import { listAudit } from "../../../../../db/queries/audit";
-import { requireMember } from "../../../../../lib/auth/member";
-import { storableTime } from "../../../../../lib/storable";
-import { input, secondaryButton } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listAudit } from "@/db/queries/audit";
+import { requireMember } from "@/lib/server/auth/member";
+import { storableTime } from "@/lib/storable";
+import { input, secondaryButton } from "@/app/_components/styles";
 
 export const metadata = { title: "Audit log" };
 

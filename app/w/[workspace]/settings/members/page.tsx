@@ -1,10 +1,10 @@
-import { getDb } from "../../../../../db/client";
-import { listMembers, listPendingInvitations } from "../../../../../db/queries/members";
-import { requireMember } from "../../../../../lib/auth/member";
-import { assignableRoles, can, roleLabels } from "../../../../../lib/auth/permissions";
-import { now } from "../../../../../lib/clock";
-import { ActionForm } from "../../../../_components/action-form";
-import { button, dangerButton, input, label, secondaryButton } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listMembers, listPendingInvitations } from "@/db/queries/members";
+import { requireMember } from "@/lib/server/auth/member";
+import { assignableRoles, can, roleLabels } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, dangerButton, input, label, secondaryButton } from "@/app/_components/styles";
 import {
   changeRoleAction,
   inviteMember,

@@ -2,10 +2,10 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { updateSendingSettings } from "../../../../../db/queries/templates";
-import { workspaceAction } from "../../../../../lib/auth/action";
-import { now } from "../../../../../lib/clock";
-import { frequencyCapSchema, quietHoursSchema, sendingPolicySchema } from "../../../../../lib/email/policy";
+import { updateSendingSettings } from "@/db/queries/templates";
+import { workspaceAction } from "@/lib/server/auth/action";
+import { now } from "@/lib/clock";
+import { frequencyCapSchema, quietHoursSchema, sendingPolicySchema } from "@/lib/email/policy";
 
 const optionalText = (max: number) =>
   z

@@ -1,10 +1,10 @@
-import { getDb } from "../../../../../db/client";
-import { getSendingSettings } from "../../../../../db/queries/templates";
-import { requireMember } from "../../../../../lib/auth/member";
-import { can } from "../../../../../lib/auth/permissions";
-import { parseSendingPolicy } from "../../../../../lib/email/policy";
-import { ActionForm } from "../../../../_components/action-form";
-import { button, input, label } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { getSendingSettings } from "@/db/queries/templates";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { parseSendingPolicy } from "@/lib/email/policy";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, input, label } from "@/app/_components/styles";
 import { updateSendingAction } from "./actions";
 
 export const metadata = { title: "Sending" };

@@ -2,8 +2,8 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { createTopic, deleteTopic, TopicExistsError } from "../../../../../db/queries/consent";
-import { ActionError, workspaceAction } from "../../../../../lib/auth/action";
+import { createTopic, deleteTopic, TopicExistsError } from "@/db/queries/consent";
+import { ActionError, workspaceAction } from "@/lib/server/auth/action";
 
 export const createTopicAction = workspaceAction(
   "settings.manage",

@@ -1,9 +1,9 @@
-import { getDb } from "../../../../../db/client";
-import { listTopics, topicCounts } from "../../../../../db/queries/consent";
-import { requireMember } from "../../../../../lib/auth/member";
-import { can } from "../../../../../lib/auth/permissions";
-import { ActionForm } from "../../../../_components/action-form";
-import { button, dangerButton, input, label } from "../../../../_components/styles";
+import { getDb } from "@/db/client";
+import { listTopics, topicCounts } from "@/db/queries/consent";
+import { requireMember } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { ActionForm } from "@/app/_components/action-form";
+import { button, dangerButton, input, label } from "@/app/_components/styles";
 import { createTopicAction, deleteTopicAction } from "./actions";
 
 export const metadata = { title: "Topics" };

@@ -1,7 +1,7 @@
 import Link from "next/link";
-import { getDb } from "../../../../../db/client";
-import { attributeKeys, previewContacts } from "../../../../../db/queries/templates";
-import { requireMember } from "../../../../../lib/auth/member";
+import { getDb } from "@/db/client";
+import { attributeKeys, previewContacts } from "@/db/queries/templates";
+import { requireMember } from "@/lib/server/auth/member";
 import { saveTemplateAction, testSendTemplateAction } from "../actions";
 import { TemplateEditor } from "../editor";
 import { mergeTagMenu } from "../merge-tags";

@@ -1,7 +1,7 @@
-import { outboxEmitter } from "../../../../../../lib/events/emit";
-import { now } from "../../../../../../lib/clock";
-import { eraseContact } from "../../../../../../lib/consent/gdpr";
-import { ApiError, apiRoute, json, uuidParam } from "../../../../../../lib/api/handler";
+import { outboxEmitter } from "@/inngest/emit";
+import { now } from "@/lib/clock";
+import { eraseContact } from "@/lib/server/consent/gdpr";
+import { ApiError, apiRoute, json, uuidParam } from "@/lib/server/api/handler";
 
 type Params = { id: string };
 

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { listContactEvents } from "../../../../../../db/queries/contact-events";
-import { getContact } from "../../../../../../db/queries/contacts";
-import { keysetCursor } from "../../../../../../lib/api/cursor";
-import { ApiError, apiRoute, json, uuidParam } from "../../../../../../lib/api/handler";
+import { listContactEvents } from "@/db/queries/contact-events";
+import { getContact } from "@/db/queries/contacts";
+import { keysetCursor } from "@/lib/api/cursor";
+import { ApiError, apiRoute, json, uuidParam } from "@/lib/server/api/handler";
 
 type Params = { id: string };
 

@@ -1,6 +1,6 @@
-import { now } from "../../../../../../lib/clock";
-import { exportContact } from "../../../../../../lib/consent/gdpr";
-import { ApiError, apiRoute, json, uuidParam } from "../../../../../../lib/api/handler";
+import { now } from "@/lib/clock";
+import { exportContact } from "@/lib/server/consent/gdpr";
+import { ApiError, apiRoute, json, uuidParam } from "@/lib/server/api/handler";
 
 type Params = { id: string };
 

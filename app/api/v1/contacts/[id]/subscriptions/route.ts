@@ -1,7 +1,7 @@
-import { getContact } from "../../../../../../db/queries/contacts";
-import { contactSubscriptions, setSubscriptions, UnknownTopicError } from "../../../../../../db/queries/subscriptions";
-import { subscriptionsPut } from "../../../../../../lib/api/contacts";
-import { ApiError, apiRoute, body, json, uuidParam } from "../../../../../../lib/api/handler";
+import { getContact } from "@/db/queries/contacts";
+import { contactSubscriptions, setSubscriptions, UnknownTopicError } from "@/db/queries/subscriptions";
+import { subscriptionsPut } from "@/lib/api/contacts";
+import { ApiError, apiRoute, body, json, uuidParam } from "@/lib/server/api/handler";
 
 type Params = { id: string };
 

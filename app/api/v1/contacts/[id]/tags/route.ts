@@ -1,7 +1,7 @@
-import { addContactTag, contactTagNames, getContact } from "../../../../../../db/queries/contacts";
-import { tagsAdd } from "../../../../../../lib/api/contacts";
-import { ApiError, apiRoute, body, json, uuidParam } from "../../../../../../lib/api/handler";
-import { emit } from "../../../../../../lib/events/emit";
+import { addContactTag, contactTagNames, getContact } from "@/db/queries/contacts";
+import { tagsAdd } from "@/lib/api/contacts";
+import { ApiError, apiRoute, body, json, uuidParam } from "@/lib/server/api/handler";
+import { emit } from "@/inngest/emit";
 
 type Params = { id: string };
 

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
-import { getLiveFlow } from "../../../../../../db/queries/flows";
-import { contacts } from "../../../../../../db/schema/index";
-import { enrollmentCreate } from "../../../../../../lib/api/contacts";
-import { ApiError, apiRoute, body, json, uuidParam } from "../../../../../../lib/api/handler";
-import { emit } from "../../../../../../lib/events/emit";
+import { getLiveFlow } from "@/db/queries/flows";
+import { contacts } from "@/db/schema/index";
+import { enrollmentCreate } from "@/lib/api/contacts";
+import { ApiError, apiRoute, body, json, uuidParam } from "@/lib/server/api/handler";
+import { emit } from "@/inngest/emit";
 
 type Params = { id: string };
 

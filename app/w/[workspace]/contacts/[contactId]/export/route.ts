@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { getDb } from "../../../../../../db/client";
-import { recordAudit } from "../../../../../../db/queries/audit";
-import { getMembershipBySlug } from "../../../../../../db/queries/workspaces";
-import { currentUser } from "../../../../../../lib/auth/member";
-import { can } from "../../../../../../lib/auth/permissions";
-import { now } from "../../../../../../lib/clock";
-import { exportContact } from "../../../../../../lib/consent/gdpr";
+import { getDb } from "@/db/client";
+import { recordAudit } from "@/db/queries/audit";
+import { getMembershipBySlug } from "@/db/queries/workspaces";
+import { currentUser } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
+import { exportContact } from "@/lib/server/consent/gdpr";
 
 /** The contact page's "Export data" download: the same JSON as GET /api/v1/contacts/{id}/export. */
 export async function GET(_req: Request, route: { params: Promise<{ workspace: string; contactId: string }> }) {

@@ -2,8 +2,8 @@
 
 import { useEffect, useId, useMemo, useState } from "react";
 import { z } from "zod";
-import { isNodeKind, nodeCatalog } from "../../../../../../lib/flows/catalog";
-import { formatDuration, parseDuration } from "../../../../../../lib/flows/duration";
+import { isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
+import { formatDuration, parseDuration } from "@/lib/flows/duration";
 import type { Pickers } from "./types";
 
 /**

@@ -2,8 +2,8 @@
 
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext } from "react";
-import { exitsFor, isNodeKind, nodeCatalog } from "../../../../../../lib/flows/catalog";
-import type { FlowNode } from "../../../../../../lib/flows/editor/store";
+import { exitsFor, isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
+import type { FlowNode } from "@/lib/flows/editor/store";
 import type { NodeStats } from "./types";
 
 /**

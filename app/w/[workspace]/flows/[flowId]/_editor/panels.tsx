@@ -1,14 +1,14 @@
 "use client";
 
 import { useMemo, useState } from "react";
-import type { ActionState } from "../../../../../../lib/auth/action";
-import type { CompileResult } from "../../../../../../lib/flows/compile";
-import { parseDuration } from "../../../../../../lib/flows/duration";
-import type { EditorGraph, GraphDiff } from "../../../../../../lib/flows/editor/graph-ops";
-import { suggestMigration, type MigrationMap } from "../../../../../../lib/flows/editor/migration";
-import type { FlowGraph } from "../../../../../../lib/flows/graph";
-import { simulate, type SimResult } from "../../../../../../lib/flows/simulate";
-import { publishFlowAction, restoreVersionAction } from "../../actions";
+import type { ActionState } from "@/lib/server/auth/action";
+import type { CompileResult } from "@/lib/flows/compile";
+import { parseDuration } from "@/lib/flows/duration";
+import type { EditorGraph, GraphDiff } from "@/lib/flows/editor/graph-ops";
+import { suggestMigration, type MigrationMap } from "@/lib/flows/editor/migration";
+import type { FlowGraph } from "@/lib/flows/graph";
+import { simulate, type SimResult } from "@/lib/flows/simulate";
+import { publishFlowAction, restoreVersionAction } from "@/app/w/[workspace]/flows/actions";
 import type { EditorProps } from "./types";
 
 type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;

@@ -1,4 +1,4 @@
-import type { FlowGraph } from "../../../../../../lib/flows/graph";
+import type { FlowGraph } from "@/lib/flows/graph";
 
 /** What the server page hands the client editor: plain JSON only. */
 

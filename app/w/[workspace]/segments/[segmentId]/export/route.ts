@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { getDb } from "../../../../../../db/client";
-import { getSegment, segmentMembers } from "../../../../../../db/queries/segments";
-import { getMembershipBySlug } from "../../../../../../db/queries/workspaces";
-import { csvLine } from "../../../../../../lib/csv";
-import { currentUser } from "../../../../../../lib/auth/member";
-import { can } from "../../../../../../lib/auth/permissions";
-import { now } from "../../../../../../lib/clock";
+import { getDb } from "@/db/client";
+import { getSegment, segmentMembers } from "@/db/queries/segments";
+import { getMembershipBySlug } from "@/db/queries/workspaces";
+import { csvLine } from "@/lib/csv";
+import { currentUser } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { now } from "@/lib/clock";
 
 /** The segment's members as CSV, streamed page by page (admins: exporting personal data). */
 export async function GET(_req: Request, ctx: { params: Promise<{ workspace: string; segmentId: string }> }) {

@@ -1,5 +1,5 @@
-import { getContact, removeContactTag } from "../../../../../../../db/queries/contacts";
-import { ApiError, apiRoute, uuidParam } from "../../../../../../../lib/api/handler";
+import { getContact, removeContactTag } from "@/db/queries/contacts";
+import { ApiError, apiRoute, uuidParam } from "@/lib/server/api/handler";
 
 type Params = { id: string; tag: string };
 

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { getDb } from "../../../../../../../db/client";
-import { getImport, importIssuePages } from "../../../../../../../db/queries/imports";
-import { getMembershipBySlug } from "../../../../../../../db/queries/workspaces";
-import { currentUser } from "../../../../../../../lib/auth/member";
-import { can } from "../../../../../../../lib/auth/permissions";
-import { csvLine } from "../../../../../../../lib/csv";
-import { settingsSchema } from "../../../../../../../lib/import/mapping";
+import { getDb } from "@/db/client";
+import { getImport, importIssuePages } from "@/db/queries/imports";
+import { getMembershipBySlug } from "@/db/queries/workspaces";
+import { currentUser } from "@/lib/server/auth/member";
+import { can } from "@/lib/auth/permissions";
+import { csvLine } from "@/lib/csv";
+import { settingsSchema } from "@/lib/import/mapping";
 
 /** An import's report: one line per row that was rejected or skipped, with the reason and the original cells. */
 export async function GET(_req: Request, ctx: { params: Promise<{ workspace: string; importId: string }> }) {

@@ -1,6 +1,6 @@
-import { getDb } from "../../../../../../../db/client";
-import { csvResponse, exportMember, rangeOf, UUID } from "../../../_lib/export";
-import { flowCsv, flowData } from "../../../_lib/reports";
+import { getDb } from "@/db/client";
+import { csvResponse, exportMember, rangeOf, UUID } from "@/app/w/[workspace]/reports/_lib/export";
+import { flowCsv, flowData } from "@/lib/server/reports/reports";
 
 /** CSV of one flow's report; another workspace's flow is a 404. */
 export async function GET(req: Request, ctx: { params: Promise<{ workspace: string; flowId: string }> }) {

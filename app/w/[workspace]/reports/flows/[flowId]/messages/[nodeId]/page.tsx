@@ -1,13 +1,13 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { getDb } from "../../../../../../../../db/client";
-import { rangeParams } from "../../../../../../../../lib/analytics/date-range";
-import { formatPercent, rate } from "../../../../../../../../lib/analytics/stats";
-import { requireMember } from "../../../../../../../../lib/auth/member";
-import { TimeSeriesChart } from "../../../../_lib/charts";
-import { Panel, RangePicker, Stat } from "../../../../_lib/range-picker";
-import { messageData, money, rangeFromSearch, type Search } from "../../../../_lib/reports";
-import { NODE_ID, UUID } from "../../../../_lib/export";
+import { getDb } from "@/db/client";
+import { rangeParams } from "@/lib/analytics/date-range";
+import { formatPercent, rate } from "@/lib/analytics/stats";
+import { requireMember } from "@/lib/server/auth/member";
+import { TimeSeriesChart } from "@/app/w/[workspace]/reports/_lib/charts";
+import { Panel, RangePicker, Stat } from "@/app/w/[workspace]/reports/_lib/range-picker";
+import { messageData, money, rangeFromSearch, type Search } from "@/lib/server/reports/reports";
+import { NODE_ID, UUID } from "@/app/w/[workspace]/reports/_lib/export";
 
 export const metadata = { title: "Message report" };
 

@@ -1,6 +1,6 @@
-import { getDb } from "../../../../../../../../../db/client";
-import { csvResponse, exportMember, NODE_ID, rangeOf, UUID } from "../../../../../_lib/export";
-import { messageCsv, messageData } from "../../../../../_lib/reports";
+import { getDb } from "@/db/client";
+import { csvResponse, exportMember, NODE_ID, rangeOf, UUID } from "@/app/w/[workspace]/reports/_lib/export";
+import { messageCsv, messageData } from "@/lib/server/reports/reports";
 
 /** CSV of one message's report (a flow's send node); another workspace's flow is a 404. */
 export async function GET(req: Request, ctx: { params: Promise<{ workspace: string; flowId: string; nodeId: string }> }) {

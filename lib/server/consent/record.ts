@@ -1,0 +1,250 @@
+import "server-only";
+import type { Db } from "@/db/client";
+import {
+  appendConsentEvents,
+  confirmationOf,
+  getConsentEvent,
+  ledgerForRules,
+  setContactStatus,
+  setContactTopics,
+  workspaceForConsent,
+} from "@/db/queries/consent";
+import { getContact } from "@/db/queries/contacts";
+import { activeEnrollmentsOfContact, finishEnrollment } from "@/db/queries/enrollments";
+import { liftSuppression, suppressAddress } from "@/db/queries/suppressions";
+import { readConfirmationToken, tokenWorkspace } from "@/lib/forms/tokens";
+import type { LedgerKind } from "@/lib/consent/rules";
+
+/**
+ * The consent ledger's writers: every path that gives, confirms or withdraws consent (forms, the
+ * REST API, CSV import, the preference centre, one-click unsubscribe) goes through these, so the
+ * ledger and the contact's status never disagree.
+ */
+
+/** Events for Inngest, sent by the caller after the database work is committed. */
+export type ConsentEmit = (events: { name: string; data: Record<string, unknown> }[]) => Promise<void>;
+
+export type OptInInput = {
+  workspaceId: string;
+  contactId: string;
+  /** The address at the time (the ledger keeps it). */
+  email: string;
+  /** hosted_form, embedded_form, api, import, manual, preference_centre … */
+  source: string;
+  /** Per-form setting; undefined: the workspace default (API and CSV import). */
+  doubleOptIn?: boolean;
+  formId?: string | null;
+  formVersion?: string | null;
+  wording?: string | null;
+  privacyNoticeUrl?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  actorUserId?: string | null;
+  /** Topic keys opted into (unknown keys are ignored). */
+  topics?: string[];
+  /** Anything else worth keeping with the opt-in (e.g. the submitted fields, an import's stated source). */
+  data?: Record<string, unknown>;
+  at?: Date;
+};
+
+export type OptInResult = {
+  optInEventId: string;
+  doubleOptIn: boolean;
+  /** The contact must confirm (a confirmation mail is due) before receiving marketing. */
+  needsConfirmation: boolean;
+  status: "unconfirmed" | "subscribed";
+};
+
+export class ConsentRefusedError extends Error {
+  constructor(
+    readonly reason: "erased" | "missing",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Has the list-wide ledger a confirmation (or single opt-in) since the latest withdrawal? */
+export function hasStandingConsent(ledger: readonly LedgerKind[]): boolean {
+  let last = -1;
+  ledger.forEach((k, i) => {
+    if (k === "withdrawn" || k === "complaint" || k === "erased") last = i;
+  });
+  return ledger.slice(last + 1).some((k) => k === "confirmed" || k === "single_opt_in");
+}
+
+/**
+ * Records an opt-in: appends the consent event (and one per topic), sets topic states, and moves
+ * the contact to `unconfirmed` (double opt-in: a confirmation is due) or `subscribed`. A contact
+ * who already holds confirmed consent stays subscribed and need not confirm again. Call from
+ * forms, the API and CSV import; the caller sends the confirmation mail when `needsConfirmation`.
+ */
+export async function recordOptIn(db: Db, q: OptInInput): Promise<OptInResult> {
+  const ws = await workspaceForConsent(db, { workspaceId: q.workspaceId });
+  const contact = await getContact(db, { workspaceId: q.workspaceId, contactId: q.contactId });
+  if (!ws || !contact) throw new ConsentRefusedError("missing", "contact not found");
+  if (contact.status === "erased") throw new ConsentRefusedError("erased", "this contact was erased");
+  const doubleOptIn = q.doubleOptIn ?? ws.doubleOptInDefault;
+  const standing = contact.status === "subscribed" && hasStandingConsent(await ledgerForRules(db, q));
+  const at = q.at ?? new Date();
+  const common = {
+    workspaceId: q.workspaceId,
+    contactId: q.contactId,
+    email: q.email,
+    source: q.source,
+    formId: q.formId ?? null,
+    formVersion: q.formVersion ?? null,
+    wording: q.wording ?? null,
+    privacyNoticeUrl: q.privacyNoticeUrl ?? null,
+    ip: q.ip ?? null,
+    userAgent: q.userAgent ?? null,
+    actorUserId: q.actorUserId ?? null,
+    occurredAt: at,
+  };
+  const topicKeys = [...new Set(q.topics ?? [])];
+  const changedTopics = await setContactTopics(db, { workspaceId: q.workspaceId, contactId: q.contactId, keys: topicKeys, subscribed: true });
+  const [main] = await appendConsentEvents(db, [
+    { ...common, kind: "opt_in", topic: null, data: { ...(q.data ?? {}), double_opt_in: doubleOptIn, topics: topicKeys } },
+    ...changedTopics.map((topic) => ({ ...common, kind: "opt_in" as const, topic, data: { double_opt_in: doubleOptIn } })),
+  ]);
+  if (!doubleOptIn || standing) {
+    await setContactStatus(db, { workspaceId: q.workspaceId, contactId: q.contactId, status: "subscribed" });
+    // A fresh opt-in outweighs an earlier unsubscribe or complaint; erasures are never lifted.
+    await liftSuppression(db, { workspaceId: q.workspaceId, email: q.email });
+    return { optInEventId: main!.id, doubleOptIn, needsConfirmation: false, status: "subscribed" };
+  }
+  await setContactStatus(db, { workspaceId: q.workspaceId, contactId: q.contactId, status: "unconfirmed" });
+  return { optInEventId: main!.id, doubleOptIn, needsConfirmation: true, status: "unconfirmed" };
+}
+
+export type ConfirmResult =
+  | { outcome: "confirmed" | "already"; workspaceId: string; contactId: string; formId: string | null; fields: Record<string, unknown> }
+  | { outcome: "expired" | "invalid" | "withdrawn" };
+
+/**
+ * The double opt-in confirmation (the POST behind the Confirm button; GET never calls this).
+ * Appends its own `confirmed` event naming the opt-in it confirms, then the contact is
+ * subscribed. A second press finds the confirmation already there and changes nothing.
+ */
+export async function confirmOptIn(db: Db, q: { token: string; ip: string | null; userAgent: string | null; at: Date }): Promise<ConfirmResult> {
+  const workspaceId = tokenWorkspace(q.token);
+  if (!workspaceId) return { outcome: "invalid" };
+  const ws = await workspaceForConsent(db, { workspaceId });
+  if (!ws) return { outcome: "invalid" };
+  const claims = readConfirmationToken(ws.secret, q.token);
+  if (!claims) return { outcome: "invalid" };
+  const optIn = await getConsentEvent(db, { workspaceId, eventId: claims.optInEventId });
+  const contact = await getContact(db, { workspaceId, contactId: claims.contactId });
+  if (!optIn || !contact || optIn.contactId !== contact.id || optIn.kind !== "opt_in" || contact.status === "erased") return { outcome: "invalid" };
+  const fields = (optIn.data.fields as Record<string, unknown> | undefined) ?? {};
+  if (await confirmationOf(db, { workspaceId, contactId: contact.id, optInEventId: optIn.id })) {
+    return { outcome: "already", workspaceId, contactId: contact.id, formId: optIn.formId, fields };
+  }
+  if (q.at.getTime() > claims.expiresAtMs) return { outcome: "expired" };
+  // An unsubscribe after this opt-in outranks a stale confirmation link.
+  if (contact.status === "unsubscribed" || contact.status === "complained") return { outcome: "withdrawn" };
+  await appendConsentEvents(db, [
+    {
+      workspaceId,
+      contactId: contact.id,
+      kind: "confirmed",
+      topic: null,
+      email: contact.email,
+      source: "double_opt_in",
+      formId: optIn.formId,
+      formVersion: optIn.formVersion,
+      ip: q.ip,
+      userAgent: q.userAgent,
+      data: { opt_in_event_id: optIn.id },
+      occurredAt: q.at,
+    },
+  ]);
+  await setContactStatus(db, { workspaceId, contactId: contact.id, status: "subscribed", onlyFrom: ["unconfirmed", "subscribed", "bounced"] });
+  await liftSuppression(db, { workspaceId, email: contact.email });
+  return { outcome: "confirmed", workspaceId, contactId: contact.id, formId: optIn.formId, fields };
+}
+
+export type WithdrawInput = {
+  workspaceId: string;
+  contactId: string;
+  /** list_unsubscribe (RFC 8058 one-click), unsubscribe_link, preference_centre, api, manual … */
+  source: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  actorUserId?: string | null;
+  data?: Record<string, unknown>;
+  at: Date;
+  emit?: ConsentEmit;
+};
+
+/**
+ * Unsubscribes from everything, at once: the withdrawal event, status `unsubscribed`, the address
+ * suppressed, and every running flow of the contact ended here (so a send step about to run
+ * re-checks and skips) before `contact/unsubscribed` cancels the runs. Idempotent: a replay
+ * records nothing new.
+ */
+export async function withdrawConsent(db: Db, q: WithdrawInput): Promise<{ changed: boolean; endedEnrollments: number }> {
+  const contact = await getContact(db, { workspaceId: q.workspaceId, contactId: q.contactId });
+  if (!contact || contact.status === "erased") return { changed: false, endedEnrollments: 0 };
+  const ledger = await ledgerForRules(db, q);
+  const last = ledger.at(-1);
+  const alreadyWithdrawn = contact.status === "unsubscribed" && (last === "withdrawn" || last === "complaint" || last === "erased");
+  if (!alreadyWithdrawn) {
+    await appendConsentEvents(db, [
+      {
+        workspaceId: q.workspaceId,
+        contactId: q.contactId,
+        kind: "withdrawn",
+        topic: null,
+        email: contact.email,
+        source: q.source,
+        ip: q.ip ?? null,
+        userAgent: q.userAgent ?? null,
+        actorUserId: q.actorUserId ?? null,
+        data: q.data ?? {},
+        occurredAt: q.at,
+      },
+    ]);
+    await setContactStatus(db, { workspaceId: q.workspaceId, contactId: q.contactId, status: "unsubscribed", onlyFrom: ["unconfirmed", "subscribed"] });
+    await suppressAddress(db, { workspaceId: q.workspaceId, email: contact.email, reason: "unsubscribed" });
+  }
+  let ended = 0;
+  for (const e of await activeEnrollmentsOfContact(db, { workspaceId: q.workspaceId, contactId: q.contactId })) {
+    if (await finishEnrollment(db, { workspaceId: q.workspaceId, enrollmentId: e.id, status: "exited", reason: "unsubscribed", at: q.at })) ended++;
+  }
+  if ((!alreadyWithdrawn || ended > 0) && q.emit) {
+    await q.emit([{ name: "contact/unsubscribed", data: { workspaceId: q.workspaceId, contactId: q.contactId, source: q.source } }]).catch((err: unknown) => {
+      // The rows are already ended and every send re-checks consent: cancellation is a speed-up.
+      console.error("consent: could not send contact/unsubscribed", err);
+    });
+  }
+  return { changed: !alreadyWithdrawn, endedEnrollments: ended };
+}
+
+/**
+ * Topic choices from the preference centre: leaving a topic is a withdrawal for that topic,
+ * joining one an opt-in for it; both are ledger events. Only changes are recorded.
+ */
+export async function setTopicPreferences(
+  db: Db,
+  q: { workspaceId: string; contactId: string; subscribe: string[]; unsubscribe: string[]; source: string; ip?: string | null; userAgent?: string | null; at: Date },
+): Promise<{ joined: string[]; left: string[] }> {
+  const contact = await getContact(db, { workspaceId: q.workspaceId, contactId: q.contactId });
+  if (!contact || contact.status === "erased") return { joined: [], left: [] };
+  const left = await setContactTopics(db, { workspaceId: q.workspaceId, contactId: q.contactId, keys: q.unsubscribe, subscribed: false });
+  const joined = await setContactTopics(db, { workspaceId: q.workspaceId, contactId: q.contactId, keys: q.subscribe, subscribed: true });
+  const base = {
+    workspaceId: q.workspaceId,
+    contactId: q.contactId,
+    email: contact.email,
+    source: q.source,
+    ip: q.ip ?? null,
+    userAgent: q.userAgent ?? null,
+    occurredAt: q.at,
+  };
+  await appendConsentEvents(db, [
+    ...left.map((topic) => ({ ...base, kind: "withdrawn" as const, topic })),
+    ...joined.map((topic) => ({ ...base, kind: "opt_in" as const, topic })),
+  ]);
+  return { joined, left };
+}
