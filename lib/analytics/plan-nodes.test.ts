@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { compile } from "@/lib/flows/compile";
+import { compile } from "../flows/compile";
 import { planNodes } from "./plan-nodes";
 
 const node = (id: string, kind: string, config: Record<string, unknown> = {}, i = 0) => ({ id, kind, config, position: { x: 0, y: i * 100 } });

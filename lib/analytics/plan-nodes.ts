@@ -1,5 +1,5 @@
-import { nodeCatalog, type NodeKind } from "@/lib/flows/catalog";
-import { planSchema, type Plan } from "@/lib/flows/plan";
+import { nodeCatalog, type NodeKind } from "../flows/catalog";
+import { planSchema, type Plan } from "../flows/plan";
 
 /** A flow's nodes for its report: every version's plan read once, pure of the database. */
 export type NodeInfo = { id: string; kind: string; label: string };
