@@ -170,7 +170,7 @@ it("speaks the pinned protocol of inngest 4.24.0, one op per call (checkpointing
   expectPinned(actual, PINNED.classic);
 });
 
-it("speaks the pinned protocol of inngest 4.24.0, checkpointing steps inside a call (protocol §6)", async () => {
+it("speaks the pinned protocol of inngest 4.24.0, checkpointing steps inside a call (docs/inngest-protocol.md#checkpointing)", async () => {
   const actual = (await transcript(true)) as { calls: Record<string, unknown>[] };
   // The pinned file is the contract; these name what it must show, so a re-pin cannot lose them.
   const checkpoints = actual.calls.filter((c) => "checkpoint" in c).map((c) => c.checkpoint as { body: { steps: { op: string; displayName?: string }[] }; status: number });
