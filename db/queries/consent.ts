@@ -16,6 +16,9 @@ import {
   workspaces,
 } from "../schema/index";
 
+import type { StoredConsent } from "@/lib/consent/lifecycle";
+import type { ContactStatus, LedgerKind } from "@/lib/consent/rules";
+
 export type ConsentEventInsert = typeof consentEvents.$inferInsert;
 export type ConsentEventRow = typeof consentEvents.$inferSelect;
 
@@ -35,6 +38,28 @@ export async function ledgerForRules(db: Db, q: { workspaceId: string; contactId
     .where(and(eq(consentEvents.workspaceId, q.workspaceId), eq(consentEvents.contactId, q.contactId), sql`${consentEvents.topic} is null`))
     .orderBy(asc(consentEvents.occurredAt), asc(consentEvents.id));
   return rows.map((r) => (r.kind === "opt_in" && r.single ? ("single_opt_in" as const) : r.kind));
+}
+
+/**
+ * What an opt-in or a withdrawal is decided from (lib/consent/lifecycle.ts), in one statement: the
+ * workspace's double opt-in default, the contact's status and address, and the list-wide ledger
+ * as ledgerForRules reads it. Nulls where the workspace or the contact does not exist.
+ */
+export async function consentFacts(db: Db, q: { workspaceId: string; contactId: string }): Promise<StoredConsent> {
+  const rows = await db.execute<{ double_opt_in_default: boolean; status: ContactStatus | null; email: string | null; ledger: LedgerKind[] }>(sql`
+    select w.double_opt_in_default, c.status, c.email,
+      coalesce((
+        select json_agg(case when e.kind = 'opt_in' and coalesce((e.data ->> 'double_opt_in') = 'false', false) then 'single_opt_in' else e.kind::text end
+                        order by e.occurred_at, e.id)
+        from ${consentEvents} e
+        where e.workspace_id = w.id and e.contact_id = ${q.contactId}::uuid and e.topic is null
+      ), '[]'::json) as ledger
+    from ${workspaces} w
+    left join ${contacts} c on c.workspace_id = w.id and c.id = ${q.contactId}::uuid
+    where w.id = ${q.workspaceId}::uuid`);
+  const r = rows[0];
+  if (!r) return { doubleOptInDefault: null, contact: null, ledger: [] };
+  return { doubleOptInDefault: r.double_opt_in_default, contact: r.status && r.email ? { status: r.status, email: r.email } : null, ledger: r.ledger };
 }
 
 /** The whole ledger of a contact, newest first, every field, with the form's current name (the consent history view). */

@@ -3,8 +3,8 @@ import type { Db } from "@/db/client";
 import {
   appendConsentEvents,
   confirmationOf,
+  consentFacts,
   getConsentEvent,
-  ledgerForRules,
   setContactStatus,
   setContactTopics,
   workspaceForConsent,
@@ -13,7 +13,7 @@ import { getContact } from "@/db/queries/contacts";
 import { activeEnrollmentsOfContact, finishEnrollment } from "@/db/queries/enrollments";
 import { liftSuppression, suppressAddress } from "@/db/queries/suppressions";
 import { readConfirmationToken, tokenWorkspace } from "@/lib/forms/tokens";
-import type { LedgerKind } from "@/lib/consent/rules";
+import { planConfirmation, planOptIn, planWithdrawal } from "@/lib/consent/lifecycle";
 
 /**
  * The consent ledger's writers: every path that gives, confirms or withdraws consent (forms, the
@@ -64,15 +64,6 @@ export class ConsentRefusedError extends Error {
   }
 }
 
-/** Has the list-wide ledger a confirmation (or single opt-in) since the latest withdrawal? */
-export function hasStandingConsent(ledger: readonly LedgerKind[]): boolean {
-  let last = -1;
-  ledger.forEach((k, i) => {
-    if (k === "withdrawn" || k === "complaint" || k === "erased") last = i;
-  });
-  return ledger.slice(last + 1).some((k) => k === "confirmed" || k === "single_opt_in");
-}
-
 /**
  * Records an opt-in: appends the consent event (and one per topic), sets topic states, and moves
  * the contact to `unconfirmed` (double opt-in: a confirmation is due) or `subscribed`. A contact
@@ -80,12 +71,9 @@ export function hasStandingConsent(ledger: readonly LedgerKind[]): boolean {
  * forms, the API and CSV import; the caller sends the confirmation mail when `needsConfirmation`.
  */
 export async function recordOptIn(db: Db, q: OptInInput): Promise<OptInResult> {
-  const ws = await workspaceForConsent(db, { workspaceId: q.workspaceId });
-  const contact = await getContact(db, { workspaceId: q.workspaceId, contactId: q.contactId });
-  if (!ws || !contact) throw new ConsentRefusedError("missing", "contact not found");
-  if (contact.status === "erased") throw new ConsentRefusedError("erased", "this contact was erased");
-  const doubleOptIn = q.doubleOptIn ?? ws.doubleOptInDefault;
-  const standing = contact.status === "subscribed" && hasStandingConsent(await ledgerForRules(db, q));
+  const plan = planOptIn(await consentFacts(db, q), q.doubleOptIn);
+  if (plan.refused !== null) throw new ConsentRefusedError(plan.refused, plan.refused === "erased" ? "this contact was erased" : "contact not found");
+  const { doubleOptIn } = plan;
   const at = q.at ?? new Date();
   const common = {
     workspaceId: q.workspaceId,
@@ -107,14 +95,9 @@ export async function recordOptIn(db: Db, q: OptInInput): Promise<OptInResult> {
     { ...common, kind: "opt_in", topic: null, data: { ...(q.data ?? {}), double_opt_in: doubleOptIn, topics: topicKeys } },
     ...changedTopics.map((topic) => ({ ...common, kind: "opt_in" as const, topic, data: { double_opt_in: doubleOptIn } })),
   ]);
-  if (!doubleOptIn || standing) {
-    await setContactStatus(db, { workspaceId: q.workspaceId, contactId: q.contactId, status: "subscribed" });
-    // A fresh opt-in outweighs an earlier unsubscribe or complaint; erasures are never lifted.
-    await liftSuppression(db, { workspaceId: q.workspaceId, email: q.email });
-    return { optInEventId: main!.id, doubleOptIn, needsConfirmation: false, status: "subscribed" };
-  }
-  await setContactStatus(db, { workspaceId: q.workspaceId, contactId: q.contactId, status: "unconfirmed" });
-  return { optInEventId: main!.id, doubleOptIn, needsConfirmation: true, status: "unconfirmed" };
+  await setContactStatus(db, { workspaceId: q.workspaceId, contactId: q.contactId, status: plan.status });
+  if (plan.liftSuppression) await liftSuppression(db, { workspaceId: q.workspaceId, email: q.email });
+  return { optInEventId: main!.id, doubleOptIn, needsConfirmation: plan.status === "unconfirmed", status: plan.status };
 }
 
 export type ConfirmResult =
@@ -135,14 +118,11 @@ export async function confirmOptIn(db: Db, q: { token: string; ip: string | null
   if (!claims) return { outcome: "invalid" };
   const optIn = await getConsentEvent(db, { workspaceId, eventId: claims.optInEventId });
   const contact = await getContact(db, { workspaceId, contactId: claims.contactId });
-  if (!optIn || !contact || optIn.contactId !== contact.id || optIn.kind !== "opt_in" || contact.status === "erased") return { outcome: "invalid" };
+  const alreadyConfirmed = !!optIn && !!contact && !!(await confirmationOf(db, { workspaceId, contactId: contact.id, optInEventId: optIn.id }));
+  const plan = planConfirmation({ optIn: optIn && optIn.contactId ? { kind: optIn.kind, contactId: optIn.contactId } : null, contact: contact ?? null, alreadyConfirmed, nowMs: q.at.getTime(), expiresAtMs: claims.expiresAtMs });
+  if (plan === "invalid" || plan === "expired" || plan === "withdrawn" || !optIn || !contact) return { outcome: plan === "confirm" || plan === "already" ? "invalid" : plan };
   const fields = (optIn.data.fields as Record<string, unknown> | undefined) ?? {};
-  if (await confirmationOf(db, { workspaceId, contactId: contact.id, optInEventId: optIn.id })) {
-    return { outcome: "already", workspaceId, contactId: contact.id, formId: optIn.formId, fields };
-  }
-  if (q.at.getTime() > claims.expiresAtMs) return { outcome: "expired" };
-  // An unsubscribe after this opt-in outranks a stale confirmation link.
-  if (contact.status === "unsubscribed" || contact.status === "complained") return { outcome: "withdrawn" };
+  if (plan === "already") return { outcome: "already", workspaceId, contactId: contact.id, formId: optIn.formId, fields };
   await appendConsentEvents(db, [
     {
       workspaceId,
@@ -184,11 +164,11 @@ export type WithdrawInput = {
  * records nothing new.
  */
 export async function withdrawConsent(db: Db, q: WithdrawInput): Promise<{ changed: boolean; endedEnrollments: number }> {
-  const contact = await getContact(db, { workspaceId: q.workspaceId, contactId: q.contactId });
-  if (!contact || contact.status === "erased") return { changed: false, endedEnrollments: 0 };
-  const ledger = await ledgerForRules(db, q);
-  const last = ledger.at(-1);
-  const alreadyWithdrawn = contact.status === "unsubscribed" && (last === "withdrawn" || last === "complaint" || last === "erased");
+  const facts = await consentFacts(db, q);
+  const plan = planWithdrawal(facts);
+  if (plan === "none") return { changed: false, endedEnrollments: 0 };
+  const contact = facts.contact!;
+  const alreadyWithdrawn = plan === "already";
   if (!alreadyWithdrawn) {
     await appendConsentEvents(db, [
       {
