@@ -63,11 +63,11 @@ function startIngest(port: number): Promise<ChildProcess> {
   });
   return new Promise((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
+    child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       if (out.includes("listening")) resolve(child);
     });
-    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
     child.once("exit", (code) => reject(new Error(`ingest exited (${code}) before listening: ${out}`)));
   });
 }

@@ -25,7 +25,7 @@ beforeAll(async () => {
     db: t.db,
     port: 0,
     writers: t.embedded ? 1 : 2,
-    forward: async (batch) => void forwarded.push(...batch),
+    forward: (batch) => Promise.resolve(void forwarded.push(...batch)),
     forwardEveryMs: 20,
     log: () => {},
   });
@@ -46,7 +46,7 @@ const post = (path: string, body: unknown, headers: Record<string, string> = aut
 async function forwardedFor(eventIds: string[], timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   while (!eventIds.every((id) => forwarded.some((f) => f.eventId === id))) {
-    if (Date.now() > deadline) throw new Error(`not forwarded: ${eventIds.filter((id) => !forwarded.some((f) => f.eventId === id))}`);
+    if (Date.now() > deadline) throw new Error(`not forwarded: ${eventIds.filter((id) => !forwarded.some((f) => f.eventId === id)).join(", ")}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -226,9 +226,9 @@ describe("grouped commits", () => {
       post("/v1/identify", { userId: "u-nul", traits: { firstName: "\udc00" }, messageId: "nul-half" }),
       ...Array.from({ length: 8 }, (_, i) => post("/v1/track", { userId: "u-nul", event: "Good", messageId: `nul-good-${i}` })),
     ]);
-    expect(sent.map((r) => r.status)).toEqual([400, 400, ...Array(8).fill(200)]);
-    expect(((await sent[0]!.json()) as { message: string }).message).toBe(`properties.note: ${UNSTORABLE_MESSAGE}`);
-    expect(((await sent[1]!.json()) as { message: string }).message).toBe(`traits.firstName: ${UNSTORABLE_MESSAGE}`);
+    expect(sent.map((r) => r.status)).toEqual([400, 400, ...Array<number>(8).fill(200)]);
+    expect(((await sent[0].json()) as { message: string }).message).toBe(`properties.note: ${UNSTORABLE_MESSAGE}`);
+    expect(((await sent[1].json()) as { message: string }).message).toBe(`traits.firstName: ${UNSTORABLE_MESSAGE}`);
     const stored = await t.db.select({ m: events.messageId }).from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "u-nul")));
     expect(stored.map((e) => e.m).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `nul-good-${i}`).sort());
   });
@@ -244,7 +244,7 @@ describe("grouped commits", () => {
       post("/v1/track", { userId: "u-gone", event: "Lost", messageId: "gone-1" }, auth(goneKey)),
       ...Array.from({ length: 8 }, (_, i) => post("/v1/track", { userId: "u-kept", event: "Kept", messageId: `kept-${i}` })),
     ]);
-    expect(sent.map((r) => r.status)).toEqual([503, ...Array(8).fill(200)]);
+    expect(sent.map((r) => r.status)).toEqual([503, ...Array<number>(8).fill(200)]);
     const stored = await t.db.select({ m: events.messageId }).from(events).where(eq(events.userId, "u-kept"));
     expect(stored).toHaveLength(8);
   });
@@ -277,14 +277,14 @@ describe("GET /health", () => {
     const writers = t.embedded ? 1 : 2;
     const own = await startIngestServer({ db: t.db, port: 0, writers, forward: async () => {}, forwardEveryMs: 20, log: () => {} });
     try {
-      const before = await fetch(`${own.url}/health`).then((r) => r.json());
+      const before: unknown = await fetch(`${own.url}/health`).then((r) => r.json());
       expect(before).toMatchObject({ ok: true, database: { reachable: true }, commits: { commits: 0, events: 0, commitP99Ms: null }, forwarder: { on: true } });
       // Five events through the shared server, two through this one: only its own count here.
       const batch = { batch: Array.from({ length: 5 }, (_, i) => ({ type: "track", userId: "u-health", event: "Viewed", messageId: `health-${i}` })) };
       const track = (i: number) =>
         fetch(`${own.url}/v1/track`, { method: "POST", headers: auth(key), body: JSON.stringify({ userId: "u-health", event: "Viewed", messageId: `health-own-${i}` }) });
       const [shared, ...mine] = await Promise.all([post("/v1/batch", batch), track(0), track(1)]);
-      expect([shared!.status, ...mine.map((r) => r.status)]).toEqual([200, 200, 200]);
+      expect([shared.status, ...mine.map((r) => r.status)]).toEqual([200, 200, 200]);
       const after = (await fetch(`${own.url}/health`).then((r) => r.json())) as { commits: { commits: number; events: number; commitP50Ms: number }; queue: unknown };
       expect(after.commits.events).toBe(2);
       expect(after.commits.commits).toBeGreaterThanOrEqual(1);
@@ -406,7 +406,7 @@ describe("GET /health", () => {
     withUnreachableDatabase(async (url) => {
       const res = await fetch(`${url}/health`);
       expect(res.status).toBe(503);
-      const body = await res.json();
+      const body: unknown = await res.json();
       expect(body).toMatchObject({ ok: false, database: { reachable: false }, forwarder: { on: false } });
       // Where the database lives stays in the log.
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED/);

@@ -30,15 +30,17 @@ export const sdkFetch: typeof fetch = async (input, init) => {
   const payload = body === undefined || body === null ? undefined : typeof body === "string" ? Buffer.from(body, "utf8") : body;
   if (payload) headers["content-length"] = String(payload.byteLength);
 
+  // As fetch does: an aborted request rejects with the signal's reason, any other failure with
+  // TypeError("fetch failed") (which the SDK recognises as a plain network failure).
+  const failure = (err: Error): unknown => (init?.signal?.aborted ? init.signal.reason : new TypeError("fetch failed", { cause: err }));
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = (url.protocol === "https:" ? https.request : http.request)(
       url,
       { method: init?.method ?? "GET", headers, agent: agents[url.protocol as keyof typeof agents], signal: init?.signal ?? undefined },
       resolve,
     );
-    // As fetch does: an aborted request rejects with the signal's reason, any other failure with
-    // TypeError("fetch failed") (which the SDK recognises as a plain network failure).
-    req.on("error", (err) => reject(init?.signal?.aborted ? init.signal.reason : new TypeError("fetch failed", { cause: err })));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- fetch rejects with the signal's reason as given, Error or not
+    req.on("error", (err) => reject(failure(err)));
     req.end(payload);
   });
   const status = res.statusCode ?? 0;
@@ -50,7 +52,8 @@ export const sdkFetch: typeof fetch = async (input, init) => {
   await new Promise<void>((resolve, reject) => {
     res.on("data", (c: Buffer) => chunks.push(c));
     res.on("end", resolve);
-    res.on("error", (err) => reject(init?.signal?.aborted ? init.signal.reason : new TypeError("fetch failed", { cause: err })));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as above: the signal's reason as given
+    res.on("error", (err) => reject(failure(err)));
   });
   const out: [string, string][] = [];
   for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) out.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);

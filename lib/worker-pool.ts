@@ -217,7 +217,7 @@ export function serveJobs<J, R>(handle: (job: J, deadline: number) => R | Promis
   if (!parentPort) throw new Error("serveJobs runs in a worker thread");
   const port = parentPort;
   const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
-  port.on("message", async (task: Task<J>) => {
+  const answer = async (task: Task<J>) => {
     const results: WorkerResult<R>[] = [];
     for (let i = 0; i < task.jobs.length; i++) {
       Atomics.store(progress, 1, Date.now() - task.t0);
@@ -232,6 +232,7 @@ export function serveJobs<J, R>(handle: (job: J, deadline: number) => R | Promis
     Atomics.store(progress, 0, task.jobs.length);
     const out = codec ? codec.encode(results) : { data: results };
     port.postMessage({ results: out.data } satisfies FromWorker, out.transfer ?? []);
-  });
+  };
+  port.on("message", (task: Task<J>) => void answer(task));
   port.postMessage({ ready: true } satisfies FromWorker);
 }

@@ -55,7 +55,7 @@ const median = (xs: number[]) => percentile(xs, 50);
 /** Drags the node nearest the canvas centre around a loop; returns the frame durations seen meanwhile. */
 async function dragFrames(page: Page, moves: number): Promise<number[]> {
   // Scripts go to the page as text: tsx would wrap named functions in a helper the page lacks.
-  const target = (await page.evaluate(`(() => {
+  const target = await page.evaluate<{ x: number; y: number } | null>(`(() => {
     const canvas = document.querySelector(".react-flow").getBoundingClientRect();
     const cx = canvas.x + canvas.width / 2;
     const cy = canvas.y + canvas.height / 2;
@@ -68,7 +68,7 @@ async function dragFrames(page: Page, moves: number): Promise<number[]> {
       if (!best || d < best.d) best = { x, y, d };
     }
     return best;
-  })()`)) as { x: number; y: number } | null;
+  })()`);
   if (!target) throw new Error("no node on the canvas");
   // Only frames that handled a pointer move count: idle frames between two moves would
   // otherwise dilute the percentile with the cost of doing nothing.
@@ -93,7 +93,7 @@ async function dragFrames(page: Page, moves: number): Promise<number[]> {
     await page.mouse.move(target.x + Math.sin(a) * 120 + i * 0.2, target.y + (1 - Math.cos(a)) * 60);
   }
   await page.mouse.up();
-  const frames = (await page.evaluate(`(() => { window.__on = false; return window.__frames; })()`)) as number[];
+  const frames = await page.evaluate<number[]>(`(() => { window.__on = false; return window.__frames; })()`);
   // The first frame's delta spans pressing the button, not a drag frame.
   return frames.slice(1);
 }

@@ -16,7 +16,7 @@ const fresh = () => {
 };
 const rec = (pid: number, ports: StackRecord["ports"]) => ({ pid, instance: `i-${pid}-${n}`, startedAt: new Date().toISOString(), ports });
 // A pid that belonged to a process and no longer does.
-const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid!;
+const deadPid = () => spawnSync(process.execPath, ["-e", "0"]).pid;
 
 describe("stack locks", () => {
   it("a second stack on the data directory is refused with one line naming the running one's pid and ports", async () => {

@@ -56,8 +56,8 @@ async function startSupervisor(dataDir: string, extra: Record<string, string> = 
     out.push(...chunk.toString("utf8").split("\n").filter(Boolean));
     for (const w of [...waiters]) w();
   };
-  proc.stdout!.on("data", take);
-  proc.stderr!.on("data", take);
+  proc.stdout.on("data", take);
+  proc.stderr.on("data", take);
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   const waitForLine = (re: RegExp, timeoutMs = 60_000, from = 0) =>
     new Promise<string>((resolve, reject) => {

@@ -10,17 +10,17 @@ import { childEnv, envOrExit } from "../lib/env";
 import { StackError, startStack, type DatabaseChoice } from "./stack";
 
 /**
- * `npm test`: every layer — unit (vitest), integration (vitest, real Postgres when DATABASE_URL is
- * set, PGlite otherwise) and e2e (Playwright + Chromium against a production build). With
+ * `npm test`: every layer — typecheck (tsc), lint (ESLint), unit (vitest), integration (vitest,
+ * real Postgres when DATABASE_URL is set, PGlite otherwise) and e2e (Playwright + Chromium against a production build). With
  * DATABASE_URL the e2e suite runs on that server and a smoke subset runs on embedded PGlite too.
  * Prints a line per layer and ends with `tests: N passed, N failed`.
  *
  *   npm test                 all layers
- *   npm test -- unit e2e     only the named layers
+ *   npm test -- unit e2e     only the named layers (typecheck, lint, unit, integration, e2e)
  *   npm test -- e2e forms    e2e specs whose file name matches "forms" only (on Postgres; no smoke run)
  */
 
-type Layer = "typecheck" | "unit" | "integration" | "e2e";
+type Layer = "typecheck" | "lint" | "unit" | "integration" | "e2e";
 type Count = { passed: number; failed: number; skipped: number };
 
 const e = envOrExit();
@@ -28,7 +28,7 @@ const root = process.cwd();
 const resultsDir = path.join(root, "test-results");
 mkdirSync(resultsDir, { recursive: true });
 
-const allLayers: Layer[] = ["typecheck", "unit", "integration", "e2e"];
+const allLayers: Layer[] = ["typecheck", "lint", "unit", "integration", "e2e"];
 const requested = process.argv.slice(2).filter((a): a is Layer => (allLayers as string[]).includes(a));
 const layers: Layer[] = requested.length ? requested : allLayers;
 /** Anything else on the command line filters e2e spec files (Playwright's file filter). */
@@ -211,17 +211,28 @@ async function e2eLayer(): Promise<void> {
   }
 }
 
-/** TypeScript strict over the whole repository: one check that passes or fails. */
-async function typecheckLayer(): Promise<Count> {
-  const code = await run(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"]);
+/**
+ * The layers that are one command over the whole repository, each one check that passes or fails:
+ * TypeScript strict, and ESLint as `npm run lint` runs it (eslint.config.mjs; warnings pass).
+ */
+const checks = {
+  typecheck: { title: "tsc --noEmit", args: [path.join(root, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", "tsconfig.json"] },
+  lint: {
+    title: "eslint .",
+    args: [path.join(root, "node_modules", "eslint", "bin", "eslint.js"), ".", "--cache", "--cache-location", "node_modules/.cache/eslint/"],
+  },
+};
+
+async function checkLayer(args: string[]): Promise<Count> {
+  const code = await run(process.execPath, args);
   return code === 0 ? { passed: 1, failed: 0, skipped: 0 } : { passed: 0, failed: 1, skipped: 0 };
 }
 
 for (const layer of layers) {
   const t0 = Date.now();
-  if (layer === "typecheck") {
-    console.log("\n▶ typecheck (tsc --noEmit)");
-    results.push({ name: layer, count: await typecheckLayer(), seconds: (Date.now() - t0) / 1000 });
+  if (layer === "typecheck" || layer === "lint") {
+    console.log(`\n▶ ${layer} (${checks[layer].title})`);
+    results.push({ name: layer, count: await checkLayer(checks[layer].args), seconds: (Date.now() - t0) / 1000 });
     continue;
   }
   if (layer === "e2e") {

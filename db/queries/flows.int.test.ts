@@ -31,7 +31,7 @@ it("versions keep their graph; restore copies one into the draft; pause and resu
   const v1graph = starterGraph("birthday", { template: () => "t1" });
   const { id } = await createFlow(t.db, { ...q, name: "Birthday", draft: v1graph, createdBy: null });
   expect(await setFlowPaused(t.db, { ...q, flowId: id, paused: true })).toBeNull();
-  await publish(t.db, { ...q, flowId: id, graph: v1graph as never });
+  await publish(t.db, { ...q, flowId: id, graph: v1graph });
   await saveDraft(t.db, { ...q, flowId: id, draft: starterGraph("birthday", { template: () => "t2" }), baseRevision: 0 });
   const [v] = await listFlowVersions(t.db, { ...q, flowId: id });
   expect(v!.number).toBe(1);

@@ -82,7 +82,7 @@ export async function applyImportChunk(
 
     // Addresses that must not come back: erased on request, or suppressed after an unsubscribe,
     // bounce or complaint. An existing contact keeps its state; a new one is not created.
-    const suppressed = await suppressionsFor(tx as unknown as Db, { workspaceId: q.workspaceId, emails: good.map((g) => g.c.email) });
+    const suppressed = await suppressionsFor(tx, { workspaceId: q.workspaceId, emails: good.map((g) => g.c.email) });
     const existing = new Set(
       good.length === 0
         ? []
@@ -111,7 +111,7 @@ export async function applyImportChunk(
     let created = 0;
     let updated = 0;
     if (apply.length > 0) {
-      const tagIds = await ensureTags(tx as unknown as Db, q.workspaceId, settings.tags);
+      const tagIds = await ensureTags(tx, q.workspaceId, settings.tags);
       const input = JSON.stringify(
         apply.map((g) => ({ n: g.n, email: g.c.email, first_name: g.c.firstName, last_name: g.c.lastName, external_id: g.c.externalId, time_zone: g.c.timeZone, attributes: g.c.attributes })),
       );
@@ -155,7 +155,10 @@ export async function applyImportChunk(
           from created group by grp
         )
         select inserted from up`);
-      for (const r of rows) r.inserted ? created++ : updated++;
+      for (const r of rows) {
+        if (r.inserted) created++;
+        else updated++;
+      }
     }
     const skipped = issues.filter((i) => i.outcome === "skipped").length;
     const rejected = issues.length - skipped;

@@ -106,7 +106,7 @@ describe("every workspace keeps an owner, in the database", () => {
       outcomes = await Promise.allSettled(both);
     } else {
       outcomes = [];
-      for (const u of [ws.owner.id, second]) outcomes.push((await Promise.allSettled([leave(u)]))[0]!);
+      for (const u of [ws.owner.id, second]) outcomes.push((await Promise.allSettled([leave(u)]))[0]);
     }
     expect(outcomes.map((o) => o.status).sort()).toEqual(["fulfilled", "rejected"]);
     const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;

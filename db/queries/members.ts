@@ -42,7 +42,7 @@ async function roleOf(db: Db, workspaceId: string, userId: string): Promise<Role
 /** Changes a member's role; owners change only by transfer, and a workspace always keeps an owner. */
 export async function changeMemberRole(db: Db, { workspaceId, userId, role }: { workspaceId: string; userId: string; role: Role }) {
   return db.transaction(async (tx) => {
-    const current = await roleOf(tx as unknown as Db, workspaceId, userId);
+    const current = await roleOf(tx, workspaceId, userId);
     if (!current) throw new MembershipError("That person is not a member of this workspace", "not_found");
     if (current === "owner") throw new MembershipError("An owner's role changes only by transferring ownership", "forbidden");
     await tx.update(memberships).set({ role }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
@@ -70,10 +70,10 @@ export async function removeMember(
 ) {
   try {
     return await db.transaction(async (tx) => {
-      const current = await roleOf(tx as unknown as Db, workspaceId, userId);
+      const current = await roleOf(tx, workspaceId, userId);
       if (!current) throw new MembershipError("That person is not a member of this workspace", "not_found");
       if (current === "owner" && !mayRemoveOwner) throw new MembershipError("Only an owner can remove an owner", "forbidden");
-      if (current === "owner" && (await ownerCount(tx as unknown as Db, workspaceId)) <= 1) throw new MembershipError(LAST_OWNER, "last_owner");
+      if (current === "owner" && (await ownerCount(tx, workspaceId)) <= 1) throw new MembershipError(LAST_OWNER, "last_owner");
       await tx.delete(memberships).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, userId)));
       return { role: current };
     });
@@ -88,8 +88,8 @@ export async function transferOwnership(db: Db, { workspaceId, fromUserId, toUse
   if (fromUserId === toUserId) throw new MembershipError("You already own this workspace: choose another member to transfer ownership to", "forbidden");
   try {
     await db.transaction(async (tx) => {
-      const from = await roleOf(tx as unknown as Db, workspaceId, fromUserId);
-      const to = await roleOf(tx as unknown as Db, workspaceId, toUserId);
+      const from = await roleOf(tx, workspaceId, fromUserId);
+      const to = await roleOf(tx, workspaceId, toUserId);
       if (from !== "owner") throw new MembershipError("Only an owner can transfer ownership", "forbidden");
       if (!to) throw new MembershipError("The new owner must already be a member", "not_found");
       await tx.update(memberships).set({ role: "owner" }).where(and(eq(memberships.workspaceId, workspaceId), eq(memberships.userId, toUserId)));

@@ -21,13 +21,13 @@ describe("the app outbox", () => {
     expect(await pendingAppEvents(t.db)).toBe(3);
     // Claimed for a minute: another forwarder finds nothing to do meanwhile.
     const none: ClaimedAppEvent[][] = [];
-    expect(await forwardAppOutbox(t.db, { limit: 10, send: async (b) => void none.push(b) })).toBe(0);
+    expect(await forwardAppOutbox(t.db, { limit: 10, send: (b) => Promise.resolve(void none.push(b)) })).toBe(0);
     expect(none).toEqual([]);
     // Once the claim lapses, a forwarder sends them, oldest first, and deletes them.
     await t.sql`update app_outbox set claimed_until = now() - interval '1 second'`;
     const sent: ClaimedAppEvent[] = [];
-    expect(await forwardAppOutbox(t.db, { limit: 2, send: async (b) => void sent.push(...b) })).toBe(2);
-    expect(await forwardAppOutbox(t.db, { limit: 2, send: async (b) => void sent.push(...b) })).toBe(1);
+    expect(await forwardAppOutbox(t.db, { limit: 2, send: (b) => Promise.resolve(void sent.push(...b)) })).toBe(2);
+    expect(await forwardAppOutbox(t.db, { limit: 2, send: (b) => Promise.resolve(void sent.push(...b)) })).toBe(1);
     expect(sent.map((s) => s.id)).toEqual(["e1", "e2", "e3"]);
     expect(sent[0]).toMatchObject({ name: "contact/created", data: { n: 1 } });
     expect(await pendingAppEvents(t.db)).toBe(0);
@@ -37,7 +37,7 @@ describe("the app outbox", () => {
     const [a] = await enqueueAppEvents(t.db, [ev(4)]);
     await enqueueAppEvents(t.db, [ev(5)]);
     const sent: string[] = [];
-    expect(await forwardAppOutbox(t.db, { limit: 1, ids: [a!], send: async (b) => void sent.push(...b.map((x) => x.id)) })).toBe(1);
+    expect(await forwardAppOutbox(t.db, { limit: 1, ids: [a!], send: (b) => Promise.resolve(void sent.push(...b.map((x) => x.id))) })).toBe(1);
     expect(sent).toEqual(["e4"]);
     expect(await pendingAppEvents(t.db)).toBe(1);
   });

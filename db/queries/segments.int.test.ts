@@ -39,7 +39,7 @@ const comparison: fc.Arbitrary<Comparison> = fc.oneof(
   fc.record({ op: fc.constantFrom("num_eq", "num_neq", "gt", "gte", "lt", "lte" as const), value: fc.constantFrom(...numbers, 2, -0.5) }),
   fc.record({ op: fc.constant("is" as const), value: fc.boolean() }),
   fc.record({ op: fc.constantFrom("before", "after", "on" as const), value: fc.constantFrom(...dates) }),
-) as fc.Arbitrary<Comparison>;
+);
 
 const window: fc.Arbitrary<Window> = fc.oneof(
   fc.constant<Window>({ kind: "ever" }),
@@ -79,7 +79,7 @@ const condition = (ids: { flowId: string; templateIds: string[] }): fc.Arbitrary
       },
       { requiredKeys: ["type", "action", "performed", "window"] },
     ),
-  ) as fc.Arbitrary<Condition>;
+  );
 
 // Placeholder ids, swapped for the world's flow and template ids once it is stored.
 const PH = { flowId: "00000000-0000-4000-8000-00000000f10f", templateIds: ["00000000-0000-4000-8000-0000000000a0", "00000000-0000-4000-8000-0000000000b0", "00000000-0000-4000-8000-0000000000c0"] };
@@ -87,7 +87,7 @@ const groupAt = (depth: number): fc.Arbitrary<Definition> =>
   fc.record({
     type: fc.constant("group" as const),
     match: fc.constantFrom("all", "any" as const),
-    children: fc.array(depth > 1 ? fc.oneof({ weight: 3, arbitrary: condition(PH) as fc.Arbitrary<Node> }, { weight: 1, arbitrary: groupAt(depth - 1) as fc.Arbitrary<Node> }) : (condition(PH) as fc.Arbitrary<Node>), { maxLength: 3 }),
+    children: fc.array(depth > 1 ? fc.oneof({ weight: 3, arbitrary: condition(PH) }, { weight: 1, arbitrary: groupAt(depth - 1) }) : (condition(PH) as fc.Arbitrary<Node>), { maxLength: 3 }),
   });
 const definition = groupAt(3);
 

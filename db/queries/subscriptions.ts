@@ -24,7 +24,7 @@ export async function contactSubscriptions(db: Db, q: { workspaceId: string; con
   return rows.map((r) => ({
     key: r.key,
     name: r.name,
-    state: (r.subscribed === null ? "not_asked" : r.subscribed ? "subscribed" : "unsubscribed") as TopicState,
+    state: r.subscribed === null ? "not_asked" : r.subscribed ? "subscribed" : "unsubscribed",
     updatedAt: r.updatedAt,
   }));
 }

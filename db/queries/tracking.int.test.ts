@@ -27,7 +27,7 @@ const idOf = async (messageId: string) => (await t.db.select({ id: events.id }).
 const forwardAll = async (limit = 500) => {
   const calls: OutboxEvent[][] = [];
   let pass;
-  do pass = await forwardOutbox(t.db, limit, async (b) => void calls.push(b));
+  do pass = await forwardOutbox(t.db, limit, (b) => Promise.resolve(void calls.push(b)));
   while (pass.rows > 0);
   return calls;
 };

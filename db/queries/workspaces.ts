@@ -1,7 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { memberships, workspaces } from "../schema/index";
-import type { Role } from "@/lib/auth/permissions";
 
 /** Lower-case, ASCII, dashes: "Acme Outdoor AS" → "acme-outdoor-as". */
 export function slugify(name: string): string {
@@ -85,7 +84,7 @@ export async function getMembershipBySlug(db: Db, { userId, slug }: { userId: st
     .from(memberships)
     .innerJoin(workspaces, eq(workspaces.id, memberships.workspaceId))
     .where(and(eq(memberships.userId, userId), eq(workspaces.slug, slug)));
-  return row as { workspace: { id: string; slug: string; name: string; timeZone: string }; role: Role } | undefined;
+  return row;
 }
 
 /** Deletes a workspace and everything in it (every table cascades from workspaces). */

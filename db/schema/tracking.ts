@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { contacts } from "./contacts";
 import { workspaces } from "./workspaces";

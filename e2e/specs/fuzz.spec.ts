@@ -337,7 +337,7 @@ function generate(r: Rng, ctx: Ctx): Req {
           click: { ipAddress: oddText(r), link: oddText(r), timestamp: r.pick(["2026-01-01T00:00:00Z", "-271821-04-20T00:00:00Z", oddText(r)]), userAgent: oddText(r) },
         },
       };
-      const b = r.chance(0.7) ? { type: "application/json", body: jsonBody(r, payload as unknown as Record<string, string>) } : body(r, {}, "json");
+      const b = r.chance(0.7) ? { type: "application/json", body: jsonBody(r, payload) } : body(r, {}, "json");
       const id = r.pick(["msg_1", "", oddUrlPiece(r).slice(0, 100)]);
       const timestamp = r.pick([String(Math.floor(Date.now() / 1000)), "x", "-1", "99999999999999999999"]);
       const signed = ctx.webhookSecret && r.chance(0.6);
@@ -380,7 +380,7 @@ function generate(r: Rng, ctx: Ctx): Req {
       const auth: Record<string, string> = r.chance(0.85) ? { authorization: `Basic ${Buffer.from(`${ctx.publicKey}:`).toString("base64")}` } : r.chance(0.5) ? { authorization: r.pick(["Basic !!!", "Basic ", "Bearer x"]) } : {};
       const msg = { userId: "u-1", event: "Fuzzed", type: "track", timestamp: r.pick(["2026-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "+275760-09-13T00:00:00Z", "1", "garbage"]), sentAt: r.pick(["2026-01-01T00:00:00Z", "-271821-04-20T00:00:00Z", "x"]) };
       const payload = path.endsWith("batch") && r.chance(0.7) ? { batch: [msg, { ...msg, type: "identify", traits: { email: oddText(r) } }] } : msg;
-      const b = r.chance(0.6) ? { type: "application/json", body: jsonBody(r, payload as unknown as Record<string, string>) } : body(r, payload as unknown as Record<string, string>, "json");
+      const b = r.chance(0.6) ? { type: "application/json", body: jsonBody(r, payload) } : body(r, payload as unknown as Record<string, string>, "json");
       return { target: "tracking ingest", method: method(r, "POST"), url: `${ctx.tracking}${path}`, headers: { ...h, ...auth, ...(b.type ? { "content-type": b.type } : {}) }, body: b.body };
     }
     default: {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { request as playwrightRequest, type APIRequestContext } from "@playwright/test";
+import { request as playwrightRequest } from "@playwright/test";
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { insertDevMail } from "@/db/queries/dev-mailbox";

@@ -24,7 +24,7 @@ export function createAnniversaryCron(inngest: Inngest, deps: FlowDeps) {
     { id: "flow-date-anniversary", name: "Date-anniversary triggers", triggers: [{ cron: "*/15 * * * *" }], retries: 3 },
     async ({ step }) => {
       const db = deps.db();
-      const tick = await step.run("tick", async () => Math.floor(now().getTime() / ANNIVERSARY_TICK_MS) * ANNIVERSARY_TICK_MS);
+      const tick = await step.run("tick", () => Math.floor(now().getTime() / ANNIVERSARY_TICK_MS) * ANNIVERSARY_TICK_MS);
       const workspaces = await step.run("workspaces", () => workspacesWithLiveTrigger(db, { triggerKind: "date-anniversary" }));
       let sent = 0;
       for (const workspaceId of workspaces) {

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { openDb } from "@/db/client";
 import { publishCompiled } from "@/db/queries/flows";
 import { flows, workspaces } from "@/db/schema/index";

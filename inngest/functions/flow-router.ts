@@ -37,7 +37,7 @@ export function createFlowRouter(inngest: Inngest, deps: FlowDeps) {
     },
     async ({ event, step }) => {
       const db = deps.db();
-      const enrolled = await step.run("enrol", async () => routeEvent(db, { name: event.name, id: event.id ?? "", data: event.data as Record<string, unknown> }));
+      const enrolled = await step.run("enrol", async () => routeEvent(db, { name: event.name, id: event.id ?? "", data: event.data }));
       for (let i = 0; i < enrolled.length; i += SEND_BATCH) {
         await step.sendEvent(
           `start-${i / SEND_BATCH}`,

@@ -18,7 +18,7 @@ import { planSchema, type PlanNode, type PlanNodeOf } from "@/lib/flows/plan";
 import { waitLookbackStart } from "@/lib/flows/simulate";
 import { pickSplitBranch } from "@/lib/flows/split";
 import { attributeInstant, isValidTimeZone, nextWindowStart } from "@/lib/flows/time-zones";
-import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, tagAdded, type EnrollmentStarted } from "../events";
+import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, tagAdded } from "../events";
 import { DEFAULT_MAX_STEPS_PER_RUN, DEFAULT_THROTTLE, type FlowDeps } from "./deps";
 import { waitExpression } from "./wait-expression";
 import { callWebhook } from "./webhook-call";
@@ -36,6 +36,7 @@ import { callWebhook } from "./webhook-call";
 
 type Close = { stepId: string; outcome: string; exit: string | null; detail: string; at: number };
 type Acted = { exit: string | null; outcome: string; detail: string; end?: { status: "completed" | "exited"; reason: string | null } };
+type Wait<T> = { result: T; immediate: { outcome: string; exit: string; detail: string } | null; detail: string };
 
 const MAX_WAIT_ATTEMPTS = 20;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -61,7 +62,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
       retries: 6,
     },
     async ({ event, step }) => {
-      const data = event.data as EnrollmentStarted;
+      const data = event.data;
       const db = deps.db();
       const { workspaceId, enrollmentId, contactId } = data;
       const segment = data.segment ?? 0;
@@ -93,7 +94,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
       let last: { nodeId: string; visit: number } | null = null;
 
       /** One instant node: guard, act, trace — one step. */
-      const act = async (node: PlanNode, visit: number, fn: (at: Date) => Promise<Acted>) => {
+      const act = async (node: PlanNode, visit: number, fn: (at: Date) => Acted | Promise<Acted>) => {
         const stepId = `${node.id}#${visit}:${node.kind}`;
         const pending = close;
         stepsUsed++;
@@ -121,7 +122,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
         node: PlanNode,
         visit: number,
         suffix: string,
-        fn: (at: Date) => Promise<{ result: T; immediate: { outcome: string; exit: string; detail: string } | null; detail: string }>,
+        fn: (at: Date) => Wait<T> | Promise<Wait<T>>,
       ) => {
         const stepId = `${node.id}#${visit}:${node.kind}`;
         const pending = close;
@@ -168,7 +169,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
         const sid = (kind: string): string => `${node.id}#${visit}:${kind}`;
 
         if (visit > node.maxVisits) {
-          await act(node, visit, async () => ({
+          await act(node, visit, () => ({
             exit: null,
             outcome: "visit-cap",
             detail: `Visited ${node.maxVisits} times already; the run stops here`,
@@ -213,13 +214,13 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
           case "segment-entered":
           case "date-anniversary":
           case "manual-enrol": {
-            const r = await act(node, visit, async () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
+            const r = await act(node, visit, () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
             if (r.stopped) return { ended: "stopped" };
             exit = r.exit;
             break;
           }
           case "delay": {
-            const w = await enterWait(node, visit, "enter", async (at) => ({
+            const w = await enterWait(node, visit, "enter", (at) => ({
               result: at.getTime() + node.config.durationMs,
               immediate: null,
               detail: `Waiting ${formatDuration(node.config.durationMs)}`,
@@ -324,7 +325,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
             break;
           }
           case "random-split": {
-            const r = await act(node, visit, async () => {
+            const r = await act(node, visit, () => {
               const branch = pickSplitBranch(contactId, node.id, node.config.branches);
               const total = node.config.branches.reduce((s, b) => s + b.weight, 0);
               return { exit: `split:${branch.id}`, outcome: `split:${branch.id}`, detail: `Branch "${branch.label}" (weight ${branch.weight} of ${total})` };
@@ -454,7 +455,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
             break;
           }
           case "goal": {
-            await act(node, visit, async () => ({
+            await act(node, visit, () => ({
               exit: null,
               outcome: "goal",
               detail: `Goal "${node.config.name}" reached`,
@@ -463,7 +464,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
             return { ended: "goal" };
           }
           case "exit": {
-            await act(node, visit, async () => ({
+            await act(node, visit, () => ({
               exit: null,
               outcome: "exit",
               detail: node.config.reason ? `Exited: ${node.config.reason}` : "Exited",

@@ -107,7 +107,7 @@ export function createSegmentContactRefresh(inngest: Inngest, deps: FlowDeps) {
     },
     async ({ event, step }) => {
       const db = deps.db();
-      const { workspaceId, contactId } = event.data as { workspaceId: string; contactId: string };
+      const { workspaceId, contactId } = event.data;
       const entered = await step.run("evaluate", async () => {
         const at = now();
         const out: string[] = [];

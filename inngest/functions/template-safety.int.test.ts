@@ -18,9 +18,9 @@ let called = 0;
 beforeAll(async () => {
   // Every webhook host resolves to a public address no test reaches: a call would be counted.
   h = await startFlowHarness({
-    resolve: async () => {
+    resolve: () => {
       called++;
-      return [{ address: "127.0.0.1", family: 4 }];
+      return Promise.resolve([{ address: "127.0.0.1", family: 4 }]);
     },
   });
 });

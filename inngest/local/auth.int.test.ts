@@ -23,7 +23,7 @@ beforeAll(async () => {
   const keys = generateInngestKeys();
   const port = await freePort();
   app = await startTestApp("sec", { url: `http://127.0.0.1:${port}`, keys }, (inngest) => [
-    inngest.createFunction({ id: "hello", retries: 0, triggers: [{ event: "sec/hello" }] }, async ({ event }) => {
+    inngest.createFunction({ id: "hello", retries: 0, triggers: [{ event: "sec/hello" }] }, ({ event }) => {
       ran.push(String(event.data.who));
       return "hi";
     }),

@@ -43,11 +43,11 @@ export async function startBenchApp(mode: BenchAppMode, executor: ExecutorTarget
     env: childEnv({ INNGEST_EVENT_KEY: executor.keys.eventKey, INNGEST_SIGNING_KEY: executor.keys.signingKey }),
   });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const serveUrl = await waitFor(
     "the benchmark app to serve",
-    async () => {
+    () => {
       if (child.exitCode !== null) throw new Error(`the benchmark app exited (${child.exitCode}): ${out}`);
       return /serving (\S+)/.exec(out)?.[1];
     },
@@ -59,7 +59,7 @@ export async function startBenchApp(mode: BenchAppMode, executor: ExecutorTarget
     serveUrl,
     send: (events) => sender.send(events),
     close: async () => {
-      child.stdin!.end();
+      child.stdin.end();
       await exited;
     },
   };

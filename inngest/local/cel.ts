@@ -60,8 +60,8 @@ export function matches(expr: string | undefined | null, vars: CelVars): boolean
 /** A key expression's value as a canonical string; a failed evaluation is the shared empty key. */
 export function keyOf(expr: string, vars: CelVars): string {
   try {
-    const v = compile(expr)(bind(vars));
-    return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)) ?? "";
+    const v: unknown = compile(expr)(bind(vars));
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x)) ?? "";
   } catch {
     return "";
   }

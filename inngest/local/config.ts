@@ -67,7 +67,7 @@ export function parseFunctionConfigs(raw: unknown): FunctionConfig[] {
   if (!Array.isArray(raw)) throw new UnsupportedConfigError(["`functions` is not an array"]);
   const problems: string[] = [];
   const out: FunctionConfig[] = [];
-  for (const f of raw) {
+  for (const f of raw as unknown[]) {
     const id = typeof f === "object" && f !== null && typeof (f as { id?: unknown }).id === "string" ? (f as { id: string }).id : "?";
     if (typeof f === "object" && f !== null) {
       for (const k of Object.keys(f)) {

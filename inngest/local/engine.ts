@@ -249,13 +249,12 @@ export class Engine {
   private sleepUntilWoken(ms: number): Promise<void> {
     if (this.wakePending) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(t);
-        self.wakeResolve = undefined;
+        this.wakeResolve = undefined;
         resolve();
-      }
+      };
+      const t = setTimeout(done, ms);
       this.wakeResolve = done;
     });
   }
@@ -383,7 +382,7 @@ export class Engine {
     if (job.kind === "wait_timeout") {
       await this.sql.begin(async (tx) => {
         if (!(await this.takeJob(tx, job))) return;
-        const w = await tx`delete from inngest_local.waits where run_id = ${job.run_id} and step_id = ${job.step_id!} returning run_id`;
+        const w = await tx`delete from inngest_local.waits where run_id = ${job.run_id} and step_id = ${job.step_id} returning run_id`;
         if (w.length === 0) return; // the event won the race
         await this.memoize(tx, job.run_id, job.step_id!, null);
         await this.enqueueDiscovery(tx, job.run_id);
@@ -606,7 +605,8 @@ export class Engine {
               discover = true;
               break;
             }
-            const timeout = String(o.opts?.timeout ?? "");
+            const given = o.opts?.timeout;
+            const timeout = typeof given === "string" || typeof given === "number" ? String(given) : "";
             const expires = parseDuration(timeout) !== undefined ? now + parseDuration(timeout)! : Date.parse(timeout);
             const expiresAt = Number.isFinite(expires) ? expires : now + 365 * DAY;
             const expr = typeof o.opts?.if === "string" ? o.opts.if : null;
@@ -890,7 +890,7 @@ export class Engine {
       const event: RunEvent = {
         id: e.id ?? internalId,
         name: e.name,
-        data: (e.data ?? {}) as Record<string, unknown>,
+        data: e.data ?? {},
         ts: e.ts && e.ts > 0 ? e.ts : now,
       };
       if (e.v) event.v = e.v;

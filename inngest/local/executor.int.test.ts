@@ -1,4 +1,4 @@
-import { NonRetriableError, RetryAfterError } from "inngest";
+import { RetryAfterError } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { setClock, VirtualClock } from "@/lib/clock";
@@ -88,7 +88,7 @@ beforeAll(async () => {
         id: "doomed",
         triggers: [{ event: "test/doomed" }],
         retries: 1,
-        onFailure: async ({ event, error }) => {
+        onFailure: ({ event, error }) => {
           bump("onFailure");
           return { failed: event.data.function_id, message: error.message, original: event.data.event.name };
         },
@@ -112,17 +112,17 @@ beforeAll(async () => {
         await step.run("after", () => bump("after"));
       },
     ),
-    onceFn = inngest.createFunction({ id: "once", triggers: [{ event: "test/once" }] }, async () => bump("once")),
+    onceFn = inngest.createFunction({ id: "once", triggers: [{ event: "test/once" }] }, () => bump("once")),
     inngest.createFunction(
       { id: "idem", triggers: [{ event: "test/idem" }], idempotency: "event.data.contactId" },
-      async ({ event }) => bump(`idem:${event.data.contactId}`),
+      ({ event }) => bump(`idem:${event.data.contactId}`),
     ),
     inngest.createFunction(
       { id: "filtered", triggers: [{ event: "test/filtered", if: "event.data.seats + 1 == 6" }] },
-      async () => bump("filtered"),
+      () => bump("filtered"),
     ),
     inngest.createFunction({ id: "warm", triggers: [{ event: "test/warm" }] }, async ({ step }) => step.run("w", () => 1)),
-    inngest.createFunction({ id: "nightly", triggers: [{ cron: "0 3 * * *" }] }, async () => bump("nightly")),
+    inngest.createFunction({ id: "nightly", triggers: [{ cron: "0 3 * * *" }] }, () => bump("nightly")),
     inngest.createFunction(
       { id: "serial", triggers: [{ event: "test/serial" }], concurrency: [{ limit: 1, key: "event.data.contactId" }] },
       async ({ event, step }) => {
@@ -206,7 +206,7 @@ describe("the call loop", () => {
     expect(seenNow[0]! - t0).toBeGreaterThanOrEqual(4 * DAY);
 
     const memo = await memoOf(run!.id);
-    const byName = Object.fromEntries(memo.filter((m) => m.name).map((m) => [m.name, m.value]));
+    const byName = Object.fromEntries(memo.flatMap((m) => (m.name ? [[m.name, m.value] as const] : [])));
     expect(byName).toEqual({ load: { data: { contactId: "c1" } }, "par-a": { data: "A" }, "par-b": { data: "B" }, flaky: { data: "sent" } });
     expect(memo.filter((m) => m.name === null).map((m) => m.value)).toEqual([null, null]); // sleep, timed-out wait
     expect(memo).toHaveLength(6);
@@ -382,10 +382,10 @@ describe("triggers", () => {
 describe("concurrency", () => {
   it("a key of 1 serialises two runs of one contact while another contact's run proceeds", async () => {
     await app.inngest.send({ name: "test/serial", data: { contactId: "A", tag: "A1" } });
-    await waitFor("A1 to start", async () => started.has("A1"));
+    await waitFor("A1 to start", () => started.has("A1"));
     await app.inngest.send({ name: "test/serial", data: { contactId: "A", tag: "A2" } });
     await app.inngest.send({ name: "test/serial", data: { contactId: "B", tag: "B1" } });
-    await waitFor("B1 to start", async () => started.has("B1"));
+    await waitFor("B1 to start", () => started.has("B1"));
     gateOf("B1").release();
     await waitFor("B1 to complete", async () => {
       const rows = await db.sql`select 1 from inngest_local.runs where fn_id = 't-serial' and status = 'completed'`;
@@ -393,7 +393,7 @@ describe("concurrency", () => {
     });
     expect(started.has("A2")).toBe(false);
     gateOf("A1").release();
-    await waitFor("A2 to start", async () => started.has("A2"));
+    await waitFor("A2 to start", () => started.has("A2"));
     gateOf("A2").release();
     await settle();
     const runs = await runsOf("t-serial");
@@ -407,7 +407,7 @@ describe("sync", () => {
     const bad = await startTestApp("bad", ex, (inngest) => [
       inngest.createFunction(
         { id: "bouncy", triggers: [{ event: "x/y" }], debounce: { period: "30s" }, rateLimit: { limit: 1, period: "1h" } },
-        async () => null,
+        () => null,
       ),
     ]);
     try {

@@ -90,11 +90,10 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
   const sql = handle.sql;
   await applyExecutorMigrations(sql);
 
-  let clock: Clock;
   let virtual: VirtualClock | undefined;
   if (opts.clock instanceof VirtualClock) virtual = opts.clock;
   else if (opts.clock === "virtual") virtual = new VirtualClock({ file: opts.clockFile });
-  clock = virtual ?? systemClock;
+  const clock: Clock = virtual ?? systemClock;
 
   const engine = new Engine({
     sql,

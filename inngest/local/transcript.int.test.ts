@@ -52,7 +52,7 @@ async function setUp(checkpointing: boolean): Promise<Scenario> {
     inngest.createFunction(
       { id: "tour", triggers: [{ event: "tx/start", if: "event.data.go == true" }], retries: 2 },
       async ({ event, step, attempt }) => {
-        const profile = await step.run("load-profile", () => ({ id: event.data.contactId }));
+        const profile = await step.run("load-profile", () => ({ id: event.data.contactId as string }));
         await step.sleep("wait-1d", "1d");
         await step.sleepUntil("until-2031", new Date("2031-01-01T00:00:00.000Z"));
         const opened = await step.waitForEvent("wait-open", { event: "tx/opened", timeout: "3d", match: "data.contactId" });
@@ -74,7 +74,7 @@ async function setUp(checkpointing: boolean): Promise<Scenario> {
         } catch (err) {
           caught = (err as Error).message;
         }
-        await step.sendEvent("emit", { name: "tx/done", data: { contactId: event.data.contactId } });
+        await step.sendEvent("emit", { name: "tx/done", data: { contactId: event.data.contactId as string } });
         return { profile, opened: opened?.name ?? null, clicked, tag, score, flaky, caught };
       },
     ),

@@ -1,12 +1,12 @@
-import { nodeCatalog, type NodeKind } from "../flows/catalog";
-import { planSchema, type Plan } from "../flows/plan";
+import { nodeCatalog } from "../flows/catalog";
+import { planSchema } from "../flows/plan";
 
 /** A flow's nodes for its report: every version's plan read once, pure of the database. */
 export type NodeInfo = { id: string; kind: string; label: string };
 
 /** Nodes in flow order (breadth-first from the trigger), labelled from the catalog and their config. */
 export function planNodes(plans: unknown[]): { nodes: NodeInfo[]; splits: { id: string; label: string; branches: { handle: string; label: string }[] }[] } {
-  const parsed = plans.map((p) => planSchema.safeParse(p)).filter((r) => r.success).map((r) => r.data as Plan);
+  const parsed = plans.map((p) => planSchema.safeParse(p)).filter((r) => r.success).map((r) => r.data);
   const nodes: NodeInfo[] = [];
   const seen = new Set<string>();
   const splits: { id: string; label: string; branches: { handle: string; label: string }[] }[] = [];
@@ -26,7 +26,7 @@ export function planNodes(plans: unknown[]): { nodes: NodeInfo[]; splits: { id: 
       const n = plan.nodes[id];
       if (!n || seen.has(id)) continue;
       seen.add(id);
-      const base = nodeCatalog[n.kind as NodeKind]?.label ?? n.kind;
+      const base = nodeCatalog[n.kind]?.label ?? n.kind;
       const detail = n.kind === "goal" ? `: ${n.config.name}` : n.kind === "exit" && n.config.reason ? `: ${n.config.reason}` : "";
       nodes.push({ id, kind: n.kind, label: `${base}${detail} (${id})` });
       if (n.kind === "random-split") {

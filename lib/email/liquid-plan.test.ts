@@ -32,14 +32,14 @@ describe("Liquid plans (the fast path for text and simple output tags)", () => {
         const engine = escape ? htmlEngine : textEngine;
         let expected: string;
         try {
-          expected = engine.parseAndRenderSync(src, sc);
+          expected = engine.parseAndRenderSync(src, sc) as string;
         } catch {
           return; // liquidjs refuses it: compileTemplate refuses it before any plan is used
         }
         const plan = compilePlan(src, { escape });
         if (!plan) return;
         planned++;
-        const got = renderPlan(plan, sc as Record<string, unknown>);
+        const got = renderPlan(plan, sc);
         if (got === undefined) return;
         rendered++;
         expect(got).toBe(expected);

@@ -70,7 +70,8 @@ describe("Liquid without a file system", () => {
 
   it("has engines whose file system refuses every lookup, so no template can read a file however it was parsed", () => {
     for (const engine of [htmlEngine, textEngine, liquidEngine({ escape: false })]) {
-      for (const read of [() => engine.parseFileSync("package.json"), () => engine.renderFileSync("package.json", {}), () => engine.options.fs.readFileSync("package.json")]) {
+      const reads: (() => unknown)[] = [() => engine.parseFileSync("package.json"), (): unknown => engine.renderFileSync("package.json", {}), () => engine.options.fs.readFileSync("package.json")];
+      for (const read of reads) {
         let got = "";
         expect(() => {
           got = String(read());

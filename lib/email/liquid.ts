@@ -19,18 +19,18 @@ export function refusedFileTag(err: unknown): string | null {
   return /the \{% (\w+) %\} tag is not available: templates cannot read files/.exec(message)?.[1] ?? null;
 }
 
-const refuse = (path: string): never => {
-  throw new Error(`templates cannot read files (asked for "${path}")`);
-};
+const cannotRead = (path: string) => new Error(`templates cannot read files (asked for "${path}")`);
 
 /** A file system in which nothing exists and nothing can be read. */
 const noFileSystem: FS = {
-  exists: async () => false,
+  exists: () => Promise.resolve(false),
   existsSync: () => false,
-  readFile: async (p) => refuse(p),
-  readFileSync: (p) => refuse(p),
+  readFile: (p) => Promise.reject(cannotRead(p)),
+  readFileSync: (p) => {
+    throw cannotRead(p);
+  },
   resolve: (_dir, file) => file,
-  contains: async () => false,
+  contains: () => Promise.resolve(false),
   containsSync: () => false,
   sep: "/",
   dirname: () => "",

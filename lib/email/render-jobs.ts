@@ -82,7 +82,7 @@ export const renderResultCodec: ResultCodec<RenderResult> = {
     const bytes = Buffer.allocUnsafeSlow(lengths.reduce((a, n) => a + n, 0));
     let at = 0;
     for (const x of strings) at += bytes.write(x, at, "latin1");
-    return { data: { shells, bytes: bytes.buffer as ArrayBuffer, lengths } satisfies Packed, transfer: [bytes.buffer as ArrayBuffer] };
+    return { data: { shells, bytes: bytes.buffer, lengths } satisfies Packed, transfer: [bytes.buffer] };
   },
   decode(data) {
     const { shells, bytes, lengths } = data as Packed;

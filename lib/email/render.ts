@@ -249,7 +249,7 @@ export function renderText(source: string, ctx: MergeContext, escape: boolean, o
   }
   if (escape) entry.html = parsed;
   else entry.text = parsed;
-  return engine.renderSync(parsed, ctx as unknown as Record<string, unknown>, limitBy(opts?.deadline)) as string;
+  return engine.renderSync(parsed, ctx, limitBy(opts?.deadline)) as string;
 }
 
 /** The merge tags the editor's menu offers, and that count as known. */

@@ -89,7 +89,7 @@ function canonicalize(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : canonicalize(v)));
   if (typeof value === "object") {
     // A Date or Map would encode as {} and hash equal to anything empty; plans hold plain data only.
-    const proto = Object.getPrototypeOf(value);
+    const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw new TypeError("canonicalJson: only plain objects");
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {

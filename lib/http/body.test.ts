@@ -18,7 +18,7 @@ async function serve(limit: number, onOverflow: "drain" | "destroy"): Promise<nu
     );
   });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
-  return (server!.address() as AddressInfo).port;
+  return (server.address() as AddressInfo).port;
 }
 
 /** Sends `chunks` (no Content-Length when `declare` is false: chunked encoding). */

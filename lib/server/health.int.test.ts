@@ -36,7 +36,7 @@ beforeAll(async () => {
   // Both URLs fixed before either starts, as the supervisor fixes them.
   executorPort = await freePort();
   app = await startTestApp(APP_ID, { url: `http://127.0.0.1:${executorPort}`, keys }, (inngest) => [
-    inngest.createFunction({ id: "noop", retries: 0, triggers: [{ event: "health/noop" }] }, async () => "ok"),
+    inngest.createFunction({ id: "noop", retries: 0, triggers: [{ event: "health/noop" }] }, () => "ok"),
   ]);
   executor = await startExecutor();
   ingest = await startIngestServer({ db: t.db, port: 0, instance: INSTANCE, forward: async () => {}, log: () => {} });
@@ -210,7 +210,7 @@ describe("GET /api/health", () => {
     // The real database, counting the statements the check sends it.
     const db = new Proxy(t.db, {
       get(target, prop, receiver) {
-        if (prop !== "execute") return Reflect.get(target, prop, receiver);
+        if (prop !== "execute") return Reflect.get(target, prop, receiver) as unknown;
         return (...args: Parameters<Db["execute"]>) => {
           calls.database++;
           return target.execute(...args);
@@ -261,9 +261,7 @@ describe("the ingest's forwarder, as the app's health reads it", () => {
 
   it("is degraded while forwarding fails with events waiting", async () => {
     await withIngest(
-      async () => {
-        throw new Error("Inngest refused the batch");
-      },
+      () => Promise.reject(new Error("Inngest refused the batch")),
       async (url) => {
         const c = check({ ingestUrl: url });
         expect((await c.report()).parts.ingest.status).toBe("ok");

@@ -2,6 +2,7 @@
 
 import { AuthError } from "next-auth";
 import { z } from "zod";
+import { fieldText } from "@/lib/form-text";
 import { readActionForm } from "@/lib/server/auth/action";
 import { signIn } from "@/lib/server/auth/auth";
 import { safeCallbackPath } from "@/lib/server/auth/member";
@@ -42,5 +43,5 @@ export async function signInWithProvider(form: FormData) {
   // The buttons post one of these; anything else is not a sign-in, and the page shows again.
   const provider = z.enum(["github", "google"]).safeParse(read.ok ? read.form.get("provider") : undefined);
   if (!read.ok || !provider.success) return;
-  await signIn(provider.data, { redirectTo: safeCallbackPath(String(read.form.get("callbackUrl") ?? "")) ?? "/w" });
+  await signIn(provider.data, { redirectTo: safeCallbackPath(fieldText(read.form.get("callbackUrl"))) ?? "/w" });
 }

@@ -1,14 +1,13 @@
 "use client";
 
-import { useEffect, useState } from "react";
 import { ActionForm } from "@/app/_components/action-form";
+import { useBrowserValue } from "@/app/_components/browser-value";
 import { button, input, label } from "@/app/_components/styles";
 import { createWorkspaceAction } from "../actions";
 
 export function NewWorkspaceForm() {
   // The browser knows the user's zone; it becomes the workspace default, editable later.
-  const [tz, setTz] = useState("UTC");
-  useEffect(() => setTz(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"), []);
+  const tz = useBrowserValue(() => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", "UTC");
   return (
     <ActionForm action={createWorkspaceAction} className="mt-6 space-y-4">
       <div>

@@ -161,7 +161,7 @@ export function createEditorStore(initial: EditorGraph, opts: { readOnly?: boole
       addNode: (kind, position) => {
         if (get().readOnly || !isNodeKind(kind)) return null;
         const id = newNodeId(kind, get().nodes.map((n) => n.id));
-        const node: GraphNode = { id, kind, config: nodeCatalog[kind].defaults() as Record<string, unknown>, position };
+        const node: GraphNode = { id, kind, config: nodeCatalog[kind].defaults(), position };
         editGraph((g) => ({ ...g, nodes: [...g.nodes, node] }), [id]);
         return id;
       },

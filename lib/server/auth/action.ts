@@ -77,7 +77,7 @@ export function jsonField<S extends z.ZodType>(schema: S, what: string, opts: { 
       ctx.addIssue({ code: "custom", message: `${what}: ${issue.message}${at(issue.path.join("."))}` });
       return z.NEVER;
     }
-    return r.data as z.output<S>;
+    return r.data;
   });
 }
 

@@ -47,7 +47,7 @@ function config(): NextAuthConfig {
       ...adapter,
       // sendVerificationRequest stores the link itself, under the caps, before its mail goes out;
       // Auth.js would otherwise store it alongside, even when the mail is refused.
-      createVerificationToken: async (token) => token,
+      createVerificationToken: (token) => token,
     },
     secret,
     trustHost: true,

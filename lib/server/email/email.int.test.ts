@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestDatabase } from "@/e2e/fixtures/database";
 import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
 import { createLiveFlow, grantConsent, graph } from "@/e2e/fixtures/flows";
-import { startResendCapture, type CapturedEmail, type ResendCapture } from "@/e2e/fixtures/resend-capture";
+import type { CapturedEmail, ResendCapture } from "@/e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
 import { messageEvents } from "@/db/queries/messages";
@@ -229,8 +229,9 @@ describe("Resend webhooks and tracking", () => {
   let ws: SeededWorkspace;
   let sent: CapturedEmail[];
   const emitted: EmailFeedbackEvent[] = [];
-  const emit = async (events: EmailFeedbackEvent[]) => {
+  const emit = (events: EmailFeedbackEvent[]) => {
     emitted.push(...events);
+    return Promise.resolve();
   };
   const hook = (payload: string, headers: { id: string; timestamp: string; signature: string }) =>
     handleResendWebhook(db.db, { payload, headers, secret: WEBHOOK_SECRET, emit });

@@ -85,7 +85,7 @@ export type MessageToRender = { template: TemplateInput; ctx: MergeContext; trac
 /** Messages at send time, each within the send budget: a rendered message or the TemplateError that stopped it. */
 export async function renderMessages(items: MessageToRender[]): Promise<(RenderedEmail | TemplateError)[]> {
   const budgetMs = env().TILLIT_RENDER_SEND_BUDGET_MS;
-  const out: (RenderedEmail | TemplateError | undefined)[] = new Array(items.length);
+  const out = new Array<RenderedEmail | TemplateError | undefined>(items.length);
   const queued: { at: number; job: RenderJob }[] = [];
   items.forEach((m, at) => {
     const key = versionKey(m.template);

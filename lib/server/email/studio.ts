@@ -20,7 +20,7 @@ export async function previewTemplate(db: Db, q: { workspaceId: string; workspac
   const facts = q.contactId ? await consentFacts(db, { workspaceId: q.workspaceId, contactId: q.contactId }) : undefined;
   const person = facts ?? { ...SAMPLE, workspaceName: q.workspaceName, postalAddress: q.postalAddress };
   const ctx = mergeContext(
-    { ...person, attributes: person.attributes as Record<string, unknown> },
+    { ...person, attributes: person.attributes },
     { contactId: q.contactId ?? "00000000-0000-4000-8000-000000000000", trigger: q.trigger ?? {}, unsubscribeUrl: `${env().appUrl}/u/preview` },
   );
   try {

@@ -11,9 +11,8 @@ export function configuredTransport(db: Db): MailTransport {
   const e = env();
   if (e.RESEND_API_KEY) return resendTransport({ apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL });
   if (e.TILLIT_DEV_MAILBOX) return devMailboxTransport(db);
-  const refuse = async (): Promise<never> => {
-    throw new EmailSendError("No mail transport: set RESEND_API_KEY (or TILLIT_DEV_MAILBOX=1 for local development)", "not_configured");
-  };
+  const refuse = (): Promise<never> =>
+    Promise.reject(new EmailSendError("No mail transport: set RESEND_API_KEY (or TILLIT_DEV_MAILBOX=1 for local development)", "not_configured"));
   return { name: "resend", send: refuse, sendBatch: refuse };
 }
 

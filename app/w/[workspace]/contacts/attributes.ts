@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { AttributeValue } from "@/db/schema/contacts";
+import { fieldText } from "@/lib/form-text";
 
 /** Typed contact attributes as the forms send them: rows of name, type and value. */
 export const attributeTypes = ["string", "number", "boolean", "date"] as const;
@@ -28,7 +29,7 @@ export function parseAttributeRows(form: Record<string, unknown>): { ok: true; v
     if (!name.success) return { ok: false, field: `attr_name_${i}`, message: name.error.issues[0]!.message };
     const type = z.enum(attributeTypes).safeParse(form[`attr_type_${i}`]);
     if (!type.success) return { ok: false, field: `attr_type_${i}`, message: "choose a type" };
-    const raw = String(form[`attr_value_${i}`] ?? "").trim();
+    const raw = fieldText(form[`attr_value_${i}`]).trim();
     const label = `${name.data}`;
     if (type.data === "number") {
       const n = Number(raw);

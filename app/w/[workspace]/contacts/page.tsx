@@ -51,7 +51,7 @@ export default async function ContactsPage(props: {
       {total === 0 ? (
         <EmptyState title="No contacts yet" action={can(member.role, "contacts.edit") ? { href: `${base}/new`, label: "Add a contact" } : undefined}>
           <p>Contacts arrive through your signup forms, the tracking API (identify), a CSV import, or by hand — each with the consent record that lets you mail them.</p>
-          <p>Next step: add your website's tracking snippet (Settings → API keys), or add a contact by hand.</p>
+          <p>Next step: add your website&apos;s tracking snippet (Settings → API keys), or add a contact by hand.</p>
         </EmptyState>
       ) : (
         <>

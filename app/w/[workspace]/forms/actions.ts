@@ -6,6 +6,7 @@ import { z } from "zod";
 import { createForm, SlugTakenError, updateForm } from "@/db/queries/forms";
 import { listTopics } from "@/db/queries/consent";
 import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { fieldText } from "@/lib/form-text";
 import { formConfig, formField, type FormField } from "@/lib/forms/config";
 
 const RESERVED = new Set(["confirm", "new", "embed"]);
@@ -68,8 +69,8 @@ const saveSchema = z
 function fieldRows(raw: Record<string, unknown>): FormField[] {
   const out: FormField[] = [];
   for (let i = 0; i < 20; i++) {
-    const key = String(raw[`field_key_${i}`] ?? "").trim();
-    const lbl = String(raw[`field_label_${i}`] ?? "").trim();
+    const key = fieldText(raw[`field_key_${i}`]).trim();
+    const lbl = fieldText(raw[`field_label_${i}`]).trim();
     if (!key && !lbl) continue;
     const r = formField.safeParse({ key, label: lbl || key, type: raw[`field_type_${i}`] ?? "text", required: raw[`field_required_${i}`] === "on" });
     if (!r.success) throw new ActionError(`field ${i + 1} (${key || "no key"}): ${r.error.issues[0]!.message}`, `field_key_${i}`);

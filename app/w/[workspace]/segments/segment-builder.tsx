@@ -309,23 +309,25 @@ export function SegmentBuilder(props: {
   canEdit: boolean;
 }) {
   const [definition, setDefinition] = useState<Definition>(props.segment?.definition ?? { type: "group", match: "all", children: [] });
-  const [preview, setPreview] = useState<{ count?: number; sample?: string[]; error?: string; pending: boolean }>({ pending: true });
+  // `of`: the definition the shown count answers; until it is the current one, the count is pending.
+  const [preview, setPreview] = useState<{ of?: string; count?: number; sample?: string[]; error?: string }>({});
   const json = JSON.stringify(definition);
+  const pending = preview.of !== json;
 
   // The live count: a plain request, not a server action (see lib/auth/action `actionRoute`); a
   // newer definition aborts the count in flight.
   useEffect(() => {
     const abort = new AbortController();
-    setPreview((p) => ({ ...p, pending: true }));
-    const t = setTimeout(async () => {
+    const count = async () => {
       const form = new FormData();
       form.set("workspace", props.workspace);
       form.set("definition", json);
       const r = await postForm(`/w/${props.workspace}/segments/preview`, form, abort.signal);
       if (!r) return;
-      if (r.ok && r.data) setPreview({ count: Number(r.data.count), sample: JSON.parse(r.data.sample ?? "[]") as string[], pending: false });
-      else setPreview({ error: r.message ?? "Could not count", pending: false });
-    }, 350);
+      if (r.ok && r.data) setPreview({ of: json, count: Number(r.data.count), sample: JSON.parse(r.data.sample ?? "[]") as string[] });
+      else setPreview({ of: json, error: r.message ?? "Could not count" });
+    };
+    const t = setTimeout(() => void count(), 350);
     return () => {
       clearTimeout(t);
       abort.abort();
@@ -366,7 +368,7 @@ export function SegmentBuilder(props: {
         <p className="text-3xl font-semibold" data-testid="segment-count">
           {preview.count === undefined ? "…" : preview.count.toLocaleString("en")}
         </p>
-        <p className="text-xs text-slate-500">{preview.pending ? "Counting…" : preview.error ? <span className="text-red-700" role="alert">{preview.error}</span> : "contacts (erased people never match)"}</p>
+        <p className="text-xs text-slate-500">{pending ? "Counting…" : preview.error ? <span className="text-red-700" role="alert">{preview.error}</span> : "contacts (erased people never match)"}</p>
         {preview.sample && preview.sample.length > 0 ? (
           <ul className="mt-3 space-y-1 text-sm text-slate-700" data-testid="segment-sample">
             {preview.sample.map((e) => (

@@ -3,6 +3,7 @@
 import { memo, startTransition, useActionState, useEffect, useRef, useState } from "react";
 import type { ActionState } from "@/lib/server/auth/action";
 import { button, input, label, secondaryButton } from "@/app/_components/styles";
+import { useBrowserValue } from "@/app/_components/browser-value";
 import { postForm } from "@/app/_components/post-form";
 
 type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
@@ -51,8 +52,7 @@ export function TemplateEditor(props: {
   const [saveState, saveAction, saving] = useActionState(props.save, undefined);
   const [testState, testAction, testing] = useActionState(props.testSend, undefined);
   // "Send test" is a script button: enabled once the page has hydrated, so an early click is never lost.
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
+  const hydrated = useBrowserValue(() => true, false);
   const [previewState, setPreview] = useState<ActionState | undefined>(undefined);
   const [view, setView] = useState<"html" | "text">("html");
   const [tick, setTick] = useState(0);
@@ -61,11 +61,12 @@ export function TemplateEditor(props: {
   // server action (see lib/auth/action `actionRoute`); a newer edit aborts the one in flight.
   useEffect(() => {
     const abort = new AbortController();
-    const t = setTimeout(async () => {
+    const render = async () => {
       if (!formRef.current) return;
       const answer = await postForm(`/w/${props.workspace}/templates/preview`, new FormData(formRef.current), abort.signal);
       if (answer) setPreview(answer);
-    }, 350);
+    };
+    const t = setTimeout(() => void render(), 350);
     return () => {
       clearTimeout(t);
       abort.abort();
@@ -85,7 +86,7 @@ export function TemplateEditor(props: {
     setTick((n) => n + 1);
   };
 
-  const submitWith = (action: (fd: FormData) => void) => (e: React.MouseEvent) => {
+  const submitWith = (action: (fd: FormData) => void, e: React.MouseEvent) => {
     e.preventDefault();
     if (!formRef.current) return;
     const data = new FormData(formRef.current);
@@ -160,7 +161,7 @@ export function TemplateEditor(props: {
         </div>
         {props.editable ? (
           <div className="flex items-center gap-3">
-            <button type="button" className={button} onClick={submitWith(saveAction)}>
+            <button type="button" className={button} onClick={(e) => submitWith(saveAction, e)}>
               {t.id ? "Save template" : "Create template"}
             </button>
           </div>
@@ -215,7 +216,7 @@ export function TemplateEditor(props: {
             <label htmlFor="testTo" className={label}>Send a test to</label>
             <div className="mt-1 flex gap-2">
               <input id="testTo" name="testTo" defaultValue={props.selfEmail} className={input} />
-              <button type="button" className={secondaryButton} disabled={!hydrated || testing} onClick={submitWith(testAction)}>
+              <button type="button" className={secondaryButton} disabled={!hydrated || testing} onClick={(e) => submitWith(testAction, e)}>
                 Send test
               </button>
             </div>

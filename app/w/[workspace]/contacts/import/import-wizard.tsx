@@ -212,7 +212,7 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
               <label htmlFor="import-statement" className={label}>Where and how did these people consent? (required)</label>
               <textarea id="import-statement" rows={3} value={statement} disabled={running} onChange={(e) => setStatement(e.target.value)} className={input}
                 placeholder="Signed up for the newsletter at our stand at the Bergen trade fair, 2 May 2025; paper forms kept on file." />
-              <p className="mt-1 text-xs text-slate-500">Stored with every imported contact's opt-in record. {props.doubleOptIn ? "They will still need to confirm (double opt-in)." : ""}</p>
+              <p className="mt-1 text-xs text-slate-500">Stored with every imported contact&apos;s opt-in record. {props.doubleOptIn ? "They will still need to confirm (double opt-in)." : ""}</p>
             </div>
             <div>
               <label htmlFor="import-tags" className={label}>Tags to add (comma-separated)</label>

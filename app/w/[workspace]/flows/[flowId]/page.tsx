@@ -80,7 +80,7 @@ export default async function FlowEditorPage(props: {
       stats={stats}
       waitingInCurrent={waitingInCurrent}
       pickers={pickers}
-      contacts={contacts.map((c) => ({ ...c, attributes: c.attributes as Record<string, unknown> }))}
+      contacts={contacts.map((c) => ({ ...c, attributes: c.attributes }))}
       waitingList={
         q.node && waiting
           ? { nodeId: q.node, contacts: waiting.map((w) => ({ enrollmentId: w.enrollmentId, email: w.email, firstName: w.firstName, since: w.since ? w.since.toISOString() : null })) }

@@ -68,7 +68,7 @@ const schema = z
   });
 
 export const updateSendingAction = workspaceAction("settings.manage", schema, async ({ db, member, input, audit }) => {
-  await updateSendingSettings(db, { workspaceId: member.workspace.id, ...input, sendingPolicy: input.sendingPolicy as Record<string, unknown>, at: now() });
+  await updateSendingSettings(db, { workspaceId: member.workspace.id, ...input, sendingPolicy: input.sendingPolicy, at: now() });
   await audit({ action: "settings.sending_updated", targetType: "workspace", targetId: member.workspace.id, data: { ...input } });
   revalidatePath(`/w/${member.workspace.slug}/settings/sending`);
   return { ok: true, message: "Sending settings saved" };

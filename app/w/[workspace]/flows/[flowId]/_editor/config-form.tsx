@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useId, useMemo, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { z } from "zod";
 import { isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
 import { formatDuration, parseDuration } from "@/lib/flows/duration";
@@ -190,7 +190,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
           aria-label={label}
           className={inputCls}
           disabled={ctx.readOnly}
-          value={value === undefined || value === null ? "" : Array.isArray(value) ? value.join(", ") : String(value)}
+          value={scalarText(value)}
           onChange={(e) => onChange(scalar(e.target.value))}
         />
         <Issue path={path} ctx={ctx} />
@@ -239,7 +239,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
     );
   }
   if (type === "array" && s.items) {
-    const list = Array.isArray(value) ? value : [];
+    const list: unknown[] = Array.isArray(value) ? value : [];
     if (s.items.enum && name === "days") {
       return (
         <fieldset>
@@ -437,11 +437,13 @@ function DurationField(props: { label: string; value: number | null; path: (stri
   const shown = props.value === null ? "" : `${props.value < 0 ? "-" : ""}${formatDuration(Math.abs(props.value))}`;
   const [text, setText] = useState(shown);
   const [bad, setBad] = useState(false);
-  // Follow outside changes (undo, another node selected) unless the text already means this value.
-  useEffect(() => {
+  // Follow outside changes (undo, another node selected) unless the text already means this value:
+  // adjusted while rendering, when the value differs from the one last seen.
+  const [seen, setSeen] = useState(props.value);
+  if (seen !== props.value) {
+    setSeen(props.value);
     setText((t) => (parseSigned(t, props.signed) === props.value ? t : shown));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [props.value]);
+  }
   return (
     <label className="block text-xs font-medium text-slate-700">
       {props.label}
@@ -472,6 +474,14 @@ function parseSigned(text: string, signed: boolean): number | null {
   }
   if (signed && (t === "0" || t === "")) return 0;
   return parseDuration(t);
+}
+
+/** A scalar as the text that `scalar` reads back: a list as "a, b"; anything but a plain scalar as JSON. */
+function scalarText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (Array.isArray(value)) return value.join(", ");
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
 }
 
 function scalar(text: string): unknown {

@@ -58,7 +58,7 @@ function Editor(props: EditorProps) {
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const graph = useMemo(() => store.getState().toGraph(), [changeCount, store]);
   const compiled = useMemo(() => compile(graph), [graph]);
-  const problems: CompileError[] = compiled.ok ? [] : compiled.errors;
+  const problems = useMemo<CompileError[]>(() => (compiled.ok ? [] : compiled.errors), [compiled]);
   const errors = useMemo(() => {
     const m = new Map<string, string[]>();
     for (const e of problems) if (e.nodeId) m.set(e.nodeId, [...(m.get(e.nodeId) ?? []), e.message]);
@@ -219,7 +219,7 @@ function Editor(props: EditorProps) {
           )}
           <ToolButton label="Zoom to fit" title="Zoom to fit (Shift+F)" onClick={() => void flow.fitView({ duration: 200 })} />
           {props.canPublish && live ? (
-            <ToolButton label={props.flow.status === "live" ? "Pause" : "Resume"} title="Pause stops new enrollments; contacts inside carry on" onClick={onPause} />
+            <ToolButton label={props.flow.status === "live" ? "Pause" : "Resume"} title="Pause stops new enrollments; contacts inside carry on" onClick={() => void onPause()} />
           ) : null}
           {props.canPublish ? (
             <button
@@ -365,7 +365,7 @@ function Editor(props: EditorProps) {
         <PublishDialog
           props={props}
           draft={graph}
-          revision={revision.current}
+          revision={() => revision.current}
           onClose={(message) => {
             setPublishing(false);
             if (message) {

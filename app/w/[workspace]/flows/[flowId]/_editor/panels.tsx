@@ -27,7 +27,7 @@ export async function callAction(action: Action, workspace: string, fields: Reco
 
 const small = "rounded border border-slate-300 px-2 py-1 text-xs";
 
-export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revision: number; onClose: (message?: string) => void }) {
+export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revision: () => number; onClose: (message?: string) => void }) {
   const current = p.props.versions.find((v) => v.id === p.props.flow.currentVersionId) ?? null;
   const waiting = p.props.waitingInCurrent.filter((w) => w.count > 0);
   const [map, setMap] = useState<MigrationMap>(() => (current?.graph ? suggestMigration(waiting, current.graph, p.draft) : {}));
@@ -40,7 +40,7 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
     setBusy(true);
     const r = await callAction(publishFlowAction, p.props.workspace, {
       flowId: p.props.flow.id,
-      revision: String(p.revision),
+      revision: String(p.revision()),
       note,
       migration: JSON.stringify(map),
     });
@@ -100,7 +100,7 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
         {error ? <p role="alert" className="mt-2 text-sm text-red-700">{error}</p> : null}
         <div className="mt-4 flex justify-end gap-2">
           <button type="button" className={small} onClick={() => p.onClose()}>Cancel</button>
-          <button type="button" disabled={busy} className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50" onClick={publish}>
+          <button type="button" disabled={busy} className="rounded-md bg-brand-600 px-3 py-1.5 text-sm font-medium text-white disabled:opacity-50" onClick={() => void publish()}>
             {busy ? "Publishing…" : "Publish now"}
           </button>
         </div>
@@ -112,6 +112,12 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
 export function VersionsPanel(p: { props: EditorProps; draft: EditorGraph; readOnly: boolean; onDiff: (g: FlowGraph | null) => GraphDiff | void; onRestored: () => void }) {
   const [diffing, setDiffing] = useState<{ id: string; diff: GraphDiff } | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const restore = async (v: { id: string; number: number }) => {
+    if (!window.confirm(`Replace the draft with version ${v.number}? The current draft is lost unless published.`)) return;
+    const r = await callAction(restoreVersionAction, p.props.workspace, { flowId: p.props.flow.id, versionId: v.id });
+    if (r.ok) p.onRestored();
+    else setMessage(r.message ?? "Restore failed");
+  };
   if (p.props.versions.length === 0) return <p className="text-xs text-slate-600">No versions yet: publish the draft to make version 1.</p>;
   return (
     <div className="space-y-2 text-xs" data-testid="versions">
@@ -148,12 +154,7 @@ export function VersionsPanel(p: { props: EditorProps; draft: EditorGraph; readO
               <button
                 type="button"
                 className="text-brand-700 hover:underline"
-                onClick={async () => {
-                  if (!window.confirm(`Replace the draft with version ${v.number}? The current draft is lost unless published.`)) return;
-                  const r = await callAction(restoreVersionAction, p.props.workspace, { flowId: p.props.flow.id, versionId: v.id });
-                  if (r.ok) p.onRestored();
-                  else setMessage(r.message ?? "Restore failed");
-                }}
+                onClick={() => void restore(v)}
               >
                 Restore to draft
               </button>
