@@ -26,6 +26,16 @@ const nextSubpaths = { group: ["next/*", "next-auth/*", "inngest/*"], message: "
  */
 const zone = (target, from, message) => ({ target, from, message });
 
+/** A layer's rules: none of the server packages, and none of the folders in `from` ([folder, message]). */
+const boundary = (files, ignores, target, from) => ({
+  files,
+  ignores,
+  rules: {
+    "no-restricted-imports": ["error", { paths: serverPackages, patterns: [nextSubpaths] }],
+    "import/no-restricted-paths": ["error", { basePath: root, zones: from.map(([folder, message]) => zone(target, folder, message)) }],
+  },
+});
+
 export default defineConfig([
   globalIgnores([
     ".next/**",
@@ -71,42 +81,17 @@ export default defineConfig([
 
   // Pure modules (lib/ except lib/server/): zod, their siblings and other pure folders; never the
   // database, Inngest, Next or lib/server.
-  {
-    files: ["lib/**/*.{ts,tsx}"],
-    ignores: ["lib/server/**"],
-    rules: {
-      "no-restricted-imports": ["error", { paths: serverPackages, patterns: [nextSubpaths] }],
-      "import/no-restricted-paths": [
-        "error",
-        {
-          basePath: root,
-          zones: [
-            zone("./lib", "./db", "A pure module may not import db/: move it to lib/server/ (docs/layout.md)."),
-            zone("./lib", "./inngest", "A pure module may not import inngest/: move it to lib/server/ (docs/layout.md)."),
-            zone("./lib", "./lib/server", "A pure module may not import lib/server/: move it to lib/server/ too (docs/layout.md)."),
-            zone("./lib", "./app", "A pure module may not import app/ (docs/layout.md)."),
-          ],
-        },
-      ],
-    },
-  },
+  boundary(["lib/**/*.{ts,tsx}"], ["lib/server/**"], "./lib", [
+    ["./db", "A pure module may not import db/: move it to lib/server/ (docs/layout.md)."],
+    ["./inngest", "A pure module may not import inngest/: move it to lib/server/ (docs/layout.md)."],
+    ["./lib/server", "A pure module may not import lib/server/: move it to lib/server/ too (docs/layout.md)."],
+    ["./app", "A pure module may not import app/ (docs/layout.md)."],
+  ]),
 
   // db/ imports only pure modules: never lib/server, inngest, app, Next or server-only.
-  {
-    files: ["db/**/*.{ts,tsx}"],
-    rules: {
-      "no-restricted-imports": ["error", { paths: serverPackages, patterns: [nextSubpaths] }],
-      "import/no-restricted-paths": [
-        "error",
-        {
-          basePath: root,
-          zones: [
-            zone("./db", "./lib/server", "db/ imports only pure modules, not lib/server/ (docs/layout.md)."),
-            zone("./db", "./inngest", "db/ imports only pure modules, not inngest/ (docs/layout.md)."),
-            zone("./db", "./app", "db/ imports only pure modules, not app/ (docs/layout.md)."),
-          ],
-        },
-      ],
-    },
-  },
+  boundary(["db/**/*.{ts,tsx}"], [], "./db", [
+    ["./lib/server", "db/ imports only pure modules, not lib/server/ (docs/layout.md)."],
+    ["./inngest", "db/ imports only pure modules, not inngest/ (docs/layout.md)."],
+    ["./app", "db/ imports only pure modules, not app/ (docs/layout.md)."],
+  ]),
 ]);

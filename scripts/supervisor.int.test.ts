@@ -9,6 +9,7 @@ import { insertEvent } from "../db/queries/events";
 import { contactTags, enrollments, tags } from "../db/schema/index";
 import { createLiveFlow, grantConsent, graph } from "../e2e/fixtures/flows";
 import { freePort } from "../e2e/fixtures/ports";
+import { until } from "../e2e/fixtures/until";
 import { seedWorkspace } from "../e2e/fixtures/seed";
 import { childEnv } from "../lib/env";
 import { dataDirLockFile, type StackRecord } from "./stack-lock";
@@ -98,17 +99,6 @@ const alive = (pid: number) => {
   }
 };
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    // Another process's state: nothing to subscribe to, so it is polled.
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(path.join(os.tmpdir(), "tillit-supervisor-"));
@@ -176,7 +166,7 @@ describe("the supervisor", () => {
           const [plain, strict] = await Promise.all([health(s.ports.app), health(s.ports.app, true)]);
           readings.push({ status: plain?.status, body: plain?.body, strict: strict?.status });
           return plain?.body.status === "degraded" && strict?.status === 503 && plain.status === 200 ? plain : undefined;
-        }).catch((err: Error) => {
+        }, 60_000).catch((err: Error) => {
           throw new Error(`${err.message}: ${JSON.stringify(readings.slice(-3))}\n${s.out.slice(from).join("\n")}`);
         });
         expect(seen.body.parts?.[name === "executor" ? "inngest" : "ingest"]?.status).toBe("degraded");
@@ -223,7 +213,7 @@ describe("the supervisor", () => {
       const pid = await until("the ingest's new pid", () => {
         const p = record(s).children.ingest!;
         return alive(p) && p;
-      });
+      }, 60_000);
       for (const p of Object.values(record(s).children)) pids.add(p);
       const mark = s.out.length;
       process.kill(pid, "SIGKILL");

@@ -8,6 +8,7 @@ import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import { waitForMail } from "../fixtures/mailbox";
 import { freePort } from "../fixtures/ports";
 import { expect, test } from "../fixtures/test";
+import { until } from "../fixtures/until";
 
 /**
  * Permission end to end: a plain HTML form on another origin, double opt-in that link scanners
@@ -30,16 +31,6 @@ async function liveForm(db: Db, workspaceId: string, slug: string, o: { topics?:
     })
     .returning();
   return f!;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function contactByEmail(db: Db, workspaceId: string, email: string) {
