@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -61,6 +61,19 @@ describe("stack locks", () => {
     mine.release();
     expect(existsSync(dataDirLockFile(where.dataDir))).toBe(false);
     expect(existsSync(path.join(where.portLockDir, `port-${port}.lock`))).toBe(false);
+  });
+
+  it("a lock whose pid now belongs to another program (not a node process) is stale", async () => {
+    const where = fresh();
+    const other = spawn("sleep", ["30"]);
+    try {
+      await lockStack(rec(other.pid!, { app: await freePort() }), { dataDir: where.dataDir });
+      const mine = await lockStack(rec(process.pid, { app: await freePort() }), { dataDir: where.dataDir });
+      expect(JSON.parse(readFileSync(dataDirLockFile(where.dataDir), "utf8"))).toMatchObject({ pid: process.pid });
+      mine.release();
+    } finally {
+      other.kill();
+    }
   });
 
   it("an unreadable lock file is taken over", async () => {

@@ -36,10 +36,16 @@ export const dataDirLockFile = (dataDir: string) => path.join(dataDir, "stack.lo
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  // The pid of a stack killed long ago may since have gone to another program: a supervisor is a
+  // node process, so where /proc says what runs there, anything else leaves the lock stale.
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "latin1").includes("node");
+  } catch {
+    return true;
   }
 }
 
