@@ -18,6 +18,15 @@ const port = (fallback: number) =>
     .max(65535, "must be a port number between 1 and 65535")
     .default(fallback);
 
+/** A whole number of `unit` between `min` and `max`. */
+const count = (unit: string, min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `must be a number of ${unit}` })
+    .int(`must be a whole number of ${unit}`)
+    .min(min, `must be between ${min} and ${max}`)
+    .max(max, `must be between ${min} and ${max}`)
+    .default(fallback);
+
 const budgetMs = (fallback: number) =>
   z.coerce
     .number({ error: "must be a number of milliseconds" })
@@ -70,10 +79,10 @@ const schema = z.object({
    * gives up (exiting non-zero with the reason) once one child exited this many times within
    * TILLIT_RESTART_WINDOW_SECONDS (docs/operations.md).
    */
-  TILLIT_RESTART_LIMIT: z.coerce.number({ error: "must be a number of exits" }).int("must be a whole number of exits").min(1, "must be between 1 and 1000").max(1000, "must be between 1 and 1000").default(5),
+  TILLIT_RESTART_LIMIT: count("exits", 1, 1000, 5),
   /** The first restart's delay in ms; each further exit within the window doubles it (at most 30 s). */
-  TILLIT_RESTART_BACKOFF_MS: z.coerce.number({ error: "must be a number of milliseconds" }).int("must be whole milliseconds").min(0, "must be between 0 and 30000").max(30_000, "must be between 0 and 30000").default(500),
-  TILLIT_RESTART_WINDOW_SECONDS: z.coerce.number({ error: "must be a number of seconds" }).int("must be whole seconds").min(1, "must be between 1 and 86400").max(86_400, "must be between 1 and 86400").default(60),
+  TILLIT_RESTART_BACKOFF_MS: count("milliseconds", 0, 30_000, 500),
+  TILLIT_RESTART_WINDOW_SECONDS: count("seconds", 1, 86_400, 60),
   /** Dev mailbox: store outgoing mail in Postgres and show it at /dev/mailbox. */
   TILLIT_DEV_MAILBOX: flag,
   RESEND_API_KEY: optionalString,
