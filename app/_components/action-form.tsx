@@ -1,11 +1,12 @@
 "use client";
 
-import { startTransition, useActionState, type FormEvent, type ReactNode } from "react";
+import { startTransition, useActionState, useEffect, type FormEvent, type ReactNode } from "react";
 import type { ActionState } from "@/lib/server/auth/action";
+import { notify } from "./ui/toast";
 
 /**
  * A form bound to a workspace server action: carries the workspace slug, disables itself while
- * pending, and shows the outcome (or the first field error) in a live region.
+ * pending, and shows the outcome (or the first field error) in a live region and as a toast.
  */
 export function ActionForm(props: {
   action: (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
@@ -18,6 +19,12 @@ export function ActionForm(props: {
   testId?: string;
 }) {
   const [state, formAction, pending] = useActionState(props.action, undefined);
+  // Each answer is a new object: one toast per submission.
+  const success = props.success;
+  useEffect(() => {
+    const message = state?.ok ? (state.message ?? success ?? "Saved") : state?.message;
+    if (state && message) notify(state.ok ? "success" : "error", message);
+  }, [state, success]);
   // React resets a form after its action runs, which would throw away what a person typed when
   // the server refuses it; submitting ourselves keeps the fields. Without JS, `action` still works.
   const submit = (e: FormEvent<HTMLFormElement>) => {

@@ -3,6 +3,8 @@ import type { ReactNode } from "react";
 import { requireMember } from "@/lib/server/auth/member";
 import { roleLabels } from "@/lib/auth/permissions";
 import { signOutAction } from "@/app/workspaces/actions";
+import { Toaster } from "@/app/_components/ui/toast";
+import { Tooltip } from "@/app/_components/ui/tooltip";
 import { NavLinks } from "./nav-links";
 
 export default async function WorkspaceLayout(props: { children: ReactNode; params: Promise<{ workspace: string }> }) {
@@ -16,14 +18,15 @@ export default async function WorkspaceLayout(props: { children: ReactNode; para
           <Link href={`${base}/flows`} className="text-lg font-bold tracking-tight text-brand-700">
             Tillit
           </Link>
-          <Link
-            href="/workspaces"
-            title="Switch workspace"
-            data-testid="workspace-name"
-            className="rounded bg-slate-100 px-2 py-1 text-sm font-medium text-slate-700 hover:bg-slate-200"
-          >
-            {member.workspace.name}
-          </Link>
+          <Tooltip content="Switch workspace">
+            <Link
+              href="/workspaces"
+              data-testid="workspace-name"
+              className="rounded bg-slate-100 px-2 py-1 text-sm font-medium text-slate-700 hover:bg-slate-200"
+            >
+              {member.workspace.name}
+            </Link>
+          </Tooltip>
           <NavLinks base={base} />
           <div className="ml-auto flex items-center gap-3 text-sm text-slate-600">
             <span data-testid="signed-in-as" title={roleLabels[member.role]}>
@@ -38,6 +41,7 @@ export default async function WorkspaceLayout(props: { children: ReactNode; para
         </div>
       </header>
       <main className="mx-auto max-w-6xl px-6 py-8">{props.children}</main>
+      <Toaster />
     </div>
   );
 }
