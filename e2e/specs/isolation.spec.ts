@@ -115,8 +115,10 @@ async function publishBoth(db: Db, w: World) {
   }
 }
 
-async function submitAndExpectRefusal(page: Page, form: string, button: string, message: RegExp) {
+/** `confirm` names the button of the confirm dialog a destructive action opens first. */
+async function submitAndExpectRefusal(page: Page, form: string, button: string, message: RegExp, confirm?: string) {
   await page.locator(form).getByRole("button", { name: button }).first().click();
+  if (confirm) await page.getByRole("alertdialog").getByRole("button", { name: confirm }).click();
   await expect(page.locator(form).getByRole("alert").filter({ hasText: message }).first()).toBeVisible();
 }
 
@@ -141,7 +143,7 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
     const row = `[data-testid="invitation-invitee-${w.b.workspace.slug}@example.com"] form:has(button:text("Revoke"))`;
     await forge(p, row, "id", w.a.invitationId);
-    await submitAndExpectRefusal(p, row, "Revoke", /no longer pending/);
+    await submitAndExpectRefusal(p, row, "Revoke", /no longer pending/, "Revoke invitation");
     const [inv] = await db.select().from(invitations).where(eq(invitations.id, w.a.invitationId));
     expect(inv!.revokedAt).toBeNull();
   },
@@ -167,14 +169,14 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
     const row = `[data-testid="member-editor-${w.b.workspace.slug}@example.com"] form:has(button:text("Remove"))`;
     await forge(p, row, "userId", w.a.editorId);
-    await submitAndExpectRefusal(p, row, "Remove", /not a member of this workspace/);
+    await submitAndExpectRefusal(p, row, "Remove", /not a member of this workspace/, "Remove member");
     expect(await db.select().from(memberships).where(eq(memberships.userId, w.a.editorId))).toHaveLength(1);
   },
   transferOwnershipAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
     const row = `[data-testid="member-editor-${w.b.workspace.slug}@example.com"] form:has(button:text("Make owner"))`;
     await forge(p, row, "userId", w.a.editorId);
-    await submitAndExpectRefusal(p, row, "Make owner", /must already be a member/);
+    await submitAndExpectRefusal(p, row, "Make owner", /must already be a member/, "Transfer ownership");
     const [m] = await db.select().from(memberships).where(eq(memberships.userId, w.a.editorId));
     expect(m!.role).toBe("editor");
   },
@@ -182,14 +184,14 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await p.goto(`/w/${w.b.workspace.slug}/settings/members`);
     const form = `form:has(button:text("Leave workspace"))`;
     await forge(p, form, "workspace", w.a.workspace.slug);
-    await submitAndExpectRefusal(p, form, "Leave workspace", /Workspace not found/);
+    await submitAndExpectRefusal(p, form, "Leave workspace", /Workspace not found/, "Leave workspace");
     expect(await db.select().from(memberships).where(eq(memberships.workspaceId, w.a.workspace.id))).toHaveLength(2);
   },
   deleteWorkspaceAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings`);
     await forge(p, "[data-testid=delete-workspace-form]", "workspace", w.a.workspace.slug);
     await p.getByLabel(/to confirm/).fill(w.a.workspace.name);
-    await submitAndExpectRefusal(p, "[data-testid=delete-workspace-form]", "Delete workspace", /Workspace not found/);
+    await submitAndExpectRefusal(p, "[data-testid=delete-workspace-form]", "Delete workspace", /Workspace not found/, "Delete workspace");
     expect(await db.select().from(workspaces).where(eq(workspaces.id, w.a.workspace.id))).toHaveLength(1);
   },
   createContactAction: async (p, w, db) => {
@@ -280,7 +282,7 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
   deleteSegmentAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
     await forge(p, "[data-testid=delete-segment-form]", "segmentId", w.a.segmentId);
-    await submitAndExpectRefusal(p, "[data-testid=delete-segment-form]", "Delete", /segment not found/);
+    await submitAndExpectRefusal(p, "[data-testid=delete-segment-form]", "Delete", /segment not found/, "Delete segment");
     expect(await db.select().from(segments).where(eq(segments.id, w.a.segmentId))).toHaveLength(1);
   },
   previewSegmentAction: async (p, w) => {
@@ -316,7 +318,7 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);
     const row = `[data-testid="api-key-Site"] form`;
     await forge(p, row, "id", w.a.keyId);
-    await submitAndExpectRefusal(p, row, "Revoke", /already revoked or does not exist/);
+    await submitAndExpectRefusal(p, row, "Revoke", /already revoked or does not exist/, "Revoke key");
     const [k] = await db.select().from(apiKeys).where(eq(apiKeys.id, w.a.keyId));
     expect(k!.revokedAt).toBeNull();
   },
@@ -331,7 +333,7 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
   deleteTemplateAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
     await forge(p, "[data-testid=delete-template-form]", "templateId", w.a.templateId);
-    await submitAndExpectRefusal(p, "[data-testid=delete-template-form]", "Delete template", /Template not found/);
+    await submitAndExpectRefusal(p, "[data-testid=delete-template-form]", "Delete template", /Template not found/, "Delete template");
     expect(await db.select().from(templates).where(eq(templates.id, w.a.templateId))).toHaveLength(1);
   },
   previewTemplateAction: async (p, w) => {
@@ -387,14 +389,14 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await p.goto(`/w/${w.b.workspace.slug}/settings/topics`);
     const row = `[data-testid="topic-offers"] form`;
     await forge(p, row, "topicId", w.a.topicId);
-    await submitAndExpectRefusal(p, row, "Delete", /topic not found/);
+    await submitAndExpectRefusal(p, row, "Delete", /topic not found/, "Delete topic");
     expect(await db.select().from(topics).where(eq(topics.id, w.a.topicId))).toHaveLength(1);
   },
   eraseContactAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
     await forge(p, "[data-testid=erase-form]", "contactId", w.a.contacts[0]!.id);
     await p.getByLabel("Type the email address to confirm").fill(w.a.contacts[0]!.email);
-    await submitAndExpectRefusal(p, "[data-testid=erase-form]", "Erase personal data", /contact not found/);
+    await submitAndExpectRefusal(p, "[data-testid=erase-form]", "Erase personal data", /contact not found/, "Erase personal data");
     const [c] = await db.select().from(contacts).where(eq(contacts.id, w.a.contacts[0]!.id));
     expect(c!.status).not.toBe("erased");
     expect(c!.email).toBe(w.a.contacts[0]!.email);

@@ -387,9 +387,11 @@ test.describe("permission", () => {
     expect(((await download.json()) as { contact: { email: string } }).contact.email).toBe(target.email);
     await page.getByLabel("Type the email address to confirm").fill("wrong@example.com");
     await page.getByRole("button", { name: "Erase personal data" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Erase personal data" }).click();
     await expect(page.getByTestId("erase-form").getByRole("alert")).toContainText("type the contact's email address");
     await page.getByLabel("Type the email address to confirm").fill(target.email);
     await page.getByRole("button", { name: "Erase personal data" }).click();
+    await page.getByRole("alertdialog").getByRole("button", { name: "Erase personal data" }).click();
     await expect(page.getByTestId("contact-status")).toHaveText("erased");
     await page.reload();
     await expect(page.getByTestId("contact-email")).not.toContainText(target.email);

@@ -98,6 +98,7 @@ test("admins manage API keys: shown once, stored hashed, revocable", async ({ me
   const listed = page.getByTestId("api-key-Website tracking");
   await expect(listed).toContainText(key.slice(0, 12));
   await listed.getByRole("button", { name: "Revoke" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Revoke key" }).click();
   await expect(page.getByTestId("api-key-Website tracking")).toContainText("Revoked");
   const [after] = await db.select().from(apiKeys).where(eq(apiKeys.id, row!.id));
   expect(after!.revokedAt).not.toBeNull();
@@ -118,6 +119,7 @@ test("the last owner cannot leave; an editor cannot manage members", async ({ me
   await db.delete(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, workspace.owner.id)));
   await owner.goto(`/w/${workspace.workspace.slug}/settings/members`);
   await owner.getByRole("button", { name: "Leave workspace" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Leave workspace" }).click();
   await expect(owner.getByRole("alert").filter({ hasText: "The last owner cannot leave" })).toBeVisible();
   const still = await db.select().from(memberships).where(eq(memberships.userId, userId));
   expect(still).toHaveLength(1);
@@ -133,12 +135,14 @@ test("an owner cannot transfer ownership to themselves, so the last owner still 
   const row = owner.getByTestId(`member-${editorEmail}`);
   await row.locator('form:has(button:text("Make owner")) input[name="userId"]').evaluate((el, v) => ((el as HTMLInputElement).value = v), userId);
   await row.getByRole("button", { name: "Make owner" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Transfer ownership" }).click();
   await expect(row.getByRole("alert").filter({ hasText: "You already own this workspace: choose another member to transfer ownership to" })).toBeVisible();
   await expect(owner.getByTestId("signed-in-as")).toContainText("Owner");
   const [mine] = await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, userId)));
   expect(mine!.role).toBe("owner");
 
   await owner.getByRole("button", { name: "Leave workspace" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Leave workspace" }).click();
   await expect(owner.getByRole("alert").filter({ hasText: "The last owner cannot leave" })).toBeVisible();
   const owners = await db.select().from(memberships).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.role, "owner")));
   expect(owners.map((o) => o.userId)).toEqual([userId]);
@@ -176,11 +180,13 @@ test("an owner deletes the workspace after typing its name; an admin is not offe
   const form = owner.getByTestId("delete-workspace-form");
   await form.getByLabel(/to confirm/).fill("not the name");
   await form.getByRole("button", { name: "Delete workspace" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Delete workspace" }).click();
   await expect(form.getByRole("alert").filter({ hasText: "Type the workspace's name exactly" })).toBeVisible();
   expect(await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id))).toHaveLength(1);
 
   await form.getByLabel(/to confirm/).fill(workspace.workspace.name);
   await form.getByRole("button", { name: "Delete workspace" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Delete workspace" }).click();
   await expect(owner).toHaveURL(/\/workspaces(\/new)?$/);
   expect(await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id))).toHaveLength(0);
 });
@@ -254,6 +260,7 @@ test("a revoked invitation stops working; an owner transfers ownership and signs
   const mail = await waitForMail(db, { to: invitee, subject: /invited you/ });
   const path = new URL(mail.text!.match(/https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/)![0]).pathname;
   await owner.getByTestId(`invitation-${invitee}`).getByRole("button", { name: "Revoke" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Revoke invitation" }).click();
   await expect(owner.getByTestId(`invitation-${invitee}`)).toHaveCount(0);
   const visitor = await (await browser.newContext({ baseURL })).newPage();
   await visitor.goto(path);
@@ -265,6 +272,7 @@ test("a revoked invitation stops working; an owner transfers ownership and signs
   await db.update(memberships).set({ role: "editor" }).where(and(eq(memberships.workspaceId, workspace.workspace.id), eq(memberships.userId, workspace.owner.id)));
   await owner.reload();
   await owner.getByTestId(`member-${workspace.owner.email}`).getByRole("button", { name: "Make owner" }).click();
+  await owner.getByRole("alertdialog").getByRole("button", { name: "Transfer ownership" }).click();
   // The page re-renders for the new role: the former owner is now an admin.
   await expect(owner.getByTestId("signed-in-as")).toContainText("Admin");
   const roles = await db.select({ userId: memberships.userId, role: memberships.role }).from(memberships).where(eq(memberships.workspaceId, workspace.workspace.id));

@@ -2,6 +2,7 @@ import Link from "next/link";
 import { getDb } from "@/db/client";
 import { listDevMail } from "@/db/queries/dev-mailbox";
 import { EmptyState } from "@/app/_components/empty-state";
+import { Table } from "@/app/_components/ui/table";
 import { requireDevMailbox } from "./gate";
 
 export const metadata = { title: "Dev mailbox", robots: { index: false } };
@@ -15,38 +16,34 @@ export default async function DevMailboxPage() {
       <p className="mt-1 text-sm text-slate-600">
         Mail the app sends while no Resend key is set lands here instead of leaving this machine.
       </p>
-      {mail.length === 0 ? (
-        <EmptyState title="No mail yet">
-          <p>Sign-in links, double opt-in confirmations and flow messages will appear here as soon as they are sent.</p>
-        </EmptyState>
-      ) : (
-        <table className="mt-6 w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-left text-sm">
-          <thead className="bg-slate-100 text-slate-600">
-            <tr>
-              <th className="px-4 py-2 font-medium">To</th>
-              <th className="px-4 py-2 font-medium">Subject</th>
-              <th className="px-4 py-2 font-medium">From</th>
-              <th className="px-4 py-2 font-medium">Sent</th>
-            </tr>
-          </thead>
-          <tbody>
-            {mail.map((m) => (
-              <tr key={m.id} className="border-t border-slate-100 hover:bg-slate-50">
-                <td className="px-4 py-2">{m.to.join(", ")}</td>
-                <td className="px-4 py-2">
-                  <Link className="text-brand-600 hover:underline" href={`/dev/mailbox/${m.id}`}>
-                    {m.subject}
-                  </Link>
-                </td>
-                <td className="px-4 py-2 text-slate-600">{m.from}</td>
-                <td className="px-4 py-2 text-slate-600">
-                  <time dateTime={m.createdAt.toISOString()}>{m.createdAt.toISOString().replace("T", " ").slice(0, 19)}</time>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        caption="Mail sent"
+        className="mt-6"
+        rows={mail}
+        rowKey={(m) => String(m.id)}
+        empty={
+          <EmptyState title="No mail yet">
+            <p>Sign-in links, double opt-in confirmations and flow messages will appear here as soon as they are sent.</p>
+          </EmptyState>
+        }
+        columns={[
+          { header: "To", cell: (m) => m.to.join(", ") },
+          {
+            header: "Subject",
+            cell: (m) => (
+              <Link className="text-brand-600 hover:underline" href={`/dev/mailbox/${m.id}`}>
+                {m.subject}
+              </Link>
+            ),
+          },
+          { header: "From", className: "text-slate-600", cell: (m) => m.from },
+          {
+            header: "Sent",
+            className: "text-slate-600",
+            cell: (m) => <time dateTime={m.createdAt.toISOString()}>{m.createdAt.toISOString().replace("T", " ").slice(0, 19)}</time>,
+          },
+        ]}
+      />
     </main>
   );
 }

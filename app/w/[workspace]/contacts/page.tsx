@@ -7,10 +7,20 @@ import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { EmptyState } from "@/app/_components/empty-state";
 import { button, input, secondaryButton } from "@/app/_components/styles";
+import { Popover } from "@/app/_components/ui/popover";
+import { Table } from "@/app/_components/ui/table";
 
 export const metadata = { title: "Contacts" };
 
 const statuses = ["subscribed", "unconfirmed", "unsubscribed", "bounced", "complained", "erased"] as const;
+const statusMeaning: Record<(typeof statuses)[number], string> = {
+  subscribed: "opted in (and confirmed, where double opt-in applies): receives marketing",
+  unconfirmed: "signed up but has not confirmed by email yet: receives no marketing",
+  unsubscribed: "left the list: receives no marketing",
+  bounced: "the address bounced: receives no marketing",
+  complained: "marked a message as spam: receives no marketing",
+  erased: "personal data erased on request: only a hash of the address is kept",
+};
 const search = z.object({
   q: z.string().max(200).optional().catch(undefined),
   status: z.enum(statuses).optional().catch(undefined),
@@ -67,33 +77,30 @@ export default async function ContactsPage(props: {
               ))}
             </select>
             <button type="submit" className={secondaryButton}>Search</button>
-          </form>
-          {page.rows.length === 0 ? (
-            <p className="mt-6 text-sm text-slate-500">No contact matches. Try the start of an address or a name.</p>
-          ) : (
-            <table className="mt-4 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="contacts-table">
-              <thead className="bg-slate-100 text-slate-600">
-                <tr>
-                  <th className="px-4 py-2 font-medium">Email</th>
-                  <th className="px-4 py-2 font-medium">Name</th>
-                  <th className="px-4 py-2 font-medium">Status</th>
-                  <th className="px-4 py-2 font-medium">Added</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.rows.map((c) => (
-                  <tr key={c.id} className="border-t border-slate-100 hover:bg-slate-50">
-                    <td className="px-4 py-2">
-                      <Link className="text-brand-600 hover:underline" href={`${base}/${c.id}`}>{c.email}</Link>
-                    </td>
-                    <td className="px-4 py-2">{[c.firstName, c.lastName].filter(Boolean).join(" ")}</td>
-                    <td className="px-4 py-2">{c.status}</td>
-                    <td className="px-4 py-2 text-slate-500">{c.createdAt.toISOString().slice(0, 10)}</td>
-                  </tr>
+            <Popover label="What do the statuses mean?">
+              <dl className="space-y-1">
+                {statuses.map((s) => (
+                  <div key={s}>
+                    <dt className="inline font-medium">{s}:</dt> <dd className="inline">{statusMeaning[s]}</dd>
+                  </div>
                 ))}
-              </tbody>
-            </table>
-          )}
+              </dl>
+            </Popover>
+          </form>
+          <Table
+            caption="Contacts"
+            testId="contacts-table"
+            className="mt-4"
+            rows={page.rows}
+            rowKey={(c) => c.id}
+            empty={<p className="mt-6 text-sm text-slate-500">No contact matches. Try the start of an address or a name.</p>}
+            columns={[
+              { header: "Email", cell: (c) => <Link className="text-brand-600 hover:underline" href={`${base}/${c.id}`}>{c.email}</Link> },
+              { header: "Name", cell: (c) => [c.firstName, c.lastName].filter(Boolean).join(" ") },
+              { header: "Status", cell: (c) => c.status },
+              { header: "Added", className: "text-slate-500", cell: (c) => c.createdAt.toISOString().slice(0, 10) },
+            ]}
+          />
           <div className="mt-4 flex gap-4 text-sm">
             {q.after ? <Link className="text-brand-600 hover:underline" href={`${base}?${new URLSearchParams({ ...(q.q ? { q: q.q } : {}), ...(q.status ? { status: q.status } : {}) })}`}>← First page</Link> : null}
             {next ? <Link className="text-brand-600 hover:underline" href={next}>Next page →</Link> : null}

@@ -7,6 +7,7 @@ import { starterInfo, starterKeys } from "@/lib/flows/starters";
 import { ActionForm } from "@/app/_components/action-form";
 import { EmptyState } from "@/app/_components/empty-state";
 import { button, input, label, secondaryButton } from "@/app/_components/styles";
+import { Table } from "@/app/_components/ui/table";
 import { createFlowAction, publishFlowAction } from "./actions";
 
 export const metadata = { title: "Flows" };
@@ -27,57 +28,58 @@ export default async function FlowsPage(props: { params: Promise<{ workspace: st
   return (
     <>
       <h1 className="text-2xl font-semibold">Flows</h1>
-      {flows.length === 0 ? (
-        <EmptyState title="No flows yet">
-          <p>A flow is a drip campaign drawn on a canvas: a trigger, waits, conditions and messages, run once for each contact who enters it.</p>
-          <p>{edit ? "Start one below, from an empty canvas or one of the starters." : "An editor of this workspace can create the first one."}</p>
-        </EmptyState>
-      ) : (
-        <table className="mt-4 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="flows-table">
-          <thead className="bg-slate-100 text-slate-600">
-            <tr>
-              <th className="px-4 py-2 font-medium">Flow</th>
-              <th className="px-4 py-2 font-medium">Status</th>
-              <th className="px-4 py-2 font-medium">Version</th>
-              <th className="px-4 py-2 text-right font-medium">In the flow now</th>
-              <th className="px-4 py-2 text-right font-medium">Entered</th>
-              <th className="px-4 py-2 text-right font-medium">Completed</th>
-              <th className="px-4 py-2 text-right font-medium">Converted</th>
-              <th className="px-4 py-2" />
-            </tr>
-          </thead>
-          <tbody>
-            {flows.map((f) => (
-              <tr key={f.id} className="border-t border-slate-100" data-testid={`flow-${f.name}`}>
-                <td className="px-4 py-2 font-medium">
-                  <Link href={`/w/${workspace}/flows/${f.id}`} className="text-brand-700 hover:underline">
-                    {f.name}
-                  </Link>
-                </td>
-                <td className="px-4 py-2">
-                  <span className={`rounded px-2 py-0.5 text-xs font-medium ${statusStyle[f.status] ?? ""}`}>{f.status}</span>
-                </td>
-                <td className="px-4 py-2">{f.version ? `v${f.version}` : "draft only"}</td>
-                <td className="px-4 py-2 text-right tabular-nums">{f.active}</td>
-                <td className="px-4 py-2 text-right tabular-nums">{f.entered}</td>
-                <td className="px-4 py-2 text-right tabular-nums">{f.completed}</td>
-                <td className="px-4 py-2 text-right tabular-nums">
-                  {f.converted}
-                  {f.entered > 0 ? <span className="ml-1 text-xs text-slate-500">({Math.round((f.converted / f.entered) * 100)}%)</span> : null}
-                </td>
-                <td className="px-4 py-2 text-right">
-                  {publish ? (
-                    <ActionForm action={publishFlowAction} workspace={workspace} className="inline">
-                      <input type="hidden" name="flowId" value={f.id} />
-                      <button type="submit" className={secondaryButton}>Publish draft</button>
-                    </ActionForm>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        caption="Flows"
+        testId="flows-table"
+        className="mt-4"
+        rows={flows}
+        rowKey={(f) => f.id}
+        rowTestId={(f) => `flow-${f.name}`}
+        empty={
+          <EmptyState title="No flows yet">
+            <p>A flow is a drip campaign drawn on a canvas: a trigger, waits, conditions and messages, run once for each contact who enters it.</p>
+            <p>{edit ? "Start one below, from an empty canvas or one of the starters." : "An editor of this workspace can create the first one."}</p>
+          </EmptyState>
+        }
+        columns={[
+          {
+            header: "Flow",
+            className: "font-medium",
+            cell: (f) => (
+              <Link href={`/w/${workspace}/flows/${f.id}`} className="text-brand-700 hover:underline">
+                {f.name}
+              </Link>
+            ),
+          },
+          { header: "Status", cell: (f) => <span className={`rounded px-2 py-0.5 text-xs font-medium ${statusStyle[f.status] ?? ""}`}>{f.status}</span> },
+          { header: "Version", cell: (f) => (f.version ? `v${f.version}` : "draft only") },
+          { header: "In the flow now", align: "end", cell: (f) => f.active },
+          { header: "Entered", align: "end", cell: (f) => f.entered },
+          { header: "Completed", align: "end", cell: (f) => f.completed },
+          {
+            header: "Converted",
+            align: "end",
+            cell: (f) => (
+              <>
+                {f.converted}
+                {f.entered > 0 ? <span className="ml-1 text-xs text-slate-500">({Math.round((f.converted / f.entered) * 100)}%)</span> : null}
+              </>
+            ),
+          },
+          {
+            header: "Actions",
+            hideHeader: true,
+            align: "end",
+            cell: (f) =>
+              publish ? (
+                <ActionForm action={publishFlowAction} workspace={workspace} className="inline">
+                  <input type="hidden" name="flowId" value={f.id} />
+                  <button type="submit" className={secondaryButton}>Publish draft</button>
+                </ActionForm>
+              ) : null,
+          },
+        ]}
+      />
       {edit ? (
         <section className="mt-8 rounded-lg border border-slate-200 bg-white p-4">
           <h2 className="text-lg font-semibold">New flow</h2>

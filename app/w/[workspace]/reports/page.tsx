@@ -3,6 +3,7 @@ import { getDb } from "@/db/client";
 import { formatPercent, rate } from "@/lib/analytics/stats";
 import { requireMember } from "@/lib/server/auth/member";
 import { EmptyState } from "@/app/_components/empty-state";
+import { Table } from "@/app/_components/ui/table";
 import { BarsChart, TimeSeriesChart } from "./_lib/charts";
 import { Panel, RangePicker, Stat } from "./_lib/range-picker";
 import { COMPLAINT_LIMIT, COMPLAINT_TARGET, dashboardData, money, rangeFromSearch, type Search } from "@/lib/server/reports/reports";
@@ -99,34 +100,29 @@ export default async function ReportsPage(props: { params: Promise<{ workspace: 
                     { key: "conversions", label: "Conversions", color: "#16a34a" },
                   ]}
                 />
-                <table className="mt-3 w-full text-left text-sm">
-                  <thead className="text-slate-500">
-                    <tr>
-                      <th className="py-1 font-medium">Flow</th>
-                      <th className="py-1 text-right font-medium">Enrolled</th>
-                      <th className="py-1 text-right font-medium">Sent</th>
-                      <th className="py-1 text-right font-medium">Conversions</th>
-                      <th className="py-1 text-right font-medium">Rate</th>
-                      <th className="py-1 text-right font-medium">Revenue</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.flows.map((f) => (
-                      <tr key={f.flowId} className="border-t border-slate-100" data-testid={`top-flow-${f.name}`}>
-                        <td className="py-1.5">
-                          <Link className="text-brand-600 hover:underline" href={`${base}/flows/${f.flowId}?${new URLSearchParams(range.preset ? { range: range.preset } : { from: range.from, to: range.to })}`}>
-                            {f.name}
-                          </Link>
-                        </td>
-                        <td className="py-1.5 text-right">{f.enrolled}</td>
-                        <td className="py-1.5 text-right">{f.sent}</td>
-                        <td className="py-1.5 text-right">{f.conversions}</td>
-                        <td className="py-1.5 text-right">{formatPercent(rate(f.conversions, f.enrolled))}</td>
-                        <td className="py-1.5 text-right">{money(f.revenue)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <Table
+                  caption="Top flows"
+                  variant="plain"
+                  className="mt-3"
+                  rows={d.flows}
+                  rowKey={(f) => f.flowId}
+                  rowTestId={(f) => `top-flow-${f.name}`}
+                  columns={[
+                    {
+                      header: "Flow",
+                      cell: (f) => (
+                        <Link className="text-brand-600 hover:underline" href={`${base}/flows/${f.flowId}?${new URLSearchParams(range.preset ? { range: range.preset } : { from: range.from, to: range.to })}`}>
+                          {f.name}
+                        </Link>
+                      ),
+                    },
+                    { header: "Enrolled", align: "end", cell: (f) => f.enrolled },
+                    { header: "Sent", align: "end", cell: (f) => f.sent },
+                    { header: "Conversions", align: "end", cell: (f) => f.conversions },
+                    { header: "Rate", align: "end", cell: (f) => formatPercent(rate(f.conversions, f.enrolled)) },
+                    { header: "Revenue", align: "end", cell: (f) => money(f.revenue) },
+                  ]}
+                />
               </>
             )}
           </Panel>

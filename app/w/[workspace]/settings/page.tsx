@@ -3,8 +3,10 @@ import { getWorkspaceSettings } from "@/db/queries/workspaces";
 import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { ActionForm } from "@/app/_components/action-form";
-import { button, dangerButton, input, label } from "@/app/_components/styles";
+import { button, input, label } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
 import { deleteWorkspaceAction, updateSettings } from "./actions";
+import { SendingIdentityFields } from "./sending-identity";
 
 export const metadata = { title: "Settings" };
 
@@ -23,26 +25,7 @@ export default async function GeneralSettingsPage(props: { params: Promise<{ wor
           <label htmlFor="name" className={label}>Workspace name</label>
           <input id="name" name="name" defaultValue={ws.name} required className={input} />
         </div>
-        <h2 className="pt-2 text-base font-semibold">Sending identity</h2>
-        <div className="grid grid-cols-2 gap-4">
-          <div>
-            <label htmlFor="fromName" className={label}>From name</label>
-            <input id="fromName" name="fromName" defaultValue={ws.fromName ?? ""} className={input} placeholder="Acme Outdoor" />
-          </div>
-          <div>
-            <label htmlFor="fromEmail" className={label}>From address</label>
-            <input id="fromEmail" name="fromEmail" type="email" defaultValue={ws.fromEmail ?? ""} className={input} placeholder="news@acme.com" />
-          </div>
-        </div>
-        <div>
-          <label htmlFor="replyTo" className={label}>Reply-to address</label>
-          <input id="replyTo" name="replyTo" type="email" defaultValue={ws.replyTo ?? ""} className={input} />
-        </div>
-        <div>
-          <label htmlFor="postalAddress" className={label}>Postal address</label>
-          <textarea id="postalAddress" name="postalAddress" rows={3} defaultValue={ws.postalAddress ?? ""} className={input} />
-          <p className="mt-1 text-xs text-slate-500">Every marketing message must carry it (CAN-SPAM). Required before your first marketing send.</p>
-        </div>
+        <SendingIdentityFields identity={ws} className="space-y-4 pt-2" />
         <div>
           <label htmlFor="timeZone" className={label}>Default time zone</label>
           <select id="timeZone" name="timeZone" defaultValue={ws.timeZone} className={input}>
@@ -72,7 +55,13 @@ export default async function GeneralSettingsPage(props: { params: Promise<{ wor
             <label htmlFor="confirmName" className={label}>Type <strong>{ws.name}</strong> to confirm</label>
             <input id="confirmName" name="confirmName" autoComplete="off" className={input} />
           </div>
-          <button type="submit" className={dangerButton}>Delete workspace</button>
+          <ConfirmSubmit
+            title={`Delete the workspace “${ws.name}”?`}
+            description="Every contact, consent record, flow, form, template and report in it goes, for everyone, at once. This cannot be undone."
+            confirm="Delete workspace"
+          >
+            Delete workspace
+          </ConfirmSubmit>
         </ActionForm>
       </section>
     ) : null}

@@ -5,6 +5,8 @@ import type { ActionState } from "@/lib/server/auth/action";
 import { button, input, label, secondaryButton } from "@/app/_components/styles";
 import { useBrowserValue } from "@/app/_components/browser-value";
 import { postForm } from "@/app/_components/post-form";
+import { DropdownMenu } from "@/app/_components/ui/dropdown-menu";
+import { Tabs } from "@/app/_components/ui/tabs";
 
 type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
 
@@ -96,6 +98,30 @@ export function TemplateEditor(props: {
   const warnings: string[] = previewState?.ok && previewState.data?.warnings ? (JSON.parse(previewState.data.warnings) as string[]) : [];
   const fieldError = (f: string) => saveState?.fieldErrors?.[f] ?? (previewState && !previewState.ok ? previewState.fieldErrors?.[f] : undefined);
   const t = props.template;
+  // What each preview tab shows: unknown-tag warnings, a render error, then the subject and `body`.
+  const preview = (body: React.ReactNode) => (
+    <div className="space-y-3">
+      {warnings.length > 0 ? (
+        <ul data-testid="merge-tag-warnings" className="space-y-1 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+          {warnings.map((w) => (
+            <li key={w}>⚠ {w}</li>
+          ))}
+        </ul>
+      ) : null}
+      {previewState && !previewState.ok ? <p role="alert" className="text-sm text-red-700">{previewState.message}</p> : null}
+      {previewState?.ok && previewState.data ? (
+        <div className="rounded-lg border border-slate-200 bg-white">
+          <div className="border-b border-slate-200 px-4 py-2 text-sm">
+            <span className="text-slate-500">Subject: </span>
+            <strong data-testid="preview-subject">{previewState.data.subject}</strong>
+          </div>
+          {body}
+        </div>
+      ) : (
+        <p className="text-sm text-slate-500">Rendering the preview…</p>
+      )}
+    </div>
+  );
 
   return (
     <form ref={formRef} data-testid="template-form" onChange={() => setTick((n) => n + 1)} onSubmit={(e) => e.preventDefault()} className="grid gap-6 lg:grid-cols-2">
@@ -130,19 +156,21 @@ export function TemplateEditor(props: {
         <div>
           <div className="flex items-end justify-between">
             <label htmlFor="markup" className={label}>Body</label>
-            <details className="relative" data-testid="merge-tag-menu">
-              <summary className="cursor-pointer text-sm font-medium text-brand-600">Insert merge tag</summary>
-              <ul className="absolute right-0 z-10 mt-1 max-h-72 w-72 overflow-auto rounded-md border border-slate-200 bg-white p-1 shadow-lg">
-                {props.mergeTags.map((m) => (
-                  <li key={m.tag}>
-                    <button type="button" onClick={() => insertTag(m.tag)} className="block w-full rounded px-2 py-1 text-left text-sm hover:bg-slate-100">
-                      <span className="block">{m.label}</span>
-                      <code className="text-xs text-slate-500">{m.tag}</code>
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            </details>
+            <DropdownMenu
+              label="Insert merge tag"
+              testId="merge-tag-menu"
+              keepFocus
+              items={props.mergeTags.map((m) => ({
+                key: m.tag,
+                onSelect: () => insertTag(m.tag),
+                content: (
+                  <>
+                    <span className="block">{m.label}</span>
+                    <code className="text-xs text-slate-500">{m.tag}</code>
+                  </>
+                ),
+              }))}
+            />
           </div>
           <textarea
             ref={bodyRef}
@@ -173,44 +201,26 @@ export function TemplateEditor(props: {
       </fieldset>
 
       <section className="space-y-3" aria-label="Preview">
-        <div className="flex flex-wrap items-end gap-3">
-          <div className="min-w-56 flex-1">
-            <label htmlFor="contactId" className={label}>Preview for</label>
-            <select id="contactId" name="contactId" className={input} defaultValue={props.contacts[0]?.id ?? ""}>
-              <option value="">A sample person (Sam Sample)</option>
-              {props.contacts.map((c) => (
-                <option key={c.id} value={c.id}>{c.label}</option>
-              ))}
-            </select>
-          </div>
-          <div className="flex gap-1" role="tablist">
-            <button type="button" role="tab" aria-selected={view === "html"} className={secondaryButton} onClick={() => setView("html")}>HTML</button>
-            <button type="button" role="tab" aria-selected={view === "text"} className={secondaryButton} onClick={() => setView("text")}>Plain text</button>
-          </div>
-        </div>
-        {warnings.length > 0 ? (
-          <ul data-testid="merge-tag-warnings" className="space-y-1 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
-            {warnings.map((w) => (
-              <li key={w}>⚠ {w}</li>
-            ))}
-          </ul>
-        ) : null}
-        {previewState && !previewState.ok ? <p role="alert" className="text-sm text-red-700">{previewState.message}</p> : null}
-        {previewState?.ok && previewState.data ? (
-          <div className="rounded-lg border border-slate-200 bg-white">
-            <div className="border-b border-slate-200 px-4 py-2 text-sm">
-              <span className="text-slate-500">Subject: </span>
-              <strong data-testid="preview-subject">{previewState.data.subject}</strong>
+        <Tabs
+          label="Preview format"
+          value={view}
+          onValueChange={setView}
+          aside={
+            <div className="min-w-56 flex-1">
+              <label htmlFor="contactId" className={label}>Preview for</label>
+              <select id="contactId" name="contactId" className={input} defaultValue={props.contacts[0]?.id ?? ""}>
+                <option value="">A sample person (Sam Sample)</option>
+                {props.contacts.map((c) => (
+                  <option key={c.id} value={c.id}>{c.label}</option>
+                ))}
+              </select>
             </div>
-            {view === "html" ? (
-              <iframe title="Email preview" data-testid="preview-frame" sandbox="" srcDoc={previewState.data.html} className="h-[560px] w-full" />
-            ) : (
-              <pre data-testid="preview-text" className="max-h-[560px] overflow-auto whitespace-pre-wrap p-4 text-sm">{previewState.data.text}</pre>
-            )}
-          </div>
-        ) : (
-          <p className="text-sm text-slate-500">Rendering the preview…</p>
-        )}
+          }
+          tabs={[
+            { value: "html", label: "HTML", panel: preview(previewState?.ok && previewState.data ? <iframe title="Email preview" data-testid="preview-frame" sandbox="" srcDoc={previewState.data.html} className="h-[560px] w-full" /> : null) },
+            { value: "text", label: "Plain text", panel: preview(previewState?.ok && previewState.data ? <pre data-testid="preview-text" className="max-h-[560px] overflow-auto whitespace-pre-wrap p-4 text-sm">{previewState.data.text}</pre> : null) },
+          ]}
+        />
         {props.editable ? (
           <div className="rounded-lg border border-slate-200 bg-white p-4" data-testid="test-send">
             <label htmlFor="testTo" className={label}>Send a test to</label>

@@ -1,7 +1,8 @@
 import { getDb } from "@/db/client";
 import { consentLedger } from "@/db/queries/consent";
 import { ActionForm } from "@/app/_components/action-form";
-import { dangerButton, input, secondaryButton } from "@/app/_components/styles";
+import { input, secondaryButton } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
 import { eraseContactAction } from "./gdpr-actions";
 
 const fmt = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
@@ -75,7 +76,13 @@ export function GdprPanel(props: { workspace: string; contactId: string; erased:
           <ActionForm action={eraseContactAction} workspace={props.workspace} className="flex items-center gap-2" testId="erase-form">
             <input type="hidden" name="contactId" value={props.contactId} />
             <input name="confirm" aria-label="Type the email address to confirm" placeholder="type the address to confirm" className={`${input} mt-0 w-56`} />
-            <button type="submit" className={dangerButton}>Erase personal data</button>
+            <ConfirmSubmit
+              title="Erase this person’s personal data?"
+              description="Their email address, name and other personal data are deleted; the address is kept only as a hash so it is not re-added, and the consent ledger keeps only its skeleton. This cannot be undone."
+              confirm="Erase personal data"
+            >
+              Erase personal data
+            </ConfirmSubmit>
           </ActionForm>
         ) : null}
       </div>

@@ -5,6 +5,7 @@ import { useMemo, useState } from "react";
 import type { ActionState } from "@/lib/server/auth/action";
 import { attributeTypes, duplicateRows, guessMapping, mappingSchema, rowToContact, targets, type Column, type Mapping } from "@/lib/import/mapping";
 import { button, input, label } from "@/app/_components/styles";
+import { Table } from "@/app/_components/ui/table";
 import { finishImportAction, importChunkAction, startImportAction } from "./actions";
 
 const targetLabels: Record<(typeof targets)[number], string> = {
@@ -148,22 +149,21 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
           <section>
             <h2 className="text-lg font-semibold">Columns</h2>
             <p className="text-sm text-slate-600" data-testid="import-rows">{parsed.rows.length.toLocaleString("en")} rows in {parsed.fileName}</p>
-            <table className="mt-2 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="import-mapping">
-              <thead className="bg-slate-100 text-slate-600">
-                <tr>
-                  <th className="px-3 py-2 font-medium">Column</th>
-                  <th className="px-3 py-2 font-medium">Sample</th>
-                  <th className="px-3 py-2 font-medium">Import as</th>
-                </tr>
-              </thead>
-              <tbody>
-                {parsed.header.map((h, i) => {
-                  const c = mapping[i] ?? { target: "ignore" };
-                  return (
-                    <tr key={i} className="border-t border-slate-100">
-                      <td className="px-3 py-2 font-medium">{h || `(column ${i + 1})`}</td>
-                      <td className="max-w-xs truncate px-3 py-2 text-slate-500">{parsed.rows.slice(0, 3).map((r) => r[i] ?? "").join(" · ")}</td>
-                      <td className="flex flex-wrap gap-2 px-3 py-2">
+            <Table
+              caption={`Columns of ${parsed.fileName}`}
+              testId="import-mapping"
+              className="mt-2"
+              rows={parsed.header.map((h, i) => ({ h, i }))}
+              rowKey={({ i }) => String(i)}
+              columns={[
+                { header: "Column", className: "font-medium", cell: ({ h, i }) => h || `(column ${i + 1})` },
+                { header: "Sample", className: "max-w-xs truncate text-slate-500", cell: ({ i }) => parsed.rows.slice(0, 3).map((r) => r[i] ?? "").join(" · ") },
+                {
+                  header: "Import as",
+                  cell: ({ h, i }) => {
+                    const c = mapping[i] ?? { target: "ignore" };
+                    return (
+                      <div className="flex flex-wrap gap-2">
                         <select aria-label={`Import ${h} as`} className={`${input} mt-0 w-40`} value={c.target} disabled={running} onChange={(e) => {
                           const t = e.target.value as Column["target"];
                           setColumn(i, t === "attribute" ? { target: t, attribute: c.attribute ?? h.trim().toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").replace(/^([0-9])/, "a_$1").slice(0, 50), type: c.type ?? "string" } : { target: t });
@@ -182,12 +182,12 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
                             </select>
                           </>
                         ) : null}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
+                      </div>
+                    );
+                  },
+                },
+              ]}
+            />
             {!mappingCheck.success ? <p role="alert" className="mt-2 text-sm text-red-700">{mappingCheck.error.issues[0]?.message}</p> : null}
           </section>
 

@@ -4,6 +4,7 @@ import { getDb } from "@/db/client";
 import { listImports } from "@/db/queries/imports";
 import { workspaces } from "@/db/schema/index";
 import { requireMember } from "@/lib/server/auth/member";
+import { Table } from "@/app/_components/ui/table";
 import { ImportWizard } from "./import-wizard";
 
 export const metadata = { title: "Import contacts" };
@@ -32,36 +33,27 @@ export default async function ImportPage(props: { params: Promise<{ workspace: s
       {past.length > 0 ? (
         <>
           <h2 className="mt-10 text-lg font-semibold">Recent imports</h2>
-          <table className="mt-2 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="imports-table">
-            <thead className="bg-slate-100 text-slate-600">
-              <tr>
-                <th className="px-4 py-2 font-medium">File</th>
-                <th className="px-4 py-2 font-medium">Status</th>
-                <th className="px-4 py-2 text-right font-medium">Rows</th>
-                <th className="px-4 py-2 text-right font-medium">Created</th>
-                <th className="px-4 py-2 text-right font-medium">Updated</th>
-                <th className="px-4 py-2 text-right font-medium">Skipped</th>
-                <th className="px-4 py-2 text-right font-medium">Rejected</th>
-                <th className="px-4 py-2 font-medium">Report</th>
-              </tr>
-            </thead>
-            <tbody>
-              {past.map((i) => (
-                <tr key={i.id} className="border-t border-slate-100">
-                  <td className="px-4 py-2">{i.fileName}<div className="text-xs text-slate-500">{i.createdAt.toISOString().slice(0, 16).replace("T", " ")}</div></td>
-                  <td className="px-4 py-2">{i.status}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{i.received.toLocaleString("en")} / {i.totalRows.toLocaleString("en")}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{i.created.toLocaleString("en")}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{i.updated.toLocaleString("en")}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{i.skipped.toLocaleString("en")}</td>
-                  <td className="px-4 py-2 text-right tabular-nums">{i.rejected.toLocaleString("en")}</td>
-                  <td className="px-4 py-2">
-                    {i.skipped + i.rejected > 0 ? <a className="text-brand-600 hover:underline" href={`/w/${workspace}/contacts/import/${i.id}/report`} download>Download</a> : "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            caption="Recent imports"
+            testId="imports-table"
+            className="mt-2"
+            rows={past}
+            rowKey={(i) => i.id}
+            columns={[
+              { header: "File", cell: (i) => <>{i.fileName}<div className="text-xs text-slate-500">{i.createdAt.toISOString().slice(0, 16).replace("T", " ")}</div></> },
+              { header: "Status", cell: (i) => i.status },
+              { header: "Rows", align: "end", cell: (i) => `${i.received.toLocaleString("en")} / ${i.totalRows.toLocaleString("en")}` },
+              { header: "Created", align: "end", cell: (i) => i.created.toLocaleString("en") },
+              { header: "Updated", align: "end", cell: (i) => i.updated.toLocaleString("en") },
+              { header: "Skipped", align: "end", cell: (i) => i.skipped.toLocaleString("en") },
+              { header: "Rejected", align: "end", cell: (i) => i.rejected.toLocaleString("en") },
+              {
+                header: "Report",
+                cell: (i) =>
+                  i.skipped + i.rejected > 0 ? <a className="text-brand-600 hover:underline" href={`/w/${workspace}/contacts/import/${i.id}/report`} download>Download</a> : "—",
+              },
+            ]}
+          />
         </>
       ) : null}
     </>

@@ -7,7 +7,9 @@ import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { now } from "@/lib/clock";
 import { ActionForm } from "@/app/_components/action-form";
-import { dangerButton, secondaryButton } from "@/app/_components/styles";
+import { secondaryButton } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
+import { Table } from "@/app/_components/ui/table";
 import { deleteSegmentAction } from "../actions";
 import { SegmentBuilder } from "../segment-builder";
 
@@ -40,35 +42,32 @@ export default async function SegmentPage(props: { params: Promise<{ workspace: 
           {can(member.role, "segments.edit") ? (
             <ActionForm action={deleteSegmentAction} workspace={workspace} testId="delete-segment-form">
               <input type="hidden" name="segmentId" value={segment.id} />
-              <button type="submit" className={dangerButton}>Delete</button>
+              <ConfirmSubmit
+                title={`Delete segment “${segment.name}”?`}
+                description="The segment and its member list go; the contacts in it stay. Flows that start on it or test it in a condition no longer find it."
+                confirm="Delete segment"
+              >
+                Delete
+              </ConfirmSubmit>
             </ActionForm>
           ) : null}
         </div>
       </div>
       <SegmentBuilder workspace={workspace} segment={segment} options={options} canEdit={can(member.role, "segments.edit")} />
       <h2 className="mt-8 text-lg font-semibold">Members (saved definition, now)</h2>
-      {page.rows.length === 0 ? (
-        <p className="mt-2 text-sm text-slate-500">Nobody matches this segment right now. Loosen a condition, or wait for the activity it describes.</p>
-      ) : (
-        <table className="mt-2 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="segment-members">
-          <thead className="bg-slate-100 text-slate-600">
-            <tr>
-              <th className="px-4 py-2 font-medium">Email</th>
-              <th className="px-4 py-2 font-medium">Name</th>
-              <th className="px-4 py-2 font-medium">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.rows.map((c) => (
-              <tr key={c.id} className="border-t border-slate-100">
-                <td className="px-4 py-2"><Link className="text-brand-600 hover:underline" href={`/w/${workspace}/contacts/${c.id}`}>{c.email}</Link></td>
-                <td className="px-4 py-2">{[c.firstName, c.lastName].filter(Boolean).join(" ")}</td>
-                <td className="px-4 py-2">{c.status}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        caption={`Members of ${segment.name}`}
+        testId="segment-members"
+        className="mt-2"
+        rows={page.rows}
+        rowKey={(c) => c.id}
+        empty={<p className="mt-2 text-sm text-slate-500">Nobody matches this segment right now. Loosen a condition, or wait for the activity it describes.</p>}
+        columns={[
+          { header: "Email", cell: (c) => <Link className="text-brand-600 hover:underline" href={`/w/${workspace}/contacts/${c.id}`}>{c.email}</Link> },
+          { header: "Name", cell: (c) => [c.firstName, c.lastName].filter(Boolean).join(" ") },
+          { header: "Status", cell: (c) => c.status },
+        ]}
+      />
       <div className="mt-4 flex gap-4 text-sm">
         {q.after ? <Link className="text-brand-600 hover:underline" href={base}>← First page</Link> : null}
         {page.next ? <Link className="text-brand-600 hover:underline" href={`${base}?after=${page.next}`}>Next page →</Link> : null}

@@ -3,7 +3,9 @@ import { listApiKeys } from "@/db/queries/api-keys";
 import { requireMember } from "@/lib/server/auth/member";
 import { env } from "@/lib/env";
 import { ActionForm } from "@/app/_components/action-form";
-import { button, dangerButton, input, label } from "@/app/_components/styles";
+import { button, input, label } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
+import { Table } from "@/app/_components/ui/table";
 import { createApiKeyAction, revokeApiKeyAction } from "../actions";
 
 export const metadata = { title: "API keys" };
@@ -52,41 +54,40 @@ export default async function ApiKeysPage(props: { params: Promise<{ workspace: 
       </section>
       <section>
         <h2 className="text-base font-semibold">Keys</h2>
-        {keys.length === 0 ? (
-          <p className="mt-2 text-sm text-slate-500">No keys yet. Create a public write key to start tracking your website.</p>
-        ) : (
-          <table className="mt-3 w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
-            <thead className="bg-slate-100 text-slate-600">
-              <tr>
-                <th className="px-4 py-2 font-medium">Name</th>
-                <th className="px-4 py-2 font-medium">Kind</th>
-                <th className="px-4 py-2 font-medium">Key</th>
-                <th className="px-4 py-2 font-medium">Last used</th>
-                <th className="px-4 py-2" />
-              </tr>
-            </thead>
-            <tbody>
-              {keys.map((k) => (
-                <tr key={k.id} className="border-t border-slate-100" data-testid={`api-key-${k.name}`}>
-                  <td className="px-4 py-2 font-medium">{k.name}</td>
-                  <td className="px-4 py-2">{k.kind === "public" ? "Public write" : "Secret"}</td>
-                  <td className="px-4 py-2 font-mono text-slate-500">{k.prefix}…</td>
-                  <td className="px-4 py-2 text-slate-500">{fmt(k.lastUsedAt)}</td>
-                  <td className="px-4 py-2 text-right">
-                    {k.revokedAt ? (
-                      <span className="text-slate-500">Revoked {fmt(k.revokedAt)}</span>
-                    ) : (
-                      <ActionForm action={revokeApiKeyAction} workspace={workspace} className="inline">
-                        <input type="hidden" name="id" value={k.id} />
-                        <button type="submit" className={dangerButton}>Revoke</button>
-                      </ActionForm>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <Table
+          caption="API keys"
+          className="mt-3"
+          rows={keys}
+          rowKey={(k) => k.id}
+          rowTestId={(k) => `api-key-${k.name}`}
+          empty={<p className="mt-2 text-sm text-slate-500">No keys yet. Create a public write key to start tracking your website.</p>}
+          columns={[
+            { header: "Name", className: "font-medium", cell: (k) => k.name },
+            { header: "Kind", cell: (k) => (k.kind === "public" ? "Public write" : "Secret") },
+            { header: "Key", className: "font-mono text-slate-500", cell: (k) => `${k.prefix}…` },
+            { header: "Last used", className: "text-slate-500", cell: (k) => fmt(k.lastUsedAt) },
+            {
+              header: "Actions",
+              hideHeader: true,
+              align: "end",
+              cell: (k) =>
+                k.revokedAt ? (
+                  <span className="text-slate-500">Revoked {fmt(k.revokedAt)}</span>
+                ) : (
+                  <ActionForm action={revokeApiKeyAction} workspace={workspace} className="inline">
+                    <input type="hidden" name="id" value={k.id} />
+                    <ConfirmSubmit
+                      title={`Revoke the key “${k.name}”?`}
+                      description={`Requests signed with ${k.prefix}… are refused from now on${k.kind === "public" ? ", so websites and forms that carry it stop sending events" : ", so servers that call the API with it stop working"}. This cannot be undone.`}
+                      confirm="Revoke key"
+                    >
+                      Revoke
+                    </ConfirmSubmit>
+                  </ActionForm>
+                ),
+            },
+          ]}
+        />
       </section>
     </div>
   );

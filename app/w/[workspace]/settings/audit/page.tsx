@@ -5,6 +5,7 @@ import { listAudit } from "@/db/queries/audit";
 import { requireMember } from "@/lib/server/auth/member";
 import { storableTime } from "@/lib/storable";
 import { input, secondaryButton } from "@/app/_components/styles";
+import { Table } from "@/app/_components/ui/table";
 
 export const metadata = { title: "Audit log" };
 
@@ -43,30 +44,21 @@ export default async function AuditPage(props: {
         </select>
         <button type="submit" className={secondaryButton}>Filter</button>
       </form>
-      {rows.length === 0 ? (
-        <p className="mt-6 text-sm text-slate-500">Nothing recorded{q.action ? " for this filter" : ""} yet. Changes to members, keys, settings and publishes appear here.</p>
-      ) : (
-        <table className="mt-4 w-full rounded-lg border border-slate-200 bg-white text-left text-sm" data-testid="audit-table">
-          <thead className="bg-slate-100 text-slate-600">
-            <tr>
-              <th className="px-4 py-2 font-medium">When (UTC)</th>
-              <th className="px-4 py-2 font-medium">Who</th>
-              <th className="px-4 py-2 font-medium">What</th>
-              <th className="px-4 py-2 font-medium">Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id} className="border-t border-slate-100 align-top">
-                <td className="whitespace-nowrap px-4 py-2 text-slate-500">{r.createdAt.toISOString().replace("T", " ").slice(0, 19)}</td>
-                <td className="px-4 py-2">{r.actorEmail ?? "API / system"}</td>
-                <td className="px-4 py-2 font-mono text-xs">{r.action}</td>
-                <td className="px-4 py-2 font-mono text-xs text-slate-500">{JSON.stringify(r.data)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Table
+        caption="Audit log"
+        testId="audit-table"
+        className="mt-4"
+        alignTop
+        rows={rows}
+        rowKey={(r) => String(r.id)}
+        empty={<p className="mt-6 text-sm text-slate-500">Nothing recorded{q.action ? " for this filter" : ""} yet. Changes to members, keys, settings and publishes appear here.</p>}
+        columns={[
+          { header: "When (UTC)", className: "whitespace-nowrap text-slate-500", cell: (r) => r.createdAt.toISOString().replace("T", " ").slice(0, 19) },
+          { header: "Who", cell: (r) => r.actorEmail ?? "API / system" },
+          { header: "What", className: "font-mono text-xs", cell: (r) => r.action },
+          { header: "Details", className: "font-mono text-xs text-slate-500", cell: (r) => JSON.stringify(r.data) },
+        ]}
+      />
       {rows.length === 50 && last ? (
         <Link href={`?${new URLSearchParams({ action: q.action, before: last.createdAt.toISOString() })}`} className="mt-4 inline-block text-sm text-brand-600 hover:underline">
           Older entries →

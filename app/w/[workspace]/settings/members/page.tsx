@@ -4,7 +4,9 @@ import { requireMember } from "@/lib/server/auth/member";
 import { assignableRoles, can, roleLabels } from "@/lib/auth/permissions";
 import { now } from "@/lib/clock";
 import { ActionForm } from "@/app/_components/action-form";
-import { button, dangerButton, input, label, secondaryButton } from "@/app/_components/styles";
+import { button, input, label, secondaryButton } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
+import { Table } from "@/app/_components/ui/table";
 import {
   changeRoleAction,
   inviteMember,
@@ -32,58 +34,81 @@ export default async function MembersPage(props: { params: Promise<{ workspace: 
     <div className="space-y-10">
       <section>
         <h2 className="text-base font-semibold">Members</h2>
-        <table className="mt-3 w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
-          <thead className="bg-slate-100 text-slate-600">
-            <tr>
-              <th className="px-4 py-2 font-medium">Person</th>
-              <th className="px-4 py-2 font-medium">Role</th>
-              <th className="px-4 py-2" />
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => {
-              const self = m.userId === member.user.id;
-              return (
-                <tr key={m.userId} className="border-t border-slate-100" data-testid={`member-${m.email}`}>
-                  <td className="px-4 py-2">
-                    {m.name ? <span className="font-medium">{m.name} </span> : null}
-                    <span className="text-slate-600">{m.email}</span>
-                    {self ? <span className="ml-2 text-xs text-slate-400">(you)</span> : null}
-                  </td>
-                  <td className="px-4 py-2">
-                    {manage && !self && m.role !== "owner" ? (
-                      <ActionForm action={changeRoleAction} workspace={workspace} className="flex items-center gap-2">
-                        <input type="hidden" name="userId" value={m.userId} />
-                        <select name="role" defaultValue={m.role} aria-label={`Role of ${m.email}`} className="rounded border border-slate-300 px-2 py-1">
-                          {grantable.map((r) => (
-                            <option key={r} value={r}>{roleLabels[r]}</option>
-                          ))}
-                        </select>
-                        <button type="submit" className={secondaryButton}>Change</button>
-                      </ActionForm>
-                    ) : (
-                      roleLabels[m.role]
-                    )}
-                  </td>
-                  <td className="space-x-2 px-4 py-2 text-right">
+        <Table
+          caption="Members"
+          className="mt-3"
+          rows={members}
+          rowKey={(m) => m.userId}
+          rowTestId={(m) => `member-${m.email}`}
+          columns={[
+            {
+              header: "Person",
+              cell: (m) => (
+                <>
+                  {m.name ? <span className="font-medium">{m.name} </span> : null}
+                  <span className="text-slate-600">{m.email}</span>
+                  {m.userId === member.user.id ? <span className="ml-2 text-xs text-slate-500">(you)</span> : null}
+                </>
+              ),
+            },
+            {
+              header: "Role",
+              cell: (m) =>
+                manage && m.userId !== member.user.id && m.role !== "owner" ? (
+                  <ActionForm action={changeRoleAction} workspace={workspace} className="flex items-center gap-2">
+                    <input type="hidden" name="userId" value={m.userId} />
+                    <select name="role" defaultValue={m.role} aria-label={`Role of ${m.email}`} className="rounded border border-slate-300 px-2 py-1">
+                      {grantable.map((r) => (
+                        <option key={r} value={r}>{roleLabels[r]}</option>
+                      ))}
+                    </select>
+                    <button type="submit" className={secondaryButton}>Change</button>
+                  </ActionForm>
+                ) : (
+                  roleLabels[m.role]
+                ),
+            },
+            {
+              header: "Actions",
+              hideHeader: true,
+              align: "end",
+              className: "space-x-2",
+              cell: (m) => {
+                const self = m.userId === member.user.id;
+                const who = m.name ?? m.email;
+                return (
+                  <>
                     {can(member.role, "ownership.transfer") && !self ? (
                       <ActionForm action={transferOwnershipAction} workspace={workspace} className="inline">
                         <input type="hidden" name="userId" value={m.userId} />
-                        <button type="submit" className={secondaryButton}>Make owner</button>
+                        <ConfirmSubmit
+                          className={secondaryButton}
+                          title={`Make ${who} the owner?`}
+                          description={`${who} (${m.email}) becomes the owner of ${member.workspace.name}, with every right over it, and you become an admin. Only the new owner can give ownership back.`}
+                          confirm="Transfer ownership"
+                        >
+                          Make owner
+                        </ConfirmSubmit>
                       </ActionForm>
                     ) : null}
                     {manage && !self && (m.role !== "owner" || member.role === "owner") ? (
                       <ActionForm action={removeMemberAction} workspace={workspace} className="inline">
                         <input type="hidden" name="userId" value={m.userId} />
-                        <button type="submit" className={dangerButton}>Remove</button>
+                        <ConfirmSubmit
+                          title={`Remove ${who} from ${member.workspace.name}?`}
+                          description={`${m.email} loses access to this workspace at once. What they made stays. Invite them again to give access back.`}
+                          confirm="Remove member"
+                        >
+                          Remove
+                        </ConfirmSubmit>
                       </ActionForm>
                     ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+                  </>
+                );
+              },
+            },
+          ]}
+        />
       </section>
 
       {manage ? (
@@ -113,7 +138,7 @@ export default async function MembersPage(props: { params: Promise<{ workspace: 
                 <li key={i.id} className="flex items-center gap-3 px-4 py-2" data-testid={`invitation-${i.email}`}>
                   <span className="flex-1">
                     {i.email} · {roleLabels[i.role]}
-                    <span className="ml-2 text-xs text-slate-400">expires {i.expiresAt.toISOString().slice(0, 10)}</span>
+                    <span className="ml-2 text-xs text-slate-500">expires {i.expiresAt.toISOString().slice(0, 10)}</span>
                   </span>
                   <ActionForm action={resendInvitationAction} workspace={workspace} className="inline">
                     <input type="hidden" name="id" value={i.id} />
@@ -121,7 +146,13 @@ export default async function MembersPage(props: { params: Promise<{ workspace: 
                   </ActionForm>
                   <ActionForm action={revokeInvitationAction} workspace={workspace} className="inline">
                     <input type="hidden" name="id" value={i.id} />
-                    <button type="submit" className={dangerButton}>Revoke</button>
+                    <ConfirmSubmit
+                      title={`Revoke the invitation for ${i.email}?`}
+                      description="The link in their invitation mail stops working. You can invite them again later."
+                      confirm="Revoke invitation"
+                    >
+                      Revoke
+                    </ConfirmSubmit>
                   </ActionForm>
                 </li>
               ))}
@@ -134,7 +165,13 @@ export default async function MembersPage(props: { params: Promise<{ workspace: 
         <h2 className="text-base font-semibold">Leave this workspace</h2>
         <p className="mt-1 text-sm text-slate-600">You lose access at once. The last owner must transfer ownership first.</p>
         <ActionForm action={leaveWorkspaceAction} workspace={workspace} className="mt-3">
-          <button type="submit" className={dangerButton}>Leave workspace</button>
+          <ConfirmSubmit
+            title={`Leave ${member.workspace.name}?`}
+            description="You lose access to this workspace at once; an admin must invite you again to come back."
+            confirm="Leave workspace"
+          >
+            Leave workspace
+          </ConfirmSubmit>
         </ActionForm>
       </section>
     </div>

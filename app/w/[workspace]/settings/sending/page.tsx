@@ -5,6 +5,7 @@ import { can } from "@/lib/auth/permissions";
 import { parseSendingPolicy } from "@/lib/email/policy";
 import { ActionForm } from "@/app/_components/action-form";
 import { button, input, label } from "@/app/_components/styles";
+import { SendingIdentityFields } from "../sending-identity";
 import { updateSendingAction } from "./actions";
 
 export const metadata = { title: "Sending" };
@@ -24,28 +25,7 @@ export default async function SendingSettingsPage(props: { params: Promise<{ wor
         </p>
       ) : null}
       <fieldset disabled={!editable} className="space-y-6">
-        <section className="space-y-4">
-          <h2 className="text-base font-semibold">From identity</h2>
-          <div className="grid grid-cols-2 gap-4">
-            <div>
-              <label htmlFor="fromName" className={label}>From name</label>
-              <input id="fromName" name="fromName" defaultValue={ws.fromName ?? ""} className={input} placeholder="Acme Outdoor" />
-            </div>
-            <div>
-              <label htmlFor="fromEmail" className={label}>From address</label>
-              <input id="fromEmail" name="fromEmail" type="email" defaultValue={ws.fromEmail ?? ""} className={input} placeholder="news@acme.com" />
-            </div>
-          </div>
-          <div>
-            <label htmlFor="replyTo" className={label}>Reply-to address</label>
-            <input id="replyTo" name="replyTo" type="email" defaultValue={ws.replyTo ?? ""} className={input} />
-          </div>
-          <div>
-            <label htmlFor="postalAddress" className={label}>Postal address</label>
-            <textarea id="postalAddress" name="postalAddress" rows={3} defaultValue={ws.postalAddress ?? ""} className={input} />
-            <p className="mt-1 text-xs text-slate-500">Printed in the footer of every marketing message, beside the unsubscribe link.</p>
-          </div>
-        </section>
+        <SendingIdentityFields identity={ws} />
         <section className="space-y-3">
           <h2 className="text-base font-semibold">Frequency cap</h2>
           <label className="flex items-center gap-2 text-sm">

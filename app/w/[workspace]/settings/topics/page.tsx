@@ -3,7 +3,8 @@ import { listTopics, topicCounts } from "@/db/queries/consent";
 import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { ActionForm } from "@/app/_components/action-form";
-import { button, dangerButton, input, label } from "@/app/_components/styles";
+import { button, input, label } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
 import { createTopicAction, deleteTopicAction } from "./actions";
 
 export const metadata = { title: "Topics" };
@@ -40,7 +41,13 @@ export default async function TopicsPage(props: { params: Promise<{ workspace: s
                   {admin ? (
                     <ActionForm action={deleteTopicAction} workspace={workspace}>
                       <input type="hidden" name="topicId" value={t.id} />
-                      <button type="submit" className={dangerButton}>Delete</button>
+                      <ConfirmSubmit
+                        title={`Delete topic “${t.name}”?`}
+                        description={`The ${c.subscribed} subscribed and ${c.left} who left lose their choice for it, and forms and the preference centre stop offering it. This cannot be undone.`}
+                        confirm="Delete topic"
+                      >
+                        Delete
+                      </ConfirmSubmit>
                     </ActionForm>
                   ) : null}
                 </li>

@@ -7,7 +7,7 @@ import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { templateBodySchema } from "@/lib/email/render";
 import { ActionForm } from "@/app/_components/action-form";
-import { dangerButton } from "@/app/_components/styles";
+import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
 import { deleteTemplateAction, saveTemplateAction, testSendTemplateAction } from "../actions";
 import { TemplateEditor } from "../editor";
 import { mergeTagMenu } from "../merge-tags";
@@ -44,7 +44,13 @@ export default async function EditTemplatePage(props: { params: Promise<{ worksp
         <ActionForm action={deleteTemplateAction} workspace={workspace} className="mt-10 max-w-xl" testId="delete-template-form">
           <input type="hidden" name="templateId" value={t.id} />
           <p className="mb-2 text-sm text-slate-600">Deleting a template stops flows that use it from sending it; sent messages stay in reports.</p>
-          <button type="submit" className={dangerButton}>Delete template</button>
+          <ConfirmSubmit
+            title={`Delete template “${t.name}”?`}
+            description="Flows that use it stop sending it; messages already sent stay in reports. This cannot be undone."
+            confirm="Delete template"
+          >
+            Delete template
+          </ConfirmSubmit>
         </ActionForm>
       ) : null}
     </>

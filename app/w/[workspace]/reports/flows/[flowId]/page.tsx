@@ -8,6 +8,7 @@ import { BarsChart, TimeSeriesChart } from "@/app/w/[workspace]/reports/_lib/cha
 import { Panel, RangePicker, Stat } from "@/app/w/[workspace]/reports/_lib/range-picker";
 import { flowData, money, rangeFromSearch, type Search } from "@/lib/server/reports/reports";
 import { UUID } from "@/app/w/[workspace]/reports/_lib/export";
+import { Table } from "@/app/_components/ui/table";
 
 export const metadata = { title: "Flow report" };
 
@@ -58,36 +59,22 @@ export default async function FlowReportPage(props: { params: Promise<{ workspac
       </Panel>
 
       <Panel testId="flow-messages" title="Messages">
-        {d.messages.length === 0 ? (
-          <p className="text-sm text-slate-500">This flow sent no mail in the range.</p>
-        ) : (
-          <table className="w-full text-left text-sm">
-            <thead className="text-slate-500">
-              <tr>
-                <th className="py-1 font-medium">Message</th>
-                <th className="py-1 text-right font-medium">Sent</th>
-                <th className="py-1 text-right font-medium">Delivered</th>
-                <th className="py-1 text-right font-medium">Opened</th>
-                <th className="py-1 text-right font-medium">Clicked</th>
-                <th className="py-1 text-right font-medium">Unsubscribed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.messages.map((m) => (
-                <tr key={m.nodeId} className="border-t border-slate-100" data-testid={`message-row-${m.nodeId}`}>
-                  <td className="py-1.5">
-                    <Link className="text-brand-600 hover:underline" href={`${base}/messages/${m.nodeId}?${qs}`}>{m.label}</Link>
-                  </td>
-                  <td className="py-1.5 text-right">{m.sent}</td>
-                  <td className="py-1.5 text-right">{m.delivered}</td>
-                  <td className="py-1.5 text-right">{m.opened} ({formatPercent(rate(m.opened, m.delivered))})</td>
-                  <td className="py-1.5 text-right">{m.clicked} ({formatPercent(rate(m.clicked, m.delivered))})</td>
-                  <td className="py-1.5 text-right">{m.unsubscribed}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <Table
+          caption="Messages of this flow"
+          variant="plain"
+          rows={d.messages}
+          rowKey={(m) => m.nodeId}
+          rowTestId={(m) => `message-row-${m.nodeId}`}
+          empty={<p className="text-sm text-slate-500">This flow sent no mail in the range.</p>}
+          columns={[
+            { header: "Message", cell: (m) => <Link className="text-brand-600 hover:underline" href={`${base}/messages/${m.nodeId}?${qs}`}>{m.label}</Link> },
+            { header: "Sent", align: "end", cell: (m) => m.sent },
+            { header: "Delivered", align: "end", cell: (m) => m.delivered },
+            { header: "Opened", align: "end", cell: (m) => `${m.opened} (${formatPercent(rate(m.opened, m.delivered))})` },
+            { header: "Clicked", align: "end", cell: (m) => `${m.clicked} (${formatPercent(rate(m.clicked, m.delivered))})` },
+            { header: "Unsubscribed", align: "end", cell: (m) => m.unsubscribed },
+          ]}
+        />
       </Panel>
 
       {d.splits.map((s) => (
@@ -98,28 +85,20 @@ export default async function FlowReportPage(props: { params: Promise<{ workspac
             category="branch"
             series={[{ key: "rate", label: "Conversion rate (%)", color: "#16a34a" }]}
           />
-          <table className="mt-2 w-full text-left text-sm">
-            <thead className="text-slate-500">
-              <tr>
-                <th className="py-1 font-medium">Branch</th>
-                <th className="py-1 text-right font-medium">Contacts</th>
-                <th className="py-1 text-right font-medium">Conversions</th>
-                <th className="py-1 text-right font-medium">Rate</th>
-                <th className="py-1 text-right font-medium">Revenue</th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.verdict.arms.map((a) => (
-                <tr key={a.label} className="border-t border-slate-100">
-                  <td className="py-1.5">{a.label}</td>
-                  <td className="py-1.5 text-right">{a.trials}</td>
-                  <td className="py-1.5 text-right">{a.successes}</td>
-                  <td className="py-1.5 text-right">{formatPercent(a.rate)}</td>
-                  <td className="py-1.5 text-right">{money(s.revenue[a.label] ?? 0)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            caption={`Branches of ${s.label}`}
+            variant="plain"
+            className="mt-2"
+            rows={s.verdict.arms}
+            rowKey={(a) => a.label}
+            columns={[
+              { header: "Branch", cell: (a) => a.label },
+              { header: "Contacts", align: "end", cell: (a) => a.trials },
+              { header: "Conversions", align: "end", cell: (a) => a.successes },
+              { header: "Rate", align: "end", cell: (a) => formatPercent(a.rate) },
+              { header: "Revenue", align: "end", cell: (a) => money(s.revenue[a.label] ?? 0) },
+            ]}
+          />
           <p className="mt-2 text-sm" data-testid={`split-verdict-${s.id}`}>
             {s.verdict.test === null
               ? "Not enough data for a test yet."

@@ -8,6 +8,8 @@ import { TimeSeriesChart } from "@/app/w/[workspace]/reports/_lib/charts";
 import { Panel, RangePicker, Stat } from "@/app/w/[workspace]/reports/_lib/range-picker";
 import { messageData, money, rangeFromSearch, type Search } from "@/lib/server/reports/reports";
 import { NODE_ID, UUID } from "@/app/w/[workspace]/reports/_lib/export";
+import { Table } from "@/app/_components/ui/table";
+import { Tooltip } from "@/app/_components/ui/tooltip";
 
 export const metadata = { title: "Message report" };
 
@@ -71,44 +73,42 @@ export default async function MessageReportPage(props: {
       </Panel>
 
       <Panel testId="message-totals" title="Figures">
-        <table className="w-full text-left text-sm">
-          <tbody>
-            {rows.map(([label, n, r]) => (
-              <tr key={label} className="border-t border-slate-100" data-testid={`figure-${label.split(" ")[0]!.toLowerCase()}${label.includes("machines") ? "-machine" : ""}`}>
-                <td className="py-1.5">{label}</td>
-                <td className="py-1.5 text-right">{n}</td>
-                <td className="py-1.5 text-right text-slate-500">{r === null ? "" : formatPercent(r, 2)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          caption="Figures of this message"
+          variant="plain"
+          hideHeader
+          rows={rows}
+          rowKey={([label]) => label}
+          rowTestId={([label]) => `figure-${label.split(" ")[0]!.toLowerCase()}${label.includes("machines") ? "-machine" : ""}`}
+          columns={[
+            { header: "Figure", cell: ([label]) => label },
+            { header: "Count", align: "end", cell: ([, n]) => n },
+            { header: "Rate", align: "end", className: "text-slate-500", cell: ([, , r]) => (r === null ? "" : formatPercent(r, 2)) },
+          ]}
+        />
       </Panel>
 
       <Panel testId="message-links" title="Clicks per link" note="People's clicks (total and unique messages) and machine clicks apart.">
-        {d.links.length === 0 ? (
-          <p className="text-sm text-slate-500">No link in this message was clicked in the range.</p>
-        ) : (
-          <table className="w-full text-left text-sm">
-            <thead className="text-slate-500">
-              <tr>
-                <th className="py-1 font-medium">Link</th>
-                <th className="py-1 text-right font-medium">Clicks</th>
-                <th className="py-1 text-right font-medium">Unique</th>
-                <th className="py-1 text-right font-medium">Machine</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.links.map((l) => (
-                <tr key={l.url} className="border-t border-slate-100">
-                  <td className="max-w-md truncate py-1.5" title={l.url}>{l.url}</td>
-                  <td className="py-1.5 text-right">{l.clicks}</td>
-                  <td className="py-1.5 text-right">{l.uniqueClicks}</td>
-                  <td className="py-1.5 text-right">{l.machineClicks}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <Table
+          caption="Clicks per link"
+          variant="plain"
+          rows={d.links}
+          rowKey={(l) => l.url}
+          empty={<p className="text-sm text-slate-500">No link in this message was clicked in the range.</p>}
+          columns={[
+            {
+              header: "Link",
+              cell: (l) => (
+                <Tooltip content={l.url}>
+                  <span className="block max-w-md truncate">{l.url}</span>
+                </Tooltip>
+              ),
+            },
+            { header: "Clicks", align: "end", cell: (l) => l.clicks },
+            { header: "Unique", align: "end", cell: (l) => l.uniqueClicks },
+            { header: "Machine", align: "end", cell: (l) => l.machineClicks },
+          ]}
+        />
       </Panel>
     </>
   );
