@@ -47,7 +47,14 @@ export function ConfirmSubmit(props: {
       </button>
       <A.Portal>
         <A.Overlay className={overlayClass} />
-        <A.Content className={contentClass}>
+        {/* The button is ours, not Radix's trigger (it must stay a submit button), so return focus to it here. */}
+        <A.Content
+          className={contentClass}
+          onCloseAutoFocus={(e) => {
+            e.preventDefault();
+            trigger.current?.focus();
+          }}
+        >
           <A.Title className={titleClass}>{props.title}</A.Title>
           <A.Description asChild>
             <div className={descriptionClass}>{props.description}</div>

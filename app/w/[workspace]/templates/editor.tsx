@@ -202,7 +202,7 @@ export function TemplateEditor(props: {
 
       <section className="space-y-3" aria-label="Preview">
         <Tabs
-          label="Preview format"
+          label="Format shown"
           value={view}
           onValueChange={setView}
           aside={
