@@ -77,7 +77,7 @@ export default async function ContactsPage(props: {
               ))}
             </select>
             <button type="submit" className={secondaryButton}>Search</button>
-            <Popover label="What do the statuses mean?">
+            <Popover label="What do the statuses mean?" triggerClassName="shrink-0 whitespace-nowrap text-xs font-medium text-brand-600 hover:underline">
               <dl className="space-y-1">
                 {statuses.map((s) => (
                   <div key={s}>
