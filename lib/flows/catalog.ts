@@ -230,9 +230,9 @@ export const exitConfig = z.object({ reason: z.string().max(200).default("") });
 
 // ---------------------------------------------------------------- the catalog
 
-type Definition<S extends z.ZodType> = {
+type Definition<S extends z.ZodType, G extends NodeGroup> = {
   label: string;
-  group: NodeGroup;
+  group: G;
   description: string;
   configSchema: S;
   /** A fresh object per call: the editor mutates what it gets. */
@@ -246,9 +246,10 @@ type Definition<S extends z.ZodType> = {
 };
 
 // Curried so the schema fixes S before the defaults are checked against it (no literal widening).
+// G keeps the group's literal in the catalog's type, so the kinds of a group are a type too.
 const define =
   <S extends z.ZodType>(configSchema: S) =>
-  (d: Omit<Definition<S>, "configSchema">): Definition<S> => ({ ...d, configSchema });
+  <G extends NodeGroup>(d: Omit<Definition<S, G>, "configSchema">): Definition<S, G> => ({ ...d, configSchema });
 const next = (): ExitDef[] => [{ handle: "next", label: "Next" }];
 const none = (): ExitDef[] => [];
 
@@ -444,16 +445,13 @@ export type NodeKind = keyof NodeCatalog;
 export type NodeConfig<K extends NodeKind> = z.output<NodeCatalog[K]["configSchema"]>;
 export type NodeConfigInput<K extends NodeKind> = z.input<NodeCatalog[K]["configSchema"]>;
 
+/** The kinds whose catalog entry sits in group G. */
+export type KindOf<G extends NodeGroup> = { [K in NodeKind]: NodeCatalog[K]["group"] extends G ? K : never }[NodeKind];
+export type TriggerKind = KindOf<"triggers">;
+
 export const nodeKinds = Object.keys(nodeCatalog) as NodeKind[];
-export const triggerKinds = nodeKinds.filter((k) => nodeCatalog[k].group === "triggers");
-export type TriggerKind =
-  | "form-submitted"
-  | "contact-created"
-  | "tag-added"
-  | "event-tracked"
-  | "segment-entered"
-  | "date-anniversary"
-  | "manual-enrol";
+export const kindsOf = <G extends NodeGroup>(group: G): KindOf<G>[] => nodeKinds.filter((k): k is KindOf<G> => nodeCatalog[k].group === group);
+export const triggerKinds = kindsOf("triggers");
 
 export function isNodeKind(kind: string): kind is NodeKind {
   return Object.prototype.hasOwnProperty.call(nodeCatalog, kind);
@@ -461,6 +459,15 @@ export function isNodeKind(kind: string): kind is NodeKind {
 
 export function isTriggerKind(kind: string): kind is TriggerKind {
   return isNodeKind(kind) && nodeCatalog[kind].group === "triggers";
+}
+
+/**
+ * Ends a switch that names every member of a union (`default: return assertNever(node)`): the
+ * compiler refuses the call once a member is left out, so a new node kind shows every switch
+ * it must join. Reaching it at run time means data that skipped its schema.
+ */
+export function assertNever(value: never, what = "value"): never {
+  throw new Error(`Unhandled ${what}: ${JSON.stringify(value)}`);
 }
 
 /** The exits the editor draws as handles; empty for unknown kinds. */

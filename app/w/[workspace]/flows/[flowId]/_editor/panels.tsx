@@ -2,6 +2,7 @@
 
 import { useMemo, useState } from "react";
 import type { ActionState } from "@/lib/server/auth/action";
+import { isTriggerKind } from "@/lib/flows/catalog";
 import type { CompileResult } from "@/lib/flows/compile";
 import { parseDuration } from "@/lib/flows/duration";
 import type { EditorGraph, GraphDiff } from "@/lib/flows/editor/graph-ops";
@@ -34,7 +35,7 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
   const [note, setNote] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const targets = p.draft.nodes.filter((n) => !["form-submitted", "contact-created", "tag-added", "event-tracked", "segment-entered", "date-anniversary", "manual-enrol"].includes(n.kind));
+  const targets = p.draft.nodes.filter((n) => !isTriggerKind(n.kind));
   const oldNode = (id: string) => current?.graph?.nodes.find((n) => n.id === id);
   const publish = async () => {
     setBusy(true);
