@@ -7,7 +7,8 @@ import { checkWebhookUrl } from "./webhook-url";
 /**
  * The node catalog: one entry per kind, client-safe (no Node APIs), read by the editor's palette
  * and side panel, by compile() and by the runner. Handlers with side effects live on the server;
- * this file only says what a node is, how it is configured and which exits it has.
+ * this file only says what a node is, how it is configured and which exits it has. Every list of
+ * kinds elsewhere is made from this object (docs/flows.md, "Adding a node kind").
  */
 
 export const nodeGroups = ["triggers", "timing", "logic", "actions", "messages"] as const;
