@@ -58,6 +58,12 @@ export default defineConfig([
     ignores: tests,
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: root } },
+    rules: {
+      // A switch over a union (a node kind, a trigger, an operator) names every member, or says with
+      // `default` that the rest is meant; a kind added to the catalog then shows every switch it
+      // must join (docs/flows.md, "Adding a node kind").
+      "@typescript-eslint/switch-exhaustiveness-check": "error",
+    },
   },
   ...nextTs,
   {

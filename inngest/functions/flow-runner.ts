@@ -11,10 +11,10 @@ import { sendFlowEmail } from "@/lib/server/email/flow-send";
 import { TemplateError } from "@/lib/email/render";
 import { renderLiquidText } from "@/lib/server/email/render-pool";
 import { EmailSendError } from "@/lib/email/types";
-import { nodeCatalog } from "@/lib/flows/catalog";
+import { assertNever, nodeCatalog } from "@/lib/flows/catalog";
 import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "@/lib/flows/conditions";
 import { formatDuration } from "@/lib/flows/duration";
-import { planSchema, type PlanNode, type PlanNodeOf } from "@/lib/flows/plan";
+import { isTriggerNode, planSchema, type PlanNode, type PlanNodeOf } from "@/lib/flows/plan";
 import { waitLookbackStart } from "@/lib/flows/simulate";
 import { pickSplitBranch } from "@/lib/flows/split";
 import { attributeInstant, isValidTimeZone, nextWindowStart } from "@/lib/flows/time-zones";
@@ -205,20 +205,15 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
         visits[node.id] = visit;
         last = { nodeId: node.id, visit };
 
+        if (isTriggerNode(node)) {
+          // Every trigger enrols alike (the catalog's group says which kinds are triggers).
+          const r = await act(node, visit, () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
+          if (r.stopped) return { ended: "stopped" };
+          nodeId = r.exit === null ? undefined : node.next[r.exit];
+          continue;
+        }
         let exit: string | null = null;
         switch (node.kind) {
-          case "form-submitted":
-          case "contact-created":
-          case "tag-added":
-          case "event-tracked":
-          case "segment-entered":
-          case "date-anniversary":
-          case "manual-enrol": {
-            const r = await act(node, visit, () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
-            break;
-          }
           case "delay": {
             const w = await enterWait(node, visit, "enter", (at) => ({
               result: at.getTime() + node.config.durationMs,
@@ -472,6 +467,8 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
             }));
             return { ended: "exit" };
           }
+          default:
+            return assertNever(node, "node kind");
         }
         nodeId = exit === null ? undefined : node.next[exit];
       }

@@ -7,13 +7,46 @@ import { checkWebhookUrl } from "./webhook-url";
 /**
  * The node catalog: one entry per kind, client-safe (no Node APIs), read by the editor's palette
  * and side panel, by compile() and by the runner. Handlers with side effects live on the server;
- * this file only says what a node is, how it is configured and which exits it has.
+ * this file only says what a node is, how it is configured and which exits it has. Every list of
+ * kinds elsewhere is made from this object (docs/flows.md, "Adding a node kind").
  */
 
 export const nodeGroups = ["triggers", "timing", "logic", "actions", "messages"] as const;
 export type NodeGroup = (typeof nodeGroups)[number];
 
 export type ExitDef = { handle: string; label: string };
+
+/**
+ * How the node panel shows a config field, carried in the field's zod metadata (`.meta()`, so it
+ * reaches the panel through the JSON Schema the form is built from). Fields without one get the
+ * widget their type implies: text, number, checkbox, select for an enum, a list for an array.
+ */
+export type FieldWidget =
+  /** A select of the workspace's email templates. */
+  | "template"
+  /** A select of the workspace's segments. */
+  | "segment"
+  /** A select of this flow's send-email nodes; empty means any email (null). */
+  | "send-node"
+  /** Text, with the workspace's tags, tracked event names, contact attributes or IANA zones suggested. */
+  | "tag"
+  | "event"
+  | "attribute"
+  | "time-zone"
+  /** A 24-hour wall-clock time, or a date and time with a zone offset. */
+  | "time"
+  | "date-time"
+  /** Milliseconds typed as a human duration ("3 days", "2h 30m"); signed also takes "-3 days". */
+  | "duration"
+  | "signed-duration"
+  /** A checkbox per weekday. */
+  | "weekdays";
+
+/** What the node panel reads from a field's metadata; `title` replaces the label made from the field's name. */
+export type FieldHint = { widget?: FieldWidget; title?: string; placeholder?: string };
+
+/** A schema with its field hint: the same schema (a clone that carries the metadata), typed as before. */
+export const hint = <S extends z.ZodType>(schema: S, h: FieldHint): S => schema.meta(h);
 
 /**
  * How surely a node makes time pass. A cycle must contain an "always" node: a window or a date
@@ -30,20 +63,29 @@ export const idSchema = z
   .regex(/^[A-Za-z0-9_-]+$/, "ids use letters, digits, _ and -");
 
 const name = (what: string) => z.string().trim().min(1, `${what} is required`).max(200, `${what} is at most 200 characters`);
-const attributeName = z
-  .string()
-  .min(1, "attribute is required")
-  .max(100)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "attribute names start with a letter or _ and use letters, digits, _ . -");
-const durationMs = (what: string, max = 366 * MS.day) =>
+const tag = () => hint(name("tag"), { widget: "tag" });
+const eventName = () => hint(name("event name"), { widget: "event" });
+const segmentRef = hint(z.string().min(1, "segment is required"), { widget: "segment" });
+const attributeName = hint(
   z
-    .number({ error: `${what} is required` })
-    .int(`${what} must be whole milliseconds`)
-    .min(MS.minute, `${what} must be at least 1 minute`)
-    .max(max, `${what} must be at most ${Math.round(max / MS.day)} days`);
+    .string()
+    .min(1, "attribute is required")
+    .max(100)
+    .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "attribute names start with a letter or _ and use letters, digits, _ . -"),
+  { widget: "attribute" },
+);
+const durationMs = (what: string, max = 366 * MS.day) =>
+  hint(
+    z
+      .number({ error: `${what} is required` })
+      .int(`${what} must be whole milliseconds`)
+      .min(MS.minute, `${what} must be at least 1 minute`)
+      .max(max, `${what} must be at most ${Math.round(max / MS.day)} days`),
+    { widget: "duration" },
+  );
 const withinMs = durationMs("the look-back window", 3660 * MS.day).nullable().default(null);
-const timeOfDay = z.string().regex(TIME_OF_DAY, "use a 24-hour time like 09:00");
-const timeZone = z.string().refine(isValidTimeZone, "is not a known IANA time zone (like Europe/Oslo)");
+const timeOfDay = hint(z.string().regex(TIME_OF_DAY, "use a 24-hour time like 09:00"), { widget: "time" });
+const timeZone = hint(z.string().refine(isValidTimeZone, "is not a known IANA time zone (like Europe/Oslo)"), { widget: "time-zone" });
 
 // ---------------------------------------------------------------- config schemas
 
@@ -54,9 +96,9 @@ export const formSubmittedConfig = z.object({
 export const contactCreatedConfig = z.object({
   source: z.enum(["any", "form", "api", "import", "manual", "tracking"]).default("any"),
 });
-export const tagAddedConfig = z.object({ tag: name("tag") });
-export const eventTrackedConfig = z.object({ event: name("event name"), filters: propertyFiltersSchema });
-export const segmentEnteredConfig = z.object({ segmentId: z.string().min(1, "segment is required") });
+export const tagAddedConfig = z.object({ tag: tag() });
+export const eventTrackedConfig = z.object({ event: eventName(), filters: propertyFiltersSchema });
+export const segmentEnteredConfig = z.object({ segmentId: segmentRef });
 export const dateAnniversaryConfig = z.object({
   attribute: attributeName,
   /** -7 enrols a week before the date each year. */
@@ -70,23 +112,26 @@ export const delayConfig = z.object({ durationMs: durationMs("the delay") });
 export const waitUntilConfig = z.discriminatedUnion("mode", [
   z.object({
     mode: z.literal("date"),
-    at: z.iso.datetime({ offset: true, error: "use a date and time with a zone offset, like 2026-05-01T09:00:00+02:00" }),
+    at: hint(z.iso.datetime({ offset: true, error: "use a date and time with a zone offset, like 2026-05-01T09:00:00+02:00" }), { widget: "date-time" }),
   }),
   z.object({
     mode: z.literal("attribute"),
     attribute: attributeName,
     /** Negative waits until before the date (3 days before renewal). */
-    offsetMs: z.number().int().min(-366 * MS.day).max(366 * MS.day).default(0),
+    offsetMs: hint(z.number().int().min(-366 * MS.day).max(366 * MS.day), { widget: "signed-duration" }).default(0),
     /** For date-only attributes: the wall-clock time in the contact's zone. */
     time: timeOfDay.default("09:00"),
   }),
 ]);
 export const waitWindowConfig = z
   .object({
-    days: z
-      .array(z.enum(weekdays))
-      .min(1, "pick at least one day")
-      .refine((d) => new Set(d).size === d.length, "days repeat"),
+    days: hint(
+      z
+        .array(z.enum(weekdays))
+        .min(1, "pick at least one day")
+        .refine((d) => new Set(d).size === d.length, "days repeat"),
+      { widget: "weekdays" },
+    ),
     from: timeOfDay,
     to: timeOfDay,
     /** For contacts without a zone; null means the workspace's default zone. */
@@ -94,7 +139,7 @@ export const waitWindowConfig = z
   })
   .refine((w) => w.from !== w.to, { message: "the window must not start and end at the same time", path: ["to"] });
 export const waitForEventConfig = z.object({
-  event: name("event name"),
+  event: eventName(),
   filters: propertyFiltersSchema,
   /** The event matches only if its property equals the trigger's (a cart's id, an order's id). */
   correlate: z
@@ -107,15 +152,15 @@ export const waitForEventConfig = z.object({
 const attributeRule = z
   .object({ type: z.literal("attribute"), attribute: attributeName, ...comparisonBase })
   .superRefine(refineComparison);
-const tagRule = z.object({ type: z.literal("tag"), tag: name("tag"), has: z.boolean().default(true) });
+const tagRule = z.object({ type: z.literal("tag"), tag: tag(), has: z.boolean().default(true) });
 const segmentRule = z.object({
   type: z.literal("segment"),
-  segmentId: z.string().min(1, "segment is required"),
+  segmentId: segmentRef,
   member: z.boolean().default(true),
 });
 const eventRule = z.object({
   type: z.literal("event"),
-  event: name("event name"),
+  event: eventName(),
   filters: propertyFiltersSchema,
   /** null: ever; otherwise only events in the last withinMs before the check. */
   withinMs,
@@ -124,9 +169,9 @@ const emailRule = z.object({
   type: z.literal("email"),
   action: z.enum(["opened", "clicked"]),
   /** The send node in this flow whose email is meant; null means any email. */
-  sendNodeId: idSchema.nullable().default(null),
+  sendNodeId: hint(idSchema, { widget: "send-node" }).nullable().default(null),
   /** A template, when not tied to a send node; null means any template. */
-  templateId: z.string().min(1).nullable().default(null),
+  templateId: hint(z.string().min(1), { widget: "template" }).nullable().default(null),
   withinMs,
 });
 export const conditionRuleSchema = z.discriminatedUnion("type", [attributeRule, tagRule, segmentRule, eventRule, emailRule]);
@@ -167,18 +212,18 @@ export const utmValueSchema = z.string().regex(/^[\w.-]{1,60}$/, "letters, digit
  * one left empty falls back as above.
  */
 export const utmOverrideSchema = z.object({
-  off: z.boolean().default(false),
-  campaign: utmValueSchema.nullable().optional(),
-  source: utmValueSchema.nullable().optional(),
-  medium: utmValueSchema.nullable().optional(),
-  content: utmValueSchema.nullable().optional(),
+  off: hint(z.boolean(), { title: "No UTM parameters" }).default(false),
+  campaign: hint(utmValueSchema, { placeholder: "the flow's name" }).nullable().optional(),
+  source: hint(utmValueSchema, { placeholder: "workspace default" }).nullable().optional(),
+  medium: hint(utmValueSchema, { placeholder: "workspace default" }).nullable().optional(),
+  content: hint(utmValueSchema, { placeholder: "the node id" }).nullable().optional(),
 });
 export type UtmOverride = z.infer<typeof utmOverrideSchema>;
 export const sendEmailConfig = z.object({
-  templateId: z.string().min(1, "choose a template"),
-  utm: utmOverrideSchema.nullable().optional(),
+  templateId: hint(z.string().min(1, "choose a template"), { widget: "template" }),
+  utm: hint(utmOverrideSchema.nullable().optional(), { title: "Own UTM parameters" }),
 });
-export const tagActionConfig = z.object({ tag: name("tag") });
+export const tagActionConfig = z.object({ tag: tag() });
 export const updateAttributeConfig = z
   .object({
     attribute: attributeName,
@@ -214,7 +259,7 @@ export const webhookConfig = z.object({
 export const goalConfig = z.object({
   name: name("goal name"),
   /** When set, the goal watcher ends the enrollment as soon as this event happens, wherever the contact is. */
-  event: z.object({ name: name("event name"), filters: propertyFiltersSchema }).nullable().default(null),
+  event: z.object({ name: eventName(), filters: propertyFiltersSchema }).nullable().default(null),
   /**
    * Conversion window: the event counts only this long after the contact entered the flow (or
    * after the flow last mailed them), and then also after they left it. null: while in the flow.
@@ -230,9 +275,9 @@ export const exitConfig = z.object({ reason: z.string().max(200).default("") });
 
 // ---------------------------------------------------------------- the catalog
 
-type Definition<S extends z.ZodType> = {
+type Definition<S extends z.ZodType, G extends NodeGroup> = {
   label: string;
-  group: NodeGroup;
+  group: G;
   description: string;
   configSchema: S;
   /** A fresh object per call: the editor mutates what it gets. */
@@ -246,9 +291,10 @@ type Definition<S extends z.ZodType> = {
 };
 
 // Curried so the schema fixes S before the defaults are checked against it (no literal widening).
+// G keeps the group's literal in the catalog's type, so the kinds of a group are a type too.
 const define =
   <S extends z.ZodType>(configSchema: S) =>
-  (d: Omit<Definition<S>, "configSchema">): Definition<S> => ({ ...d, configSchema });
+  <G extends NodeGroup>(d: Omit<Definition<S, G>, "configSchema">): Definition<S, G> => ({ ...d, configSchema });
 const next = (): ExitDef[] => [{ handle: "next", label: "Next" }];
 const none = (): ExitDef[] => [];
 
@@ -444,16 +490,13 @@ export type NodeKind = keyof NodeCatalog;
 export type NodeConfig<K extends NodeKind> = z.output<NodeCatalog[K]["configSchema"]>;
 export type NodeConfigInput<K extends NodeKind> = z.input<NodeCatalog[K]["configSchema"]>;
 
+/** The kinds whose catalog entry sits in group G. */
+export type KindOf<G extends NodeGroup> = { [K in NodeKind]: NodeCatalog[K]["group"] extends G ? K : never }[NodeKind];
+export type TriggerKind = KindOf<"triggers">;
+
 export const nodeKinds = Object.keys(nodeCatalog) as NodeKind[];
-export const triggerKinds = nodeKinds.filter((k) => nodeCatalog[k].group === "triggers");
-export type TriggerKind =
-  | "form-submitted"
-  | "contact-created"
-  | "tag-added"
-  | "event-tracked"
-  | "segment-entered"
-  | "date-anniversary"
-  | "manual-enrol";
+export const kindsOf = <G extends NodeGroup>(group: G): KindOf<G>[] => nodeKinds.filter((k): k is KindOf<G> => nodeCatalog[k].group === group);
+export const triggerKinds = kindsOf("triggers");
 
 export function isNodeKind(kind: string): kind is NodeKind {
   return Object.prototype.hasOwnProperty.call(nodeCatalog, kind);
@@ -461,6 +504,15 @@ export function isNodeKind(kind: string): kind is NodeKind {
 
 export function isTriggerKind(kind: string): kind is TriggerKind {
   return isNodeKind(kind) && nodeCatalog[kind].group === "triggers";
+}
+
+/**
+ * Ends a switch that names every member of a union (`default: return assertNever(node)`): the
+ * compiler refuses the call once a member is left out, so a new node kind shows every switch
+ * it must join. Reaching it at run time means data that skipped its schema.
+ */
+export function assertNever(value: never, what = "value"): never {
+  throw new Error(`Unhandled ${what}: ${JSON.stringify(value)}`);
 }
 
 /** The exits the editor draws as handles; empty for unknown kinds. */

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { exitsFor, isNodeKind, isTriggerKind, nodeCatalog, type NodeKind } from "./catalog";
+import { exitsFor, isNodeKind, isTriggerKind, nodeCatalog, nodeKinds, type NodeKind } from "./catalog";
 import { flowGraphSchema, type GraphEdge, type GraphNode } from "./graph";
 import { PLAN_FORMAT, planSchema, type Plan } from "./plan";
 
@@ -111,11 +111,12 @@ export function compile(input: unknown, options: CompileOptions = {}): CompileRe
   // A loop must contain a node that surely makes time pass; otherwise one contact could spin
   // through sends or webhooks as fast as the runner can go.
   const pauses = (n: GraphNode) => isNodeKind(n.kind) && nodeCatalog[n.kind].pauses === "always";
+  const waits = nodeKinds.filter((k) => nodeCatalog[k].pauses === "always").map((k) => nodeCatalog[k].label);
   const instant = new Set(nodes.filter((n) => !pauses(n)).map((n) => n.id));
   for (const component of loops(nodes.map((n) => n.id).filter((id) => instant.has(id)), (id) => successors(id).filter((s) => instant.has(s)))) {
     const names = component.map((id) => nameOf(byId.get(id))).join(" → ");
     for (const id of component) {
-      fail(id, `Is on a loop with no Delay or Wait for event (${names}); a loop must wait so it cannot repeat instantly.`);
+      fail(id, `Is on a loop with no ${waits.join(" or ")} (${names}); a loop must wait so it cannot repeat instantly.`);
     }
   }
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, nodeCatalog as c } from "./catalog";
+import { idSchema, nodeCatalog as c, isTriggerKind, nodeKinds, triggerKinds, type NodeCatalog, type NodeKind, type TriggerKind } from "./catalog";
 import type { PropertyFilter } from "./filters";
 import { exitHandleSchema } from "./graph";
 
@@ -11,53 +11,36 @@ import { exitHandleSchema } from "./graph";
 
 export const PLAN_FORMAT = 1;
 
-const planNode = <K extends string, S extends z.ZodType>(kind: K, config: S) =>
+// `c[kind]` is typed with every kind's schema; the annotation pairs K with its own (see below).
+const configOf = <K extends NodeKind>(kind: K) => c[kind].configSchema as NodeCatalog[K]["configSchema"];
+
+const planNode = <K extends NodeKind>(kind: K) =>
   z.object({
     id: idSchema,
     kind: z.literal(kind),
-    config,
+    config: configOf(kind),
     /** Exit handle → next node id. Every exit the node has is present. */
     next: z.record(exitHandleSchema, idSchema),
     /** Visits allowed per enrollment: 1 off loops, the flow's visit cap on them. */
     maxVisits: z.number().int().min(1),
   });
 
-export const planNodeSchema = z.discriminatedUnion("kind", [
-  planNode("form-submitted", c["form-submitted"].configSchema),
-  planNode("contact-created", c["contact-created"].configSchema),
-  planNode("tag-added", c["tag-added"].configSchema),
-  planNode("event-tracked", c["event-tracked"].configSchema),
-  planNode("segment-entered", c["segment-entered"].configSchema),
-  planNode("date-anniversary", c["date-anniversary"].configSchema),
-  planNode("manual-enrol", c["manual-enrol"].configSchema),
-  planNode("delay", c.delay.configSchema),
-  planNode("wait-until", c["wait-until"].configSchema),
-  planNode("wait-window", c["wait-window"].configSchema),
-  planNode("wait-for-event", c["wait-for-event"].configSchema),
-  planNode("condition", c.condition.configSchema),
-  planNode("random-split", c["random-split"].configSchema),
-  planNode("send-email", c["send-email"].configSchema),
-  planNode("add-tag", c["add-tag"].configSchema),
-  planNode("remove-tag", c["remove-tag"].configSchema),
-  planNode("update-attribute", c["update-attribute"].configSchema),
-  planNode("webhook", c.webhook.configSchema),
-  planNode("goal", c.goal.configSchema),
-  planNode("exit", c.exit.configSchema),
-]);
+const trigger = <K extends TriggerKind>(kind: K) => z.object({ nodeId: idSchema, kind: z.literal(kind), config: configOf(kind) });
 
-const trigger = <K extends string, S extends z.ZodType>(kind: K, config: S) =>
-  z.object({ nodeId: idSchema, kind: z.literal(kind), config });
+/**
+ * One member per catalog kind, in the catalog's order. `kinds.map(planNode)` alone is typed with
+ * K = the whole union, which pairs every kind with every config; the mapped types keep each kind
+ * with its own config (zod infers a union member by member), and the cast is exact because the
+ * list is built from every kind of the catalog.
+ */
+type PlanNodeMember = { [K in NodeKind]: ReturnType<typeof planNode<K>> }[NodeKind];
+type PlanTriggerMember = { [K in TriggerKind]: ReturnType<typeof trigger<K>> }[TriggerKind];
+const members = <M extends z.ZodObject>(list: z.ZodObject[]) => list as [M, ...M[]];
+
+export const planNodeSchema = z.discriminatedUnion("kind", members<PlanNodeMember>(nodeKinds.map((k) => planNode(k))));
 
 /** What enrols a contact: the router matches incoming events against this. */
-export const planTriggerSchema = z.discriminatedUnion("kind", [
-  trigger("form-submitted", c["form-submitted"].configSchema),
-  trigger("contact-created", c["contact-created"].configSchema),
-  trigger("tag-added", c["tag-added"].configSchema),
-  trigger("event-tracked", c["event-tracked"].configSchema),
-  trigger("segment-entered", c["segment-entered"].configSchema),
-  trigger("date-anniversary", c["date-anniversary"].configSchema),
-  trigger("manual-enrol", c["manual-enrol"].configSchema),
-]);
+export const planTriggerSchema = z.discriminatedUnion("kind", members<PlanTriggerMember>(triggerKinds.map((k) => trigger(k))));
 
 export const planSchema = z.object({
   format: z.literal(PLAN_FORMAT),
@@ -70,6 +53,11 @@ export type PlanNode = z.infer<typeof planNodeSchema>;
 export type PlanTrigger = z.infer<typeof planTriggerSchema>;
 export type Plan = z.infer<typeof planSchema>;
 export type PlanNodeOf<K extends PlanNode["kind"]> = Extract<PlanNode, { kind: K }>;
+
+/** Every trigger enrols the same way in a run; the catalog's group says which kinds are triggers. */
+export function isTriggerNode(node: PlanNode): node is PlanNodeOf<TriggerKind> {
+  return isTriggerKind(node.kind);
+}
 
 /**
  * JSON with object keys sorted at every level and undefined dropped, so equal plans give equal

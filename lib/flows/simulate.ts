@@ -1,4 +1,4 @@
-import { nodeCatalog } from "./catalog";
+import { assertNever, nodeCatalog } from "./catalog";
 import {
   evaluateCondition,
   eventMatches,
@@ -9,7 +9,7 @@ import {
 } from "./conditions";
 import { formatDuration } from "./duration";
 import { getPath } from "./filters";
-import type { Plan, PlanNode } from "./plan";
+import { isTriggerNode, type Plan, type PlanNode, type PlanNodeOf } from "./plan";
 import { pickSplitBranch } from "./split";
 import { attributeInstant, isValidTimeZone, nextWindowStart, wallTime } from "./time-zones";
 
@@ -101,7 +101,7 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
   const steps: SimStep[] = [];
   const visits = new Map<string, number>();
   const lastResume = new Map<string, number>();
-  const goals = Object.values(plan.nodes).filter((n): n is Extract<PlanNode, { kind: "goal" }> => n.kind === "goal" && n.config.event !== null);
+  const goals = Object.values(plan.nodes).filter((n): n is PlanNodeOf<"goal"> => n.kind === "goal" && n.config.event !== null);
 
   let now = start;
   let nodeId: string | undefined = options.startNodeId ?? plan.trigger.nodeId;
@@ -132,7 +132,7 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
 
   /** The first goal event in (from, to], which ends the run wherever the contact is waiting. */
   const goalDuring = (from: number, to: number) => {
-    let best: { node: Extract<PlanNode, { kind: "goal" }>; event: TrackedEvent } | null = null;
+    let best: { node: PlanNodeOf<"goal">; event: TrackedEvent } | null = null;
     for (const node of goals) {
       const goal = node.config.event!;
       const hit = timeline.find((e) => e.at > from && e.at <= to && e.at > start && eventMatches(e, goal.name, goal.filters));
@@ -183,19 +183,16 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
       record(node, { exit, outcome, detail });
       return exit;
     };
+    if (isTriggerNode(node)) {
+      // Every trigger enrols alike (the catalog's group says which kinds are triggers).
+      step("next", "enrolled", `Entered: ${nodeCatalog[node.kind].label}`);
+      nodeId = node.next.next;
+      continue;
+    }
     let exit: string | null = null;
     let ended: SimEndedBy | null = null;
 
     switch (node.kind) {
-      case "form-submitted":
-      case "contact-created":
-      case "tag-added":
-      case "event-tracked":
-      case "segment-entered":
-      case "date-anniversary":
-      case "manual-enrol":
-        exit = step("next", "enrolled", `Entered: ${nodeCatalog[node.kind].label}`);
-        break;
       case "delay": {
         ended = wait(node, now + node.config.durationMs, "next", "waited", `Waited ${formatDuration(node.config.durationMs)}`);
         exit = "next";
@@ -301,6 +298,8 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
       case "exit":
         step(null, "exit", node.config.reason ? `Exited: ${node.config.reason}` : "Exited");
         return finish("exit");
+      default:
+        return assertNever(node, "node kind");
     }
 
     if (ended) return finish(ended);

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { TriggerKind } from "./catalog";
 import type { PlanTrigger } from "./plan";
-import { triggerMatches } from "./triggers";
+import { triggerMatches, type TriggerOccurrence } from "./triggers";
 
 describe("triggerMatches", () => {
   it("matches tracked events by name and property filter", () => {
@@ -22,5 +23,10 @@ describe("triggerMatches", () => {
       triggerMatches({ nodeId: "t", kind: "date-anniversary", config: { attribute: "birthday", offsetDays: 0, time: "09:00" } }, { kind: "date-anniversary", attribute: "signupDate" }),
     ).toBe(false);
     expect(triggerMatches({ nodeId: "t", kind: "manual-enrol", config: {} }, { kind: "manual-enrol" })).toBe(true);
+  });
+
+  it("has an occurrence for every trigger kind of the catalog, and only those", () => {
+    expectTypeOf<TriggerOccurrence["kind"]>().toEqualTypeOf<TriggerKind>();
+    expectTypeOf<Extract<TriggerOccurrence, { kind: "tag-added" }>>().toEqualTypeOf<{ kind: "tag-added" } & { tag: string }>();
   });
 });

@@ -1,18 +1,22 @@
 import { matchesFilters } from "./filters";
+import type { TriggerKind } from "./catalog";
 import type { PlanTrigger } from "./plan";
 
 /**
  * What just happened to a contact, as the flow router sees it. The router turns its Inngest
- * events into one of these and asks each published plan whether it enrols.
+ * events into one of these and asks each published plan whether it enrols. One entry per
+ * trigger kind of the catalog: a new trigger kind does not compile until it has one here.
  */
-export type TriggerOccurrence =
-  | { kind: "form-submitted"; formId: string }
-  | { kind: "contact-created"; source: string }
-  | { kind: "tag-added"; tag: string }
-  | { kind: "event-tracked"; event: string; properties: Record<string, unknown> }
-  | { kind: "segment-entered"; segmentId: string }
-  | { kind: "date-anniversary"; attribute: string }
-  | { kind: "manual-enrol" };
+type OccurrenceFacts = {
+  "form-submitted": { formId: string };
+  "contact-created": { source: string };
+  "tag-added": { tag: string };
+  "event-tracked": { event: string; properties: Record<string, unknown> };
+  "segment-entered": { segmentId: string };
+  "date-anniversary": { attribute: string };
+  "manual-enrol": object;
+};
+export type TriggerOccurrence = { [K in TriggerKind]: { kind: K } & OccurrenceFacts[K] }[TriggerKind];
 
 export function triggerMatches(trigger: PlanTrigger, occurrence: TriggerOccurrence): boolean {
   switch (trigger.kind) {

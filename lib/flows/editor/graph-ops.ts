@@ -1,4 +1,4 @@
-import { exitsFor, isNodeKind, nodeCatalog } from "../catalog";
+import { exitsFor, isTriggerKind } from "../catalog";
 import type { FlowGraph, GraphEdge, GraphNode } from "../graph";
 
 /**
@@ -32,7 +32,7 @@ export function connect(g: EditorGraph, c: { source: string; sourceHandle: strin
   const target = g.nodes.find((n) => n.id === c.target);
   const source = g.nodes.find((n) => n.id === c.source);
   if (!target || !source || c.source === c.target) return g;
-  if (isNodeKind(target.kind) && nodeCatalog[target.kind].group === "triggers") return g;
+  if (isTriggerKind(target.kind)) return g;
   if (!exitsFor(source.kind, source.config).some((e) => e.handle === c.sourceHandle)) return g;
   const edges = g.edges.filter((e) => !(e.source === c.source && e.sourceHandle === c.sourceHandle));
   return { ...g, edges: [...edges, { id: edgeId(c.source, c.sourceHandle, c.target), ...c }] };

@@ -1,80 +1,41 @@
 "use client";
 
 import { useId, useMemo, useState } from "react";
-import { z } from "zod";
 import { isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
-import { formatDuration, parseDuration } from "@/lib/flows/duration";
+import { formatDuration } from "@/lib/flows/duration";
+import {
+  configFieldSchema,
+  discriminator,
+  durationKind,
+  fieldLabel,
+  freshItem,
+  headerLines,
+  initial,
+  isNull,
+  parseHeaderLines,
+  parseSigned,
+  placeholderFor,
+  scalar,
+  scalarText,
+  suggestionLists,
+  suggestionsFor,
+  type FieldSchema,
+} from "@/lib/flows/editor/config-fields";
 import type { Pickers } from "./types";
 
 /**
  * The node panel's form, generated from the catalog's zod schema (through its JSON Schema):
  * objects become fieldsets, unions a mode picker, nullable parts a switch, arrays a list.
- * Fields with a known meaning get their picker: templates, tags, events, attributes, segments,
- * human durations, time zones and weekdays. Validated as you type by the same schema compile()
- * uses.
+ * A field's widget comes from the catalog's metadata (`FieldWidget` in lib/flows/catalog.ts):
+ * template, segment and send-node pickers, suggested tags, events, attributes and time zones,
+ * human durations and weekdays. Validated as you type by the same schema compile() uses.
  */
 
-type JS = {
-  type?: string | string[];
-  properties?: Record<string, JS>;
-  required?: string[];
-  enum?: unknown[];
-  const?: unknown;
-  anyOf?: JS[];
-  oneOf?: JS[];
-  items?: JS;
-  default?: unknown;
-  additionalProperties?: JS | boolean;
-  minimum?: number;
-};
 type Value = unknown;
 type Ctx = { pickers: Pickers; issues: Map<string, string>; readOnly: boolean; zones: string[]; sendNodes: string[] };
 
 const inputCls = "mt-0.5 block w-full rounded border border-slate-300 px-2 py-1 text-xs disabled:bg-slate-50";
 const weekdayNames: Record<string, string> = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
-
-// Field names whose label is not their words (a send node's UTM settings).
-const labels: Record<string, string> = { utm: "Own UTM parameters", off: "No UTM parameters" };
-
-/** What an empty UTM field of a send node falls back to. */
-const utmFallbacks: Record<string, string> = { campaign: "the flow's name", content: "the node id", source: "workspace default", medium: "workspace default" };
-
-function humanize(name: string): string {
-  if (labels[name]) return labels[name];
-  const base = name.replace(/Ms$/, "").replace(/Id$/, "");
-  const words = base.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-function isNull(s: JS) {
-  return s.type === "null";
-}
-
-function discriminator(variants: JS[]): string | null {
-  const first = variants[0]?.properties;
-  if (!first) return null;
-  for (const [k, v] of Object.entries(first)) if (v.const !== undefined && variants.every((x) => x.properties?.[k]?.const !== undefined)) return k;
-  return null;
-}
-
-/** A starting value for a schema: its default, else an empty value of its type. */
-function initial(s: JS): Value {
-  if (s.default !== undefined) return structuredClone(s.default);
-  if (s.const !== undefined) return s.const;
-  const variants = s.oneOf ?? s.anyOf;
-  if (variants) return initial(variants.find((v) => !isNull(v)) ?? variants[0]!);
-  const t = Array.isArray(s.type) ? s.type[0] : s.type;
-  if (t === "object") {
-    const out: Record<string, Value> = {};
-    for (const [k, p] of Object.entries(s.properties ?? {})) if (s.required?.includes(k) || p.default !== undefined) out[k] = initial(p);
-    return out;
-  }
-  if (t === "array") return [];
-  if (t === "string") return s.enum ? s.enum[0] : "";
-  if (t === "integer" || t === "number") return s.minimum !== undefined && s.minimum > 0 ? s.minimum : 0;
-  if (t === "boolean") return false;
-  return null;
-}
 
 export function ConfigForm(props: {
   kind: string;
@@ -84,10 +45,7 @@ export function ConfigForm(props: {
   readOnly: boolean;
   sendNodes: string[];
 }) {
-  const schema = useMemo(() => {
-    if (!isNodeKind(props.kind)) return null;
-    return z.toJSONSchema(nodeCatalog[props.kind].configSchema, { io: "input", unrepresentable: "any" }) as JS;
-  }, [props.kind]);
+  const schema = useMemo(() => configFieldSchema(props.kind), [props.kind]);
   const issues = useMemo(() => {
     const m = new Map<string, string>();
     if (!isNodeKind(props.kind)) return m;
@@ -110,10 +68,10 @@ export function ConfigForm(props: {
 function PickerLists({ ctx }: { ctx: Ctx }) {
   return (
     <>
-      <datalist id="picker-tags">{ctx.pickers.tags.map((t) => <option key={t} value={t} />)}</datalist>
-      <datalist id="picker-events">{ctx.pickers.events.map((t) => <option key={t} value={t} />)}</datalist>
-      <datalist id="picker-attributes">{ctx.pickers.attributes.map((t) => <option key={t} value={t} />)}</datalist>
-      <datalist id="picker-zones">{ctx.zones.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id={suggestionLists.tag}>{ctx.pickers.tags.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id={suggestionLists.event}>{ctx.pickers.events.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id={suggestionLists.attribute}>{ctx.pickers.attributes.map((t) => <option key={t} value={t} />)}</datalist>
+      <datalist id={suggestionLists["time-zone"]}>{ctx.zones.map((t) => <option key={t} value={t} />)}</datalist>
     </>
   );
 }
@@ -127,20 +85,31 @@ function Issue({ path, ctx }: { path: (string | number)[]; ctx: Ctx }) {
   ) : null;
 }
 
-function Field(props: { name: string; schema: JS; value: Value; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; required?: boolean }) {
+function Field(props: {
+  name: string;
+  /** The label, when a wrapper (a nullable's switch) already chose it. */
+  label?: string;
+  schema: FieldSchema;
+  value: Value;
+  path: (string | number)[];
+  ctx: Ctx;
+  onChange: (v: Value) => void;
+  required?: boolean;
+}) {
   const { name, schema: s, value, path, ctx, onChange } = props;
   const id = useId();
-  const label = humanize(name);
+  const label = props.label ?? fieldLabel(name, s);
   const variants = s.oneOf ?? s.anyOf;
 
   // Nullable: a switch, then the non-null part.
   if (variants && variants.some(isNull) && variants.length === 2) {
     const inner = variants.find((v) => !isNull(v))!;
+    // The send-node picker has its own "any" choice for null.
+    if (inner.widget === "send-node") return <Field {...props} label={label} schema={inner} />;
     const simple = inner.type === "string" || inner.type === "integer" || inner.type === "number";
-    if (simple && name !== "sendNodeId") {
-      return <Field {...props} schema={inner} value={value ?? ""} onChange={(v) => onChange(v === "" ? null : v)} />;
+    if (simple) {
+      return <Field {...props} label={label} schema={inner} value={value ?? ""} onChange={(v) => onChange(v === "" ? null : v)} />;
     }
-    if (name === "sendNodeId") return <Field {...props} schema={inner} />;
     const on = value !== null && value !== undefined;
     return (
       <fieldset className="rounded border border-slate-200 p-2">
@@ -148,7 +117,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
           <input type="checkbox" checked={on} disabled={ctx.readOnly} onChange={(e) => onChange(e.target.checked ? initial(inner) : null)} />
           {label}
         </label>
-        {on ? <div className="mt-1 space-y-2"><Field {...props} name={name} schema={inner} /></div> : null}
+        {on ? <div className="mt-1 space-y-2"><Field {...props} name={name} label={label} schema={inner} /></div> : null}
       </fieldset>
     );
   }
@@ -162,11 +131,11 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
       return (
         <div className="space-y-2">
           <label className="block text-xs font-medium text-slate-700" htmlFor={id}>
-            {humanize(key)}
+            {fieldLabel(key)}
           </label>
           <select
             id={id}
-            aria-label={humanize(key)}
+            aria-label={fieldLabel(key)}
             className={inputCls}
             disabled={ctx.readOnly}
             value={String(current)}
@@ -212,7 +181,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
   }
   if (type === "object") {
     // Free-form string map (webhook headers): one "Name: value" per line.
-    const text = Object.entries((value ?? {}) as Record<string, string>).map(([k, v]) => `${k}: ${v}`).join("\n");
+    const text = headerLines((value ?? {}) as Record<string, string>);
     return (
       <label className="block text-xs font-medium text-slate-700">
         {label} <span className="font-normal text-slate-500">(one “Name: value” per line)</span>
@@ -222,17 +191,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
           rows={3}
           disabled={ctx.readOnly}
           defaultValue={text}
-          onChange={(e) =>
-            onChange(
-              Object.fromEntries(
-                e.target.value
-                  .split("\n")
-                  .map((l) => l.split(/:(.*)/s).map((x) => x.trim()))
-                  .filter((p) => p[0])
-                  .map((p) => [p[0]!, p[1] ?? ""]),
-              ),
-            )
-          }
+          onChange={(e) => onChange(parseHeaderLines(e.target.value))}
         />
         <Issue path={path} ctx={ctx} />
       </label>
@@ -240,7 +199,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
   }
   if (type === "array" && s.items) {
     const list: unknown[] = Array.isArray(value) ? value : [];
-    if (s.items.enum && name === "days") {
+    if (s.widget === "weekdays") {
       return (
         <fieldset>
           <legend className="text-xs font-medium text-slate-700">Days</legend>
@@ -280,17 +239,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
           <button
             type="button"
             className="text-[11px] font-medium text-brand-700 hover:underline"
-            onClick={() => {
-              const fresh = initial(item);
-              // Branches need an id of their own: it names their exit handle.
-              if (fresh && typeof fresh === "object" && "id" in (item.properties ?? {})) {
-                const taken = new Set(list.map((x) => (x as { id?: string }).id));
-                let n = list.length + 1;
-                while (taken.has(`b${n}`)) n++;
-                Object.assign(fresh, { id: `b${n}`, label: `Branch ${n}`, ...("weight" in (item.properties ?? {}) ? { weight: 50 } : {}) });
-              }
-              onChange([...list, fresh]);
-            }}
+            onClick={() => onChange([...list, freshItem(item, list)])}
           >
             Add {singular}
           </button>
@@ -307,8 +256,9 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
       </label>
     );
   }
-  if ((type === "integer" || type === "number") && /Ms$/.test(name)) {
-    return <DurationField label={label} value={typeof value === "number" ? value : null} path={path} ctx={ctx} onChange={onChange} signed={name === "offsetMs"} />;
+  const duration = durationKind(s);
+  if ((type === "integer" || type === "number") && duration) {
+    return <DurationField label={label} value={typeof value === "number" ? value : null} path={path} ctx={ctx} onChange={onChange} signed={duration.signed} />;
   }
   if (type === "integer" || type === "number") {
     return (
@@ -339,7 +289,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
         ))}
       </select>
     );
-  } else if (name === "templateId") {
+  } else if (s.widget === "template") {
     control = (
       <select aria-label="Template" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
         <option value="">{ctx.pickers.templates.length ? "Choose a template…" : "No templates yet: create one first"}</option>
@@ -351,7 +301,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
         ))}
       </select>
     );
-  } else if (name === "segmentId") {
+  } else if (s.widget === "segment") {
     control = (
       <select aria-label="Segment" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
         <option value="">{ctx.pickers.segments.length ? "Choose a segment…" : "No segments yet: create one under Segments"}</option>
@@ -362,7 +312,7 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
         ))}
       </select>
     );
-  } else if (name === "sendNodeId") {
+  } else if (s.widget === "send-node") {
     control = (
       <select aria-label="Send node" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value || null)}>
         <option value="">Any email</option>
@@ -374,24 +324,13 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
       </select>
     );
   } else {
-    const list = name === "tag" ? "picker-tags" : name === "event" || (name === "name" && path.includes("event")) ? "picker-events" : name === "attribute" ? "picker-attributes" : name === "timeZone" ? "picker-zones" : undefined;
-    const placeholder =
-      name === "from" || name === "to" || name === "time"
-        ? "09:00"
-        : name === "at"
-          ? "2026-05-01T09:00:00+02:00"
-          : name === "timeZone"
-            ? "workspace default"
-            : path[0] === "utm"
-              ? utmFallbacks[name]
-              : undefined;
     control = (
       <input
         aria-label={label}
         className={inputCls}
         disabled={ctx.readOnly}
-        list={list}
-        placeholder={placeholder}
+        list={suggestionsFor(s)}
+        placeholder={placeholderFor(s)}
         value={str}
         onChange={(e) => onChange(e.target.value)}
       />
@@ -399,14 +338,14 @@ function Field(props: { name: string; schema: JS; value: Value; path: (string | 
   }
   return (
     <label className="block text-xs font-medium text-slate-700">
-      {name === "segmentId" ? "Segment" : label}
+      {label}
       {control}
       <Issue path={path} ctx={ctx} />
     </label>
   );
 }
 
-function ObjectFields(props: { schema: JS; value: Record<string, unknown>; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; skip?: string }) {
+function ObjectFields(props: { schema: FieldSchema; value: Record<string, unknown>; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; skip?: string }) {
   const { schema, value, path, ctx, onChange } = props;
   return (
     <>
@@ -464,33 +403,4 @@ function DurationField(props: { label: string; value: number | null; path: (stri
       {bad ? <span role="alert" className="block text-[11px] text-red-700">Not a duration: try “3 days”, “2h 30m” or “90 minutes”.</span> : <Issue path={props.path} ctx={props.ctx} />}
     </label>
   );
-}
-
-function parseSigned(text: string, signed: boolean): number | null {
-  const t = text.trim();
-  if (signed && t.startsWith("-")) {
-    const ms = parseDuration(t.slice(1));
-    return ms === null ? null : -ms;
-  }
-  if (signed && (t === "0" || t === "")) return 0;
-  return parseDuration(t);
-}
-
-/** A scalar as the text that `scalar` reads back: a list as "a, b"; anything but a plain scalar as JSON. */
-function scalarText(value: unknown): string {
-  if (value === undefined || value === null) return "";
-  if (Array.isArray(value)) return value.join(", ");
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
-}
-
-function scalar(text: string): unknown {
-  const t = text.trim();
-  if (t === "") return undefined;
-  if (t.includes(",")) return t.split(",").map((x) => scalar(x) ?? "");
-  if (t === "true") return true;
-  if (t === "false") return false;
-  if (t === "null") return null;
-  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
-  return t;
 }

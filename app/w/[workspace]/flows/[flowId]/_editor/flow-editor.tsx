@@ -12,22 +12,23 @@ import {
 } from "@xyflow/react";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import { useCallback, useMemo, useState, type DragEvent } from "react";
 import { useStore } from "zustand";
-import { isNodeKind, nodeCatalog, nodeGroups, nodeKinds } from "@/lib/flows/catalog";
+import { isTriggerKind } from "@/lib/flows/catalog";
 import { compile, type CompileError } from "@/lib/flows/compile";
 import { diffGraphs } from "@/lib/flows/editor/graph-ops";
 import { createEditorStore, type EditorStore } from "@/lib/flows/editor/store";
-import { pauseFlowAction, saveDraftAction } from "@/app/w/[workspace]/flows/actions";
-import { ConfigForm } from "./config-form";
+import { pauseFlowAction } from "@/app/w/[workspace]/flows/actions";
 import { DecorationsContext, nodeTypes, type Decorations } from "./flow-node";
-import { DryRunPanel, PublishDialog, VersionsPanel, callAction } from "./panels";
+import { FlowSummary, NodePanel } from "./node-panel";
+import { Palette } from "./palette";
+import { DryRunPanel, ProblemsList, PublishDialog, VersionsPanel, callAction } from "./panels";
 import type { EditorProps } from "./types";
+import { useAutosave } from "./use-autosave";
+import { useLiveStats } from "./use-live-stats";
+import { useShortcuts } from "./use-shortcuts";
 
-const AUTOSAVE_MS = 800;
-const REFRESH_MS = 4000;
 type Tab = "node" | "problems" | "versions" | "dry-run";
-type SaveState = { kind: "saved" | "dirty" | "saving" | "error" | "conflict"; message?: string };
 
 export function FlowEditor(props: EditorProps) {
   return (
@@ -69,81 +70,11 @@ function Editor(props: EditorProps) {
     [errors, props.stats, highlight, props.flow.currentVersionId],
   );
 
-  // ---- autosave with an optimistic revision
-  const revision = useRef(props.flow.revision);
-  const [save, setSave] = useState<SaveState>({ kind: "saved" });
-  const saving = useRef(false);
-  const doSave = useCallback(
-    async (force = false) => {
-      if (readOnly || saving.current) return;
-      saving.current = true;
-      setSave({ kind: "saving" });
-      const r = await callAction(saveDraftAction, props.workspace, {
-        flowId: props.flow.id,
-        revision: String(revision.current),
-        graph: JSON.stringify(store.getState().toGraph()),
-        force: force ? "1" : "0",
-      });
-      saving.current = false;
-      if (r.ok) {
-        revision.current = Number(r.data?.revision ?? revision.current);
-        setSave({ kind: "saved" });
-      } else if (r.data?.conflict) setSave({ kind: "conflict", message: r.message });
-      else setSave({ kind: "error", message: r.message });
-    },
-    [readOnly, props.workspace, props.flow.id, store],
-  );
-  const firstChange = useRef(changeCount);
-  useEffect(() => {
-    if (changeCount === firstChange.current || readOnly || props.persist === false) return;
-    setSave((s) => (s.kind === "conflict" ? s : { kind: "dirty" }));
-    const t = setTimeout(() => {
-      setSave((s) => {
-        if (s.kind !== "conflict") void doSave();
-        return s;
-      });
-    }, AUTOSAVE_MS);
-    return () => clearTimeout(t);
-  }, [changeCount, readOnly, doSave, props.persist]);
-  useEffect(() => {
-    const warn = (e: BeforeUnloadEvent) => {
-      if (save.kind === "dirty" || save.kind === "saving") e.preventDefault();
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [save.kind]);
-
-  // ---- live stats: the server page re-renders with fresh counters while the flow is open
-  useEffect(() => {
-    if (!props.flow.currentVersionId || props.persist === false) return;
-    const t = setInterval(() => {
-      if (document.visibilityState === "visible") router.refresh();
-    }, REFRESH_MS);
-    return () => clearInterval(t);
-  }, [router, props.flow.currentVersionId, props.persist]);
-
-  // ---- keyboard shortcuts
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const el = e.target as HTMLElement | null;
-      if (el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable)) return;
-      const mod = e.metaKey || e.ctrlKey;
-      const s = store.getState();
-      const key = e.key.toLowerCase();
-      if (mod && key === "z" && !e.shiftKey) s.undo();
-      else if (mod && (key === "y" || (key === "z" && e.shiftKey))) s.redo();
-      else if (mod && key === "c") s.copy();
-      else if (mod && key === "v") s.paste();
-      else if (mod && key === "d") s.duplicateSelected();
-      else if (mod && key === "a") s.select(s.nodes.map((n) => n.id));
-      else if (!mod && key === "l" && e.shiftKey) s.layout();
-      else if (!mod && key === "f" && e.shiftKey) void flow.fitView({ duration: 200 });
-      else return;
-      e.preventDefault();
-    };
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [store, flow]);
+  const persist = props.persist !== false;
+  const autosave = useAutosave({ store, changeCount, readOnly, persist, workspace: props.workspace, flowId: props.flow.id, revision: props.flow.revision });
+  const save = autosave.state;
+  useLiveStats({ currentVersionId: props.flow.currentVersionId, persist });
+  useShortcuts(store, flow);
 
   // ---- palette drop
   const onDrop = useCallback(
@@ -167,7 +98,7 @@ function Editor(props: EditorProps) {
     (c) => {
       if (c.source === c.target) return false;
       const target = store.getState().nodes.find((n) => n.id === c.target);
-      return !!target && !(isNodeKind(target.data.kind) && nodeCatalog[target.data.kind].group === "triggers");
+      return !!target && !isTriggerKind(target.data.kind);
     },
     [store],
   );
@@ -244,7 +175,7 @@ function Editor(props: EditorProps) {
         <div role="alert" className="flex items-center gap-3 rounded border border-red-300 bg-red-50 p-2 text-sm text-red-800" data-testid="save-conflict">
           {save.message}
           <button type="button" className="underline" onClick={() => window.location.reload()}>Reload theirs</button>
-          <button type="button" className="underline" onClick={() => void doSave(true)}>Keep mine</button>
+          <button type="button" className="underline" onClick={() => void autosave.save(true)}>Keep mine</button>
         </div>
       ) : null}
 
@@ -315,27 +246,7 @@ function Editor(props: EditorProps) {
                 <FlowSummary props={props} selectedCount={selected.length} problems={problems.length} pathname={pathname} />
               )
             ) : null}
-            {tab === "problems" ? (
-              <div data-testid="problems">
-                {problems.length === 0 ? (
-                  <p className="text-sm text-emerald-700">No problems: the draft can be published.</p>
-                ) : (
-                  <ul className="space-y-1">
-                    {problems.map((p, i) => (
-                      <li key={i}>
-                        {p.nodeId ? (
-                          <button type="button" className="text-left text-xs text-red-800 hover:underline" onClick={() => jumpTo(p.nodeId!)}>
-                            <span className="font-semibold">{p.nodeId}</span>: {p.message}
-                          </button>
-                        ) : (
-                          <span className="text-xs text-red-800">{p.message}</span>
-                        )}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </div>
-            ) : null}
+            {tab === "problems" ? <ProblemsList problems={problems} onJump={jumpTo} /> : null}
             {tab === "versions" ? (
               <VersionsPanel
                 props={props}
@@ -365,7 +276,7 @@ function Editor(props: EditorProps) {
         <PublishDialog
           props={props}
           draft={graph}
-          revision={() => revision.current}
+          revision={autosave.revision}
           onClose={(message) => {
             setPublishing(false);
             if (message) {
@@ -384,154 +295,5 @@ function ToolButton(props: { label: string; title: string; disabled?: boolean; o
     <button type="button" title={props.title} disabled={props.disabled} onClick={props.onClick} className="rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-40">
       {props.label}
     </button>
-  );
-}
-
-function Palette({ onAdd }: { onAdd: (kind: string) => void }) {
-  return (
-    <nav className="w-44 shrink-0 overflow-y-auto rounded-lg border border-slate-200 bg-white p-2" aria-label="Node palette" data-testid="palette">
-      {nodeGroups.map((g) => (
-        <div key={g} className="mb-2">
-          <h3 className="px-1 text-[11px] font-semibold uppercase tracking-wide text-slate-500">{g}</h3>
-          {nodeKinds
-            .filter((k) => nodeCatalog[k].group === g)
-            .map((k) => (
-              <button
-                key={k}
-                type="button"
-                draggable
-                data-testid={`palette-${k}`}
-                title={`${nodeCatalog[k].description} Drag onto the canvas, or click to add.`}
-                onDragStart={(e) => {
-                  e.dataTransfer.setData("application/tillit-node", k);
-                  e.dataTransfer.effectAllowed = "move";
-                }}
-                onClick={() => onAdd(k)}
-                className="mt-1 block w-full cursor-grab rounded border border-slate-200 px-2 py-1 text-left text-xs hover:border-brand-500 hover:bg-brand-50"
-              >
-                {nodeCatalog[k].label}
-              </button>
-            ))}
-        </div>
-      ))}
-    </nav>
-  );
-}
-
-function NodePanel(p: {
-  store: EditorStore;
-  nodeId: string;
-  props: EditorProps;
-  readOnly: boolean;
-  sendNodes: string[];
-  errors: string[];
-  pathname: string;
-}) {
-  // The node's data only: it keeps its identity while the node is dragged, so the panel stays still.
-  const data = useStore(p.store, (s) => s.nodes.find((n) => n.id === p.nodeId)?.data);
-  if (!data) return null;
-  const node = { id: p.nodeId, data };
-  const def = isNodeKind(node.data.kind) ? nodeCatalog[node.data.kind] : null;
-  const stats = p.props.stats[node.id];
-  const waiting = p.props.waitingList?.nodeId === node.id ? p.props.waitingList.contacts : null;
-  return (
-    <div className="space-y-3" data-testid="node-panel">
-      <div>
-        <p className="text-xs text-slate-500">
-          {def?.label ?? node.data.kind} · <code>{node.id}</code>
-        </p>
-        <p className="text-xs text-slate-600">{def?.description}</p>
-      </div>
-      <label className="block text-xs font-medium text-slate-700">
-        Label
-        <input
-          className="mt-0.5 block w-full rounded border border-slate-300 px-2 py-1 text-xs disabled:bg-slate-50"
-          disabled={p.readOnly}
-          value={node.data.label ?? ""}
-          placeholder={def?.label}
-          onChange={(e) => p.store.getState().updateLabel(node.id, e.target.value)}
-        />
-      </label>
-      <ConfigForm
-        kind={node.data.kind}
-        config={node.data.config}
-        onChange={(c) => p.store.getState().updateConfig(node.id, c)}
-        pickers={p.props.pickers}
-        readOnly={p.readOnly}
-        sendNodes={p.sendNodes.filter((id) => id !== node.id)}
-      />
-      {p.errors.length > 0 ? (
-        <ul className="rounded bg-red-50 p-2 text-xs text-red-800" data-testid="node-errors">
-          {p.errors.map((e, i) => <li key={i}>{e}</li>)}
-        </ul>
-      ) : null}
-      {p.readOnly ? null : (
-        <div className="flex gap-2">
-          <button type="button" className="text-xs text-brand-700 hover:underline" onClick={() => p.store.getState().duplicateSelected()}>Duplicate</button>
-          <button type="button" className="text-xs text-red-700 hover:underline" onClick={() => p.store.getState().deleteSelected()}>Delete</button>
-        </div>
-      )}
-      {p.props.flow.currentVersionId ? (
-        <section className="border-t border-slate-100 pt-2 text-xs" data-testid="node-live">
-          <h3 className="font-semibold">Live</h3>
-          <p className="text-slate-600">
-            Entered {stats?.entered ?? 0} · waiting now {stats?.waitingNow ?? 0} · completed {stats?.completed ?? 0} · exited {stats?.exited ?? 0} · converted {stats?.converted ?? 0}
-          </p>
-          <Link scroll={false} replace href={`${p.pathname}?node=${encodeURIComponent(node.id)}`} className="text-brand-700 hover:underline">
-            Who is waiting here?
-          </Link>
-          {waiting ? (
-            waiting.length === 0 ? (
-              <p className="text-slate-500">Nobody is at this node now.</p>
-            ) : (
-              <ul className="mt-1 space-y-0.5" data-testid="waiting-list">
-                {waiting.map((w) => (
-                  <li key={w.enrollmentId}>
-                    <Link scroll={false} replace href={`${p.pathname}?node=${encodeURIComponent(node.id)}&trace=${w.enrollmentId}`} className="text-brand-700 hover:underline">
-                      {w.firstName ? `${w.firstName} <${w.email}>` : w.email}
-                    </Link>
-                    {w.since ? <span className="text-slate-500"> since {new Date(w.since).toLocaleString()}</span> : null}
-                  </li>
-                ))}
-              </ul>
-            )
-          ) : null}
-          {p.props.trace ? <TraceView trace={p.props.trace} /> : null}
-        </section>
-      ) : null}
-    </div>
-  );
-}
-
-function TraceView({ trace }: { trace: NonNullable<EditorProps["trace"]> }) {
-  return (
-    <div className="mt-2 rounded bg-slate-50 p-2" data-testid="trace">
-      <p className="font-semibold">
-        Why {trace.email} is here (v{trace.version}, {trace.status}
-        {trace.exitReason ? `: ${trace.exitReason}` : ""})
-      </p>
-      {Object.keys(trace.trigger).length > 0 ? <p className="truncate text-slate-500">Trigger: {JSON.stringify(trace.trigger)}</p> : null}
-      <ol className="mt-1 space-y-1">
-        {trace.steps.map((s, i) => (
-          <li key={i}>
-            <span className="font-mono">{new Date(s.at).toLocaleString()}</span> <b>{s.nodeId}</b> — {s.outcome}
-            {s.exit ? ` → ${s.exit}` : ""}
-            <span className="block text-slate-500">{s.detail}</span>
-          </li>
-        ))}
-      </ol>
-    </div>
-  );
-}
-
-function FlowSummary(p: { props: EditorProps; selectedCount: number; problems: number; pathname: string }) {
-  const total = Object.values(p.props.stats).reduce((a, s) => a + s.waitingNow, 0);
-  return (
-    <div className="space-y-2 text-xs text-slate-700" data-testid="flow-summary">
-      {p.selectedCount > 1 ? <p>{p.selectedCount} nodes selected: Ctrl+C copies, Ctrl+D duplicates, Delete removes.</p> : <p>Select a node to configure it.</p>}
-      <p>{p.problems === 0 ? "The draft compiles." : `${p.problems} problems stand between this draft and publishing.`}</p>
-      {p.props.flow.currentVersionId ? <p>{total} contacts are in the flow now.</p> : <p>Not published yet: stats appear once contacts run through a published version.</p>}
-      <p className="text-slate-500">Shortcuts: Ctrl+Z / Ctrl+Shift+Z undo and redo, Ctrl+C / Ctrl+V copy and paste, Ctrl+D duplicate, Ctrl+A select all, Shift+L auto-layout, Shift+F fit.</p>
-    </div>
   );
 }

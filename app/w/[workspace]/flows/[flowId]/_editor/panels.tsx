@@ -2,7 +2,8 @@
 
 import { useMemo, useState } from "react";
 import type { ActionState } from "@/lib/server/auth/action";
-import type { CompileResult } from "@/lib/flows/compile";
+import { isTriggerKind } from "@/lib/flows/catalog";
+import type { CompileError, CompileResult } from "@/lib/flows/compile";
 import { parseDuration } from "@/lib/flows/duration";
 import type { EditorGraph, GraphDiff } from "@/lib/flows/editor/graph-ops";
 import { suggestMigration, type MigrationMap } from "@/lib/flows/editor/migration";
@@ -34,7 +35,7 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
   const [note, setNote] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const targets = p.draft.nodes.filter((n) => !["form-submitted", "contact-created", "tag-added", "event-tracked", "segment-entered", "date-anniversary", "manual-enrol"].includes(n.kind));
+  const targets = p.draft.nodes.filter((n) => !isTriggerKind(n.kind));
   const oldNode = (id: string) => current?.graph?.nodes.find((n) => n.id === id);
   const publish = async () => {
     setBusy(true);
@@ -171,6 +172,31 @@ export function VersionsPanel(p: { props: EditorProps; draft: EditorGraph; readO
           ) : null}
         </div>
       ))}
+    </div>
+  );
+}
+
+/** compile()'s problems; a problem on a node jumps to it. */
+export function ProblemsList(p: { problems: CompileError[]; onJump: (nodeId: string) => void }) {
+  return (
+    <div data-testid="problems">
+      {p.problems.length === 0 ? (
+        <p className="text-sm text-emerald-700">No problems: the draft can be published.</p>
+      ) : (
+        <ul className="space-y-1">
+          {p.problems.map((problem, i) => (
+            <li key={i}>
+              {problem.nodeId ? (
+                <button type="button" className="text-left text-xs text-red-800 hover:underline" onClick={() => p.onJump(problem.nodeId!)}>
+                  <span className="font-semibold">{problem.nodeId}</span>: {problem.message}
+                </button>
+              ) : (
+                <span className="text-xs text-red-800">{problem.message}</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }
