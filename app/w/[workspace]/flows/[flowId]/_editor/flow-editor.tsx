@@ -78,15 +78,16 @@ function Editor(props: EditorProps) {
       if (readOnly || saving.current) return;
       saving.current = true;
       setSave({ kind: "saving" });
-      const r = await callAction(saveDraftAction, props.workspace, {
+      const r = await callAction(saveDraftAction, {
+        workspace: props.workspace,
         flowId: props.flow.id,
-        revision: String(revision.current),
-        graph: JSON.stringify(store.getState().toGraph()),
-        force: force ? "1" : "0",
+        revision: revision.current,
+        graph: store.getState().toGraph(),
+        force,
       });
       saving.current = false;
       if (r.ok) {
-        revision.current = Number(r.data?.revision ?? revision.current);
+        revision.current = r.data?.revision ?? revision.current;
         setSave({ kind: "saved" });
       } else if (r.data?.conflict) setSave({ kind: "conflict", message: r.message });
       else setSave({ kind: "error", message: r.message });
@@ -180,7 +181,7 @@ function Editor(props: EditorProps) {
   };
 
   const onPause = async () => {
-    const r = await callAction(pauseFlowAction, props.workspace, { flowId: props.flow.id, paused: props.flow.status === "live" ? "1" : "0" });
+    const r = await callAction(pauseFlowAction, { workspace: props.workspace, flowId: props.flow.id, paused: props.flow.status === "live" });
     setNotice({ ok: r.ok, message: r.message ?? "" });
     router.refresh();
   };
