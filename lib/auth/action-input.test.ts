@@ -63,6 +63,12 @@ describe("typed input", () => {
     expect(refusal(run({ workspace: "acme", flowId, revision: 0, definition: big }, spec)).fieldErrors).toEqual({ definition: "the definition is too large: send less at once" });
   });
 
+  it("leaves values JSON cannot hold (a script may encode them) to the schema, which refuses them", () => {
+    expect(refusal(run({ workspace: "acme", flowId, revision: 0, definition: { match: "all", children: [{ value: 1n }] } }, spec)).fieldErrors).toEqual({
+      definition: expect.stringMatching(/^the definition: .+ \(at children\.0\.value\)$/),
+    });
+  });
+
   it("refuses arguments that are not a plain object or a form", () => {
     for (const input of [1, "workspace=acme", null, undefined, [{ workspace: "acme" }], new Map([["workspace", "acme"]]), new Date()]) {
       const state = refusal(run(input, spec));

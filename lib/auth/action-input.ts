@@ -118,6 +118,15 @@ function coerce(raw: unknown, field: FormField): Coerced {
   }
 }
 
+/** The length of a typed value as JSON text; 0 for what JSON cannot hold (the schema refuses it). */
+function jsonLength(v: unknown): number {
+  try {
+    return JSON.stringify(v)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 function failed(fieldErrors: Record<string, string>): Refused {
   const [field, message] = Object.entries(fieldErrors)[0]!;
   return { ok: false, state: { ok: false, message: `${field}: ${message}`, fieldErrors } };
@@ -136,7 +145,7 @@ export function parseActionInput<S extends z.ZodType>(read: { value: Record<stri
       const c = coerce(value[k], field);
       if ("error" in c) fieldErrors[k] = c.error;
       else value[k] = c.value;
-    } else if (typeof field === "object" && field.maxLength !== undefined && (JSON.stringify(value[k]) ?? "").length > field.maxLength) {
+    } else if (typeof field === "object" && field.maxLength !== undefined && jsonLength(value[k]) > field.maxLength) {
       fieldErrors[k] = `${field.json} is too large: send less at once`;
     }
   }
