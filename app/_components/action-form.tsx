@@ -1,21 +1,21 @@
 "use client";
 
 import { startTransition, useActionState, useEffect, type FormEvent, type ReactNode } from "react";
-import type { ActionState } from "@/lib/server/auth/action";
+import type { FormAction } from "@/lib/server/auth/action";
 import { notify } from "./ui/toast";
 
 /**
  * A form bound to a workspace server action: carries the workspace slug, disables itself while
  * pending, and shows the outcome (or the first field error) in a live region and as a toast.
  */
-export function ActionForm(props: {
-  action: (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
+export function ActionForm<T>(props: {
+  action: FormAction<T>;
   workspace?: string;
   children: ReactNode;
   className?: string;
   success?: string;
-  /** Shown once with the action's returned data (e.g. a new API key). */
-  reveal?: { key: string; label: string };
+  /** Shown once: the text the action returns in `data[key]` (e.g. a new API key). */
+  reveal?: { key: keyof T & string; label: string };
   testId?: string;
 }) {
   const [state, formAction, pending] = useActionState(props.action, undefined);
@@ -25,6 +25,7 @@ export function ActionForm(props: {
     const message = state?.ok ? (state.message ?? success ?? "Saved") : state?.message;
     if (state && message) notify(state.ok ? "success" : "error", message);
   }, [state, success]);
+  const revealed = state?.ok && props.reveal && state.data ? state.data[props.reveal.key] : undefined;
   // React resets a form after its action runs, which would throw away what a person typed when
   // the server refuses it; submitting ourselves keeps the fields. Without JS, `action` still works.
   const submit = (e: FormEvent<HTMLFormElement>) => {
@@ -48,11 +49,11 @@ export function ActionForm(props: {
           {state.message ?? props.success ?? "Saved"}
         </p>
       ) : null}
-      {state?.ok && props.reveal && state.data?.[props.reveal.key] ? (
+      {props.reveal && typeof revealed === "string" && revealed ? (
         <div className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm">
           <p className="font-medium">{props.reveal.label}</p>
           <code data-testid="revealed-secret" className="mt-1 block break-all font-mono">
-            {state.data[props.reveal.key]}
+            {revealed}
           </code>
         </div>
       ) : null}

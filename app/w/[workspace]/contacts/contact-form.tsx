@@ -1,13 +1,13 @@
 import type { AttributeValue } from "@/db/schema/contacts";
 import { ActionForm } from "@/app/_components/action-form";
 import { button, input, label } from "@/app/_components/styles";
-import type { ActionState } from "@/lib/server/auth/action";
+import type { FormAction } from "@/lib/server/auth/action";
 import { attributeTypes, typeOf } from "./attributes";
 
 /** The create/edit form of a contact: names, time zone and typed attributes. */
 export function ContactForm(props: {
   workspace: string;
-  action: (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
+  action: FormAction;
   contact?: { id: string; email: string; firstName: string | null; lastName: string | null; timeZone: string | null; attributes: Record<string, AttributeValue> };
   disabled?: boolean;
   submitLabel: string;

@@ -16,7 +16,7 @@ import {
 } from "@/db/queries/flows";
 import { emit } from "@/inngest/emit";
 import { flowMigrationRequested } from "@/inngest/events";
-import { ActionError, jsonField, workspaceAction, type ActionState } from "@/lib/server/auth/action";
+import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
 import { fileTagProblem } from "@/lib/email/liquid";
 import { compile } from "@/lib/flows/compile";
 import { checkMigration, migrationMapSchema, movingEntries } from "@/lib/flows/editor/migration";
@@ -46,25 +46,29 @@ export const createFlowAction = workspaceAction(
 /** Autosave: refused with a conflict when someone else saved since `revision`. */
 export const saveDraftAction = workspaceAction(
   "flows.edit",
-  z.object({
-    flowId,
-    revision: z.coerce.number().int().min(0),
-    graph: jsonField(flowGraphSchema, "graph"),
-    force: z.enum(["0", "1"]).default("0"),
-  }),
-  async ({ db, member, input }): Promise<ActionState> => {
+  formFields(
+    z.object({
+      flowId,
+      revision: z.number().int().min(0),
+      graph: flowGraphSchema,
+      /** "Keep mine": overwrite what someone else saved. */
+      force: z.boolean().default(false),
+    }),
+    { revision: "number", graph: { json: "graph" }, force: "boolean" },
+  ),
+  async ({ db, member, input }) => {
     const workspaceId = member.workspace.id;
     let result = await saveDraft(db, { workspaceId, flowId: input.flowId, draft: input.graph, baseRevision: input.revision });
     if (!result) throw new ActionError("flow not found");
-    if (!result.ok && input.force === "1") {
+    if (!result.ok && input.force) {
       // "Keep mine": overwrite on purpose, still through the revision check.
       result = await saveDraft(db, { workspaceId, flowId: input.flowId, draft: input.graph, baseRevision: result.revision });
       if (!result) throw new ActionError("flow not found");
     }
     if (!result.ok) {
-      return { ok: false, message: "Someone else saved this flow since you opened it: reload to see their changes, or keep yours.", data: { conflict: "1", revision: String(result.revision) } };
+      return { ok: false, message: "Someone else saved this flow since you opened it: reload to see their changes, or keep yours.", data: { conflict: true, revision: result.revision } };
     }
-    return { ok: true, message: "Saved", data: { revision: String(result.revision) } };
+    return { ok: true, message: "Saved", data: { conflict: false, revision: result.revision } };
   },
 );
 
@@ -75,12 +79,15 @@ export const saveDraftAction = workspaceAction(
  */
 export const publishFlowAction = workspaceAction(
   "flows.publish",
-  z.object({
-    flowId,
-    revision: z.coerce.number().int().min(0).optional(),
-    note: z.string().trim().max(500, "the note is at most 500 characters").optional(),
-    migration: jsonField(migrationMapSchema, "migration").optional(),
-  }),
+  formFields(
+    z.object({
+      flowId,
+      revision: z.number().int().min(0).optional(),
+      note: z.string().trim().max(500, "the note is at most 500 characters").optional(),
+      migration: migrationMapSchema.optional(),
+    }),
+    { revision: "number", migration: { json: "migration" } },
+  ),
   async ({ db, member, input, audit }) => {
     const workspaceId = member.workspace.id;
     const flow = await getFlowForEditor(db, { workspaceId, flowId: input.flowId });
@@ -135,7 +142,7 @@ export const publishFlowAction = workspaceAction(
       data: { version: version.number, name: flow.name, note: input.note ?? null, migration: map },
     });
     revalidatePath(`/w/${member.workspace.slug}/flows`);
-    return { ok: true, message: `Published “${flow.name}” as version ${version.number}${moved}`, data: { version: String(version.number) } };
+    return { ok: true, message: `Published “${flow.name}” as version ${version.number}${moved}`, data: { version: version.number } };
   },
 );
 
@@ -147,15 +154,15 @@ export const restoreVersionAction = workspaceAction(
     if (!restored) throw new ActionError("version not found");
     await audit({ action: "flow.restored", targetType: "flow", targetId: input.flowId, data: { version: restored.number } });
     revalidatePath(`/w/${member.workspace.slug}/flows/${input.flowId}`);
-    return { ok: true, message: `Version ${restored.number} is the draft now`, data: { revision: String(restored.revision) } };
+    return { ok: true, message: `Version ${restored.number} is the draft now`, data: { revision: restored.revision } };
   },
 );
 
 export const pauseFlowAction = workspaceAction(
   "flows.publish",
-  z.object({ flowId, paused: z.enum(["0", "1"]) }),
+  formFields(z.object({ flowId, paused: z.boolean() }), { paused: "boolean" }),
   async ({ db, member, input, audit }) => {
-    const paused = input.paused === "1";
+    const paused = input.paused;
     const status = await setFlowPaused(db, { workspaceId: member.workspace.id, flowId: input.flowId, paused });
     if (!status) {
       const flow = await getFlowDraft(db, { workspaceId: member.workspace.id, flowId: input.flowId });

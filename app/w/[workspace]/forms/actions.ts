@@ -5,7 +5,7 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { createForm, SlugTakenError, updateForm } from "@/db/queries/forms";
 import { listTopics } from "@/db/queries/consent";
-import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
 import { fieldText } from "@/lib/form-text";
 import { formConfig, formField, type FormField } from "@/lib/forms/config";
 
@@ -50,7 +50,7 @@ const saveSchema = z
     name,
     slug,
     status: z.enum(["draft", "live", "archived"]),
-    doubleOptIn: z.string().optional(),
+    doubleOptIn: z.boolean().default(false),
     consentWording: z.string().trim().min(1, "consent wording is required: say what people sign up for").max(2000),
     heading: z.string().trim().min(1, "a heading is required").max(200),
     intro: z.string().trim().max(1000),
@@ -60,8 +60,8 @@ const saveSchema = z
     privacyNoticeUrl: optionalUrl,
     colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, "a colour like #2563eb"),
     logoUrl: optionalUrl,
-    minFillSeconds: z.coerce.number().int("whole seconds").min(0, "0 to 60 seconds").max(60, "0 to 60 seconds"),
-    plainHtmlEmbed: z.string().optional(),
+    minFillSeconds: z.number("0 to 60 seconds").int("whole seconds").min(0, "0 to 60 seconds").max(60, "0 to 60 seconds"),
+    plainHtmlEmbed: z.boolean().default(false),
   })
   .passthrough();
 
@@ -81,7 +81,7 @@ function fieldRows(raw: Record<string, unknown>): FormField[] {
   return out;
 }
 
-export const updateFormAction = workspaceAction("forms.edit", saveSchema, async ({ db, member, input, audit }) => {
+export const updateFormAction = workspaceAction("forms.edit", formFields(saveSchema, { doubleOptIn: "boolean", minFillSeconds: "number", plainHtmlEmbed: "boolean" }), async ({ db, member, input, audit }) => {
   const raw = input as Record<string, unknown>;
   const known = new Set((await listTopics(db, { workspaceId: member.workspace.id })).map((t) => t.key));
   const topicKeys = Object.keys(raw)
@@ -99,7 +99,7 @@ export const updateFormAction = workspaceAction("forms.edit", saveSchema, async 
     privacyNoticeUrl: input.privacyNoticeUrl,
     style: { colour: input.colour, logoUrl: input.logoUrl },
     minFillSeconds: input.minFillSeconds,
-    plainHtmlEmbed: input.plainHtmlEmbed === "on",
+    plainHtmlEmbed: input.plainHtmlEmbed,
   });
   let row;
   try {
@@ -110,7 +110,7 @@ export const updateFormAction = workspaceAction("forms.edit", saveSchema, async 
       slug: input.slug,
       status: input.status,
       consentWording: input.consentWording,
-      doubleOptIn: input.doubleOptIn === "on",
+      doubleOptIn: input.doubleOptIn,
       config,
     });
   } catch (err) {

@@ -6,12 +6,12 @@ import { z } from "zod";
 import { countSegment, createSegment, deleteSegment, segmentMembersPage, updateSegment } from "@/db/queries/segments";
 import { inngest } from "@/inngest/client";
 import { segmentRefreshRequested } from "@/inngest/events";
-import { ActionError, jsonField, workspaceAction } from "@/lib/server/auth/action";
+import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
 import { now } from "@/lib/clock";
 import { definitionSchema } from "@/lib/segments/definition";
 
-/** The builder posts its definition as JSON; the message names the first problem in it. */
-const definitionField = jsonField(definitionSchema, "the definition", { maxLength: 100_000 });
+/** The builder's form posts its definition as JSON; a message names the first problem in it. */
+const definitionField = { json: "the definition", maxLength: 100_000 } as const;
 
 /**
  * Asks for a full membership refresh, without making the person wait for the event bus (the
@@ -24,11 +24,14 @@ function requestRefresh(workspaceId: string, segmentId: string) {
 
 export const saveSegmentAction = workspaceAction(
   "segments.edit",
-  z.object({
-    segmentId: z.union([z.literal(""), z.uuid("segment not found")]).optional(),
-    name: z.string().trim().min(1, "name the segment").max(120, "at most 120 characters"),
-    definition: definitionField,
-  }),
+  formFields(
+    z.object({
+      segmentId: z.union([z.literal(""), z.uuid("segment not found")]).optional(),
+      name: z.string().trim().min(1, "name the segment").max(120, "at most 120 characters"),
+      definition: definitionSchema,
+    }),
+    { definition: definitionField },
+  ),
   async ({ db, member, input, audit }) => {
     if (input.segmentId) {
       const row = await updateSegment(db, { workspaceId: member.workspace.id, segmentId: input.segmentId, name: input.name, definition: input.definition, now: now() });
@@ -52,11 +55,11 @@ export const deleteSegmentAction = workspaceAction("segments.edit", z.object({ s
 });
 
 /** The builder's live count (and a few members) while editing: read-only, so viewers may use it. */
-export const previewSegmentAction = workspaceAction("workspace.read", z.object({ definition: definitionField }), async ({ db, member, input }) => {
+export const previewSegmentAction = workspaceAction("workspace.read", formFields(z.object({ definition: definitionSchema }), { definition: definitionField }), async ({ db, member, input }) => {
   const at = now();
   const [count, page] = await Promise.all([
     countSegment(db, { workspaceId: member.workspace.id, definition: input.definition, now: at }),
     segmentMembersPage(db, { workspaceId: member.workspace.id, definition: input.definition, now: at, limit: 5 }),
   ]);
-  return { ok: true, data: { count: String(count), sample: JSON.stringify(page.rows.map((r) => r.email)) } };
+  return { ok: true, data: { count, sample: page.rows.map((r) => r.email) } };
 });

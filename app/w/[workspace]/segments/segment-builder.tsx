@@ -15,8 +15,8 @@ import {
 } from "@/lib/segments/definition";
 import { ActionForm } from "@/app/_components/action-form";
 import { button, input, label } from "@/app/_components/styles";
-import { postForm } from "@/app/_components/post-form";
-import { saveSegmentAction } from "./actions";
+import { postAction } from "@/app/_components/post-form";
+import { saveSegmentAction, type previewSegmentAction } from "./actions";
 
 const small = `${input} mt-0 w-auto`;
 
@@ -319,12 +319,9 @@ export function SegmentBuilder(props: {
   useEffect(() => {
     const abort = new AbortController();
     const count = async () => {
-      const form = new FormData();
-      form.set("workspace", props.workspace);
-      form.set("definition", json);
-      const r = await postForm(`/w/${props.workspace}/segments/preview`, form, abort.signal);
+      const r = await postAction<typeof previewSegmentAction>(`/w/${props.workspace}/segments/preview`, { workspace: props.workspace, definition }, abort.signal);
       if (!r) return;
-      if (r.ok && r.data) setPreview({ of: json, count: Number(r.data.count), sample: JSON.parse(r.data.sample ?? "[]") as string[] });
+      if (r.ok && r.data) setPreview({ of: json, count: r.data.count, sample: r.data.sample });
       else setPreview({ of: json, error: r.message ?? "Could not count" });
     };
     const t = setTimeout(() => void count(), 350);
@@ -332,7 +329,7 @@ export function SegmentBuilder(props: {
       clearTimeout(t);
       abort.abort();
     };
-  }, [json, props.workspace]);
+  }, [json, definition, props.workspace]);
 
   return (
     <div className="mt-4 grid gap-6 lg:grid-cols-[1fr_18rem]">

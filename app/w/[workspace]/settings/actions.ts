@@ -14,7 +14,7 @@ import {
 } from "@/db/queries/members";
 import { deleteWorkspace, updateWorkspaceSettings } from "@/db/queries/workspaces";
 import { redirect } from "next/navigation";
-import { ActionError, workspaceAction } from "@/lib/server/auth/action";
+import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
 import { assignableRoles, roles, type Role } from "@/lib/auth/permissions";
 import { now } from "@/lib/clock";
 import { configuredTransport, sendEmail } from "@/lib/server/email/transport";
@@ -41,13 +41,10 @@ const settingsSchema = z.object({
   replyTo: optionalEmail,
   postalAddress: optionalText(300),
   timeZone: z.string().refine((tz) => tz === "UTC" || Intl.supportedValuesOf("timeZone").includes(tz), "Unknown time zone"),
-  doubleOptInDefault: z
-    .enum(["on"])
-    .optional()
-    .transform((v) => v === "on"),
+  doubleOptInDefault: z.boolean(),
 });
 
-export const updateSettings = workspaceAction("settings.manage", settingsSchema, async ({ db, member, input, audit }) => {
+export const updateSettings = workspaceAction("settings.manage", formFields(settingsSchema, { doubleOptInDefault: "boolean" }), async ({ db, member, input, audit }) => {
   await updateWorkspaceSettings(db, { workspaceId: member.workspace.id, ...input });
   await audit({ action: "settings.updated", targetType: "workspace", targetId: member.workspace.id, data: { ...input } });
   revalidatePath(`/w/${member.workspace.slug}`, "layout");

@@ -89,7 +89,7 @@ export const previewTemplateAction = workspaceAction("workspace.read", draftSche
   return {
     ok: true,
     message: `Preview for ${p.contact}`,
-    data: { subject: p.rendered.subject, html: p.rendered.html, text: p.rendered.text, warnings: JSON.stringify(p.warnings.map((w) => w.message)) },
+    data: { subject: p.rendered.subject, html: p.rendered.html, text: p.rendered.text, warnings: p.warnings.map((w) => w.message) },
   };
 });
 

@@ -1,14 +1,13 @@
 "use client";
 
 import { memo, startTransition, useActionState, useEffect, useRef, useState } from "react";
-import type { ActionState } from "@/lib/server/auth/action";
+import type { ActionData, ActionState, FormAction } from "@/lib/server/auth/action";
 import { button, input, label, secondaryButton } from "@/app/_components/styles";
 import { useBrowserValue } from "@/app/_components/browser-value";
-import { postForm } from "@/app/_components/post-form";
+import { postAction } from "@/app/_components/post-form";
 import { DropdownMenu } from "@/app/_components/ui/dropdown-menu";
 import { Tabs } from "@/app/_components/ui/tabs";
-
-type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
+import type { previewTemplateAction } from "./actions";
 
 // Memoised so the editor's re-render on every keystroke never rewrites these inputs: what the
 // form posts is what is in the DOM, and the server checks it (workspace membership, ownership).
@@ -45,8 +44,8 @@ export function TemplateEditor(props: {
   mergeTags: MergeTag[];
   editable: boolean;
   selfEmail: string;
-  save: Action;
-  testSend: Action;
+  save: FormAction;
+  testSend: FormAction;
 }) {
   const formRef = useRef<HTMLFormElement>(null);
   const bodyRef = useRef<HTMLTextAreaElement>(null);
@@ -55,7 +54,7 @@ export function TemplateEditor(props: {
   const [testState, testAction, testing] = useActionState(props.testSend, undefined);
   // "Send test" is a script button: enabled once the page has hydrated, so an early click is never lost.
   const hydrated = useBrowserValue(() => true, false);
-  const [previewState, setPreview] = useState<ActionState | undefined>(undefined);
+  const [previewState, setPreview] = useState<ActionState<ActionData<typeof previewTemplateAction>> | undefined>(undefined);
   const [view, setView] = useState<"html" | "text">("html");
   const [tick, setTick] = useState(0);
 
@@ -65,7 +64,7 @@ export function TemplateEditor(props: {
     const abort = new AbortController();
     const render = async () => {
       if (!formRef.current) return;
-      const answer = await postForm(`/w/${props.workspace}/templates/preview`, new FormData(formRef.current), abort.signal);
+      const answer = await postAction<typeof previewTemplateAction>(`/w/${props.workspace}/templates/preview`, new FormData(formRef.current), abort.signal);
       if (answer) setPreview(answer);
     };
     const t = setTimeout(() => void render(), 350);
@@ -95,7 +94,7 @@ export function TemplateEditor(props: {
     startTransition(() => action(data));
   };
 
-  const warnings: string[] = previewState?.ok && previewState.data?.warnings ? (JSON.parse(previewState.data.warnings) as string[]) : [];
+  const warnings = (previewState?.ok && previewState.data?.warnings) || [];
   const fieldError = (f: string) => saveState?.fieldErrors?.[f] ?? (previewState && !previewState.ok ? previewState.fieldErrors?.[f] : undefined);
   const t = props.template;
   // What each preview tab shows: unknown-tag warnings, a render error, then the subject and `body`.

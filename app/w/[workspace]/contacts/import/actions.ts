@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { applyImportChunk, createImport, finishImport, ImportNotRunningError } from "@/db/queries/imports";
-import { ActionError, jsonField, workspaceAction } from "@/lib/server/auth/action";
+import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
 import { now } from "@/lib/clock";
 import { settingsSchema } from "@/lib/import/mapping";
 
@@ -12,17 +12,20 @@ const MAX_JSON = 2_000_000;
 
 export const startImportAction = workspaceAction(
   "contacts.import",
-  z.object({
-    fileName: z.string().trim().min(1, "choose a file").max(255),
-    totalRows: z.coerce.number().int().min(1, "the file has no data rows").max(1_000_000, "at most 1,000,000 rows per import"),
-    mode: z.enum(["update", "skip"], "choose what happens to existing contacts"),
-    statement: z
-      .string()
-      .trim()
-      .min(20, "say where and how these people gave consent (at least 20 characters)")
-      .max(2000, "at most 2000 characters"),
-    settings: jsonField(settingsSchema, "the column mapping", { maxLength: MAX_JSON }),
-  }),
+  formFields(
+    z.object({
+      fileName: z.string().trim().min(1, "choose a file").max(255),
+      totalRows: z.number().int().min(1, "the file has no data rows").max(1_000_000, "at most 1,000,000 rows per import"),
+      mode: z.enum(["update", "skip"], "choose what happens to existing contacts"),
+      statement: z
+        .string()
+        .trim()
+        .min(20, "say where and how these people gave consent (at least 20 characters)")
+        .max(2000, "at most 2000 characters"),
+      settings: settingsSchema,
+    }),
+    { totalRows: "number", settings: { json: "the column mapping", maxLength: MAX_JSON } },
+  ),
   async ({ db, member, input, audit }) => {
     const { id } = await createImport(db, {
       workspaceId: member.workspace.id,
@@ -40,13 +43,21 @@ export const startImportAction = workspaceAction(
 
 export const importChunkAction = workspaceAction(
   "contacts.import",
-  z.object({
-    importId: z.uuid("import not found"),
-    firstRow: z.coerce.number().int().min(1),
-    // A row holding text Postgres cannot store becomes a line of the report (applyImportChunk).
-    rows: jsonField(z.array(z.array(z.string().max(20_000)).max(200)).min(1).max(5000), "rows", { maxLength: MAX_JSON, unstorable: "keep" }),
-    duplicates: jsonField(z.record(z.string().regex(/^\d+$/), z.number().int().min(1)), "duplicates", { maxLength: MAX_JSON }).optional(),
-  }),
+  formFields(
+    z.object({
+      importId: z.uuid("import not found"),
+      firstRow: z.number().int().min(1),
+      rows: z.array(z.array(z.string().max(20_000)).max(200)).min(1).max(5000),
+      /** Row number (as a key) → the earlier row with the same address. */
+      duplicates: z.record(z.string().regex(/^\d+$/), z.number().int().min(1)).optional(),
+    }),
+    {
+      firstRow: "number",
+      // A row holding text Postgres cannot store becomes a line of the report (applyImportChunk).
+      rows: { json: "rows", maxLength: MAX_JSON, unstorable: "keep" },
+      duplicates: { json: "duplicates", maxLength: MAX_JSON },
+    },
+  ),
   async ({ db, member, input }) => {
     try {
       const r = await applyImportChunk(db, {
@@ -58,7 +69,7 @@ export const importChunkAction = workspaceAction(
         actorUserId: member.user.id,
         now: now(),
       });
-      return { ok: true, data: { created: String(r.created), updated: String(r.updated), skipped: String(r.skipped), rejected: String(r.rejected) } };
+      return { ok: true, data: { created: r.created, updated: r.updated, skipped: r.skipped, rejected: r.rejected } };
     } catch (err) {
       if (err instanceof ImportNotRunningError) throw new ActionError(err.message, "importId");
       throw err;
@@ -73,6 +84,6 @@ export const finishImportAction = workspaceAction("contacts.import", z.object({ 
   revalidatePath(`/w/${member.workspace.slug}/contacts`);
   return {
     ok: true,
-    data: { status: row.status, received: String(row.received), created: String(row.created), updated: String(row.updated), skipped: String(row.skipped), rejected: String(row.rejected) },
+    data: { status: row.status, received: row.received, created: row.created, updated: row.updated, skipped: row.skipped, rejected: row.rejected },
   };
 });

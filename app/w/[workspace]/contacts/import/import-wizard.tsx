@@ -25,17 +25,11 @@ const CHUNK_BYTES = 600_000;
 type Parsed = { fileName: string; header: string[]; rows: string[][] };
 type Totals = { status: string; received: number; created: number; updated: number; skipped: number; rejected: number };
 
-function form(workspace: string, fields: Record<string, string>) {
-  const f = new FormData();
-  f.set("workspace", workspace);
-  for (const [k, v] of Object.entries(fields)) f.set(k, v);
-  return f;
-}
-
-async function call(action: (p: ActionState | undefined, f: FormData) => Promise<ActionState>, f: FormData, attempts = 3): Promise<ActionState> {
+/** Calls an import action with its typed input, sending it again when the answer was lost. */
+async function call<I, T>(action: (p: ActionState<T> | undefined, input: I) => Promise<ActionState<T>>, input: Exclude<I, FormData>, attempts = 3): Promise<ActionState<T>> {
   for (let i = 1; ; i++) {
     try {
-      return await action(undefined, f);
+      return await action(undefined, input);
     } catch (err) {
       // A lost response: the chunk is applied once on the server, so sending it again is safe.
       if (i >= attempts) throw err;
@@ -92,13 +86,14 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
     if (!parsed || !mappingCheck.success || !statementOk) return;
     setError(null);
     setResult(null);
-    const started = await call(startImportAction, form(props.workspace, {
+    const started = await call(startImportAction, {
+      workspace: props.workspace,
       fileName: parsed.fileName,
-      totalRows: String(parsed.rows.length),
+      totalRows: parsed.rows.length,
       mode,
       statement,
-      settings: JSON.stringify({ mapping, tags: tagList, header: parsed.header }),
-    }));
+      settings: { mapping, tags: tagList, header: parsed.header },
+    });
     if (!started.ok || !started.data?.importId) {
       setError(started.message ?? "The import could not start");
       return;
@@ -115,9 +110,9 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
       const firstRow = i + 1;
       const chunkDups: Record<string, number> = {};
       for (let n = firstRow; n <= end; n++) if (dups[n] !== undefined) chunkDups[n] = dups[n]!;
-      let r: ActionState;
+      let r: ActionState<unknown>;
       try {
-        r = await call(importChunkAction, form(props.workspace, { importId, firstRow: String(firstRow), rows: JSON.stringify(parsed.rows.slice(i, end)), duplicates: JSON.stringify(chunkDups) }));
+        r = await call(importChunkAction, { workspace: props.workspace, importId, firstRow, rows: parsed.rows.slice(i, end), duplicates: chunkDups });
       } catch {
         r = { ok: false, message: "The connection failed" };
       }
@@ -128,10 +123,9 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
       i = end;
       setProgress({ sent: i, total: parsed.rows.length, importId });
     }
-    const done = await call(finishImportAction, form(props.workspace, { importId }));
+    const done = await call(finishImportAction, { workspace: props.workspace, importId });
     if (done.ok && done.data) {
-      const d = done.data;
-      setResult({ importId, status: d.status ?? "completed", received: Number(d.received), created: Number(d.created), updated: Number(d.updated), skipped: Number(d.skipped), rejected: Number(d.rejected) });
+      setResult({ importId, ...done.data });
     } else setError(done.message ?? "The import could not be finished");
   };
 

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { updateSendingSettings } from "@/db/queries/templates";
-import { workspaceAction } from "@/lib/server/auth/action";
+import { formFields, workspaceAction } from "@/lib/server/auth/action";
 import { now } from "@/lib/clock";
 import { frequencyCapSchema, quietHoursSchema, sendingPolicySchema } from "@/lib/email/policy";
 
@@ -18,10 +18,7 @@ const optionalEmail = z
   .trim()
   .transform((v) => (v === "" ? null : v))
   .pipe(z.email("Enter a valid email address").nullable());
-const on = z
-  .enum(["on"])
-  .optional()
-  .transform((v) => v === "on");
+const on = z.boolean().default(false);
 
 const schema = z
   .object({
@@ -67,7 +64,9 @@ const schema = z
     return { fromName: v.fromName, fromEmail: v.fromEmail, replyTo: v.replyTo, postalAddress: v.postalAddress, sendingPolicy: policy.data };
   });
 
-export const updateSendingAction = workspaceAction("settings.manage", schema, async ({ db, member, input, audit }) => {
+const checkboxes = { capEnabled: "boolean", quietEnabled: "boolean", trackOpens: "boolean", trackClicks: "boolean", utm: "boolean" } as const;
+
+export const updateSendingAction = workspaceAction("settings.manage", formFields(schema, checkboxes), async ({ db, member, input, audit }) => {
   await updateSendingSettings(db, { workspaceId: member.workspace.id, ...input, sendingPolicy: input.sendingPolicy, at: now() });
   await audit({ action: "settings.sending_updated", targetType: "workspace", targetId: member.workspace.id, data: { ...input } });
   revalidatePath(`/w/${member.workspace.slug}/settings/sending`);

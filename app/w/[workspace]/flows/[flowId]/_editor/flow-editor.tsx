@@ -22,7 +22,8 @@ import { pauseFlowAction } from "@/app/w/[workspace]/flows/actions";
 import { DecorationsContext, nodeTypes, type Decorations } from "./flow-node";
 import { FlowSummary, NodePanel } from "./node-panel";
 import { Palette } from "./palette";
-import { DryRunPanel, ProblemsList, PublishDialog, VersionsPanel, callAction } from "./panels";
+import { callAction } from "@/app/_components/call-action";
+import { DryRunPanel, ProblemsList, PublishDialog, VersionsPanel } from "./panels";
 import type { EditorProps } from "./types";
 import { useAutosave } from "./use-autosave";
 import { useLiveStats } from "./use-live-stats";
@@ -111,7 +112,7 @@ function Editor(props: EditorProps) {
   };
 
   const onPause = async () => {
-    const r = await callAction(pauseFlowAction, props.workspace, { flowId: props.flow.id, paused: props.flow.status === "live" ? "1" : "0" });
+    const r = await callAction(pauseFlowAction, { workspace: props.workspace, flowId: props.flow.id, paused: props.flow.status === "live" });
     setNotice({ ok: r.ok, message: r.message ?? "" });
     router.refresh();
   };

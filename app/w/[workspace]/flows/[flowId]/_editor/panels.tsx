@@ -1,7 +1,6 @@
 "use client";
 
 import { useMemo, useState } from "react";
-import type { ActionState } from "@/lib/server/auth/action";
 import { isTriggerKind } from "@/lib/flows/catalog";
 import type { CompileError, CompileResult } from "@/lib/flows/compile";
 import { parseDuration } from "@/lib/flows/duration";
@@ -10,21 +9,8 @@ import { suggestMigration, type MigrationMap } from "@/lib/flows/editor/migratio
 import type { FlowGraph } from "@/lib/flows/graph";
 import { simulate, type SimResult } from "@/lib/flows/simulate";
 import { publishFlowAction, restoreVersionAction } from "@/app/w/[workspace]/flows/actions";
+import { callAction } from "@/app/_components/call-action";
 import type { EditorProps } from "./types";
-
-type Action = (prev: ActionState | undefined, form: FormData) => Promise<ActionState>;
-
-/** Calls a workspace server action the way its forms do (FormData with the workspace slug). */
-export async function callAction(action: Action, workspace: string, fields: Record<string, string>): Promise<ActionState> {
-  const form = new FormData();
-  form.set("workspace", workspace);
-  for (const [k, v] of Object.entries(fields)) form.set(k, v);
-  try {
-    return await action(undefined, form);
-  } catch {
-    return { ok: false, message: "The server could not be reached: your changes are kept here, try again." };
-  }
-}
 
 const small = "rounded border border-slate-300 px-2 py-1 text-xs";
 
@@ -39,12 +25,7 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
   const oldNode = (id: string) => current?.graph?.nodes.find((n) => n.id === id);
   const publish = async () => {
     setBusy(true);
-    const r = await callAction(publishFlowAction, p.props.workspace, {
-      flowId: p.props.flow.id,
-      revision: String(p.revision()),
-      note,
-      migration: JSON.stringify(map),
-    });
+    const r = await callAction(publishFlowAction, { workspace: p.props.workspace, flowId: p.props.flow.id, revision: p.revision(), note, migration: map });
     setBusy(false);
     if (r.ok) p.onClose(r.message);
     else setError(r.message ?? "Publishing failed");
@@ -115,7 +96,7 @@ export function VersionsPanel(p: { props: EditorProps; draft: EditorGraph; readO
   const [message, setMessage] = useState<string | null>(null);
   const restore = async (v: { id: string; number: number }) => {
     if (!window.confirm(`Replace the draft with version ${v.number}? The current draft is lost unless published.`)) return;
-    const r = await callAction(restoreVersionAction, p.props.workspace, { flowId: p.props.flow.id, versionId: v.id });
+    const r = await callAction(restoreVersionAction, { workspace: p.props.workspace, flowId: p.props.flow.id, versionId: v.id });
     if (r.ok) p.onRestored();
     else setMessage(r.message ?? "Restore failed");
   };

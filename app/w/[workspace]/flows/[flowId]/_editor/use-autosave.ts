@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { EditorStore } from "@/lib/flows/editor/store";
 import { saveDraftAction } from "@/app/w/[workspace]/flows/actions";
-import { callAction } from "./panels";
+import { callAction } from "@/app/_components/call-action";
 
 const AUTOSAVE_MS = 800;
 
@@ -22,15 +22,10 @@ export function useAutosave(p: { store: EditorStore; changeCount: number; readOn
       if (readOnly || saving.current) return;
       saving.current = true;
       setState({ kind: "saving" });
-      const r = await callAction(saveDraftAction, workspace, {
-        flowId,
-        revision: String(revision.current),
-        graph: JSON.stringify(store.getState().toGraph()),
-        force: force ? "1" : "0",
-      });
+      const r = await callAction(saveDraftAction, { workspace, flowId, revision: revision.current, graph: store.getState().toGraph(), force });
       saving.current = false;
       if (r.ok) {
-        revision.current = Number(r.data?.revision ?? revision.current);
+        revision.current = r.data?.revision ?? revision.current;
         setState({ kind: "saved" });
       } else if (r.data?.conflict) setState({ kind: "conflict", message: r.message });
       else setState({ kind: "error", message: r.message });
