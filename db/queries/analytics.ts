@@ -1,5 +1,5 @@
-import { sql, type SQL } from "drizzle-orm";
-import type { Db } from "../client";
+import { sql } from "drizzle-orm";
+import { rows, type Db } from "../client";
 import { NO_ID } from "../schema/analytics";
 
 /**
@@ -13,9 +13,6 @@ import { NO_ID } from "../schema/analytics";
 export type DayRange = { from: string; to: string };
 type Scope = { workspaceId: string } & DayRange;
 
-async function rows<T>(db: Db, query: SQL): Promise<T[]> {
-  return (await db.execute(query)) as unknown as T[];
-}
 /** Dates as ISO text with a cast: raw SQL parameters do not go through drizzle's column mappers. */
 const ts = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const dayStart = (day: string) => sql`${day}::date::timestamp at time zone 'UTC'`;

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNotNull, like, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { rows, type Db } from "../client";
 import { contacts, enrollments, enrollmentSteps, events, flows, flowVersions, segments, tags, templates, users } from "../schema/index";
 import { sha256 } from "./tokens";
 
@@ -277,13 +277,13 @@ export async function waitingByNode(db: Db, q: { workspaceId: string; flowId: st
 
 /** Per node: how many enrollments that passed through it ended at a goal. */
 export async function nodeConversions(db: Db, q: { workspaceId: string; flowId: string }): Promise<Record<string, number>> {
-  const rows = (await db.execute(sql`
+  const goals = await rows<{ node_id: string; n: number }>(db, sql`
     select s.node_id, count(distinct s.enrollment_id)::int as n
     from enrollment_steps s
     join enrollments e on e.id = s.enrollment_id and e.workspace_id = s.workspace_id
     where s.workspace_id = ${q.workspaceId}::uuid and s.flow_id = ${q.flowId}::uuid and e.exit_reason = 'goal'
-    group by s.node_id`)) as unknown as { node_id: string; n: number }[];
-  return Object.fromEntries(rows.map((r) => [r.node_id, r.n]));
+    group by s.node_id`);
+  return Object.fromEntries(goals.map((r) => [r.node_id, r.n]));
 }
 
 /** Who is at a node now, most recent first (the node's waiting list in the editor). */
@@ -349,39 +349,39 @@ export async function editorPickers(db: Db, q: { workspaceId: string }) {
       .where(and(eq(events.workspaceId, q.workspaceId), eq(events.type, "track")))
       .orderBy(asc(events.name))
       .limit(500),
-    db.execute(sql`
+    rows<{ k: string }>(
+      db,
+      sql`
       select distinct k from (
         select jsonb_object_keys(attributes) as k from ${contacts}
         where workspace_id = ${q.workspaceId}::uuid
         order by 1 limit 5000
-      ) a order by 1 limit 200`) as unknown as Promise<{ k: string }[]>,
+      ) a order by 1 limit 200`,
+    ),
     db.select({ id: segments.id, name: segments.name }).from(segments).where(eq(segments.workspaceId, q.workspaceId)).orderBy(asc(segments.name)).limit(500),
   ]);
   return {
     templates: tpl,
     tags: tagRows.map((t) => t.name),
     events: eventRows.map((e) => e.name),
-    attributes: [...attrRows].map((a) => a.k),
+    attributes: attrRows.map((a) => a.k),
     segments: segmentRows,
   };
 }
 
 /** A few real contacts to dry-run with (attributes and tags), newest first. */
 export async function dryRunContacts(db: Db, q: { workspaceId: string; limit?: number }) {
-  const rows = await db
+  const people = await db
     .select({ id: contacts.id, email: contacts.email, firstName: contacts.firstName, timeZone: contacts.timeZone, attributes: contacts.attributes })
     .from(contacts)
     .where(eq(contacts.workspaceId, q.workspaceId))
     .orderBy(desc(contacts.createdAt))
     .limit(q.limit ?? 20);
-  if (rows.length === 0) return [];
-  const tagRows = (await db.execute(sql`
+  if (people.length === 0) return [];
+  const tagRows = await rows<{ contact_id: string; name: string }>(db, sql`
     select ct.contact_id, t.name from contact_tags ct join tags t on t.id = ct.tag_id
-    where ct.workspace_id = ${q.workspaceId}::uuid and ct.contact_id in (${sql.join(rows.map((r) => sql`${r.id}::uuid`), sql`, `)})`)) as unknown as {
-    contact_id: string;
-    name: string;
-  }[];
-  return rows.map((r) => ({ ...r, tags: tagRows.filter((t) => t.contact_id === r.id).map((t) => t.name) }));
+    where ct.workspace_id = ${q.workspaceId}::uuid and ct.contact_id in (${sql.join(people.map((r) => sql`${r.id}::uuid`), sql`, `)})`);
+  return people.map((r) => ({ ...r, tags: tagRows.filter((t) => t.contact_id === r.id).map((t) => t.name) }));
 }
 
 // ---------------------------------------------------------------- migration between versions

@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { rows, type Db } from "../client";
 import { consentEvents, forms } from "../schema/index";
 
 export type FormRow = typeof forms.$inferSelect;
@@ -93,7 +93,7 @@ export async function updateForm(
 
 /** Signups and confirmations through a form per day (UTC), the last `days` days, oldest first, gaps filled. */
 export async function formDailySignups(db: Db, q: { workspaceId: string; formId: string; days: number; now: Date }) {
-  const rows = (await db.execute(sql`
+  const days = await rows<{ day: string; signups: number; confirmed: number }>(db, sql`
     select to_char(d.day, 'YYYY-MM-DD') as day,
            count(ce.id) filter (where ce.kind = 'opt_in')::int as signups,
            count(ce.id) filter (where ce.kind = 'confirmed')::int as confirmed
@@ -102,6 +102,6 @@ export async function formDailySignups(db: Db, q: { workspaceId: string; formId:
       left join ${consentEvents} ce
         on ce.workspace_id = ${q.workspaceId} and ce.form_id = ${q.formId} and ce.topic is null
        and (ce.occurred_at at time zone 'UTC')::date = d.day::date
-     group by d.day order by d.day`)) as unknown as { day: string; signups: number; confirmed: number }[];
-  return rows.map((r) => ({ day: r.day, signups: Number(r.signups), confirmed: Number(r.confirmed) }));
+     group by d.day order by d.day`);
+  return days.map((r) => ({ day: r.day, signups: Number(r.signups), confirmed: Number(r.confirmed) }));
 }
