@@ -1,17 +1,9 @@
 import { sql } from "drizzle-orm";
 import { openDb, rows, type Db } from "../db/client";
-import {
-  flowFunnel,
-  flowMail,
-  flowSeries,
-  flowTotals,
-  formFunnel,
-  listHealth,
-  messageReport,
-  splitArms,
-  subscriberGrowth,
-  topFlows,
-} from "../db/queries/analytics";
+import { subscriberGrowth } from "../db/queries/analytics";
+import { flowFunnel, flowSeries, flowTotals, splitArms, topFlows } from "../db/queries/flow-reports";
+import { formFunnel } from "../db/queries/forms";
+import { flowMail, listHealth, messageReport } from "../db/queries/mail-stats";
 
 /**
  * `npm run bench reports [--scale=N] [--reps=N]`: every report query over a workspace with N

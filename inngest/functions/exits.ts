@@ -1,7 +1,7 @@
 import type { Inngest } from "inngest";
-import { attributeConversion, goalCandidates, recordConversion } from "@/db/queries/analytics";
+import { attributeConversion, goalCandidates, recordConversion } from "@/db/queries/conversions";
 import { activeEnrollmentsOfContact, finishEnrollment, recordSteps } from "@/db/queries/enrollments";
-import { getFlowVersion } from "@/db/queries/flows";
+import { getFlowVersion } from "@/db/queries/flow-versions";
 import { conversionWindow, currencyOf, revenueOf } from "@/lib/analytics/goals";
 import { now } from "@/lib/clock";
 import type { NodeConfig } from "@/lib/flows/catalog";

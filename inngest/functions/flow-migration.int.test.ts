@@ -7,7 +7,7 @@ import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { addContactTag } from "@/db/queries/contacts";
 import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
 import { insertEvent } from "@/db/queries/events";
-import { waitingByNode } from "@/db/queries/flows";
+import { waitingByNode } from "@/db/queries/flow-stats";
 import { now } from "@/lib/clock";
 import { movingEntries, suggestMigration, type MigrationMap } from "@/lib/flows/editor/migration";
 import type { LocalExecutor } from "../local/server";

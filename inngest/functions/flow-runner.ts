@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { addContactTag, contactForRun, contactTagNames, removeContactTag, updateContactAttribute } from "@/db/queries/contacts";
 import { finishEnrollment, getEnrollment, recordSteps, type TraceScope } from "@/db/queries/enrollments";
 import { contactEventsBetween } from "@/db/queries/events";
-import { getFlowVersion } from "@/db/queries/flows";
+import { getFlowVersion } from "@/db/queries/flow-versions";
 import { contactSegmentIds } from "@/db/queries/segments";
 import { contactEngagement } from "@/db/queries/messages";
 import { now } from "@/lib/clock";
