@@ -3,6 +3,7 @@ import { migrateWaiting } from "@/db/queries/flow-versions";
 import { now } from "@/lib/clock";
 import { enrollmentStarted, flowExit, flowMigrationRequested } from "../events";
 import type { FlowDeps } from "./deps";
+import { eventData } from "./event-data";
 import { SEND_BATCH } from "./flow-router";
 
 /**
@@ -16,7 +17,7 @@ export function createFlowMigration(inngest: Inngest, deps: FlowDeps) {
   return inngest.createFunction(
     { id: "flow-migration", name: "Flow version migration", triggers: [flowMigrationRequested], retries: 6 },
     async ({ event, step }) => {
-      const d = flowMigrationRequested.schema.parse(event.data);
+      const d = eventData(event, flowMigrationRequested);
       const moved = await step.run("move", async () =>
         migrateWaiting(deps.db(), {
           workspaceId: d.workspaceId,
