@@ -32,8 +32,6 @@ export type MergeContext = {
   unsubscribe_url: string;
 };
 
-export { escapeHtml } from "../html";
-
 const LIQUID = /\{\{-?[\s\S]*?-?\}\}|\{%-?[\s\S]*?-?%\}/g;
 
 /** Swaps Liquid tags for alphanumeric placeholders React leaves alone; `restore` puts them back. */

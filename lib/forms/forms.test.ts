@@ -3,6 +3,7 @@ import { clientIp, ipInRange } from "./client-ip";
 import { formConfig, parseSubmission, readFormConfig } from "./config";
 import { BodyError, readFields } from "./body";
 import { RateLimiter } from "./rate-limit";
+import { plainHtmlEmbed } from "./render";
 import { confirmationToken, readConfirmationToken, readRenderStamp, renderStamp, tokenWorkspace } from "./tokens";
 
 describe("clientIp", () => {
@@ -111,5 +112,17 @@ describe("readFields", () => {
     await expect(readFields(post("<xml/>", "application/xml"))).rejects.toMatchObject({ status: 415 });
     await expect(readFields(post("x".repeat(70_000), "application/x-www-form-urlencoded"))).rejects.toBeInstanceOf(BodyError);
     await expect(readFields(post("--zzz\r\ngarbage", "multipart/form-data; boundary=abc"))).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("plainHtmlEmbed", () => {
+  it("escapes what the workspace typed, in text and in attributes", () => {
+    const config = formConfig.parse({ fields: [{ key: "company", label: `R&D "Labs"` }], submitLabel: "Count me <in>" });
+    const html = plainHtmlEmbed({ url: "https://app.example/f/a?x=1&y='2'", config, consentWording: "Yes, I'd like news.", topics: [{ key: "offers", name: "Offers & deals" }] });
+    expect(html).toContain(`<form method="post" action="https://app.example/f/a?x=1&amp;y=&#39;2&#39;">`);
+    expect(html).toContain(`<label>R&amp;D &quot;Labs&quot; <input type="text" name="company"></label>`);
+    expect(html).toContain(`value="offers"> Offers &amp; deals</label>`);
+    expect(html).toContain(`<p>Yes, I&#39;d like news.</p>`);
+    expect(html).toContain(`<button type="submit">Count me &lt;in&gt;</button>`);
   });
 });
