@@ -16,15 +16,14 @@ import { UNSTORABLE_MESSAGE, unstorablePath } from "@/lib/storable";
  * that cannot be reached is a 503 with Retry-After.
  */
 
+/** An error the caller can fix or should know of, answered with its code's status. */
 export class ApiError extends Error {
-  readonly status: number;
   constructor(
     readonly code: ApiErrorCode,
     message: string,
     readonly field?: string,
   ) {
     super(message);
-    this.status = API_ERROR_STATUS[code];
   }
 }
 
