@@ -7,7 +7,7 @@ export async function register() {
     assertServerReady();
     // Public endpoints tell visitors apart by the socket's peer (and trusted proxies' headers).
     const http = await import("node:http");
-    const { installPeerHeader } = await import("./lib/forms/limits");
+    const { installPeerHeader } = await import("./lib/client-ip");
     installPeerHeader(http.Server.prototype as unknown as Parameters<typeof installPeerHeader>[0]);
   }
 }

@@ -1,4 +1,5 @@
 import { NextResponse, type NextRequest } from "next/server";
+import { apiErrorCodeOf } from "./lib/api/errors";
 import { brokenServerAction, unreadableUrl, type Refusal } from "./lib/http/refuse";
 
 // Next 16's middleware. It refuses requests Next would otherwise answer with a 500 (see
@@ -9,7 +10,7 @@ const PATH_HEADER = "x-tillit-path";
 
 function refuse(request: NextRequest, r: Refusal) {
   const json = request.nextUrl.pathname.startsWith("/api/") || (request.headers.get("accept") ?? "").includes("application/json");
-  if (json) return NextResponse.json({ error: { message: r.message, field: r.field } }, { status: r.status });
+  if (json) return NextResponse.json({ error: { code: apiErrorCodeOf(r.status), message: r.message, field: r.field } }, { status: r.status });
   return new NextResponse(`${r.message}\n`, { status: r.status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 

@@ -1,11 +1,20 @@
+import type { SQL } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { env } from "../lib/env";
 import * as schema from "./schema/index";
 
 export type Schema = typeof schema;
-export type Db = PostgresJsDatabase<Schema>;
 export type Sql = postgres.Sql;
+/** A database opened by `openDb`: drizzle over a postgres.js pool, which it carries as `$client`. */
+export type Db = PostgresJsDatabase<Schema> & { $client: Sql };
+/** An open transaction (the argument of `db.transaction`'s callback); it has no pool of its own. */
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/**
+ * What a query that may run inside a caller's transaction takes. A function that needs the pool
+ * itself (`clientOf`, `db.transaction` for a fresh transaction, parallel statements) takes `Db`.
+ */
+export type DbOrTx = Db | Tx;
 
 export type DbHandle = { db: Db; sql: Sql; close: () => Promise<void> };
 
@@ -29,15 +38,26 @@ export function openDb(url: string, opts: { embedded?: boolean; max?: number } =
 
 /**
  * The postgres.js pool behind a database opened by `openDb`, for the few hot statements that run
- * as fixed, prepared text (a transaction's `tx` has none: it throws).
+ * as fixed, prepared text. A transaction has none: its type (`Tx`) is refused here, and a value
+ * that slipped past the types throws.
  */
 export function clientOf(db: Db): Sql {
-  const client = (db as Db & { $client?: Sql }).$client;
+  const client = (db as Partial<Db>).$client;
   if (!client) throw new Error("clientOf: not a database opened by openDb (a transaction?)");
   return client;
 }
 
-// One pool per server process, kept across Next's dev reloads.
+/**
+ * The rows of a raw SQL statement, typed by the caller: the one place raw results are cast.
+ * drizzle types `execute` on postgres.js as a RowList of records; the rows are plain objects whose
+ * shape is what the statement selects, which only the caller knows.
+ */
+export async function rows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  return (await db.execute(query)) as unknown as T[];
+}
+
+// One pool per server process, kept across Next's dev reloads (on globalThis, whose type knows
+// nothing of it).
 const g = globalThis as unknown as { __tillitDb?: DbHandle };
 
 /**

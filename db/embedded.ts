@@ -79,6 +79,7 @@ const END_OF_TURN = new Set([0x53, 0x51, 0x58]);
  * way the library already keeps a transaction's statements together.
  */
 function keepExtendedQueriesTogether(server: PGLiteSocketServer): void {
+  // The server's queue is a private field of pglite-socket, absent from its published types.
   const q = (server as unknown as { queryQueue: QueryQueue }).queryQueue;
   let pinned: number | null = null;
   let stall: NodeJS.Timeout | undefined;

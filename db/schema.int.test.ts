@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, withRollback, type TestDatabase } from "../e2e/fixtures/database";
+import type { Tx } from "./client";
 import { seedWorkspace } from "../e2e/fixtures/seed";
 import { applyMigrations } from "./migrate";
 import { consentEvents, contacts, enrollments, flows, flowVersions, workspaces } from "./schema/index";
@@ -63,7 +64,7 @@ describe("contacts", () => {
 });
 
 describe("consent ledger", () => {
-  async function ledgerRow(tx: Parameters<Parameters<typeof withRollback>[1]>[0]) {
+  async function ledgerRow(tx: Tx) {
     const s = await seedWorkspace(tx, { contacts: 1 });
     const contact = s.contacts[0]!;
     const [row] = await tx

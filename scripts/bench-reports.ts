@@ -1,17 +1,9 @@
 import { sql } from "drizzle-orm";
-import { openDb, type Db } from "../db/client";
-import {
-  flowFunnel,
-  flowMail,
-  flowSeries,
-  flowTotals,
-  formFunnel,
-  listHealth,
-  messageReport,
-  splitArms,
-  subscriberGrowth,
-  topFlows,
-} from "../db/queries/analytics";
+import { openDb, rows, type Db } from "../db/client";
+import { subscriberGrowth } from "../db/queries/analytics";
+import { flowFunnel, flowSeries, flowTotals, splitArms, topFlows } from "../db/queries/flow-reports";
+import { formFunnel } from "../db/queries/forms";
+import { flowMail, listHealth, messageReport } from "../db/queries/mail-stats";
 
 /**
  * `npm run bench reports [--scale=N] [--reps=N]`: every report query over a workspace with N
@@ -105,9 +97,10 @@ async function seed(db: Db, s: Scale, log: (line: string) => void) {
         from generate_series(0, ${s.messages - 1}) n`,
   );
   // Secondary indexes are built once after the load (a sorted build) instead of row by row.
-  const defs = (await db.execute(
+  const defs = await rows<{ indexname: string; indexdef: string }>(
+    db,
     sql`select indexname, indexdef from pg_indexes where tablename = 'email_events' and indexname <> 'email_events_pkey'`,
-  )) as unknown as { indexname: string; indexdef: string }[];
+  );
   for (const d of defs) await db.execute(sql.raw(`drop index ${d.indexname}`));
   await step(
     `${s.events} email events`,
@@ -155,12 +148,12 @@ export async function benchReports(opts: { adminUrl: string | null; scale: numbe
   const u = new URL(opts.adminUrl);
   u.pathname = `/${name}`;
   try {
-    const exists = ((await admin.sql`select 1 from pg_database where datname = ${name}`) as unknown as unknown[]).length > 0;
+    const exists = (await admin.sql`select 1 from pg_database where datname = ${name}`).length > 0;
     let seeded = false;
     if (exists) {
       const h = openDb(u.toString(), { max: 1 });
-      const rows = (await h.sql`select events from bench_meta`.catch(() => [])) as unknown as { events: string }[];
-      seeded = rows.length === 1 && Number(rows[0]!.events) === opts.scale;
+      const meta = await h.sql<{ events: string }[]>`select events from bench_meta`.catch(() => []);
+      seeded = meta.length === 1 && Number(meta[0]!.events) === opts.scale;
       await h.close();
       if (!seeded) await admin.sql.unsafe(`drop database ${name} with (force)`);
     }
@@ -186,7 +179,7 @@ export async function benchReports(opts: { adminUrl: string | null; scale: numbe
   const h = openDb(u.toString(), { max: 1 });
   try {
     const db = h.db;
-    const [{ to }] = (await db.execute(sql`select current_date::text as to`)) as unknown as [{ to: string }];
+    const to = (await rows<{ to: string }>(db, sql`select current_date::text as to`))[0]!.to;
     const from = new Date(Date.parse(`${to}T00:00:00Z`) - (DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
     const q = { workspaceId: WS, from, to };
     const f = { ...q, flowId: flowUuid(0) };
@@ -209,7 +202,7 @@ export async function benchReports(opts: { adminUrl: string | null; scale: numbe
     };
     const baselineQuery = () =>
       db.execute(sql`select count(*) from email_events where workspace_id = ${WS}::uuid and occurred_at >= ${from}::date::timestamptz`);
-    const [{ n }] = (await db.execute(sql`select count(*)::bigint as n from email_events`)) as unknown as [{ n: string }];
+    const n = (await rows<{ n: string }>(db, sql`select count(*)::bigint as n from email_events`))[0]!.n;
     log(`bench reports: ${n} email events, range ${from} … ${to}, median of ${opts.reps} runs after one warm-up`);
     const results: [string, number][] = [];
     for (const [label, fn] of queries) {

@@ -13,22 +13,11 @@ import {
   forms,
   messages,
 } from "../schema/index";
-import {
-  attributeConversion,
-  flowFunnel,
-  flowMail,
-  flowSeries,
-  flowTotals,
-  formFunnel,
-  listHealth,
-  messageReport,
-  rebuildRollups,
-  recordConversion,
-  recordFormView,
-  splitArms,
-  subscriberGrowth,
-  topFlows,
-} from "./analytics";
+import { rebuildRollups, subscriberGrowth } from "./analytics";
+import { attributeConversion, recordConversion } from "./conversions";
+import { flowFunnel, flowSeries, flowTotals, splitArms, topFlows } from "./flow-reports";
+import { formFunnel, recordFormView } from "./forms";
+import { flowMail, listHealth, messageReport } from "./mail-stats";
 
 /**
  * Seeded data with hand-computed answers: every report figure must match to the unit. The range

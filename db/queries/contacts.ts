@@ -1,6 +1,6 @@
 import { addressHash } from "./suppressions";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { rows, type Db } from "../client";
 import { consentEvents, contacts, contactTags, suppressions, tags, workspaces } from "../schema/index";
 import type { AttributeValue } from "../schema/contacts";
 
@@ -272,7 +272,7 @@ export type TimelineEntry = { at: Date; kind: "event" | "message" | "enrollment"
 /** One story of a contact: tracked events, messages sent, flow enrollments, newest first. */
 export async function contactTimeline(db: Db, q: { workspaceId: string; contactId: string; limit?: number }): Promise<TimelineEntry[]> {
   const limit = q.limit ?? 100;
-  const rows = (await db.execute(sql`
+  const entries = await rows<{ at: string | Date; kind: TimelineEntry["kind"]; title: string; detail: string }>(db, sql`
     (select occurred_at as at, 'event' as kind, name as title, properties::text as detail
        from events where workspace_id = ${q.workspaceId} and contact_id = ${q.contactId}
        order by occurred_at desc limit ${limit})
@@ -285,8 +285,8 @@ export async function contactTimeline(db: Db, q: { workspaceId: string; contactI
        from enrollments en join flows f on f.id = en.flow_id and f.workspace_id = en.workspace_id
        where en.workspace_id = ${q.workspaceId} and en.contact_id = ${q.contactId}
        order by en.entered_at desc limit ${limit})
-    order by at desc limit ${limit}`)) as unknown as { at: string | Date; kind: TimelineEntry["kind"]; title: string; detail: string }[];
-  return rows.map((r) => ({ ...r, at: new Date(r.at) }));
+    order by at desc limit ${limit}`);
+  return entries.map((r) => ({ ...r, at: new Date(r.at) }));
 }
 
 /** A partial update: only the fields given change. Attributes given are merged into the stored ones. */

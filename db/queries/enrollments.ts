@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { rows, type Db } from "../client";
 import { enrollments, enrollmentSteps } from "../schema/index";
 
 export type EnrollCandidate = {
@@ -35,17 +35,17 @@ export async function enrollContacts(
   },
 ): Promise<Enrolled[]> {
   if (q.candidates.length === 0) return [];
-  const rows = JSON.stringify(
+  const input = JSON.stringify(
     q.candidates.map((c) => ({ contact_id: c.contactId, trigger: c.trigger, source_event_id: c.sourceEventId })),
   );
   const mode = q.ignoreHistory ? "always" : q.reentry;
   const afterMs = (q.reentryAfterDays ?? 0) * 86_400_000;
   const since = new Date(q.now.getTime() - afterMs);
   const start = q.startNodeId ?? null;
-  const inserted = (await db.execute(sql`
+  const inserted = await rows<Enrolled>(db, sql`
     insert into enrollments (workspace_id, flow_id, flow_version_id, contact_id, start_node_id, current_node_id, trigger, source_event_id, entered_at)
     select ${q.workspaceId}::uuid, ${q.flowId}::uuid, ${q.flowVersionId}::uuid, c.contact_id, ${start}::text, ${start}::text, coalesce(c.trigger, '{}'::jsonb), c.source_event_id, ${q.now.toISOString()}::timestamptz
-    from jsonb_to_recordset(${rows}::jsonb) as c(contact_id uuid, trigger jsonb, source_event_id text)
+    from jsonb_to_recordset(${input}::jsonb) as c(contact_id uuid, trigger jsonb, source_event_id text)
     join contacts k on k.id = c.contact_id and k.workspace_id = ${q.workspaceId}::uuid
     where not exists (
       -- By (flow_id, contact_id) only: the flow is this workspace's (checked by the caller's flow
@@ -59,7 +59,7 @@ export async function enrollContacts(
              or e.source_event_id = c.source_event_id)
     )
     on conflict do nothing
-    returning id as "enrollmentId", contact_id as "contactId", flow_version_id as "flowVersionId", start_node_id as "startNodeId"`)) as unknown as Enrolled[];
+    returning id as "enrollmentId", contact_id as "contactId", flow_version_id as "flowVersionId", start_node_id as "startNodeId"`);
   // All new (the usual case): nothing to look up. Otherwise some may come from an earlier attempt
   // of this same step (same source event), which must be reported again so their runs start.
   if (inserted.length === q.candidates.length) return inserted.map((r) => ({ ...r }));
@@ -252,18 +252,18 @@ export type NodeCounters = {
  */
 export async function nodeCounters(db: Db, q: { workspaceId: string; flowId: string; flowVersionId?: string }): Promise<NodeCounters[]> {
   const versionFilter = q.flowVersionId ? sql`and flow_version_id = ${q.flowVersionId}::uuid` : sql``;
-  const passed = (await db.execute(sql`
+  const passed = await rows<{ node_id: string; entered: number; completed: number }>(db, sql`
     select node_id, count(distinct enrollment_id)::int as entered,
            count(distinct enrollment_id) filter (where exit is not null)::int as completed
     from enrollment_steps
     where workspace_id = ${q.workspaceId}::uuid and flow_id = ${q.flowId}::uuid ${versionFilter}
-    group by node_id`)) as unknown as { node_id: string; entered: number; completed: number }[];
-  const states = (await db.execute(sql`
+    group by node_id`);
+  const states = await rows<{ node_id: string; status: string; reason: string; n: number }>(db, sql`
     select current_node_id as node_id, status::text as status, coalesce(exit_reason, status::text) as reason, count(*)::int as n
     from enrollments
     where workspace_id = ${q.workspaceId}::uuid and flow_id = ${q.flowId}::uuid ${versionFilter}
       and current_node_id is not null and status <> 'completed'
-    group by 1, 2, 3`)) as unknown as { node_id: string; status: string; reason: string; n: number }[];
+    group by 1, 2, 3`);
   const out = new Map<string, NodeCounters>();
   const of = (nodeId: string) => {
     let c = out.get(nodeId);

@@ -3,7 +3,8 @@ import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { publish } from "@/e2e/fixtures/flows";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { starterGraph } from "@/lib/flows/starters";
-import { createFlow, getFlowForEditor, listFlowVersions, listFlows, restoreVersionToDraft, saveDraft, setFlowPaused } from "./flows";
+import { listFlowVersions, restoreVersionToDraft } from "./flow-versions";
+import { createFlow, getFlowForEditor, listFlows, saveDraft, setFlowPaused } from "./flows";
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { rows, type Db } from "../client";
 import { consentEvents, forms } from "../schema/index";
+import type { ReportScope } from "./analytics";
 
 export type FormRow = typeof forms.$inferSelect;
 
@@ -93,7 +94,7 @@ export async function updateForm(
 
 /** Signups and confirmations through a form per day (UTC), the last `days` days, oldest first, gaps filled. */
 export async function formDailySignups(db: Db, q: { workspaceId: string; formId: string; days: number; now: Date }) {
-  const rows = (await db.execute(sql`
+  const days = await rows<{ day: string; signups: number; confirmed: number }>(db, sql`
     select to_char(d.day, 'YYYY-MM-DD') as day,
            count(ce.id) filter (where ce.kind = 'opt_in')::int as signups,
            count(ce.id) filter (where ce.kind = 'confirmed')::int as confirmed
@@ -102,6 +103,38 @@ export async function formDailySignups(db: Db, q: { workspaceId: string; formId:
       left join ${consentEvents} ce
         on ce.workspace_id = ${q.workspaceId} and ce.form_id = ${q.formId} and ce.topic is null
        and (ce.occurred_at at time zone 'UTC')::date = d.day::date
-     group by d.day order by d.day`)) as unknown as { day: string; signups: number; confirmed: number }[];
-  return rows.map((r) => ({ day: r.day, signups: Number(r.signups), confirmed: Number(r.confirmed) }));
+     group by d.day order by d.day`);
+  return days.map((r) => ({ day: r.day, signups: Number(r.signups), confirmed: Number(r.confirmed) }));
+}
+
+/** Counts one view of a hosted form (the hosted page calls this); a form of another workspace counts nothing. */
+export async function recordFormView(db: Db, q: { workspaceId: string; formId: string; day: string }): Promise<void> {
+  await db.execute(sql`
+    insert into form_views as v (workspace_id, form_id, day, views)
+    select workspace_id, id, ${q.day}::date, 1 from forms where id = ${q.formId}::uuid and workspace_id = ${q.workspaceId}::uuid
+    on conflict (form_id, day) do update set views = v.views + 1`);
+}
+
+export type FormFunnel = { formId: string; name: string; views: number; submissions: number; confirmations: number };
+
+/**
+ * Per form: hosted page views, submissions (opt-ins from the form) and confirmations (those
+ * opt-ins whose contact confirmed afterwards, double opt-in, counted on the opt-in's day). Forms with nothing in the range are left out.
+ */
+export async function formFunnel(db: Db, q: ReportScope): Promise<FormFunnel[]> {
+  return rows<FormFunnel>(
+    db,
+    sql`with v as (
+          select form_id, sum(views)::int as views from form_views
+          where workspace_id = ${q.workspaceId}::uuid and day between ${q.from}::date and ${q.to}::date group by form_id
+        ), s as (
+          select form_id, sum(submissions)::int as submissions, sum(confirmations)::int as confirmations from form_stats_daily
+          where workspace_id = ${q.workspaceId}::uuid and day between ${q.from}::date and ${q.to}::date group by form_id
+        )
+        select f.id as "formId", f.name, coalesce(v.views, 0) as views, coalesce(s.submissions, 0) as submissions,
+               coalesce(s.confirmations, 0) as confirmations
+        from forms f left join v on v.form_id = f.id left join s on s.form_id = f.id
+        where f.workspace_id = ${q.workspaceId}::uuid and (v.form_id is not null or s.form_id is not null)
+        order by views desc, submissions desc, f.name`,
+  );
 }

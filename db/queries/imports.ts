@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, DbOrTx } from "../client";
 import { contacts, importChunks, importIssues, imports, tags, workspaces } from "../schema/index";
 import { settingsSchema, type ImportSettings } from "@/lib/import/mapping";
 import { admitRows, screenRows } from "@/lib/import/policy";
@@ -181,7 +181,7 @@ export async function applyImportChunk(
   });
 }
 
-async function ensureTags(db: Db, workspaceId: string, names: string[]): Promise<string[]> {
+async function ensureTags(db: DbOrTx, workspaceId: string, names: string[]): Promise<string[]> {
   if (names.length === 0) return [];
   await db
     .insert(tags)

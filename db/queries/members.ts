@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, DbOrTx } from "../client";
 import { randomToken, sha256 } from "./tokens";
 import { invitations, memberships, users } from "../schema/index";
 import type { Role } from "@/lib/auth/permissions";
@@ -22,7 +22,7 @@ export class MembershipError extends Error {
   }
 }
 
-async function ownerCount(db: Db, workspaceId: string) {
+async function ownerCount(db: DbOrTx, workspaceId: string) {
   const [r] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(memberships)
@@ -30,7 +30,7 @@ async function ownerCount(db: Db, workspaceId: string) {
   return r!.n;
 }
 
-async function roleOf(db: Db, workspaceId: string, userId: string): Promise<Role | undefined> {
+async function roleOf(db: DbOrTx, workspaceId: string, userId: string): Promise<Role | undefined> {
   const [r] = await db
     .select({ role: memberships.role })
     .from(memberships)

@@ -1,5 +1,5 @@
 import { inArray, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { rows, type Db } from "../client";
 import { appOutbox } from "../schema/index";
 
 /** An Inngest event the app emits; `id` makes a repeated hand-over a duplicate. */
@@ -27,14 +27,14 @@ export async function forwardAppOutbox(
 ): Promise<number> {
   if (opts.ids && opts.ids.length === 0) return 0;
   const only = opts.ids ? sql`and id in (${sql.join(opts.ids.map((i) => sql`${i}`), sql`, `)})` : sql``;
-  const claimed = (await db.execute(sql`
+  const claimed = await rows<{ outboxId: string | number; id: string; name: string; data: Record<string, unknown> }>(db, sql`
     update ${appOutbox} set claimed_until = now() + ${`${opts.claimMs ?? 15_000} milliseconds`}::interval, attempts = attempts + 1
     where id in (
       select id from ${appOutbox}
       where (claimed_until is null or claimed_until < now()) ${only}
       order by id limit ${opts.limit}
       for update skip locked)
-    returning id as "outboxId", event_id as "id", name, data`)) as unknown as { outboxId: string | number; id: string; name: string; data: Record<string, unknown> }[];
+    returning id as "outboxId", event_id as "id", name, data`);
   if (claimed.length === 0) return 0;
   const batch = claimed.map((c) => ({ outboxId: Number(c.outboxId), id: c.id, name: c.name, data: c.data })).sort((a, b) => a.outboxId - b.outboxId);
   await opts.send(batch);

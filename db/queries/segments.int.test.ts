@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freshDatabase, withRollback, type TestDatabase } from "@/e2e/fixtures/database";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
-import type { Db } from "../client";
+import type { DbOrTx } from "../client";
 import { contacts, contactTags, contactTopics, emailEvents, events, flows, messages, tags, templates, topics } from "../schema/index";
 import { definitionSchema, type Comparison, type Condition, type Definition, type Node, type Window } from "@/lib/segments/definition";
 import { evaluate, type ContactFacts } from "@/lib/segments/evaluate";
@@ -123,7 +123,7 @@ const contactArb = fc.record({
 
 type Person = typeof contactArb extends fc.Arbitrary<infer T> ? T : never;
 
-async function store(db: Db, people: Person[]) {
+async function store(db: DbOrTx, people: Person[]) {
   const ws = await seedWorkspace(db, { contacts: 0 });
   const w = ws.workspace.id;
   const tpl = await db.insert(templates).values([{ workspaceId: w, name: "A" }, { workspaceId: w, name: "B" }]).returning({ id: templates.id });

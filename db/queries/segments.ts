@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, DbOrTx } from "../client";
 import { contacts, contactTags, contactTopics, emailEvents, events, flows, messages, segmentMemberships, segments, tags, templates, topics } from "../schema/index";
 import {
   builtinFields,
@@ -183,7 +183,7 @@ export function segmentPredicate(q: { workspaceId: string; definition: Definitio
   return sql`(${contacts.workspaceId} = ${q.workspaceId}::uuid and ${contacts.status} <> 'erased' and ${nodeSql(q.definition, q.now.getTime(), q.workspaceId)})`;
 }
 
-export async function countSegment(db: Db, q: { workspaceId: string; definition: Definition; now: Date }): Promise<number> {
+export async function countSegment(db: DbOrTx, q: { workspaceId: string; definition: Definition; now: Date }): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(contacts).where(segmentPredicate(q));
   return row?.n ?? 0;
 }
@@ -192,7 +192,7 @@ export type SegmentMember = { id: string; email: string; firstName: string | nul
 
 /** A page of members by id (keyset), for the member list and the CSV export. */
 export async function segmentMembersPage(
-  db: Db,
+  db: DbOrTx,
   q: { workspaceId: string; definition: Definition; now: Date; afterId?: string | null; limit?: number },
 ): Promise<{ rows: SegmentMember[]; next: string | null }> {
   const limit = q.limit ?? 50;
@@ -206,7 +206,7 @@ export async function segmentMembersPage(
 }
 
 /** Every member, page by page, for a streamed export. */
-export async function* segmentMembers(db: Db, q: { workspaceId: string; definition: Definition; now: Date; pageSize?: number }) {
+export async function* segmentMembers(db: DbOrTx, q: { workspaceId: string; definition: Definition; now: Date; pageSize?: number }) {
   let afterId: string | null = null;
   for (;;) {
     const page: { rows: SegmentMember[]; next: string | null } = await segmentMembersPage(db, { ...q, afterId, limit: q.pageSize ?? 2000 });
@@ -217,7 +217,7 @@ export async function* segmentMembers(db: Db, q: { workspaceId: string; definiti
 }
 
 /** The ids among `contactIds` that match — the plain evaluation the tests compare with. */
-export async function matchingIds(db: Db, q: { workspaceId: string; definition: Definition; now: Date }): Promise<string[]> {
+export async function matchingIds(db: DbOrTx, q: { workspaceId: string; definition: Definition; now: Date }): Promise<string[]> {
   const rows = await db.select({ id: contacts.id }).from(contacts).where(segmentPredicate(q)).orderBy(asc(contacts.id));
   return rows.map((r) => r.id);
 }
@@ -242,7 +242,7 @@ const savedColumns = {
   updatedAt: segments.updatedAt,
 };
 
-export async function listSegments(db: Db, q: { workspaceId: string }) {
+export async function listSegments(db: DbOrTx, q: { workspaceId: string }) {
   const rows = await db
     .select({
       ...savedColumns,
@@ -254,12 +254,12 @@ export async function listSegments(db: Db, q: { workspaceId: string }) {
   return rows.map(parseRow);
 }
 
-export async function getSegment(db: Db, q: { workspaceId: string; segmentId: string }): Promise<SavedSegment | undefined> {
+export async function getSegment(db: DbOrTx, q: { workspaceId: string; segmentId: string }): Promise<SavedSegment | undefined> {
   const [row] = await db.select(savedColumns).from(segments).where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId)));
   return row ? parseRow(row) : undefined;
 }
 
-export async function createSegment(db: Db, q: { workspaceId: string; name: string; definition: Definition; createdBy: string | null }) {
+export async function createSegment(db: DbOrTx, q: { workspaceId: string; name: string; definition: Definition; createdBy: string | null }) {
   const [row] = await db
     .insert(segments)
     .values({ workspaceId: q.workspaceId, name: q.name, definition: q.definition, createdBy: q.createdBy })
@@ -271,7 +271,7 @@ export async function createSegment(db: Db, q: { workspaceId: string; name: stri
  * Saves a segment. A changed definition is baselined again: people who match only because of the
  * edit are recorded without "entering", so an edit never mass-enrols flows by surprise.
  */
-export async function updateSegment(db: Db, q: { workspaceId: string; segmentId: string; name: string; definition: Definition; now: Date }) {
+export async function updateSegment(db: DbOrTx, q: { workspaceId: string; segmentId: string; name: string; definition: Definition; now: Date }) {
   const [row] = await db
     .update(segments)
     .set({
@@ -285,13 +285,13 @@ export async function updateSegment(db: Db, q: { workspaceId: string; segmentId:
   return row;
 }
 
-export async function deleteSegment(db: Db, q: { workspaceId: string; segmentId: string }) {
+export async function deleteSegment(db: DbOrTx, q: { workspaceId: string; segmentId: string }) {
   const rows = await db.delete(segments).where(and(eq(segments.workspaceId, q.workspaceId), eq(segments.id, q.segmentId))).returning({ id: segments.id });
   return rows.length > 0;
 }
 
 /** Definitions of a workspace's segments, without counts: what the membership functions need. */
-export async function segmentsToRefresh(db: Db, q: { workspaceId: string }) {
+export async function segmentsToRefresh(db: DbOrTx, q: { workspaceId: string }) {
   const rows = await db
     .select({ id: segments.id, definition: segments.definition, baselinedAt: segments.baselinedAt })
     .from(segments)
@@ -299,7 +299,7 @@ export async function segmentsToRefresh(db: Db, q: { workspaceId: string }) {
   return rows.map(parseRow);
 }
 
-export async function workspacesWithSegments(db: Db): Promise<string[]> {
+export async function workspacesWithSegments(db: DbOrTx): Promise<string[]> {
   const rows = await db.selectDistinct({ workspaceId: segments.workspaceId }).from(segments);
   return rows.map((r) => r.workspaceId);
 }
@@ -313,7 +313,7 @@ export async function workspacesWithSegments(db: Db): Promise<string[]> {
  * records members without announcing them.
  */
 export async function refreshMembership(
-  db: Db,
+  db: DbOrTx,
   q: { workspaceId: string; segmentId: string; definition: Definition; now: Date } & ({ afterId: string | null; limit: number } | { contactIds: string[] }),
 ): Promise<{ entered: string[]; left: number; scanned: number; last: string | null }> {
   const pred = segmentPredicate(q);
@@ -345,7 +345,7 @@ export async function refreshMembership(
   return { entered: r.entered ?? [], left: r.left, scanned: r.scanned, last: r.last };
 }
 
-export async function markRefreshed(db: Db, q: { workspaceId: string; segmentId: string; now: Date }) {
+export async function markRefreshed(db: DbOrTx, q: { workspaceId: string; segmentId: string; now: Date }) {
   await db
     .update(segments)
     .set({ refreshedAt: q.now, baselinedAt: sql`coalesce(${segments.baselinedAt}, ${q.now.toISOString()}::timestamptz)` })
@@ -353,7 +353,7 @@ export async function markRefreshed(db: Db, q: { workspaceId: string; segmentId:
 }
 
 /** Segments (of those named) the contact matches right now: one query over all their predicates. */
-export async function contactSegmentIds(db: Db, q: { workspaceId: string; contactId: string; segmentIds: string[]; now: Date }): Promise<string[]> {
+export async function contactSegmentIds(db: DbOrTx, q: { workspaceId: string; contactId: string; segmentIds: string[]; now: Date }): Promise<string[]> {
   const ids = q.segmentIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
   if (ids.length === 0) return [];
   const defs = await db

@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, DbOrTx } from "../client";
 import { suppressions, workspaces } from "../schema/index";
 import { normalizeAddress } from "@/lib/address";
 
@@ -16,7 +16,7 @@ export { normalizeAddress };
 export const addressHash = (secret: string, email: string) =>
   createHmac("sha256", secret).update(normalizeAddress(email)).digest("hex");
 
-async function workspaceSecret(db: Db, workspaceId: string): Promise<string> {
+async function workspaceSecret(db: DbOrTx, workspaceId: string): Promise<string> {
   const [ws] = await db.select({ secret: workspaces.secret }).from(workspaces).where(eq(workspaces.id, workspaceId));
   if (!ws) throw new Error(`workspace ${workspaceId} not found`);
   return ws.secret;
@@ -42,7 +42,7 @@ export async function suppressAddress(
 
 /** Suppression reasons for many addresses at once (import, batch sends), keyed by normalised address. */
 export async function suppressionsFor(
-  db: Db,
+  db: DbOrTx,
   q: { workspaceId: string; emails: readonly string[] },
 ): Promise<Map<string, SuppressionReason>> {
   const out = new Map<string, SuppressionReason>();

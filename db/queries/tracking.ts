@@ -1,6 +1,6 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { uuidv7 } from "@/lib/ids";
-import { clientOf, type Db } from "../client";
+import { clientOf, rows, type Db, type Tx } from "../client";
 import { appOutbox, contacts, eventOutboxBatches, events, trackingIdentities } from "../schema/index";
 
 /** One accepted tracking message, already validated and normalised (lib/tracking). */
@@ -16,8 +16,6 @@ export type TrackingWrite = {
   /** From identify traits: what the contact record may learn. */
   contact?: { email?: string; firstName?: string; lastName?: string };
 };
-
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /**
  * Resolves (and on identify creates or updates) the contact behind a message. Identify links the
@@ -148,7 +146,7 @@ export type OutboxEvent = {
  * Reads every waiting event: callers space the runs by their cost. Returns how many it attached.
  */
 export async function attachPendingEvents(db: Db): Promise<number> {
-  const [row] = (await db.execute(sql`
+  const [row] = await rows<{ n: number }>(db, sql`
     with found as (
       select e.id,
              coalesce((select c.id from ${contacts} c where c.workspace_id = e.workspace_id and c.external_id = e.user_id),
@@ -164,7 +162,7 @@ export async function attachPendingEvents(db: Db): Promise<number> {
       insert into ${eventOutboxBatches} (event_ids)
       select array_agg(id) from attached having count(*) > 0
     )
-    select count(*)::int as n from attached`)) as unknown as { n: number }[];
+    select count(*)::int as n from attached`);
   return row?.n ?? 0;
 }
 
@@ -183,27 +181,27 @@ export async function forwardOutbox(
   send: (batch: OutboxEvent[]) => Promise<void>,
   claimMs = 30_000,
   // A row lists up to a whole group (1,000 events at most): ten keep a pass's sends well inside the claim.
-  rows = 10,
+  claimRows = 10,
 ): Promise<{ rows: number; sent: number }> {
-  const claimed = (await db.execute(sql`
+  const claimed = await rows<{ id: string | number; eventIds: string[] }>(db, sql`
     update ${eventOutboxBatches} b set claimed_until = now() + ${`${claimMs} milliseconds`}::interval, attempts = b.attempts + 1
     where b.id in (
       select id from ${eventOutboxBatches}
       where claimed_until is null or claimed_until < now()
       order by id
-      limit ${rows}
+      limit ${claimRows}
       for update skip locked)
-    returning b.id, b.event_ids::text[] as "eventIds"`)) as unknown as { id: string | number; eventIds: string[] }[];
+    returning b.id, b.event_ids::text[] as "eventIds"`);
   if (claimed.length === 0) return { rows: 0, sent: 0 };
   claimed.sort((a, b) => Number(a.id) - Number(b.id));
   const order = claimed.flatMap((c) => c.eventIds);
   let sent = 0;
   for (let at = 0; at < order.length; at += limit) {
     const ids = order.slice(at, at + limit);
-    const found = (await db.execute(sql`
+    const found = await rows<Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date }>(db, sql`
       select id as "eventId", workspace_id as "workspaceId", contact_id as "contactId", name, properties, occurred_at as "occurredAt"
       from ${events}
-      where id = any(${`{${ids.join(",")}}`}::uuid[]) and contact_id is not null`)) as unknown as (Omit<OutboxEvent, "occurredAt"> & { occurredAt: string | Date })[];
+      where id = any(${`{${ids.join(",")}}`}::uuid[]) and contact_id is not null`);
     const byId = new Map(found.map((f) => [f.eventId, { ...f, occurredAt: new Date(f.occurredAt) }]));
     const batch = ids.flatMap((id) => byId.get(id) ?? []);
     if (batch.length) await send(batch);
@@ -221,13 +219,13 @@ export async function forwardOutbox(
  * the app's outbox (null: both empty; found by primary key, so it costs two index reads).
  */
 export async function outboxBacklog(db: Db, cap = 100_000): Promise<{ ready: number; waiting: number; capped: boolean; oldestSeconds: number | null }> {
-  const [row] = (await db.execute(sql`
+  const [row] = await rows<{ ready: number; waiting: number; oldestSeconds: number | null }>(db, sql`
     select (select count(*)::int from (select 1 from ${eventOutboxBatches} b, unnest(b.event_ids) limit ${cap}) r) as ready,
            (select count(*)::int from (select 1 from ${events} where contact_id is null limit ${cap}) w) as waiting,
            (select extract(epoch from now() - min(o.created_at))::float8 from (
               (select created_at from ${eventOutboxBatches} order by id limit 1)
               union all
-              (select created_at from ${appOutbox} order by id limit 1)) o) as "oldestSeconds"`)) as unknown as { ready: number; waiting: number; oldestSeconds: number | null }[];
+              (select created_at from ${appOutbox} order by id limit 1)) o) as "oldestSeconds"`);
   const ready = row?.ready ?? 0;
   const waiting = row?.waiting ?? 0;
   const oldest = row?.oldestSeconds;

@@ -1,6 +1,6 @@
 import Papa from "papaparse";
 import { eq } from "drizzle-orm";
-import { recordFormView } from "@/db/queries/analytics";
+import { recordFormView } from "@/db/queries/forms";
 import { createImport } from "@/db/queries/imports";
 import { createSegment } from "@/db/queries/segments";
 import { contacts, emailEvents, enrollments, forms, importIssues, messages } from "@/db/schema/index";

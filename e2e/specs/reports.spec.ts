@@ -1,6 +1,7 @@
 import type { Page } from "@playwright/test";
 import type { Db } from "@/db/client";
-import { recordConversion, recordFormView } from "@/db/queries/analytics";
+import { recordConversion } from "@/db/queries/conversions";
+import { recordFormView } from "@/db/queries/forms";
 import { consentEvents, contacts, emailEvents, enrollments, enrollmentSteps, forms, messages } from "@/db/schema/index";
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import type { SeededWorkspace } from "../fixtures/seed";

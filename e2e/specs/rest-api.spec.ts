@@ -34,19 +34,22 @@ test("@smoke the REST API manages contacts with a secret key, and refuses bad in
   expect(seen).toHaveLength(4);
   expect(new Set(seen).size).toBe(4);
 
-  const cases: [() => ReturnType<typeof request.post>, number, string][] = [
-    [() => request.post("/api/v1/contacts", { headers: { ...headers, "content-type": "application/json" }, data: Buffer.from("{not json") }), 400, "body is not valid JSON"],
-    [() => request.post("/api/v1/contacts", { headers, data: { first_name: "No address" } }), 400, "email"],
-    [() => request.post("/api/v1/contacts", { headers, data: { email: "x@example.com", attributes: { "Bad Name": 1 } } }), 400, "attributes"],
-    [() => request.post("/api/v1/contacts", { headers, data: { email: "ARNE@example.com" } }), 409, "already a contact"],
-    [() => request.post("/api/v1/contacts", { data: { email: "y@example.com" } }), 401, "missing API key"],
-    [() => request.get("/api/v1/contacts?limit=0", { headers }), 400, "limit must be 1 to 200"],
-    [() => request.get("/api/v1/contacts/not-a-uuid", { headers }), 404, "contact not found"],
+  const cases: [() => ReturnType<typeof request.post>, number, string, string][] = [
+    [() => request.post("/api/v1/contacts", { headers: { ...headers, "content-type": "application/json" }, data: Buffer.from("{not json") }), 400, "validation_failed", "body is not valid JSON"],
+    [() => request.post("/api/v1/contacts", { headers, data: { first_name: "No address" } }), 400, "validation_failed", "email"],
+    [() => request.post("/api/v1/contacts", { headers, data: { email: "x@example.com", attributes: { "Bad Name": 1 } } }), 400, "validation_failed", "attributes"],
+    [() => request.post("/api/v1/contacts", { headers, data: { email: "ARNE@example.com" } }), 409, "conflict", "already a contact"],
+    [() => request.post("/api/v1/contacts", { data: { email: "y@example.com" } }), 401, "unauthorized", "missing API key"],
+    [() => request.get("/api/v1/contacts?limit=0", { headers }), 400, "validation_failed", "limit must be 1 to 200"],
+    [() => request.get("/api/v1/contacts/not-a-uuid", { headers }), 404, "not_found", "contact not found"],
+    [() => request.get("/api/v1/contacts/%E0%A4%A", { headers }), 400, "validation_failed", "path: a %-escape is malformed"],
   ];
-  for (const [call, status, message] of cases) {
+  for (const [call, status, code, message] of cases) {
     const r = await call();
     expect(r.status(), message).toBe(status);
-    expect(((await r.json()) as { error: { message: string } }).error.message).toContain(message);
+    const { error } = (await r.json()) as { error: { code: string; message: string } };
+    expect(error.code, message).toBe(code);
+    expect(error.message).toContain(message);
   }
 
   expect((await request.delete(`/api/v1/contacts/${c.id}`, { headers })).status()).toBe(204);
@@ -152,7 +155,7 @@ test("the REST API refuses JSON nested deeper than the depth limit with a 400 na
   const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
   const r = await request.post("/api/v1/events", { headers, data: Buffer.from(`{"contact_id":"${contact.id}","name":"Deep","properties":{"list":${deep}}}`) });
   expect(r.status()).toBe(400);
-  expect(await r.json()).toEqual({ error: { message: "properties: objects and arrays may nest at most 32 levels deep", field: "properties" } });
+  expect(await r.json()).toEqual({ error: { code: "validation_failed", message: "properties: objects and arrays may nest at most 32 levels deep", field: "properties" } });
   const listed = (await (await request.get(`/api/v1/contacts/${contact.id}/events?name=Deep`, { headers })).json()) as { data: unknown[] };
   expect(listed.data).toEqual([]);
   // Nested as far as the limit allows is stored.

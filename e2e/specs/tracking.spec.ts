@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Analytics } from "@segment/analytics-node";
 import { and, eq, sql } from "drizzle-orm";
+import { rows } from "@/db/client";
 import { createApiKey } from "@/db/queries/api-keys";
 import { contacts, events } from "@/db/schema/index";
 import { testEnv } from "../fixtures/test-env";
@@ -24,10 +25,11 @@ test("@smoke a Segment client tracks into the running stack; events reach Innges
   // The forwarder hands it to the local executor off the request path: poll its event log.
   await expect
     .poll(async () => {
-      const rows = (await db.execute(
+      const [row] = await rows<{ n: number }>(
+        db,
         sql`select count(*)::int as n from inngest_local.events where name = 'contact/event.tracked' and data->>'eventId' = ${added!.id}`,
-      )) as unknown as { n: number }[];
-      return rows[0]!.n;
+      );
+      return row!.n;
     }, { timeout: 15_000 })
     .toBe(1);
 });

@@ -1,7 +1,7 @@
 import type { Inngest } from "inngest";
-import { attributeConversion, goalCandidates, recordConversion } from "@/db/queries/analytics";
+import { attributeConversion, goalCandidates, recordConversion } from "@/db/queries/conversions";
 import { activeEnrollmentsOfContact, finishEnrollment, recordSteps } from "@/db/queries/enrollments";
-import { getFlowVersion } from "@/db/queries/flows";
+import { getFlowVersion } from "@/db/queries/flow-versions";
 import { conversionWindow, currencyOf, revenueOf } from "@/lib/analytics/goals";
 import { now } from "@/lib/clock";
 import type { NodeConfig } from "@/lib/flows/catalog";
@@ -9,6 +9,7 @@ import { eventMatches } from "@/lib/flows/conditions";
 import { goalEvents, planSchema } from "@/lib/flows/plan";
 import { contactUnsubscribed, eventTracked, flowExit } from "../events";
 import type { FlowDeps } from "./deps";
+import { eventData } from "./event-data";
 
 /** The longest conversion window a goal may have (the catalog's limit): how far back finished enrollments are looked at. */
 const MAX_GOAL_WINDOW_MS = 366 * 86_400_000;
@@ -25,7 +26,7 @@ export function createGoalWatcher(inngest: Inngest, deps: FlowDeps) {
   return inngest.createFunction(
     { id: "flow-goal-watcher", name: "Flow goal watcher", triggers: [eventTracked], retries: 6 },
     async ({ event, step }) => {
-      const d = eventTracked.schema.parse(event.data);
+      const d = eventData(event, eventTracked);
       const db = deps.db();
       const reached = await step.run("match-goals", async () => {
         const out: string[] = [];
@@ -119,10 +120,10 @@ export function createExitRecorder(inngest: Inngest, deps: FlowDeps) {
       return step.run("record-exit", async () => {
         const at = now();
         if (event.name === flowExit.name) {
-          const d = flowExit.schema.parse(event.data);
+          const d = eventData(event, flowExit);
           return { ended: (await finishEnrollment(db, { workspaceId: d.workspaceId, enrollmentId: d.enrollmentId, status: "exited", reason: d.reason, at })) ? 1 : 0 };
         }
-        const d = contactUnsubscribed.schema.parse(event.data);
+        const d = eventData(event, contactUnsubscribed);
         let ended = 0;
         for (const e of await activeEnrollmentsOfContact(db, { workspaceId: d.workspaceId, contactId: d.contactId })) {
           if (await finishEnrollment(db, { workspaceId: d.workspaceId, enrollmentId: e.id, status: "exited", reason: "unsubscribed", at })) ended++;

@@ -1,5 +1,5 @@
 import { openDb } from "@/db/client";
-import { publishCompiled } from "@/db/queries/flows";
+import { publishCompiled } from "@/db/queries/flow-versions";
 import { flows, workspaces } from "@/db/schema/index";
 import { devMailboxTransport } from "@/lib/server/email/transport";
 import { compile } from "@/lib/flows/compile";

@@ -7,7 +7,7 @@ import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { addContactTag } from "@/db/queries/contacts";
 import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
 import { insertEvent } from "@/db/queries/events";
-import { waitingByNode } from "@/db/queries/flows";
+import { waitingByNode } from "@/db/queries/flow-stats";
 import { now } from "@/lib/clock";
 import { movingEntries, suggestMigration, type MigrationMap } from "@/lib/flows/editor/migration";
 import type { LocalExecutor } from "../local/server";
@@ -117,5 +117,20 @@ describe("publishing with contacts waiting: the migration map", () => {
     await settle();
     expect(await listEnrollments(db.db, { workspaceId: w, flowId, contactId: forgetful!.id })).toHaveLength(2);
     expect(subjects(forgetful!.email)).toEqual(["Reminder v2"]);
+  });
+});
+
+describe("a migration request whose payload does not fit its schema", () => {
+  it("fails at once, naming the field, instead of retrying a parse that cannot succeed", async () => {
+    const uuid = "00000000-0000-4000-8000-000000000000";
+    const [id] = await ex.engine.ingest([
+      { name: "flow/migration.requested", data: { workspaceId: "not-a-uuid", flowId: uuid, fromVersionId: uuid, toVersionId: uuid, map: {} } },
+    ]);
+    // Settled on the virtual clock: a retry would still be due later, leaving the run "running".
+    await settle();
+    const runs = await db.sql<{ status: string; error: { message?: string } | null }[]>`
+      select status, error from inngest_local.runs where fn_id = 'tillit-flow-migration' and event->>'id' = ${id!}`;
+    expect(runs.map((r) => r.status)).toEqual(["failed"]);
+    expect(runs[0]!.error?.message).toMatch(/workspaceId: Invalid UUID/);
   });
 });

@@ -1,13 +1,14 @@
 import type { Inngest } from "inngest";
-import { migrateWaiting } from "@/db/queries/flows";
+import { migrateWaiting } from "@/db/queries/flow-versions";
 import { now } from "@/lib/clock";
 import { enrollmentStarted, flowExit, flowMigrationRequested } from "../events";
 import type { FlowDeps } from "./deps";
+import { eventData } from "./event-data";
 import { SEND_BATCH } from "./flow-router";
 
 /**
  * The editor's migration map, carried out: waiting contacts of the old version are ended there
- * and enrolled in the new version at the mapped node, in one transaction (db/queries/flows
+ * and enrolled in the new version at the mapped node, in one transaction (db/queries/flow-versions
  * migrateWaiting); then their old runs are cancelled (`flow/exit`, which the runner's cancelOn
  * matches) and their new runs start at that node, as any run with a start node does. The old
  * run may wake meanwhile: each of its steps re-checks that its enrollment is still active.
@@ -16,7 +17,7 @@ export function createFlowMigration(inngest: Inngest, deps: FlowDeps) {
   return inngest.createFunction(
     { id: "flow-migration", name: "Flow version migration", triggers: [flowMigrationRequested], retries: 6 },
     async ({ event, step }) => {
-      const d = flowMigrationRequested.schema.parse(event.data);
+      const d = eventData(event, flowMigrationRequested);
       const moved = await step.run("move", async () =>
         migrateWaiting(deps.db(), {
           workspaceId: d.workspaceId,

@@ -1,4 +1,4 @@
-import type { Inngest } from "inngest";
+import { NonRetriableError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { enrollContacts, type EnrollCandidate, type Enrolled } from "@/db/queries/enrollments";
 import { getLiveFlow, listLiveFlows, type LiveFlow } from "@/db/queries/flows";
@@ -17,6 +17,7 @@ import {
   tagAdded,
 } from "../events";
 import type { FlowDeps } from "./deps";
+import { eventData } from "./event-data";
 
 /** Inngest accepts at most 5000 events per send. */
 export const SEND_BATCH = 5000;
@@ -87,7 +88,7 @@ export async function routeEvent(
 
   // Events aimed at one flow: manual/API enrolment, migration, and the anniversary cron.
   if (event.name === enrollRequested.name) {
-    const d = enrollRequested.schema.parse(event.data);
+    const d = eventData(event, enrollRequested);
     const flow = await getLiveFlow(db, { workspaceId: d.workspaceId, flowId: d.flowId });
     if (!flow) return [];
     const plan = planSchema.parse(flow.plan);
@@ -97,7 +98,7 @@ export async function routeEvent(
     return out;
   }
   if (event.name === anniversaryReached.name) {
-    const d = anniversaryReached.schema.parse(event.data);
+    const d = eventData(event, anniversaryReached);
     const flow = await getLiveFlow(db, { workspaceId: d.workspaceId, flowId: d.flowId });
     if (!flow) return [];
     const plan = planSchema.parse(flow.plan);
@@ -127,11 +128,11 @@ function occurrencesOf(event: { name: string; id: string; data: Record<string, u
   ];
   switch (event.name) {
     case contactCreated.name: {
-      const d = contactCreated.schema.parse(event.data);
+      const d = eventData(event, contactCreated);
       return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "contact-created", source: d.source }, {}) };
     }
     case contactsImported.name: {
-      const d = contactsImported.schema.parse(event.data);
+      const d = eventData(event, contactsImported);
       return {
         workspaceId: d.workspaceId,
         // Each contact keeps the source id a `contact/created` of its own would have carried.
@@ -139,15 +140,15 @@ function occurrencesOf(event: { name: string; id: string; data: Record<string, u
       };
     }
     case tagAdded.name: {
-      const d = tagAdded.schema.parse(event.data);
+      const d = eventData(event, tagAdded);
       return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "tag-added", tag: d.tag }, { tag: d.tag }) };
     }
     case formSubmitted.name: {
-      const d = formSubmitted.schema.parse(event.data);
+      const d = eventData(event, formSubmitted);
       return { workspaceId: d.workspaceId, items: one(d.contactId, { kind: "form-submitted", formId: d.formId }, d.fields ?? {}) };
     }
     case eventTracked.name: {
-      const d = eventTracked.schema.parse(event.data);
+      const d = eventData(event, eventTracked);
       // The trigger payload is the event's properties: correlation paths point into them.
       return {
         workspaceId: d.workspaceId,
@@ -155,7 +156,7 @@ function occurrencesOf(event: { name: string; id: string; data: Record<string, u
       };
     }
     case segmentEntered.name: {
-      const d = segmentEntered.schema.parse(event.data);
+      const d = eventData(event, segmentEntered);
       return {
         workspaceId: d.workspaceId,
         items: d.contactIds.map((contactId) => ({
@@ -167,6 +168,6 @@ function occurrencesOf(event: { name: string; id: string; data: Record<string, u
       };
     }
     default:
-      throw new Error(`the flow router does not handle ${event.name}`);
+      throw new NonRetriableError(`the flow router does not handle ${event.name}`);
   }
 }

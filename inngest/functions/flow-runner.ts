@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { addContactTag, contactForRun, contactTagNames, removeContactTag, updateContactAttribute } from "@/db/queries/contacts";
 import { finishEnrollment, getEnrollment, recordSteps, type TraceScope } from "@/db/queries/enrollments";
 import { contactEventsBetween } from "@/db/queries/events";
-import { getFlowVersion } from "@/db/queries/flows";
+import { getFlowVersion } from "@/db/queries/flow-versions";
 import { contactSegmentIds } from "@/db/queries/segments";
 import { contactEngagement } from "@/db/queries/messages";
 import { now } from "@/lib/clock";
@@ -20,6 +20,7 @@ import { pickSplitBranch } from "@/lib/flows/split";
 import { attributeInstant, isValidTimeZone, nextWindowStart } from "@/lib/flows/time-zones";
 import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, tagAdded } from "../events";
 import { DEFAULT_MAX_STEPS_PER_RUN, DEFAULT_THROTTLE, type FlowDeps } from "./deps";
+import { eventData } from "./event-data";
 import { waitExpression } from "./wait-expression";
 import { callWebhook } from "./webhook-call";
 
@@ -62,7 +63,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
       retries: 6,
     },
     async ({ event, step }) => {
-      const data = event.data;
+      const data = eventData(event, enrollmentStarted);
       const db = deps.db();
       const { workspaceId, enrollmentId, contactId } = data;
       const segment = data.segment ?? 0;

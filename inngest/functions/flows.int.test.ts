@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import { NonRetriableError } from "inngest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TestDatabase } from "@/e2e/fixtures/database";
 import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
@@ -413,6 +414,13 @@ describe("re-entry", () => {
     const again = await routeEvent(db.db, event);
     expect(again.map((e) => e.enrollmentId).sort()).toEqual(first.map((e) => e.enrollmentId).sort());
     expect(first.length).toBe(3); // after (6 days later), always, slow (its first run ended)
+
+    // A payload that does not fit its event's schema enrols nobody and is not worth a retry.
+    const before = await counts();
+    const malformed = routeEvent(db.db, { ...event, id: "evt-malformed", data: { workspaceId: ws.workspace.id, contactId } });
+    await expect(malformed).rejects.toBeInstanceOf(NonRetriableError);
+    await expect(malformed).rejects.toThrow("contact/tag.added: data.tag: ");
+    expect(await counts()).toEqual(before);
   });
 });
 

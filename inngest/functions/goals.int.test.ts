@@ -4,7 +4,7 @@ import type { TestDatabase } from "@/e2e/fixtures/database";
 import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
 import { createLiveFlow, createTemplate, grantConsent, graph } from "@/e2e/fixtures/flows";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
-import { flowTotals } from "@/db/queries/analytics";
+import { flowTotals } from "@/db/queries/flow-reports";
 import { listEnrollments } from "@/db/queries/enrollments";
 import { insertEvent } from "@/db/queries/events";
 import { conversions, emailEvents, messages } from "@/db/schema/index";

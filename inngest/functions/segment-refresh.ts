@@ -13,6 +13,7 @@ import {
   tagAdded,
 } from "../events";
 import type { FlowDeps } from "./deps";
+import { eventData } from "./event-data";
 import { SEND_BATCH } from "./flow-router";
 
 /** Contacts re-evaluated per step: one statement each, and at most one send batch of entries. */
@@ -62,7 +63,7 @@ export function createSegmentRefresh(inngest: Inngest, deps: FlowDeps) {
     },
     async ({ event, step }) => {
       const db = deps.db();
-      const { workspaceId, segmentId } = segmentRefreshRequested.schema.parse(event.data);
+      const { workspaceId, segmentId } = eventData(event, segmentRefreshRequested);
       const start = await step.run("start", async () => {
         const s = await getSegment(db, { workspaceId, segmentId });
         return s ? { at: now().getTime(), announce: s.baselinedAt !== null } : null;
@@ -107,7 +108,7 @@ export function createSegmentContactRefresh(inngest: Inngest, deps: FlowDeps) {
     },
     async ({ event, step }) => {
       const db = deps.db();
-      const { workspaceId, contactId } = event.data;
+      const { workspaceId, contactId } = eventData(event, eventTracked, tagAdded, contactCreated, emailOpened, emailClicked, contactUnsubscribed);
       const entered = await step.run("evaluate", async () => {
         const at = now();
         const out: string[] = [];
@@ -144,7 +145,7 @@ export function createSegmentImportRefresh(inngest: Inngest, deps: FlowDeps) {
     },
     async ({ event, step }) => {
       const db = deps.db();
-      const { workspaceId, contactIds } = contactsImported.schema.parse(event.data);
+      const { workspaceId, contactIds } = eventData(event, contactsImported);
       const entered = await step.run("evaluate", async () => {
         const at = now();
         const out: { segmentId: string; contactIds: string[] }[] = [];

@@ -36,6 +36,7 @@ export async function callWebhook(
   if (blocked) return { ok: false, retry: false, detail: `Refused: ${host} resolves to a private or reserved address (${blocked.address})` };
   const target = addresses[0]!;
   const pinned: LookupFunction = (_hostname, options, callback) => {
+    // Node's LookupFunction types its callback for one address only; with `all` it takes a list.
     if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [target]);
     else callback(null, target.address, target.family);
   };

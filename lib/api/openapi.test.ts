@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { API_ERROR_CODES, API_ERROR_STATUS, apiErrorCodeOf } from "./errors";
 import { openApiDocument } from "./openapi";
 
 function routes(dir: string, out: string[] = []): string[] {
@@ -37,5 +38,16 @@ describe("the OpenAPI document", () => {
     };
     expect(post.required).toEqual(["email"]);
     expect(Object.keys(post.properties)).toEqual(expect.arrayContaining(["email", "first_name", "attributes", "external_id"]));
+  });
+
+  it("documents every error code in the error schema, and each status maps back to its one code", () => {
+    const doc = openApiDocument("http://x");
+    const schema = doc.paths["/api/v1/contacts"].post.responses["409"].content["application/json"].schema;
+    expect(schema.properties.error.required).toEqual(["code", "message"]);
+    expect(schema.properties.error.properties.code.enum).toEqual(API_ERROR_CODES);
+    expect(API_ERROR_CODES).toEqual(expect.arrayContaining(["validation_failed", "unauthorized", "not_found", "conflict", "unavailable", "internal"]));
+    for (const code of API_ERROR_CODES) expect(apiErrorCodeOf(API_ERROR_STATUS[code])).toBe(code);
+    expect(doc.paths["/api/v1/contacts/{id}"].get.responses["404"]).toMatchObject({ content: { "application/json": { schema } } });
+    expect(doc.paths["/api/v1/topics"].get.responses["503"].headers).toHaveProperty("Retry-After");
   });
 });

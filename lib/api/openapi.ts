@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { contactCreate, contactUpdate, enrollmentCreate, eventCreate, subscriptionsPut, tagsAdd } from "./contacts";
+import { API_ERROR_CODES } from "./errors";
 
 /**
  * The OpenAPI document of the REST API, generated from the same zod schemas the routes parse
@@ -21,13 +22,34 @@ const contact = {
     updated_at: { type: "string", format: "date-time" },
   },
 };
-const error = { type: "object", properties: { error: { type: "object", properties: { message: { type: "string" }, field: { type: "string" } } } } };
+const error = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["code", "message"],
+      properties: {
+        code: { type: "string", enum: API_ERROR_CODES, description: "What went wrong, for programs; each code has one HTTP status" },
+        message: { type: "string", description: "What went wrong, for people" },
+        field: { type: "string", description: "The input at fault (a dotted path into the body, or a query parameter)" },
+      },
+    },
+  },
+};
+const errorContent = { content: { "application/json": { schema: error } } };
 const errors = {
-  "400": { description: "Invalid input; the message names the field", content: { "application/json": { schema: error } } },
-  "401": { description: "Missing, unknown or revoked secret key", content: { "application/json": { schema: error } } },
+  "400": { description: "Invalid input (validation_failed); the message and field name the input at fault", ...errorContent },
+  "401": { description: "Missing, unknown or revoked secret key (unauthorized)", ...errorContent },
+  "500": { description: "Something broke on the server (internal)", ...errorContent },
+  "503": {
+    description: "The database is unavailable (unavailable): retry after Retry-After seconds",
+    headers: { "Retry-After": { schema: { type: "integer" } } },
+    ...errorContent,
+  },
 };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
-const notFound = { description: "Not found", content: { "application/json": { schema: error } } };
+const notFound = { description: "Not found (not_found)", ...errorContent };
 const jsonBody = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
 const data = (schema: Record<string, unknown>) => ({ content: { "application/json": { schema: { type: "object", properties: { data: schema } } } } });
 const tagList = data({ type: "array", items: { type: "string" } });
@@ -89,21 +111,21 @@ export function openApiDocument(serverUrl: string) {
           summary:
             "Create a contact. Without `consent` it records no consent and stays unconfirmed; with `consent` the opt-in is recorded and the workspace's double opt-in default applies (a confirmation mail first, or subscribed at once). An address erased at the person's request is refused (409).",
           requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(contactCreate) } } },
-          responses: { "201": { description: "Created", ...one }, "409": { description: "The address is already a contact", content: { "application/json": { schema: error } } }, ...errors },
+          responses: { "201": { description: "Created", ...one }, "409": { description: "The address is already a contact, or was erased at the person's request (conflict)", ...errorContent }, ...errors },
         },
       },
       "/api/v1/contacts/{id}": {
-        get: { summary: "Get a contact", parameters: [idParam], responses: { "200": { description: "The contact", ...one }, "404": { description: "Not found" }, ...errors } },
+        get: { summary: "Get a contact", parameters: [idParam], responses: { "200": { description: "The contact", ...one }, "404": notFound, ...errors } },
         patch: {
           summary: "Update a contact (attributes given are merged)",
           parameters: [idParam],
           requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(contactUpdate) } } },
-          responses: { "200": { description: "The updated contact", ...one }, "404": { description: "Not found" }, ...errors },
+          responses: { "200": { description: "The updated contact", ...one }, "404": notFound, ...errors },
         },
         delete: {
           summary: "Delete a contact with its events and enrollments (consent records stay, detached)",
           parameters: [idParam],
-          responses: { "204": { description: "Deleted" }, "404": { description: "Not found" }, ...errors },
+          responses: { "204": { description: "Deleted" }, "404": notFound, ...errors },
         },
       },
       "/api/v1/contacts/{id}/export": {
@@ -139,7 +161,7 @@ export function openApiDocument(serverUrl: string) {
                 },
               },
             },
-            "404": { description: "Not found" },
+            "404": notFound,
             ...errors,
           },
         },
@@ -159,7 +181,7 @@ export function openApiDocument(serverUrl: string) {
                 },
               },
             },
-            "404": { description: "Not found" },
+            "404": notFound,
             ...errors,
           },
         },

@@ -12,6 +12,8 @@
  * string liquidjs produces (checked by a property test against liquidjs itself).
  */
 
+import { escapeHtml } from "../html";
+
 type Slot = {
   /** Own-property path from the render scope. */
   path: string[];
@@ -48,9 +50,6 @@ export function compilePlan(source: string, opts: { escape: boolean }): LiquidPl
   return { statics, slots, escape: opts.escape };
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
-const NEEDS_ESCAPE = /[&<>"']/;
-const escapeLiquid = (s: string) => (NEEDS_ESCAPE.test(s) ? s.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : s);
 
 const isPlainObject = (v: object) => {
   const proto = Object.getPrototypeOf(v) as unknown;
@@ -83,7 +82,8 @@ export function renderPlan(plan: LiquidPlan, scope: Record<string, unknown>, val
   for (let i = 0; i < plan.slots.length; i++) {
     let text = slotText(plan.slots[i]!, scope);
     if (text === undefined) return undefined;
-    if (plan.escape) text = escapeLiquid(text);
+    // As liquidjs's escape filter writes it: a double quote is &#34;.
+    if (plan.escape) text = escapeHtml(text, "&#34;");
     if (value) text = value(text);
     out += text + plan.statics[i + 1]!;
   }

@@ -32,8 +32,6 @@ export type MergeContext = {
   unsubscribe_url: string;
 };
 
-export { escapeHtml } from "../html";
-
 const LIQUID = /\{\{-?[\s\S]*?-?\}\}|\{%-?[\s\S]*?-?%\}/g;
 
 /** Swaps Liquid tags for alphanumeric placeholders React leaves alone; `restore` puts them back. */
@@ -205,7 +203,7 @@ const limitBy = (deadline: number | undefined) => (deadline === undefined ? unde
  * hard bound behind it.
  */
 export function renderCompiled(c: CompiledTemplate, ctx: MergeContext, opts?: { liquidOnly?: boolean; deadline?: number }): RenderedEmail {
-  const scope = ctx as unknown as Record<string, unknown>;
+  const scope: Record<string, unknown> = ctx;
   const plans = opts?.liquidOnly ? { subject: null, html: null, text: null } : c.plans;
   const deadline = opts?.deadline;
   const subjectText = (plans.subject && renderPlan(plans.subject, scope)) ?? (textEngine.renderSync(c.subject, scope, limitBy(deadline)) as string);

@@ -33,6 +33,19 @@ describe("applyTracking", () => {
     const off = applyTracking(html, { appUrl: "https://app.example", secret: "s", workspaceId: W, messageId: M, settings: { ...settings, clicks: false, opens: false, utm: false }, campaign: null, content: null });
     expect(off).toBe(html);
   });
+
+  it("reads a link as the browser would follow it, and writes an untracked one back the same", () => {
+    const html = '<a href="https://shop.example/it&#39;s?q=a&amp;lt;b&amp;c=&quot;d&quot;">x</a>';
+    const scope = { appUrl: "https://app.example", secret: "s", workspaceId: W, messageId: M, campaign: null, content: null };
+    const tracked = applyTracking(html, { ...scope, settings: { ...settings, opens: false, utm: false } });
+    const token = /href="https:\/\/app\.example\/r\/([^"]+)"/.exec(tracked)![1]!;
+    // Decoded once, as a browser does: "&amp;lt;" is the text "&lt;", not "<".
+    expect(verifyTrackingToken("s", token)!.url).toBe(`https://shop.example/it's?q=a&lt;b&c="d"`);
+    const untracked = { ...scope, settings: { ...settings, clicks: false, opens: false, utm: false } };
+    expect(applyTracking(html, untracked)).toBe(html);
+    // React writes an apostrophe as &#x27;, rewritten as &#39;: the same URL to the browser.
+    expect(applyTracking('<a href="https://shop.example/it&#x27;s">x</a>', untracked)).toBe('<a href="https://shop.example/it&#39;s">x</a>');
+  });
 });
 
 describe("UTM parameters per node", () => {

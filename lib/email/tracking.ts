@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import type { UtmOverride } from "../flows/catalog";
+import { escapeHtml, unescapeHtml } from "../html";
 import type { TrackingSettings } from "./policy";
 
 /**
@@ -113,9 +114,6 @@ export function parsedUtm(url: string, utm: Record<string, string>): string {
   return u.toString();
 }
 
-const unescapeAttr = (s: string) => !s.includes("&") ? s : s.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">");
-const escapeAttr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-
 export type TrackingScope = {
   appUrl: string;
   secret: string;
@@ -161,10 +159,10 @@ export function applyTracking(html: string, s: TrackingScope): string {
   const bodyEnd = pixel ? html.lastIndexOf("</body>") : -1;
   const out = html.replace(/href="(https?:\/\/[^"]+)"|<\/body>/gi, (m, raw: string | undefined, offset: number) => {
     if (raw === undefined) return offset === bodyEnd ? pixel + m : m;
-    const url = unescapeAttr(raw);
+    const url = unescapeHtml(raw);
     if (url.startsWith(appPrefix)) return m;
     const dest = utm ? withUtm(url, utm, utmKey) : url;
-    if (!s.settings.clicks) return `href="${escapeAttr(dest)}"`;
+    if (!s.settings.clicks) return `href="${escapeHtml(dest)}"`;
     return `href="${s.appUrl}/r/${signTrackingToken(s.secret, { workspaceId: s.workspaceId, messageId: s.messageId, url: dest })}"`;
   });
   if (!pixel || bodyEnd >= 0) return out;

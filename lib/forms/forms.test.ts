@@ -1,34 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { clientIp, ipInRange } from "./client-ip";
 import { formConfig, parseSubmission, readFormConfig } from "./config";
 import { BodyError, readFields } from "./body";
 import { RateLimiter } from "./rate-limit";
+import { plainHtmlEmbed } from "./render";
 import { confirmationToken, readConfirmationToken, readRenderStamp, renderStamp, tokenWorkspace } from "./tokens";
-
-describe("clientIp", () => {
-  const trusted = ["10.0.0.0/8", "127.0.0.1", "::1"];
-  it("uses the peer when it is not a trusted proxy, whatever X-Forwarded-For says", () => {
-    expect(clientIp({ peer: "198.51.100.7", forwardedFor: "1.2.3.4", trusted })).toBe("198.51.100.7");
-  });
-  it("walks X-Forwarded-For from the right through trusted proxies only", () => {
-    expect(clientIp({ peer: "127.0.0.1", forwardedFor: "203.0.113.5", trusted })).toBe("203.0.113.5");
-    // A client that prepends a fake address does not get to choose: the rightmost untrusted hop wins.
-    expect(clientIp({ peer: "10.1.2.3", forwardedFor: "6.6.6.6, 203.0.113.5, 10.0.0.9", trusted })).toBe("203.0.113.5");
-    expect(clientIp({ peer: "::ffff:127.0.0.1", forwardedFor: "203.0.113.5", trusted })).toBe("203.0.113.5");
-    expect(clientIp({ peer: "127.0.0.1", forwardedFor: "garbage, 203.0.113.5", trusted })).toBe("203.0.113.5");
-    expect(clientIp({ peer: "127.0.0.1", forwardedFor: null, trusted })).toBe("127.0.0.1");
-  });
-  it("trusts nobody by default", () => {
-    expect(clientIp({ peer: "127.0.0.1", forwardedFor: "203.0.113.5", trusted: [] })).toBe("127.0.0.1");
-  });
-  it("matches IPv4 and IPv6 ranges", () => {
-    expect(ipInRange("10.200.3.4", "10.0.0.0/8")).toBe(true);
-    expect(ipInRange("11.0.0.1", "10.0.0.0/8")).toBe(false);
-    expect(ipInRange("2001:db8::5", "2001:db8::/32")).toBe(true);
-    expect(ipInRange("2001:db9::5", "2001:db8::/32")).toBe(false);
-    expect(ipInRange("10.0.0.1", "2001:db8::/32")).toBe(false);
-  });
-});
 
 describe("RateLimiter", () => {
   it("allows a burst, then refills over time, per key", () => {
@@ -111,5 +86,17 @@ describe("readFields", () => {
     await expect(readFields(post("<xml/>", "application/xml"))).rejects.toMatchObject({ status: 415 });
     await expect(readFields(post("x".repeat(70_000), "application/x-www-form-urlencoded"))).rejects.toBeInstanceOf(BodyError);
     await expect(readFields(post("--zzz\r\ngarbage", "multipart/form-data; boundary=abc"))).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe("plainHtmlEmbed", () => {
+  it("escapes what the workspace typed, in text and in attributes", () => {
+    const config = formConfig.parse({ fields: [{ key: "company", label: `R&D "Labs"` }], submitLabel: "Count me <in>" });
+    const html = plainHtmlEmbed({ url: "https://app.example/f/a?x=1&y='2'", config, consentWording: "Yes, I'd like news.", topics: [{ key: "offers", name: "Offers & deals" }] });
+    expect(html).toContain(`<form method="post" action="https://app.example/f/a?x=1&amp;y=&#39;2&#39;">`);
+    expect(html).toContain(`<label>R&amp;D &quot;Labs&quot; <input type="text" name="company"></label>`);
+    expect(html).toContain(`value="offers"> Offers &amp; deals</label>`);
+    expect(html).toContain(`<p>Yes, I&#39;d like news.</p>`);
+    expect(html).toContain(`<button type="submit">Count me &lt;in&gt;</button>`);
   });
 });

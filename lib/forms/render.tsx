@@ -1,5 +1,6 @@
 import type { FormConfig } from "./config";
 import { HONEYPOT_FIELD, STAMP_FIELD, TOPICS_FIELD } from "./config";
+import { escapeHtml } from "../html";
 
 /**
  * The signup form's markup, shared by the hosted page and the iframe embed: a plain
@@ -95,19 +96,18 @@ export function SignupFormMarkup(props: {
 
 /** The plain HTML embed: no script, posts straight to the hosted page's URL from any site. */
 export function plainHtmlEmbed(q: { url: string; config: FormConfig; consentWording: string; topics: { key: string; name: string }[] }): string {
-  const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
   const lines = [
-    `<form method="post" action="${esc(q.url)}">`,
+    `<form method="post" action="${escapeHtml(q.url)}">`,
     `  <label>Email <input type="email" name="email" required></label>`,
     ...q.config.fields.map((f) =>
       f.type === "checkbox"
-        ? `  <label><input type="checkbox" name="${f.key}" value="on"${f.required ? " required" : ""}> ${esc(f.label)}</label>`
-        : `  <label>${esc(f.label)} <input type="${f.type === "number" ? "number" : f.type === "date" ? "date" : "text"}" name="${f.key}"${f.required ? " required" : ""}></label>`,
+        ? `  <label><input type="checkbox" name="${f.key}" value="on"${f.required ? " required" : ""}> ${escapeHtml(f.label)}</label>`
+        : `  <label>${escapeHtml(f.label)} <input type="${f.type === "number" ? "number" : f.type === "date" ? "date" : "text"}" name="${f.key}"${f.required ? " required" : ""}></label>`,
     ),
-    ...q.topics.map((t) => `  <label><input type="checkbox" name="${TOPICS_FIELD}" value="${esc(t.key)}"> ${esc(t.name)}</label>`),
+    ...q.topics.map((t) => `  <label><input type="checkbox" name="${TOPICS_FIELD}" value="${escapeHtml(t.key)}"> ${escapeHtml(t.name)}</label>`),
     `  <div style="position:absolute;left:-10000px" aria-hidden="true"><input type="text" name="${HONEYPOT_FIELD}" tabindex="-1" autocomplete="off"></div>`,
-    ...(q.consentWording ? [`  <p>${esc(q.consentWording)}</p>`] : []),
-    `  <button type="submit">${esc(q.config.submitLabel)}</button>`,
+    ...(q.consentWording ? [`  <p>${escapeHtml(q.consentWording)}</p>`] : []),
+    `  <button type="submit">${escapeHtml(q.config.submitLabel)}</button>`,
     `</form>`,
   ];
   return lines.join("\n");

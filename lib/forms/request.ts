@@ -1,21 +1,6 @@
-import { env } from "../env";
-import { clientIp } from "./client-ip";
-import { PEER_HEADER } from "./limits";
 import { escapeHtml } from "../html";
 
-/** The visitor's address for a public request (see client-ip.ts and limits.ts). */
-export function requestIp(req: Request): string {
-  const h = req.headers;
-  const forwardedFor = h.get("x-forwarded-for");
-  // Without the peer stamp (another server in front of Next's handler), Next's own
-  // X-Forwarded-For entry is the best there is.
-  const peer = h.get(PEER_HEADER) ?? forwardedFor?.split(",").at(-1)?.trim() ?? null;
-  return clientIp({ peer, forwardedFor, trusted: env().TRUSTED_PROXIES });
-}
-
 export const userAgentOf = (req: Request) => (req.headers.get("user-agent") ?? "").slice(0, 500) || null;
-
-export { escapeHtml };
 
 /** A small self-contained page for answers of the public endpoints (no app chrome, no scripts). */
 export function htmlPage(status: number, title: string, body: string, headers: Record<string, string> = {}): Response {

@@ -1,6 +1,6 @@
 import { notFound } from "next/navigation";
 import { getDb } from "@/db/client";
-import { recordFormView } from "@/db/queries/analytics";
+import { recordFormView } from "@/db/queries/forms";
 import { listTopics, workspaceForConsent } from "@/db/queries/consent";
 import { liveFormBySlug } from "@/db/queries/forms";
 import { nowMs } from "@/lib/clock";

@@ -1,7 +1,7 @@
 import { getDb } from "@/db/client";
 import { outboxEmitter } from "@/inngest/emit";
 import { now } from "@/lib/clock";
-import { requestIp } from "@/lib/forms/request";
+import { requestIp } from "@/lib/client-ip";
 import { recordTrackingHit } from "@/lib/server/email/feedback";
 
 export const dynamic = "force-dynamic";

@@ -4,7 +4,7 @@ import { AuthError } from "next-auth";
 import type { Db } from "@/db/client";
 import { dropSignInLink, reserveSignInLink } from "@/db/queries/sign-in";
 import { RateLimiter } from "@/lib/forms/rate-limit";
-import { requestIp } from "@/lib/forms/request";
+import { requestIp } from "@/lib/client-ip";
 
 /**
  * The caps on sign-in mail, enforced where the mail is sent (Auth.js's sendVerificationRequest), so

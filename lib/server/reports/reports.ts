@@ -1,20 +1,9 @@
 import "server-only";
 import type { Db } from "@/db/client";
-import {
-  flowFunnel,
-  flowMail,
-  flowPlans,
-  flowSeries,
-  flowTotals,
-  formFunnel,
-  listHealth,
-  messageReport,
-  reportFlow,
-  splitArms,
-  subscriberGrowth,
-  topFlows,
-  type NodeMail,
-} from "@/db/queries/analytics";
+import { subscriberGrowth } from "@/db/queries/analytics";
+import { flowFunnel, flowPlans, flowSeries, flowTotals, reportFlow, splitArms, topFlows } from "@/db/queries/flow-reports";
+import { formFunnel } from "@/db/queries/forms";
+import { flowMail, listHealth, messageReport, type NodeMail } from "@/db/queries/mail-stats";
 import { csvSections, toCsv } from "@/lib/csv";
 import { fillDays, resolveRange, type DateRange } from "@/lib/analytics/date-range";
 import { now } from "@/lib/clock";

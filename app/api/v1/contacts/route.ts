@@ -18,7 +18,7 @@ const listQuery = z.object({
 
 export const GET = apiRoute(async (req, ctx) => {
   const q = listQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
-  if (!q.success) throw new ApiError(400, q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
+  if (!q.success) throw new ApiError("validation_failed", q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
   const cursor = q.data.cursor;
   const page = await listContacts(ctx.db, {
     workspaceId: ctx.workspaceId,
@@ -39,7 +39,7 @@ export const POST = apiRoute(async (req, ctx) => {
   // An address erased at the person's request is not re-added behind their back.
   const suppressed = (await suppressionsFor(ctx.db, { workspaceId: ctx.workspaceId, emails: [input.email] })).get(input.email.trim().toLowerCase());
   if (suppressed === "erased") {
-    throw new ApiError(409, "this address was erased at the person's request: it can only come back through their own signup", "email");
+    throw new ApiError("conflict", "this address was erased at the person's request: it can only come back through their own signup", "email");
   }
   try {
     const { id } = await createContact(ctx.db, {
@@ -70,7 +70,7 @@ export const POST = apiRoute(async (req, ctx) => {
     await emit(ctx.db, [contactCreatedEvent(ctx.workspaceId, id, "api")]);
     return json(201, { data: presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!) });
   } catch (err) {
-    if (err instanceof ContactExistsError) throw new ApiError(409, err.message, "email");
+    if (err instanceof ContactExistsError) throw new ApiError("conflict", err.message, "email");
     throw err;
   }
 });

@@ -12,9 +12,9 @@ import { flushAppEvents } from "@/inngest/emit";
 export const POST = apiRoute(async (req, ctx) => {
   const input = await body(req, eventCreate);
   const contactId = await findContactId(ctx.db, { workspaceId: ctx.workspaceId, contactId: input.contact_id, email: input.email });
-  if (!contactId) throw new ApiError(404, "contact not found", input.contact_id ? "contact_id" : "email");
+  if (!contactId) throw new ApiError("not_found", "contact not found", input.contact_id ? "contact_id" : "email");
   const at = input.timestamp ? new Date(input.timestamp) : now();
-  if (at.getTime() > now().getTime() + 5 * 60_000) throw new ApiError(400, "timestamp: cannot be in the future", "timestamp");
+  if (at.getTime() > now().getTime() + 5 * 60_000) throw new ApiError("validation_failed", "timestamp: cannot be in the future", "timestamp");
   const { event, outboxId } = await recordContactEvent(ctx.db, {
     workspaceId: ctx.workspaceId,
     contactId,

@@ -7,7 +7,9 @@ import { env } from "@/lib/env";
 import { BodyError, readFields } from "@/lib/forms/body";
 import { readFormConfig } from "@/lib/forms/config";
 import { perIp } from "@/lib/forms/limits";
-import { escapeHtml, htmlPage, requestIp, userAgentOf } from "@/lib/forms/request";
+import { requestIp } from "@/lib/client-ip";
+import { htmlPage, userAgentOf } from "@/lib/forms/request";
+import { escapeHtml } from "@/lib/html";
 import { submitForm } from "@/lib/server/forms/submit";
 
 /**

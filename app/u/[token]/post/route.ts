@@ -5,7 +5,9 @@ import { now } from "@/lib/clock";
 import { setTopicPreferences, withdrawConsent } from "@/lib/server/consent/record";
 import { resolveUnsubscribeToken } from "@/lib/server/consent/unsubscribe";
 import { BodyError, readFields } from "@/lib/forms/body";
-import { escapeHtml, htmlPage, requestIp, userAgentOf } from "@/lib/forms/request";
+import { requestIp } from "@/lib/client-ip";
+import { htmlPage, userAgentOf } from "@/lib/forms/request";
+import { escapeHtml } from "@/lib/html";
 
 /**
  * POST /u/[token] (rewritten here by next.config.js). RFC 8058 one-click: a mail client POSTs

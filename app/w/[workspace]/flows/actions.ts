@@ -3,17 +3,10 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import {
-  createFlow,
-  editorPickers,
-  getFlowDraft,
-  getFlowForEditor,
-  publishCompiled,
-  restoreVersionToDraft,
-  saveDraft,
-  setFlowPaused,
-  waitingByNode,
-} from "@/db/queries/flows";
+import { editorPickers } from "@/db/queries/flow-editor";
+import { waitingByNode } from "@/db/queries/flow-stats";
+import { publishCompiled, restoreVersionToDraft } from "@/db/queries/flow-versions";
+import { createFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused } from "@/db/queries/flows";
 import { emit } from "@/inngest/emit";
 import { flowMigrationRequested } from "@/inngest/events";
 import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";

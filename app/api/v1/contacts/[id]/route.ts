@@ -7,7 +7,7 @@ type Params = { id: string };
 
 export const GET = apiRoute<Params>(async (_req, ctx, p) => {
   const c = await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: uuidParam(p.id, "contact") });
-  if (!c) throw new ApiError(404, "contact not found");
+  if (!c) throw new ApiError("not_found", "contact not found");
   return json(200, { data: presentContact(c) });
 });
 
@@ -25,14 +25,14 @@ export const PATCH = apiRoute<Params>(async (req, ctx, p) => {
       ...(input.attributes ? { attributes: input.attributes } : {}),
     },
   });
-  if (!row) throw new ApiError(404, "contact not found");
+  if (!row) throw new ApiError("not_found", "contact not found");
   await ctx.audit("contact.updated", "contact", row.id);
   return json(200, { data: presentContact(row) });
 });
 
 export const DELETE = apiRoute<Params>(async (_req, ctx, p) => {
   const row = await deleteContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: uuidParam(p.id, "contact") });
-  if (!row) throw new ApiError(404, "contact not found");
+  if (!row) throw new ApiError("not_found", "contact not found");
   await ctx.audit("contact.deleted", "contact", row.id);
   return new Response(null, { status: 204 });
 });

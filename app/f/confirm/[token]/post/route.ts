@@ -2,7 +2,8 @@ import { getDb } from "@/db/client";
 import { outboxEmitter } from "@/inngest/emit";
 import { now } from "@/lib/clock";
 import { confirmOptIn } from "@/lib/server/consent/record";
-import { htmlPage, requestIp, userAgentOf } from "@/lib/forms/request";
+import { requestIp } from "@/lib/client-ip";
+import { htmlPage, userAgentOf } from "@/lib/forms/request";
 import { emitFormSubmitted } from "@/lib/server/forms/submit";
 
 /**

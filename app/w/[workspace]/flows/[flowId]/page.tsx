@@ -2,16 +2,10 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { enrollmentTrace, nodeCounters } from "@/db/queries/enrollments";
-import {
-  dryRunContacts,
-  editorPickers,
-  enrollmentOfFlow,
-  getFlowForEditor,
-  listFlowVersions,
-  nodeConversions,
-  waitingAtNode,
-  waitingByNode,
-} from "@/db/queries/flows";
+import { dryRunContacts, editorPickers } from "@/db/queries/flow-editor";
+import { enrollmentOfFlow, nodeConversions, waitingAtNode, waitingByNode } from "@/db/queries/flow-stats";
+import { listFlowVersions } from "@/db/queries/flow-versions";
+import { getFlowForEditor } from "@/db/queries/flows";
 import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { flowGraphSchema, type FlowGraph } from "@/lib/flows/graph";

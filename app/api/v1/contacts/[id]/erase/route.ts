@@ -12,7 +12,7 @@ type Params = { id: string };
 export const POST = apiRoute<Params>(async (_req, ctx, p) => {
   const contactId = uuidParam(p.id, "contact");
   const r = await eraseContact(ctx.db, { workspaceId: ctx.workspaceId, contactId, at: now(), emit: outboxEmitter(ctx.db) });
-  if (!r) throw new ApiError(404, "contact not found");
+  if (!r) throw new ApiError("not_found", "contact not found");
   if (!r.alreadyErased) await ctx.audit("contact.erased", "contact", contactId, { endedEnrollments: r.endedEnrollments });
   return json(200, { data: { id: contactId, status: "erased", already_erased: r.alreadyErased } });
 });

@@ -15,9 +15,9 @@ const query = z.object({
 /** The contact's tracked events, newest first. */
 export const GET = apiRoute<Params>(async (req, ctx, p) => {
   const c = await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: uuidParam(p.id, "contact") });
-  if (!c) throw new ApiError(404, "contact not found");
+  if (!c) throw new ApiError("not_found", "contact not found");
   const q = query.safeParse(Object.fromEntries(new URL(req.url).searchParams));
-  if (!q.success) throw new ApiError(400, q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
+  if (!q.success) throw new ApiError("validation_failed", q.error.issues[0]!.message, String(q.error.issues[0]!.path[0]));
   const cursor = q.data.cursor;
   const page = await listContactEvents(ctx.db, {
     workspaceId: ctx.workspaceId,

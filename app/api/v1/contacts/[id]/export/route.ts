@@ -8,7 +8,7 @@ type Params = { id: string };
 export const GET = apiRoute<Params>(async (_req, ctx, p) => {
   const contactId = uuidParam(p.id, "contact");
   const data = await exportContact(ctx.db, { workspaceId: ctx.workspaceId, contactId, at: now() });
-  if (!data) throw new ApiError(404, "contact not found");
+  if (!data) throw new ApiError("not_found", "contact not found");
   await ctx.audit("contact.exported", "contact", contactId);
   return json(200, { data });
 });

@@ -10,7 +10,7 @@ const present = (rows: Awaited<ReturnType<typeof contactSubscriptions>>) =>
 
 export const GET = apiRoute<Params>(async (_req, ctx, p) => {
   const c = await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: uuidParam(p.id, "contact") });
-  if (!c) throw new ApiError(404, "contact not found");
+  if (!c) throw new ApiError("not_found", "contact not found");
   return json(200, { data: present(await contactSubscriptions(ctx.db, { workspaceId: ctx.workspaceId, contactId: c.id })) });
 });
 
@@ -25,10 +25,10 @@ export const PUT = apiRoute<Params>(async (req, ctx, p) => {
   try {
     changed = await setSubscriptions(ctx.db, { workspaceId: ctx.workspaceId, contactId, changes: input.topics, source: "api" });
   } catch (err) {
-    if (err instanceof UnknownTopicError) throw new ApiError(400, err.message, "topics");
+    if (err instanceof UnknownTopicError) throw new ApiError("validation_failed", err.message, "topics");
     throw err;
   }
-  if (!changed) throw new ApiError(404, "contact not found");
+  if (!changed) throw new ApiError("not_found", "contact not found");
   if (changed.length) await ctx.audit("contact.subscriptions_changed", "contact", contactId, { topics: changed });
   return json(200, { data: present(await contactSubscriptions(ctx.db, { workspaceId: ctx.workspaceId, contactId })), changed });
 });

@@ -7,7 +7,7 @@ type Params = { id: string };
 
 async function contactOr404(ctx: { db: Parameters<typeof getContact>[0]; workspaceId: string }, id: string) {
   const c = await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: uuidParam(id, "contact") });
-  if (!c) throw new ApiError(404, "contact not found");
+  if (!c) throw new ApiError("not_found", "contact not found");
   return c;
 }
 

@@ -17,7 +17,7 @@ export const POST = apiRoute<Params>(async (req, ctx, p) => {
   const flowId = uuidParam(p.id, "flow");
   const input = await body(req, enrollmentCreate);
   const flow = await getLiveFlow(ctx.db, { workspaceId: ctx.workspaceId, flowId });
-  if (!flow) throw new ApiError(404, "flow not found, or not live (publish it, or resume it if paused)");
+  if (!flow) throw new ApiError("not_found", "flow not found, or not live (publish it, or resume it if paused)");
   const ids = [...new Set(input.contact_ids)];
   const found = await ctx.db
     .select({ id: contacts.id })
@@ -25,7 +25,7 @@ export const POST = apiRoute<Params>(async (req, ctx, p) => {
     .where(and(eq(contacts.workspaceId, ctx.workspaceId), inArray(contacts.id, ids)));
   if (found.length !== ids.length) {
     const known = new Set(found.map((f) => f.id));
-    throw new ApiError(404, `contact not found: ${ids.filter((i) => !known.has(i)).join(", ")}`, "contact_ids");
+    throw new ApiError("not_found", `contact not found: ${ids.filter((i) => !known.has(i)).join(", ")}`, "contact_ids");
   }
   const requestId = randomUUID();
   await emit(ctx.db, [

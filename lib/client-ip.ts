@@ -1,10 +1,46 @@
 import { isIP } from "node:net";
+import { env } from "./env";
 
 /**
- * Who is on the other end of a public request. The peer address is what the socket saw; a
- * X-Forwarded-For is believed only hop by hop from the right while each hop is a configured
- * proxy, so a client cannot choose its own address (and its own rate-limit bucket) by sending one.
+ * Who is on the other end of a public request: the one place the app reads a client's address
+ * (forms, confirmations, unsubscribes, open and click tracking, sign-in rate limits). The peer
+ * address is what the socket saw; a X-Forwarded-For is believed only hop by hop from the right
+ * while each hop is a configured proxy (TRUSTED_PROXIES), so a client cannot choose its own address
+ * (and its own rate-limit bucket) by sending one.
  */
+
+/** The header the server stamps with the socket's peer address (installPeerHeader, from instrumentation.ts). */
+export const PEER_HEADER = "x-tillit-peer";
+
+type Emitter = { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+
+/**
+ * Next does not hand route handlers the socket, and fills X-Forwarded-For only when the client
+ * sent none, so a client-sent header would hide the real peer. This stamps every incoming request
+ * with the peer address (overwriting anything the client sent under that name) before Next sees it.
+ */
+export function installPeerHeader(proto: Emitter & { __tillitPeer?: boolean }) {
+  if (proto.__tillitPeer) return;
+  const emit = proto.emit;
+  proto.emit = function (this: unknown, event: string | symbol, ...args: unknown[]) {
+    if (event === "request") {
+      const req = args[0] as { headers?: Record<string, unknown>; socket?: { remoteAddress?: string } } | undefined;
+      if (req?.headers) req.headers[PEER_HEADER] = req.socket?.remoteAddress ?? "";
+    }
+    return emit.call(this, event, ...args);
+  };
+  proto.__tillitPeer = true;
+}
+
+/** The visitor's address for a request the app answers (see above); `trusted`: TRUSTED_PROXIES. */
+export function requestIp(req: Request, trusted: readonly string[] = env().TRUSTED_PROXIES): string {
+  const h = req.headers;
+  const forwardedFor = h.get("x-forwarded-for");
+  // Without the peer stamp (another server in front of Next's handler), Next's own
+  // X-Forwarded-For entry is the best there is.
+  const peer = h.get(PEER_HEADER) ?? forwardedFor?.split(",").at(-1)?.trim() ?? null;
+  return clientIp({ peer, forwardedFor, trusted });
+}
 
 function ipv4ToInt(ip: string): number | undefined {
   const parts = ip.split(".");
