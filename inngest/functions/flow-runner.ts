@@ -276,7 +276,10 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                 if: waitExpression(config, { workspaceId, contactId }, trigger),
               });
               if (!got) break;
-              const d = got.data as { name: string; properties: Record<string, unknown>; occurredAt: number };
+              // An event that does not fit its declared schema is a near miss, not the run's failure.
+              const parsed = eventTracked.schema.safeParse(got.data);
+              if (!parsed.success) continue;
+              const d = parsed.data;
               const candidate: TrackedEvent = { name: d.name, at: d.occurredAt, properties: d.properties ?? {} };
               seen = Math.max(seen, d.occurredAt);
               if (candidate.at > from && waitForEventMatches(config, candidate, trigger)) {
