@@ -4,7 +4,8 @@ import { openDb } from "@/db/client";
 import { systemClock, VirtualClock, type Clock } from "@/lib/clock";
 import { BodyTooLargeError, readBody } from "@/lib/http/body";
 import { UnsupportedConfigError } from "./config";
-import { Engine, type CallTap, type CheckpointTap } from "./engine";
+import { Engine, type EngineOptions } from "./engine";
+import * as q from "./engine/statements";
 import { applyExecutorMigrations } from "./migrations";
 import { generateInngestKeys, safeEqual, verifyBearer, type InngestKeys } from "../keys";
 import { checkpointBody, clockAdvanceBody, ingestBody, registerBody } from "./protocol";
@@ -50,21 +51,11 @@ export type LocalExecutorOptions = {
   workers?: number;
   /** Lease of a claimed call in real ms (default 30 s); a dead executor's calls are retaken after it. */
   leaseMs?: number;
-  /** Retry delay after attempt n (default: Inngest's 15 s…2 h table plus jitter). */
-  backoff?: (attempt: number) => number;
   /** Keep finished runs this long before pruning (default 7 days of clock time). */
   retainMs?: number;
-  tap?: CallTap;
-  /**
-   * Let the SDK run several steps per call and checkpoint them
-   * (docs/inngest-protocol.md#checkpointing). Default true; false gives the classic one op per call.
-   */
-  checkpointing?: boolean;
-  checkpointTap?: CheckpointTap;
   /** The stack's instance id (TILLIT_INSTANCE_ID), echoed by GET /health. */
   instance?: string;
-  log?: (line: string) => void;
-};
+} & Pick<EngineOptions, "backoff" | "tap" | "checkpointing" | "checkpointTap" | "log">;
 
 export type LocalExecutor = {
   /** Base URL, e.g. http://127.0.0.1:8288 — the SDK's baseUrl. */
@@ -204,31 +195,21 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
     if (req.method === "GET" && path === "/api/runs") {
       const status = url.searchParams.get("status");
       const limit = Math.min(1000, Number(url.searchParams.get("limit") ?? 100) || 100);
-      const runs = await sql`
-        select r.id, r.fn_id, r.status, r.event->>'name' as event, r.created_at::float8 as created_at, r.ended_at::float8 as ended_at,
-               r.output, r.error,
-               (select count(*)::int from inngest_local.memo m where m.run_id = r.id) as steps
-        from inngest_local.runs r
-        where (${status}::text is null or r.status = ${status})
-        order by r.created_at desc, r.id desc limit ${limit}`;
+      const runs = await q.listRuns(sql, status, limit);
       return send(res, 200, { runs });
     }
     const runMatch = /^\/api\/runs\/([^/]+)$/.exec(path);
     if (req.method === "GET" && runMatch) {
       const id = safeDecode(runMatch[1]!);
-      const [run] = await sql`select id, fn_id, status, event, die, output, error, concurrency,
-          created_at::float8 as created_at, ended_at::float8 as ended_at from inngest_local.runs where id = ${id}`;
+      const [run] = await q.runById(sql, id);
       if (!run) return send(res, 404, { error: "no such run" });
-      const steps = await sql`select step_id, name, value from inngest_local.memo where run_id = ${id} order by seq`;
-      const jobs = await sql`select kind, step_id, attempt, due_at::float8 as due_at, lease_until::float8 as lease_until
-        from inngest_local.jobs where run_id = ${id} order by due_at`;
-      const waits = await sql`select step_id, event_name, expr, expires_at::float8 as expires_at from inngest_local.waits where run_id = ${id}`;
+      const steps = await q.runSteps(sql, id);
+      const jobs = await q.runJobs(sql, id);
+      const waits = await q.runWaits(sql, id);
       return send(res, 200, { run, steps, jobs, waits });
     }
     if (req.method === "GET" && path === "/") {
-      const runs = await sql<{ id: string; fn_id: string; status: string; event: string; created_at: number }[]>`
-        select id, fn_id, status, event->>'name' as event, created_at::float8 as created_at
-        from inngest_local.runs order by created_at desc, id desc limit 200`;
+      const runs = await q.recentRuns(sql);
       const rows = runs
         .map((r) => `<tr><td><a href="/api/runs/${esc(r.id)}">${esc(r.id)}</a></td><td>${esc(r.fn_id)}</td><td>${esc(r.event)}</td><td>${esc(r.status)}</td><td>${new Date(r.created_at).toISOString()}</td></tr>`)
         .join("");
