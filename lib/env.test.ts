@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EnvError, parseEnv } from "./env";
+import { childEnv, EnvError, parseEnv, serviceEnv } from "./env";
 
 describe("parseEnv", () => {
   describe("Inngest keys", () => {
@@ -110,5 +110,15 @@ describe("APP_URL in production", () => {
     expect(parseEnv({ NODE_ENV: "development", APP_URL: "http://mail.acme.example" }).appUrl).toBe("http://mail.acme.example");
     // A production build run on this machine (tests, `npm start` locally) may use http on loopback.
     expect(parseEnv({ NODE_ENV: "production", APP_URL: "http://localhost:3000" }).appUrl).toBe("http://localhost:3000");
+  });
+});
+
+describe("child environments", () => {
+  const from = { PATH: "/usr/bin", DATABASE_URL: "postgres://x", npm_config_cache: "/c", npm_lifecycle_event: "dev", NPM_TOKEN: "t" };
+  it("childEnv passes everything on, with overrides and removals", () => {
+    expect(childEnv({ PORT: "3000", DATABASE_URL: undefined }, from)).toEqual({ PATH: "/usr/bin", npm_config_cache: "/c", npm_lifecycle_event: "dev", NPM_TOKEN: "t", PORT: "3000" });
+  });
+  it("serviceEnv drops npm's own script variables, keeping the rest and any it is given", () => {
+    expect(serviceEnv({ PORT: "3000", npm_config_user_agent: "tillit" }, from)).toEqual({ PATH: "/usr/bin", DATABASE_URL: "postgres://x", NPM_TOKEN: "t", PORT: "3000", npm_config_user_agent: "tillit" });
   });
 });

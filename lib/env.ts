@@ -288,12 +288,27 @@ export function envOrExit(): Env {
 }
 
 /** The environment for a child process: this one's, with overrides (undefined removes a key). */
-export function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...process.env };
+export function childEnv(overrides: Record<string, string | undefined>, from: Record<string, string | undefined> = process.env): NodeJS.ProcessEnv {
+  // Next types NODE_ENV as always present; a copy of an environment has it when the original does.
+  const out = { ...from } as NodeJS.ProcessEnv;
   for (const [k, v] of Object.entries(overrides)) {
     if (v === undefined) delete out[k];
     else out[k] = v;
   }
+  return out;
+}
+
+/**
+ * The environment for a long-running service of the stack (the app, the executor, the ingest):
+ * `childEnv` less the `npm_*` variables npm sets for the script that started us. No service reads
+ * them, and the Inngest SDK copies the whole environment on every request it serves and every
+ * call it makes, so under `npm run dev` / `npm start` they were about half of what it copied
+ * (docs/benchmarks.md, runner). Tools the test runner starts (npx, npm) keep them: npm reads its
+ * own configuration from there.
+ */
+export function serviceEnv(overrides: Record<string, string | undefined>, from: Record<string, string | undefined> = process.env): NodeJS.ProcessEnv {
+  const out = childEnv(overrides, from);
+  for (const k of Object.keys(out)) if (k.startsWith("npm_") && !(k in overrides)) delete out[k];
   return out;
 }
 

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { openDb } from "../db/client";
 import { startEmbeddedPostgres, PortInUseError, type EmbeddedServer } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
-import { childEnv } from "../lib/env";
+import { childEnv, serviceEnv } from "../lib/env";
 import { ingestNodeArgs } from "../ingest/launch";
 import type { InngestKeys } from "../inngest/keys";
 import { LockError, lockStack, type StackLock } from "./stack-lock";
@@ -289,7 +289,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await startChild({
         name: "executor",
         args: ["--import", "tsx", executorMain],
-        env: childEnv({
+        env: serviceEnv({
           ...common,
           ...inngestEnv,
           PORT: String(opts.port),
@@ -305,13 +305,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await startChild({
       name: "ingest",
       args: ingestNodeArgs(),
-      env: childEnv({ ...common, ...inngestEnv, TRACKING_PORT: String(opts.trackingPort) }),
+      env: serviceEnv({ ...common, ...inngestEnv, TRACKING_PORT: String(opts.trackingPort) }),
       healthUrl: `${trackingUrl}/health`,
     });
     await startChild({
       name: "app",
       args: [nextBin, opts.mode, "--port", String(opts.port), "--hostname", "127.0.0.1"],
-      env: childEnv({
+      env: serviceEnv({
         ...common,
         PORT: String(opts.port),
         NEXT_TELEMETRY_DISABLED: "1",

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { childEnv, env } from "@/lib/env";
+import { env, serviceEnv } from "@/lib/env";
 import { executorClient, startTestApp, waitFor, type ExecutorTarget } from "./test-app";
 
 /**
@@ -40,7 +40,7 @@ export async function startBenchApp(mode: BenchAppMode, executor: ExecutorTarget
   }
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url), executor.url, appId, fnId, eventName], {
     stdio: ["pipe", "pipe", "inherit"],
-    env: childEnv({ INNGEST_EVENT_KEY: executor.keys.eventKey, INNGEST_SIGNING_KEY: executor.keys.signingKey }),
+    env: serviceEnv({ INNGEST_EVENT_KEY: executor.keys.eventKey, INNGEST_SIGNING_KEY: executor.keys.signingKey }),
   });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
