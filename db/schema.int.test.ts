@@ -4,7 +4,7 @@ import { freshDatabase, withRollback, type TestDatabase } from "../e2e/fixtures/
 import type { Tx } from "./client";
 import { seedWorkspace } from "../e2e/fixtures/seed";
 import { applyMigrations } from "./migrate";
-import { consentEvents, contacts, enrollments, flows, flowVersions, workspaces } from "./schema/index";
+import { consentEvents, contacts, enrollments, flows, flowVersions, flowVersionTemplates, templates, templateVersions, workspaces } from "./schema/index";
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -158,6 +158,55 @@ describe("enrollments", () => {
         tx.transaction((sp) => sp.insert(flows).values({ workspaceId: s.workspace.id, name: "x", reentry: "after" })),
       );
       expect(code).toBe("23514");
+    });
+  });
+});
+
+describe("published versions", () => {
+  /** A flow version pinning a template version, as a publish leaves them. */
+  async function pinned(tx: Tx) {
+    const s = await seedWorkspace(tx, { contacts: 0 });
+    const ws = s.workspace.id;
+    const [flow] = await tx.insert(flows).values({ workspaceId: ws, name: "Welcome" }).returning();
+    const [version] = await tx.insert(flowVersions).values({ workspaceId: ws, flowId: flow!.id, number: 1, hash: "h", plan: {}, graph: {} }).returning();
+    const [template] = await tx.insert(templates).values({ workspaceId: ws, name: "Hello", subject: "Hi" }).returning();
+    const [tv] = await tx
+      .insert(templateVersions)
+      .values({ workspaceId: ws, templateId: template!.id, number: 1, hash: "t", name: "Hello", class: "marketing", subject: "Hi", preheader: "", body: {} })
+      .returning();
+    await tx.insert(flowVersionTemplates).values({ workspaceId: ws, flowVersionId: version!.id, templateId: template!.id, templateVersionId: tv!.id });
+    return { s, flow: flow!, version: version!, template: template!, tv: tv! };
+  }
+
+  it("refuse any change to a flow version or a template version", async () => {
+    await withRollback(t.db, async (tx) => {
+      const p = await pinned(tx);
+      expect(await pgCode(tx.transaction((sp) => sp.update(flowVersions).set({ plan: { nodes: {} } }).where(eq(flowVersions.id, p.version.id))))).toBe("P0001");
+      expect(await pgCode(tx.transaction((sp) => sp.delete(flowVersions).where(eq(flowVersions.id, p.version.id))))).toBe("P0001");
+      expect(await pgCode(tx.transaction((sp) => sp.update(templateVersions).set({ subject: "Changed" }).where(eq(templateVersions.id, p.tv.id))))).toBe("P0001");
+      expect(await pgCode(tx.transaction((sp) => sp.delete(templateVersions).where(eq(templateVersions.id, p.tv.id))))).toBe("P0001");
+      const [tv] = await tx.select().from(templateVersions).where(eq(templateVersions.id, p.tv.id));
+      expect(tv!.subject).toBe("Hi");
+    });
+  });
+
+  it("keep a template pinned by a flow version from being deleted", async () => {
+    await withRollback(t.db, async (tx) => {
+      const p = await pinned(tx);
+      expect(await pgCode(tx.transaction((sp) => sp.delete(templates).where(eq(templates.id, p.template.id))))).toBe("23503");
+      // Once the flow (and so its versions) is gone, the template can go, with its versions.
+      await tx.delete(flows).where(eq(flows.id, p.flow.id));
+      await tx.delete(templates).where(eq(templates.id, p.template.id));
+      expect(await tx.select().from(templateVersions).where(eq(templateVersions.templateId, p.template.id))).toHaveLength(0);
+    });
+  });
+
+  it("go with their workspace when the workspace is deleted", async () => {
+    await withRollback(t.db, async (tx) => {
+      const p = await pinned(tx);
+      await tx.delete(workspaces).where(eq(workspaces.id, p.s.workspace.id));
+      expect(await tx.select().from(flowVersions).where(eq(flowVersions.workspaceId, p.s.workspace.id))).toHaveLength(0);
+      expect(await tx.select().from(templateVersions).where(eq(templateVersions.workspaceId, p.s.workspace.id))).toHaveLength(0);
     });
   });
 });

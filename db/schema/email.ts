@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   index,
+  integer,
+  primaryKey,
   jsonb,
   pgEnum,
   pgTable,
@@ -10,8 +12,8 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { contacts } from "./contacts";
-import { enrollments, flows } from "./flows";
+import { consentEvents, contacts } from "./contacts";
+import { enrollments, flows, flowVersions } from "./flows";
 import { workspaces } from "./workspaces";
 
 /** Marketing mail needs consent and carries unsubscribe headers; transactional mail does neither. */
@@ -32,10 +34,69 @@ export const templates = pgTable(
     preheader: text("preheader").notNull().default(""),
     /** Editor document (blocks or markup), parsed with the template schema when read. */
     body: jsonb("body").$type<unknown>().notNull().default({}),
+    /** Archived templates leave the pickers; those pinned by a published flow version cannot be deleted. */
+    archivedAt: timestamp("archived_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("templates_workspace_idx").on(t.workspaceId)],
+);
+
+/**
+ * A template's content as a flow version pinned it at publish. Immutable (a trigger refuses
+ * UPDATE, and DELETE while the template exists); a publish reuses the newest version when the
+ * content hash matches, so versions are only made when the template changed.
+ */
+export const templateVersions = pgTable(
+  "template_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    templateId: uuid("template_id")
+      .notNull()
+      .references(() => templates.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    /** sha256 of the canonical content (name excluded): equal hashes send the same mail. */
+    hash: text("hash").notNull(),
+    name: text("name").notNull(),
+    class: messageClass("class").notNull(),
+    topic: text("topic"),
+    subject: text("subject").notNull(),
+    preheader: text("preheader").notNull(),
+    body: jsonb("body").$type<unknown>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("template_versions_template_number_key").on(t.templateId, t.number),
+    index("template_versions_template_hash_idx").on(t.templateId, t.hash),
+  ],
+);
+
+/**
+ * Which template version each template a flow version sends was pinned to. The reference (NO ACTION,
+ * checked at the end of the statement, so deleting a whole workspace passes) keeps a pinned
+ * version, and so its template, from being deleted.
+ */
+export const flowVersionTemplates = pgTable(
+  "flow_version_templates",
+  {
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    flowVersionId: uuid("flow_version_id")
+      .notNull()
+      .references(() => flowVersions.id, { onDelete: "cascade" }),
+    templateId: uuid("template_id").notNull(),
+    templateVersionId: uuid("template_version_id")
+      .notNull()
+      .references(() => templateVersions.id, { onDelete: "no action" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.flowVersionId, t.templateId] }),
+    index("flow_version_templates_template_idx").on(t.workspaceId, t.templateId),
+  ],
 );
 
 export const messageStatus = pgEnum("message_status", [
@@ -58,12 +119,22 @@ export const messages = pgTable(
       .references(() => workspaces.id, { onDelete: "cascade" }),
     contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "set null" }),
     templateId: uuid("template_id").references(() => templates.id, { onDelete: "set null" }),
+    /** The pinned template version this message was rendered from (flow sends). */
+    templateVersionId: uuid("template_version_id").references(() => templateVersions.id, { onDelete: "set null" }),
     flowId: uuid("flow_id").references(() => flows.id, { onDelete: "set null" }),
     enrollmentId: uuid("enrollment_id").references(() => enrollments.id, { onDelete: "set null" }),
     nodeId: text("node_id"),
     class: messageClass("class").notNull(),
     toEmail: text("to_email").notNull(),
+    /** The subject as rendered for this contact (the template's own until rendering succeeds). */
     subject: text("subject").notNull(),
+    /**
+     * The consent receipt: the ledger event that permitted this marketing message at hand-off
+     * (the confirmation or single opt-in in force), null for transactional mail.
+     */
+    consentEventId: uuid("consent_event_id").references(() => consentEvents.id, { onDelete: "set null" }),
+    /** Why this message could go out: "consent" (see consentEventId) or "transactional: …" (needs none). */
+    permissionBasis: text("permission_basis"),
     /** `enrollmentId:stepId` for flow sends: stable across retries. */
     idempotencyKey: text("idempotency_key"),
     /** The provider's id (Resend email id, or the dev mailbox row id). */

@@ -35,6 +35,11 @@ export const flows = pgTable(
     currentVersionId: uuid("current_version_id"),
     reentry: reentryMode("reentry").notNull().default("once"),
     reentryAfterDays: integer("reentry_after_days"),
+    /**
+     * How long a run may wait out the mail provider's rate limits and outages (429, 5xx) at one
+     * send before the run fails. Waiting spends none of the run's retries.
+     */
+    providerWaitHours: integer("provider_wait_hours").notNull().default(24),
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -45,10 +50,11 @@ export const flows = pgTable(
       "flows_reentry_after_days",
       sql`(${t.reentry} <> 'after') or (${t.reentryAfterDays} is not null and ${t.reentryAfterDays} > 0)`,
     ),
+    check("flows_provider_wait_hours", sql`${t.providerWaitHours} between 1 and 168`),
   ],
 );
 
-/** Immutable: a published plan. Never updated; a new publish is a new row. */
+/** Immutable (a trigger refuses UPDATE, and DELETE while the flow exists): a published plan; a new publish is a new row. */
 export const flowVersions = pgTable(
   "flow_versions",
   {
@@ -168,5 +174,36 @@ export const enrollmentSteps = pgTable(
   (t) => [
     uniqueIndex("enrollment_steps_step_key").on(t.enrollmentId, t.stepId),
     index("enrollment_steps_flow_node_idx").on(t.workspaceId, t.flowId, t.nodeId),
+  ],
+);
+
+/**
+ * What a workspace's admins are told in the app (failed runs today): one row per subject and
+ * hour, counting occurrences, so a flow failing a thousand runs makes one notice, not a thousand.
+ * `mailedAt` is when the admins were mailed about it (at most once per flow per hour).
+ */
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    /** flow_failed */
+    kind: text("kind").notNull(),
+    flowId: uuid("flow_id").references(() => flows.id, { onDelete: "cascade" }),
+    /** The hour (UTC, truncated) this notice gathers occurrences for. */
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+    title: text("title").notNull(),
+    detail: text("detail").notNull().default(""),
+    count: integer("count").notNull().default(1),
+    firstAt: timestamp("first_at", { withTimezone: true }).notNull(),
+    lastAt: timestamp("last_at", { withTimezone: true }).notNull(),
+    mailedAt: timestamp("mailed_at", { withTimezone: true }),
+    readAt: timestamp("read_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("notifications_subject_hour_key").on(t.workspaceId, t.kind, t.flowId, t.hour),
+    index("notifications_workspace_time_idx").on(t.workspaceId, t.lastAt),
   ],
 );
