@@ -35,6 +35,25 @@ export const flowExit = eventType("flow/exit", {
   schema: z.object({ workspaceId: uuid, enrollmentId: uuid, reason: z.string().min(1).max(200) }),
 });
 
+/**
+ * A run failed for good (its retries spent, or the provider out for longer than the flow allows)
+ * and its enrollment was marked failed at `nodeId`. Admins are told of it (at most one mail per
+ * flow per hour).
+ */
+export const flowRunFailed = eventType("flow/run.failed", {
+  schema: z.object({
+    workspaceId: uuid,
+    flowId: uuid,
+    enrollmentId: uuid,
+    contactId: uuid,
+    /** The node the run failed at; null when it failed before reaching one. */
+    nodeId: z.string().nullable(),
+    reason: z.string().min(1).max(1000),
+    /** Epoch ms. */
+    failedAt: z.number(),
+  }),
+});
+
 /** The contact withdrew marketing consent; every run of theirs is cancelled (cancelOn contactId). */
 export const contactUnsubscribed = eventType("contact/unsubscribed", {
   schema: z.object({ workspaceId: uuid, contactId: uuid, source: z.string().optional() }),
