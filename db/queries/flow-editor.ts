@@ -8,7 +8,8 @@ import { contacts, events, segments, tags, templates } from "../schema/index";
 export async function editorPickers(db: Db, q: { workspaceId: string }) {
   const [tpl, tagRows, eventRows, attrRows, segmentRows] = await Promise.all([
     db
-      .select({ id: templates.id, name: templates.name, subject: templates.subject })
+      // Archived ones too, flagged: the select offers only the others, but still names an archived one a node already sends.
+      .select({ id: templates.id, name: templates.name, subject: templates.subject, archived: sql<boolean>`${templates.archivedAt} is not null` })
       .from(templates)
       .where(eq(templates.workspaceId, q.workspaceId))
       .orderBy(asc(templates.name))

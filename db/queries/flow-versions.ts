@@ -1,6 +1,8 @@
 import { and, desc, eq, inArray, like, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { enrollments, flows, flowVersions, users } from "../schema/index";
+import type { Plan } from "@/lib/flows/plan";
+import { pinTemplateVersions, recordPins } from "./template-versions";
 import { sha256 } from "./tokens";
 
 /**
@@ -17,14 +19,18 @@ export async function getFlowVersion(db: Db, q: { workspaceId: string; flowVersi
 }
 
 /**
- * Records a published version and makes it current. Versions are immutable; a publish is a new
- * row. (The editor's publish action calls this after compile(); tests use it directly.)
+ * Records a published version and makes it current, with the template versions its send-email
+ * nodes send pinned in the same transaction (db/queries/template-versions). Versions are
+ * immutable; a publish is a new row. Throws TemplatePinError, and records nothing, when a send
+ * names a missing or archived template. (The editor's publish action calls this after
+ * compile(); tests use it directly.)
  */
 export async function publishFlowVersion(
   db: Db,
-  q: { workspaceId: string; flowId: string; plan: unknown; graph: unknown; hash: string; publishedBy?: string | null; note?: string | null },
+  q: { workspaceId: string; flowId: string; plan: Plan; graph: unknown; hash: string; publishedBy?: string | null; note?: string | null },
 ) {
   return db.transaction(async (tx) => {
+    const pins = await pinTemplateVersions(tx, { workspaceId: q.workspaceId, plan: q.plan });
     const [last] = await tx
       .select({ number: flowVersions.number })
       .from(flowVersions)
@@ -50,6 +56,7 @@ export async function publishFlowVersion(
       .where(and(eq(flows.workspaceId, q.workspaceId), eq(flows.id, q.flowId)))
       .returning({ id: flows.id });
     if (updated.length !== 1) throw new Error("flow not found in this workspace");
+    await recordPins(tx, { workspaceId: q.workspaceId, flowVersionId: version!.id, pins });
     return version!;
   });
 }
@@ -57,7 +64,7 @@ export async function publishFlowVersion(
 /** Publishes a compiled plan: its hash is the sha256 of the plan's canonical JSON. */
 export async function publishCompiled(
   db: Db,
-  q: { workspaceId: string; flowId: string; plan: unknown; canonicalPlan: string; graph: unknown; publishedBy?: string | null; note?: string | null },
+  q: { workspaceId: string; flowId: string; plan: Plan; canonicalPlan: string; graph: unknown; publishedBy?: string | null; note?: string | null },
 ) {
   const hash = sha256(q.canonicalPlan);
   return publishFlowVersion(db, { workspaceId: q.workspaceId, flowId: q.flowId, plan: q.plan, graph: q.graph, hash, publishedBy: q.publishedBy, note: q.note });

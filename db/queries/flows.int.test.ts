@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
-import { publish } from "@/e2e/fixtures/flows";
+import { createTemplate, publish } from "@/e2e/fixtures/flows";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { starterGraph } from "@/lib/flows/starters";
 import { listFlowVersions, restoreVersionToDraft } from "./flow-versions";
@@ -29,11 +29,13 @@ it("a second editor saving from an old revision gets a conflict, and nothing is 
 it("versions keep their graph; restore copies one into the draft; pause and resume need a published version", async () => {
   const s = await seedWorkspace(t.db, { contacts: 0 });
   const q = { workspaceId: s.workspace.id };
-  const v1graph = starterGraph("birthday", { template: () => "t1" });
+  // A publish pins the templates its sends name, so they exist.
+  const [t1, t2] = [await createTemplate(t.db, s.workspace.id, "Happy birthday"), await createTemplate(t.db, s.workspace.id, "Many happy returns")];
+  const v1graph = starterGraph("birthday", { template: () => t1 });
   const { id } = await createFlow(t.db, { ...q, name: "Birthday", draft: v1graph, createdBy: null });
   expect(await setFlowPaused(t.db, { ...q, flowId: id, paused: true })).toBeNull();
   await publish(t.db, { ...q, flowId: id, graph: v1graph });
-  await saveDraft(t.db, { ...q, flowId: id, draft: starterGraph("birthday", { template: () => "t2" }), baseRevision: 0 });
+  await saveDraft(t.db, { ...q, flowId: id, draft: starterGraph("birthday", { template: () => t2 }), baseRevision: 0 });
   const [v] = await listFlowVersions(t.db, { ...q, flowId: id });
   expect(v!.number).toBe(1);
   expect(await restoreVersionToDraft(t.db, { ...q, flowId: id, versionId: v!.id })).toEqual({ revision: 2, number: 1 });

@@ -23,6 +23,8 @@ export async function claimMessage(
     idempotencyKey: string;
     contactId: string;
     templateId: string | null;
+    /** The pinned template version the message is rendered from (flow sends). */
+    templateVersionId?: string | null;
     flowId: string | null;
     enrollmentId: string | null;
     nodeId: string | null;

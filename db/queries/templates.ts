@@ -1,10 +1,12 @@
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { contacts, messages, templates, workspaces } from "../schema/index";
+import { flowsPinningTemplate } from "./template-versions";
 
 export type TemplateRow = typeof templates.$inferSelect;
 
-export async function listTemplates(db: Db, q: { workspaceId: string }) {
+/** The workspace's templates, active or archived ones (newest edit first), with how many of each there are. */
+export async function listTemplates(db: Db, q: { workspaceId: string; archived?: boolean }) {
   return db
     .select({
       id: templates.id,
@@ -13,12 +15,24 @@ export async function listTemplates(db: Db, q: { workspaceId: string }) {
       topic: templates.topic,
       subject: templates.subject,
       updatedAt: templates.updatedAt,
+      archivedAt: templates.archivedAt,
       sent: sql<number>`(select count(*)::int from ${messages} where ${messages.templateId} = ${templates.id} and ${messages.workspaceId} = ${templates.workspaceId} and ${messages.sentAt} is not null)`,
     })
     .from(templates)
-    .where(eq(templates.workspaceId, q.workspaceId))
+    .where(and(eq(templates.workspaceId, q.workspaceId), q.archived ? isNotNull(templates.archivedAt) : isNull(templates.archivedAt)))
     .orderBy(desc(templates.updatedAt))
     .limit(500);
+}
+
+export async function templateCounts(db: Db, q: { workspaceId: string }) {
+  const [row] = await db
+    .select({
+      active: sql<number>`count(*) filter (where ${templates.archivedAt} is null)::int`,
+      archived: sql<number>`count(*) filter (where ${templates.archivedAt} is not null)::int`,
+    })
+    .from(templates)
+    .where(eq(templates.workspaceId, q.workspaceId));
+  return { active: row?.active ?? 0, archived: row?.archived ?? 0 };
 }
 
 export async function getTemplateById(db: Db, q: { workspaceId: string; templateId: string }) {
@@ -48,12 +62,45 @@ export async function updateTemplateRow(
   return rows[0];
 }
 
-export async function deleteTemplateRow(db: Db, q: { workspaceId: string; templateId: string }) {
-  const rows = await db
-    .delete(templates)
+/**
+ * Deletes a template no published flow version sends; one that any version pinned is kept, and
+ * the flows are named (archive it instead). The row is locked first, so a publish pinning it
+ * meanwhile either finishes before (and is counted) or waits and then finds it gone.
+ * Undefined: no such template in this workspace.
+ */
+export async function deleteTemplateRow(
+  db: Db,
+  q: { workspaceId: string; templateId: string },
+): Promise<{ deleted: { id: string; name: string } } | { usedBy: string[] } | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .select({ id: templates.id })
+      .from(templates)
+      .where(and(eq(templates.workspaceId, q.workspaceId), eq(templates.id, q.templateId)))
+      .for("update");
+    if (!row) return undefined;
+    const usedBy = await flowsPinningTemplate(tx, q);
+    if (usedBy.length > 0) return { usedBy };
+    const [deleted] = await tx
+      .delete(templates)
+      .where(and(eq(templates.workspaceId, q.workspaceId), eq(templates.id, q.templateId)))
+      .returning({ id: templates.id, name: templates.name });
+    return deleted ? { deleted } : undefined;
+  });
+}
+
+/**
+ * Archives or brings back a template. Archived templates leave the pickers (a send node's
+ * template, test sends) and a publish naming one is refused; flow versions that pinned it
+ * keep sending it. Undefined: no such template in this workspace.
+ */
+export async function setTemplateArchived(db: Db, q: { workspaceId: string; templateId: string; archived: boolean; at: Date }) {
+  const [row] = await db
+    .update(templates)
+    .set({ archivedAt: q.archived ? sql`coalesce(${templates.archivedAt}, ${q.at.toISOString()}::timestamptz)` : null })
     .where(and(eq(templates.workspaceId, q.workspaceId), eq(templates.id, q.templateId)))
     .returning({ id: templates.id, name: templates.name });
-  return rows[0];
+  return row;
 }
 
 /** Attribute keys in use in the workspace (for the merge-tag menu and unknown-tag warnings). */

@@ -203,7 +203,8 @@ test("a marketer builds the abandoned cart from an empty canvas, publishes it, w
 test("@smoke a viewer sees the editor read-only", async ({ db, workspace, memberPage }) => {
   test.setTimeout(90_000);
   const ws = workspace.workspace;
-  const { flowId } = await createLiveFlow(db, { workspaceId: ws.id, name: "Birthday", graph: starterGraph("birthday", { template: () => "tpl" }) });
+  const tpl = await createTemplate(db, ws.id, "Happy birthday");
+  const { flowId } = await createLiveFlow(db, { workspaceId: ws.id, name: "Birthday", graph: starterGraph("birthday", { template: () => tpl }) });
   const { page } = await memberPage("viewer");
   await page.goto(`/w/${ws.slug}/flows/${flowId}`);
   await expect(page.getByTestId("read-only")).toBeVisible();

@@ -1,7 +1,8 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { nodeKinds, triggerKinds, type NodeConfig, type NodeKind, type TriggerKind } from "./catalog";
 import { MS } from "./duration";
-import { isTriggerNode, planNodeSchema, planTriggerSchema, type PlanNode, type PlanNodeOf, type PlanTrigger } from "./plan";
+import { compile } from "./compile";
+import { isTriggerNode, planNodeSchema, planTriggerSchema, sentTemplates, type PlanNode, type PlanNodeOf, type PlanTrigger } from "./plan";
 
 describe("plan schemas made from the catalog", () => {
   it("have one member per kind, in the catalog's order", () => {
@@ -33,5 +34,33 @@ describe("plan schemas made from the catalog", () => {
     const node = { id: "n", next: {}, maxVisits: 1 };
     expect(isTriggerNode({ ...node, kind: "manual-enrol", config: {} })).toBe(true);
     expect(isTriggerNode({ ...node, kind: "exit", config: { reason: "" } })).toBe(false);
+  });
+});
+
+describe("sentTemplates", () => {
+  it("lists each template the send-email nodes send once, with every node that sends it", () => {
+    const at = (i: number) => ({ x: 0, y: i * 100 });
+    const compiled = compile({
+      nodes: [
+        { id: "t", kind: "manual-enrol", config: {}, position: at(0) },
+        { id: "s2", kind: "send-email", config: { templateId: "b-template" }, position: at(1) },
+        { id: "s1", kind: "send-email", config: { templateId: "a-template" }, position: at(2) },
+        { id: "tag", kind: "add-tag", config: { tag: "vip" }, position: at(3) },
+        { id: "s0", kind: "send-email", config: { templateId: "b-template" }, position: at(4) },
+        { id: "x", kind: "exit", config: {}, position: at(5) },
+      ],
+      edges: [
+        { id: "e1", source: "t", sourceHandle: "next", target: "s2" },
+        { id: "e2", source: "s2", sourceHandle: "next", target: "s1" },
+        { id: "e3", source: "s1", sourceHandle: "next", target: "tag" },
+        { id: "e4", source: "tag", sourceHandle: "next", target: "s0" },
+        { id: "e5", source: "s0", sourceHandle: "next", target: "x" },
+      ],
+    });
+    if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
+    expect(sentTemplates(compiled.plan)).toEqual([
+      { templateId: "a-template", nodeIds: ["s1"] },
+      { templateId: "b-template", nodeIds: ["s0", "s2"] },
+    ]);
   });
 });

@@ -99,3 +99,17 @@ export function goalEvents(plan: Plan): { nodeId: string; event: string; filters
   }
   return out.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
 }
+
+/**
+ * The templates a plan's send-email nodes send, each with the nodes that send it (sorted by
+ * template id, then node id): what a publish pins (docs/flows.md, "Publishing pins templates").
+ */
+export function sentTemplates(plan: Plan): { templateId: string; nodeIds: string[] }[] {
+  const by = new Map<string, string[]>();
+  for (const node of Object.values(plan.nodes)) {
+    if (node.kind !== "send-email") continue;
+    by.set(node.config.templateId, [...(by.get(node.config.templateId) ?? []), node.id]);
+  }
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...by.entries()].sort(([a], [b]) => byId(a, b)).map(([templateId, nodeIds]) => ({ templateId, nodeIds: nodeIds.sort(byId) }));
+}

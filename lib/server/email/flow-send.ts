@@ -2,7 +2,8 @@ import "server-only";
 import type { Db } from "@/db/client";
 import { randomToken } from "@/db/queries/tokens";
 import { getEnrollment } from "@/db/queries/enrollments";
-import { claimMessage, getTemplate, markMessage, recentMarketingSends, sendingContext } from "@/db/queries/messages";
+import { claimMessage, markMessage, recentMarketingSends, sendingContext } from "@/db/queries/messages";
+import { pinnedTemplate } from "@/db/queries/template-versions";
 import { checkConsent } from "../consent/check";
 import type { UtmOverride } from "@/lib/flows/catalog";
 import { env } from "@/lib/env";
@@ -48,8 +49,11 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   if (!enrollment || enrollment.status !== "active") {
     return { outcome: "skipped", detail: `Not sent: the enrollment has ended (${enrollment?.exitReason ?? enrollment?.status ?? "missing"})` };
   }
-  const template = await getTemplate(db, { workspaceId: input.workspaceId, templateId: input.templateId });
-  if (!template) return { outcome: "skipped", detail: `Not sent: template ${input.templateId} no longer exists` };
+  // The content the enrollment's flow version pinned at publish, never the template as edited
+  // since (docs/flows.md, "Publishing pins templates"); rendered and cached by the version's id.
+  const pinned = await pinnedTemplate(db, { workspaceId: input.workspaceId, flowVersionId: enrollment.flowVersionId, templateId: input.templateId });
+  if (!pinned) return { outcome: "skipped", detail: `Not sent: template ${input.templateId} is not pinned by this flow version: publish the flow again` };
+  const template = { id: pinned.versionId, updatedAt: pinned.createdAt, class: pinned.class, topic: pinned.topic, subject: pinned.subject, preheader: pinned.preheader, body: pinned.body };
   const { decision, facts } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class, topic: template.topic });
   if (!decision.allowed || !facts) return { outcome: "skipped", detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
   const ctx = await sendingContext(db, { workspaceId: input.workspaceId, flowId: input.flowId });
@@ -77,7 +81,8 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
     workspaceId: input.workspaceId,
     idempotencyKey,
     contactId: input.contactId,
-    templateId: template.id,
+    templateId: pinned.templateId,
+    templateVersionId: pinned.versionId,
     flowId: input.flowId,
     enrollmentId: input.enrollmentId,
     nodeId: input.nodeId,

@@ -23,6 +23,7 @@ export default async function EditorBenchPage() {
         stats={{}}
         waitingInCurrent={[]}
         pickers={{ templates: [], tags: [], events: [], attributes: [], segments: [] }}
+        changedTemplates={[]}
         contacts={[]}
         waitingList={null}
         trace={null}

@@ -7,6 +7,7 @@ import { editorPickers } from "@/db/queries/flow-editor";
 import { waitingByNode } from "@/db/queries/flow-stats";
 import { publishCompiled, restoreVersionToDraft } from "@/db/queries/flow-versions";
 import { createFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused } from "@/db/queries/flows";
+import { TemplatePinError } from "@/db/queries/template-versions";
 import { emit } from "@/inngest/emit";
 import { flowMigrationRequested } from "@/inngest/events";
 import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
@@ -29,7 +30,7 @@ export const createFlowAction = workspaceAction(
     const key = isStarterKey(input.starter) ? input.starter : "blank";
     // Send nodes start with the workspace's first template when it has one; the marketer picks the right one.
     const { templates } = await editorPickers(db, { workspaceId: member.workspace.id });
-    const draft = starterGraph(key, { template: () => templates[0]?.id ?? "" });
+    const draft = starterGraph(key, { template: () => templates.find((t) => !t.archived)?.id ?? "" });
     const flow = await createFlow(db, { workspaceId: member.workspace.id, name: input.name, draft, createdBy: member.user.id });
     await audit({ action: "flow.created", targetType: "flow", targetId: flow.id, data: { name: input.name, starter: key } });
     redirect(`/w/${member.workspace.slug}/flows/${flow.id}`);
@@ -106,6 +107,7 @@ export const publishFlowAction = workspaceAction(
     }
     const previous = flow.currentVersionId;
     const waiting = previous ? await waitingByNode(db, { workspaceId, flowId: flow.id, flowVersionId: previous }) : [];
+    // Pins the content of every template the plan sends, in the version's transaction.
     const version = await publishCompiled(db, {
       workspaceId,
       flowId: flow.id,
@@ -114,6 +116,9 @@ export const publishFlowAction = workspaceAction(
       graph: flow.draft,
       publishedBy: member.user.id,
       note: input.note || null,
+    }).catch((err: unknown) => {
+      if (err instanceof TemplatePinError) throw new ActionError(`The draft cannot be published: ${err.message}`);
+      throw err;
     });
     const map = Object.fromEntries(moving.filter(([from]) => waiting.some((w) => w.nodeId === from)));
     let moved = "";

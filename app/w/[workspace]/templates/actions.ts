@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { createTemplateRow, deleteTemplateRow, getSendingSettings, updateTemplateRow } from "@/db/queries/templates";
+import { createTemplateRow, deleteTemplateRow, getSendingSettings, getTemplateById, setTemplateArchived, updateTemplateRow } from "@/db/queries/templates";
 import { ActionError, workspaceAction } from "@/lib/server/auth/action";
 import { now } from "@/lib/clock";
 import { previewTemplate, sendTestEmail } from "@/lib/server/email/studio";
@@ -67,12 +67,34 @@ export const saveTemplateAction = workspaceAction(
   },
 );
 
+/** Deletes a template no published flow version sends; one that is sent is refused, naming the flows (archive it instead). */
 export const deleteTemplateAction = workspaceAction("templates.edit", z.object({ templateId: z.uuid("Template not found") }), async ({ db, member, input, audit }) => {
-  const row = await deleteTemplateRow(db, { workspaceId: member.workspace.id, templateId: input.templateId });
-  if (!row) throw new ActionError("Template not found");
-  await audit({ action: "template.deleted", targetType: "template", targetId: row.id, data: { name: row.name } });
+  const r = await deleteTemplateRow(db, { workspaceId: member.workspace.id, templateId: input.templateId });
+  if (!r) throw new ActionError("Template not found");
+  if ("usedBy" in r) throw new ActionError(`Used by published flows: ${r.usedBy.join(", ")} — archive it instead`);
+  await audit({ action: "template.deleted", targetType: "template", targetId: r.deleted.id, data: { name: r.deleted.name } });
   revalidatePath(`/w/${member.workspace.slug}/templates`);
   redirect(`/w/${member.workspace.slug}/templates`);
+});
+
+/**
+ * Archive: the template leaves the pickers and cannot be published again, while flow versions
+ * that pinned it keep sending it. Unarchive brings it back.
+ */
+export const archiveTemplateAction = workspaceAction("templates.edit", z.object({ templateId: z.uuid("Template not found") }), async ({ db, member, input, audit }) => {
+  const row = await setTemplateArchived(db, { workspaceId: member.workspace.id, templateId: input.templateId, archived: true, at: now() });
+  if (!row) throw new ActionError("Template not found");
+  await audit({ action: "template.archived", targetType: "template", targetId: row.id, data: { name: row.name } });
+  revalidatePath(`/w/${member.workspace.slug}/templates`);
+  return { ok: true, message: `Archived “${row.name}”: flows already sending it carry on; it is no longer offered for new sends` };
+});
+
+export const unarchiveTemplateAction = workspaceAction("templates.edit", z.object({ templateId: z.uuid("Template not found") }), async ({ db, member, input, audit }) => {
+  const row = await setTemplateArchived(db, { workspaceId: member.workspace.id, templateId: input.templateId, archived: false, at: now() });
+  if (!row) throw new ActionError("Template not found");
+  await audit({ action: "template.unarchived", targetType: "template", targetId: row.id, data: { name: row.name } });
+  revalidatePath(`/w/${member.workspace.slug}/templates`);
+  return { ok: true, message: `“${row.name}” is back among the templates to send` };
 });
 
 /** Live preview: viewers may look too, nothing is written. */
@@ -101,8 +123,14 @@ const recipients = z
 
 export const testSendTemplateAction = workspaceAction(
   "templates.edit",
-  draftSchema.extend({ contactId: contactField, testTo: recipients }),
+  draftSchema.extend({ contactId: contactField, testTo: recipients, templateId: z.union([z.literal(""), z.uuid("Template not found")]).optional() }),
   async ({ db, member, input, audit }) => {
+    if (input.templateId) {
+      // An archived template is out of the senders' reach, tests included.
+      const t = await getTemplateById(db, { workspaceId: member.workspace.id, templateId: input.templateId });
+      if (!t) throw new ActionError("Template not found");
+      if (t.archivedAt) throw new ActionError("This template is archived: unarchive it to send tests");
+    }
     const ws = await getSendingSettings(db, { workspaceId: member.workspace.id });
     const from = ws?.fromEmail ? (ws.fromName ? `${ws.fromName} <${ws.fromEmail}>` : ws.fromEmail) : env().MAIL_FROM;
     const r = await sendTestEmail(db, configuredTransport(db), {

@@ -46,6 +46,8 @@ export function TemplateEditor(props: {
   selfEmail: string;
   save: FormAction;
   testSend: FormAction;
+  /** Archived: no test sends until it is unarchived. */
+  archived?: boolean;
 }) {
   const formRef = useRef<HTMLFormElement>(null);
   const bodyRef = useRef<HTMLTextAreaElement>(null);
@@ -220,7 +222,11 @@ export function TemplateEditor(props: {
             { value: "text", label: "Plain text", panel: preview(previewState?.ok && previewState.data ? <pre data-testid="preview-text" className="max-h-[560px] overflow-auto whitespace-pre-wrap p-4 text-sm">{previewState.data.text}</pre> : null) },
           ]}
         />
-        {props.editable ? (
+        {props.editable && props.archived ? (
+          <p className="rounded-lg border border-slate-200 bg-white p-4 text-sm text-slate-600" data-testid="test-send">
+            This template is archived: unarchive it to send tests.
+          </p>
+        ) : props.editable ? (
           <div className="rounded-lg border border-slate-200 bg-white p-4" data-testid="test-send">
             <label htmlFor="testTo" className={label}>Send a test to</label>
             <div className="mt-1 flex gap-2">

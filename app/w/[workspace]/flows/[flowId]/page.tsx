@@ -6,6 +6,7 @@ import { dryRunContacts, editorPickers } from "@/db/queries/flow-editor";
 import { enrollmentOfFlow, nodeConversions, waitingAtNode, waitingByNode } from "@/db/queries/flow-stats";
 import { listFlowVersions } from "@/db/queries/flow-versions";
 import { getFlowForEditor } from "@/db/queries/flows";
+import { templatesChangedSincePublish } from "@/db/queries/template-versions";
 import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { flowGraphSchema, type FlowGraph } from "@/lib/flows/graph";
@@ -34,7 +35,7 @@ export default async function FlowEditorPage(props: {
 
   const parsed = flowGraphSchema.safeParse(flow.draft);
   const draft: FlowGraph = parsed.success ? parsed.data : { nodes: [], edges: [] };
-  const [versions, counters, conversions, waitingInCurrent, pickers, contacts, waiting, enrollment] = await Promise.all([
+  const [versions, counters, conversions, waitingInCurrent, pickers, contacts, waiting, enrollment, changedTemplates] = await Promise.all([
     listFlowVersions(db, { workspaceId, flowId }),
     nodeCounters(db, { workspaceId, flowId }),
     nodeConversions(db, { workspaceId, flowId }),
@@ -43,6 +44,7 @@ export default async function FlowEditorPage(props: {
     dryRunContacts(db, { workspaceId }),
     q.node ? waitingAtNode(db, { workspaceId, flowId, nodeId: q.node }) : Promise.resolve(null),
     q.trace ? enrollmentOfFlow(db, { workspaceId, flowId, enrollmentId: q.trace }) : Promise.resolve(undefined),
+    templatesChangedSincePublish(db, { workspaceId, flowId }),
   ]);
   const steps = enrollment ? await enrollmentTrace(db, { workspaceId, enrollmentId: enrollment.id }) : [];
 
@@ -74,6 +76,7 @@ export default async function FlowEditorPage(props: {
       stats={stats}
       waitingInCurrent={waitingInCurrent}
       pickers={pickers}
+      changedTemplates={changedTemplates}
       contacts={contacts.map((c) => ({ ...c, attributes: c.attributes }))}
       waitingList={
         q.node && waiting

@@ -290,13 +290,16 @@ function Field(props: {
       </select>
     );
   } else if (s.widget === "template") {
+    // Archived templates leave the picker; one this node already sends stays, marked, until changed.
+    const offered = ctx.pickers.templates.filter((t) => !t.archived || t.id === str);
     control = (
       <select aria-label="Template" className={inputCls} disabled={ctx.readOnly} value={str} onChange={(e) => onChange(e.target.value)}>
-        <option value="">{ctx.pickers.templates.length ? "Choose a template…" : "No templates yet: create one first"}</option>
-        {ctx.pickers.templates.map((t) => (
+        <option value="">{offered.length ? "Choose a template…" : "No templates yet: create one first"}</option>
+        {offered.map((t) => (
           <option key={t.id} value={t.id}>
             {t.name}
             {t.subject && t.subject !== t.name ? ` — ${t.subject}` : ""}
+            {t.archived ? " (archived)" : ""}
           </option>
         ))}
       </select>

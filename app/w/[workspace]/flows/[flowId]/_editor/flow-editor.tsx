@@ -66,9 +66,10 @@ function Editor(props: EditorProps) {
     for (const e of problems) if (e.nodeId) m.set(e.nodeId, [...(m.get(e.nodeId) ?? []), e.message]);
     return m;
   }, [problems]);
+  const changedTemplates = useMemo(() => new Set(props.changedTemplates), [props.changedTemplates]);
   const decorations = useMemo<Decorations>(
-    () => ({ errors, stats: props.stats, highlight, showStats: props.flow.currentVersionId !== null }),
-    [errors, props.stats, highlight, props.flow.currentVersionId],
+    () => ({ errors, stats: props.stats, highlight, showStats: props.flow.currentVersionId !== null, changedTemplates }),
+    [errors, props.stats, highlight, props.flow.currentVersionId, changedTemplates],
   );
 
   const persist = props.persist !== false;

@@ -16,9 +16,17 @@ export type Decorations = {
   /** Dry-run path or version diff: node id → highlight kind. */
   highlight: Map<string, "path" | "added" | "changed">;
   showStats: boolean;
+  /** Templates edited since the current version pinned them (their send nodes say so). */
+  changedTemplates: ReadonlySet<string>;
 };
 
-export const DecorationsContext = createContext<Decorations>({ errors: new Map(), stats: {}, highlight: new Map(), showStats: false });
+export const DecorationsContext = createContext<Decorations>({ errors: new Map(), stats: {}, highlight: new Map(), showStats: false, changedTemplates: new Set() });
+
+/** The template a send-email node's config names, if the template changed since the flow was published. */
+export function changedTemplateOf(kind: string, config: Record<string, unknown>, changed: ReadonlySet<string>): string | null {
+  const id = kind === "send-email" && typeof config.templateId === "string" ? config.templateId : null;
+  return id && changed.has(id) ? id : null;
+}
 
 const groupColour: Record<string, string> = {
   triggers: "border-l-violet-500",
@@ -42,6 +50,7 @@ function FlowNodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
   const stats = d.stats[id];
   const ring = d.highlight.get(id);
   const trigger = def?.group === "triggers";
+  const templateChanged = changedTemplateOf(data.kind, data.config, d.changedTemplates) !== null;
   return (
     <div
       data-testid={`node-${id}`}
@@ -65,6 +74,15 @@ function FlowNodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
         <div className="truncate text-[11px] text-slate-500">
           {def?.label ?? `Unknown kind ${data.kind}`} · {id}
         </div>
+        {templateChanged ? (
+          <div
+            className="mt-1 truncate rounded bg-amber-100 px-1.5 text-[10px] font-semibold text-amber-800"
+            title="The live flow still sends the template as it was when published; publish again to send the edited one."
+            data-testid={`template-changed-${id}`}
+          >
+            Template changed since publish
+          </div>
+        ) : null}
       </div>
       {d.showStats ? (
         <div className="mt-1 grid grid-cols-5 gap-0.5 border-t border-slate-100 px-2 py-1 text-center text-[10px] text-slate-600" data-testid={`stats-${id}`}>

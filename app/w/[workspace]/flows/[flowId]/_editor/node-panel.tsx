@@ -5,6 +5,7 @@ import { useStore } from "zustand";
 import { isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
 import type { EditorStore } from "@/lib/flows/editor/store";
 import { ConfigForm } from "./config-form";
+import { changedTemplateOf } from "./flow-node";
 import type { EditorProps } from "./types";
 
 /**
@@ -29,6 +30,8 @@ export function NodePanel(p: {
   const def = isNodeKind(node.data.kind) ? nodeCatalog[node.data.kind] : null;
   const stats = p.props.stats[node.id];
   const waiting = p.props.waitingList?.nodeId === node.id ? p.props.waitingList.contacts : null;
+  const changed = changedTemplateOf(node.data.kind, node.data.config, new Set(p.props.changedTemplates));
+  const changedName = changed ? (p.props.pickers.templates.find((t) => t.id === changed)?.name ?? "This template") : null;
   return (
     <div className="space-y-3" data-testid="node-panel">
       <div>
@@ -55,6 +58,13 @@ export function NodePanel(p: {
         readOnly={p.readOnly}
         sendNodes={p.sendNodes.filter((id) => id !== node.id)}
       />
+      {changed ? (
+        <p className="rounded bg-amber-50 p-2 text-xs text-amber-900" data-testid="node-template-changed">
+          <b>Template changed since publish.</b> “{changedName}” was edited after this flow was published: the live flow still sends it as
+          published. Publish again to send the edited template; contacts already in the flow keep the version they entered with unless the publish moves them.{" "}
+          <Link href={`/w/${p.props.workspace}/templates/${changed}`} className="text-brand-700 hover:underline">Open the template</Link>
+        </p>
+      ) : null}
       {p.errors.length > 0 ? (
         <ul className="rounded bg-red-50 p-2 text-xs text-red-800" data-testid="node-errors">
           {p.errors.map((e, i) => <li key={i}>{e}</li>)}

@@ -7,7 +7,8 @@ export type NodeStats = { entered: number; waitingNow: number; completed: number
 export type EditorVersion = { id: string; number: number; note: string | null; publishedAt: string; publishedBy: string | null; graph: FlowGraph | null };
 
 export type Pickers = {
-  templates: { id: string; name: string; subject: string }[];
+  /** Archived templates are listed (flagged) so a node that sends one still names it; the select offers only the others. */
+  templates: { id: string; name: string; subject: string; archived: boolean }[];
   tags: string[];
   events: string[];
   attributes: string[];
@@ -44,6 +45,11 @@ export type EditorProps = {
   /** Contacts at each node of the current version now (the migration map's rows). */
   waitingInCurrent: { nodeId: string; count: number }[];
   pickers: Pickers;
+  /**
+   * Templates whose content changed since the current version pinned them: the version still
+   * sends what it pinned, and the edit reaches the flow when it is published again.
+   */
+  changedTemplates: string[];
   contacts: DryRunContact[];
   waitingList: { nodeId: string; contacts: WaitingContact[] } | null;
   trace: Trace | null;
