@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Page } from "@playwright/test";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { createApiKey } from "@/db/queries/api-keys";
 import { addContactTag, contactTagNames } from "@/db/queries/contacts";
@@ -335,6 +335,22 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await forge(p, "[data-testid=delete-template-form]", "templateId", w.a.templateId);
     await submitAndExpectRefusal(p, "[data-testid=delete-template-form]", "Delete template", /Template not found/, "Delete template");
     expect(await db.select().from(templates).where(eq(templates.id, w.a.templateId))).toHaveLength(1);
+  },
+  archiveTemplateAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
+    await forge(p, "[data-testid=archive-template-form]", "templateId", w.a.templateId);
+    await submitAndExpectRefusal(p, "[data-testid=archive-template-form]", "Archive template", /Template not found/);
+    const [t] = await db.select().from(templates).where(eq(templates.id, w.a.templateId));
+    expect(t!.archivedAt).toBeNull();
+  },
+  unarchiveTemplateAction: async (p, w, db) => {
+    // Both archived: B's page offers Unarchive, aimed here at A's.
+    await db.update(templates).set({ archivedAt: new Date() }).where(inArray(templates.id, [w.a.templateId, w.b.templateId]));
+    await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);
+    await forge(p, "[data-testid=unarchive-template-form]", "templateId", w.a.templateId);
+    await submitAndExpectRefusal(p, "[data-testid=unarchive-template-form]", "Unarchive", /Template not found/);
+    const [t] = await db.select().from(templates).where(eq(templates.id, w.a.templateId));
+    expect(t!.archivedAt).not.toBeNull();
   },
   previewTemplateAction: async (p, w) => {
     await p.goto(`/w/${w.b.workspace.slug}/templates/${w.b.templateId}`);

@@ -40,7 +40,7 @@ describe("the render pool", () => {
     await expect(renderMessage({ template: bad, ctx: ctxFor(5) })).rejects.toBeInstanceOf(RenderBudgetError);
     const fast = await renderMessage({ template: bad, ctx: ctxFor(6) }).catch((e: unknown) => e);
     expect(fast).toBeInstanceOf(TemplateError);
-    expect((fast as Error).message).toMatch(/3 times; its messages are not rendered until it is edited/);
+    expect((fast as Error).message).toMatch(/3 times; its messages are not rendered until it is edited and its flows are published again/);
     // The template edited (a new version): rendered again.
     expect(await renderMessage({ template: { ...good, id: bad.id, updatedAt: new Date(1) }, ctx: ctxFor(7) })).toMatchObject({ subject: "Hi Kari7" });
   });

@@ -76,6 +76,8 @@ async function one<K extends RenderJob["kind"]>(job: Extract<RenderJob, { kind: 
 
 // Template versions that went past their budget, by id and version: after a few, the rest of
 // their messages fail at once, so one runaway template in a large flow cannot occupy the pool.
+// Flow sends pass the pinned template version's id and creation time (lib/server/email/flow-send),
+// so two versions of one template never share an entry here nor in the compiled-template cache.
 const overruns = new Map<string, number>();
 const OVERRUNS_BEFORE_FAST_FAIL = 3;
 const versionKey = (t: TemplateInput) => (t.id ? `${t.id}:${t.updatedAt?.getTime() ?? 0}` : null);
@@ -90,7 +92,7 @@ export async function renderMessages(items: MessageToRender[]): Promise<(Rendere
   items.forEach((m, at) => {
     const key = versionKey(m.template);
     if (key && (overruns.get(key) ?? 0) >= OVERRUNS_BEFORE_FAST_FAIL) {
-      out[at] = new TemplateError(`This template took longer than its ${budgetMs} ms budget to render ${OVERRUNS_BEFORE_FAST_FAIL} times; its messages are not rendered until it is edited`, "body");
+      out[at] = new TemplateError(`This template took longer than its ${budgetMs} ms budget to render ${OVERRUNS_BEFORE_FAST_FAIL} times; its messages are not rendered until it is edited and its flows are published again`, "body");
     } else queued.push({ at, job: { kind: "email", template: m.template, ctx: m.ctx, tracking: m.tracking } });
   });
   const outcomes = queued.length > 0 ? await renderPool().run(queued.map((q) => ({ job: q.job, budgetMs }))) : [];

@@ -34,7 +34,10 @@ export function PublishDialog(p: { props: EditorProps; draft: EditorGraph; revis
     <div className="fixed inset-0 z-50 flex items-center justify-center bg-black/30" role="dialog" aria-modal="true" aria-label="Publish" data-testid="publish-dialog">
       <div className="max-h-[85vh] w-[560px] overflow-y-auto rounded-lg bg-white p-4 shadow-xl">
         <h2 className="text-lg font-semibold">Publish version {(p.props.versions[0]?.number ?? 0) + 1}</h2>
-        <p className="text-sm text-slate-600">New contacts enter the new version. Published versions never change; you can restore one to the draft later.</p>
+        <p className="text-sm text-slate-600">
+          New contacts enter the new version. Published versions never change: each sends its templates as they are when it is published, and
+          later edits to a template reach the flow when it is published again. You can restore a version to the draft later.
+        </p>
         <label className="mt-3 block text-sm font-medium">
           Note
           <textarea className="mt-1 block w-full rounded border border-slate-300 p-2 text-sm" rows={2} maxLength={500} value={note} onChange={(e) => setNote(e.target.value)} placeholder="What changed and why" />
