@@ -77,7 +77,7 @@ test("a destructive action asks first in a dialog naming what goes; the dialog p
   await page.getByTestId("delete-template-form").getByRole("button", { name: "Delete template" }).click();
   const dialog = page.getByRole("alertdialog", { name: "Delete template “Welcome”?" });
   await expect(dialog).toBeVisible();
-  await expect(dialog).toContainText("Flows that use it stop sending it");
+  await expect(dialog).toContainText("It goes for good; messages already sent stay in reports");
   expect(await seriousViolations(page)).toEqual([]);
 
   // Cancel keeps it, and focus returns to the button that asked.
