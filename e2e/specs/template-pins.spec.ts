@@ -1,5 +1,5 @@
-import { eq } from "drizzle-orm";
-import { templates } from "@/db/schema/index";
+import { and, eq } from "drizzle-orm";
+import { auditLog, templates } from "@/db/schema/index";
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import { expect, test } from "../fixtures/test";
 
@@ -62,9 +62,25 @@ test("an edited template shows as changed in the flow editor until the flow is p
   const [archived] = await db.select().from(templates).where(eq(templates.id, templateId));
   expect(archived!.archivedAt).not.toBeNull();
 
+  const audited = await db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.workspaceId, ws.id), eq(auditLog.targetId, templateId)));
+  expect(audited.map((a) => a.action)).toContain("template.archived");
+
   // The send node still names it, marked archived; new sends are not offered it.
   await page.goto(`/w/${ws.slug}/flows/${flowId}`);
   await page.getByTestId("node-s").click({ position: { x: 30, y: 12 } });
   const select = page.getByTestId("node-panel").getByLabel("Template");
   await expect(select.locator("option:checked")).toHaveText(/Spring news.*\(archived\)/);
+
+  // Its page says so and offers no test send; unarchiving brings it back.
+  await page.goto(`/w/${ws.slug}/templates/${templateId}`);
+  await expect(page.getByTestId("template-archived")).toContainText("Archived");
+  await expect(page.getByTestId("test-send")).toHaveText("This template is archived: unarchive it to send tests.");
+  await page.getByTestId("unarchive-template-form").getByRole("button", { name: "Unarchive" }).click();
+  await expect(page.getByTestId("template-archived")).toHaveCount(0);
+  await expect(page.getByTestId("test-send").getByRole("button", { name: "Send test" })).toBeEnabled();
+
+  // A page opened before the template was archived cannot test-send it either.
+  await db.update(templates).set({ archivedAt: new Date() }).where(eq(templates.id, templateId));
+  await page.getByTestId("test-send").getByRole("button", { name: "Send test" }).click();
+  await expect(page.getByTestId("test-send").getByRole("alert")).toHaveText("This template is archived: unarchive it to send tests");
 });
