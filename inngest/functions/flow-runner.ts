@@ -22,6 +22,7 @@ import { attributeInstant, isValidTimeZone, nextWindowStart } from "@/lib/flows/
 import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, flowRunFailed, tagAdded, type EnrollmentStarted } from "../events";
 import { DEFAULT_MAX_STEPS_PER_RUN, DEFAULT_THROTTLE, type FlowDeps } from "./deps";
 import { eventData } from "./event-data";
+import { memoTry, type SendMemo, type SendTry } from "./send-try";
 import { waitExpression } from "./wait-expression";
 import { callWebhook } from "./webhook-call";
 
@@ -43,12 +44,6 @@ import { callWebhook } from "./webhook-call";
 type Close = { stepId: string; outcome: string; exit: string | null; detail: string; at: number };
 type Acted = { exit: string | null; outcome: string; detail: string; end?: { status: "completed" | "exited"; reason: string | null } };
 type Wait<T> = { result: T; immediate: { outcome: string; exit: string; detail: string } | null; detail: string };
-
-/** One try of a send-email node: done (sent, skipped, failed), wait (and try again), or give up (the run fails). */
-type SendTry =
-  | { kind: "done"; outcome: FlowSendResult["outcome"]; detail: string }
-  | { kind: "wait"; until: number; wait: ProviderWait | null; detail: string }
-  | { kind: "give-up"; reason: string };
 
 const MAX_WAIT_ATTEMPTS = 20;
 /** Attempts of a failing step: the first and its retries. */
@@ -438,7 +433,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               } else {
                 const first = await enterWait(node, visit, "send-email", async (at) => {
                   const t = await attemptSend(at, null);
-                  if (t.kind === "done") return { result: t as SendTry | number, immediate: { outcome: t.outcome, exit: "next", detail: t.detail }, detail: t.detail };
+                  if (t.kind === "done") return { result: t as SendMemo, immediate: { outcome: t.outcome, exit: "next", detail: t.detail }, detail: t.detail };
                   return { result: t, immediate: null, detail: t.kind === "wait" ? t.detail : t.reason };
                 });
                 if (first.stopped) return { ended: "stopped" };
@@ -605,18 +600,6 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
 /** The flow's provider-wait allowance as the run loaded it (runs loaded before it existed: the default). */
 function providerWaitHours(loaded: { providerWaitHours?: number }): number {
   return loaded.providerWaitHours ?? DEFAULT_PROVIDER_WAIT_HOURS;
-}
-
-/**
- * A send step's try as memoized. Runs that deferred a send before provider waits existed memoized
- * the first step's result as the bare time to wait until (0: done), and later steps as
- * `{ until }`; read those as the tries they were.
- */
-function memoTry(memo: SendTry | number | { t?: SendTry; until?: number | null }): SendTry | null {
-  const legacy = (until: number | null | undefined): SendTry | null => (until ? { kind: "wait", until, wait: null, detail: "" } : null);
-  if (typeof memo === "number") return legacy(memo);
-  if ("kind" in memo) return memo.kind === "done" ? null : memo;
-  return memo.t ? memoTry(memo.t) : legacy(memo.until);
 }
 
 /** When a wait-until or wait-window node lets the contact go on. */
