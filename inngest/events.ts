@@ -27,6 +27,20 @@ export const enrollmentStarted = eventType("flow/enrollment.started", {
     lastResume: z.record(z.string(), z.number()).optional(),
     /** `${enrollmentId}:${segment}`: the runner's idempotency key. */
     runKey: z.string(),
+    /**
+     * Continue-as-new in the middle of a send-email node that is waiting (sending policy, or the
+     * mail provider's rate limit or outage): the run resumes that node's loop, same visit and
+     * idempotency key, with its next try at `at` (epoch ms) and the provider waiting so far.
+     */
+    resumeSend: z
+      .object({
+        nodeId: z.string(),
+        at: z.number(),
+        /** The loop's next try (its step ids are `defer-<n>` and `send-email-<n>`). */
+        attempt: z.number().int().min(2),
+        providerWait: z.object({ failures: z.number().int().min(0), waitedMs: z.number().min(0) }).nullable(),
+      })
+      .optional(),
   }),
 });
 

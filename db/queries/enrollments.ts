@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { rows, type Db } from "../client";
-import { enrollments, enrollmentSteps } from "../schema/index";
+import { enrollments, enrollmentSteps, flows } from "../schema/index";
 
 export type EnrollCandidate = {
   contactId: string;
@@ -100,6 +100,19 @@ export async function getEnrollment(db: Db, q: { workspaceId: string; enrollment
   return row;
 }
 
+/**
+ * What a run loads in its first step: the enrollment, and the flow's settings the runner follows
+ * (how long a send may wait out the mail provider), in one query.
+ */
+export async function enrollmentForRun(db: Db, q: { workspaceId: string; enrollmentId: string }) {
+  const [row] = await db
+    .select({ enrollment: enrollments, providerWaitHours: flows.providerWaitHours })
+    .from(enrollments)
+    .innerJoin(flows, and(eq(flows.id, enrollments.flowId), eq(flows.workspaceId, q.workspaceId)))
+    .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.id, q.enrollmentId)));
+  return row && { ...row.enrollment, providerWaitHours: row.providerWaitHours };
+}
+
 export async function listEnrollments(db: Db, q: { workspaceId: string; flowId: string; contactId?: string }) {
   return db
     .select()
@@ -151,6 +164,89 @@ export async function finishEnrollment(
   });
 }
 
+/** An enrollment after failEnrollment: `changed` says whether this call failed it. */
+export type FailedEnrollment = {
+  changed: boolean;
+  status: (typeof enrollments.$inferSelect)["status"];
+  flowId: string;
+  contactId: string;
+  nodeId: string | null;
+  reason: string | null;
+  finishedAt: Date | null;
+};
+
+/** Longest failure reason stored (exit_reason, the trace's detail, the flow/run.failed event). */
+export const FAILURE_REASON_MAX = 500;
+
+/**
+ * Ends a run that failed for good (its retries spent, or the mail provider out for longer than the
+ * flow allows): status "failed", the reason (cut to 500 characters), `nodeId` as its current node
+ * (null: the node it stands at) and the time — only while the enrollment is still active, so a
+ * repeated call (a retried failure handler) changes nothing. In the same transaction the trace row
+ * it was left in (finished_at null) is closed as "failed" with the reason; when no row is open at
+ * the node, a "failed" row is added there (its visit one past the node's last), so the contact's
+ * trace shows where the run stopped. Returns the enrollment as it now is; null when the workspace
+ * has no such enrollment.
+ */
+export async function failEnrollment(
+  db: Db,
+  q: { workspaceId: string; enrollmentId: string; nodeId: string | null; reason: string; at: Date },
+): Promise<FailedEnrollment | null> {
+  const trimmed = q.reason.trim() || "The run failed";
+  const reason = trimmed.length > FAILURE_REASON_MAX ? `${trimmed.slice(0, FAILURE_REASON_MAX - 1)}…` : trimmed;
+  const columns = {
+    status: enrollments.status,
+    flowId: enrollments.flowId,
+    flowVersionId: enrollments.flowVersionId,
+    contactId: enrollments.contactId,
+    nodeId: enrollments.currentNodeId,
+    reason: enrollments.exitReason,
+    finishedAt: enrollments.finishedAt,
+  };
+  return db.transaction(async (tx) => {
+    const [failed] = await tx
+      .update(enrollments)
+      .set({ status: "failed", exitReason: reason, finishedAt: q.at, ...(q.nodeId === null ? {} : { currentNodeId: q.nodeId }) })
+      .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.id, q.enrollmentId), eq(enrollments.status, "active")))
+      .returning(columns);
+    if (!failed) {
+      const [row] = await tx
+        .select(columns)
+        .from(enrollments)
+        .where(and(eq(enrollments.workspaceId, q.workspaceId), eq(enrollments.id, q.enrollmentId)));
+      if (!row) return null;
+      const { flowVersionId: _, ...rest } = row;
+      return { changed: false, ...rest };
+    }
+    const closed = await tx
+      .update(enrollmentSteps)
+      .set({ outcome: "failed", detail: reason, finishedAt: q.at })
+      .where(
+        and(
+          eq(enrollmentSteps.workspaceId, q.workspaceId),
+          eq(enrollmentSteps.enrollmentId, q.enrollmentId),
+          isNull(enrollmentSteps.finishedAt),
+        ),
+      )
+      .returning({ nodeId: enrollmentSteps.nodeId });
+    const node = failed.nodeId;
+    if (node !== null && !closed.some((c) => c.nodeId === node)) {
+      // The node's kind from the enrollment's own plan; the step id cannot collide with a run's.
+      await tx.execute(sql`
+        insert into enrollment_steps (workspace_id, flow_id, flow_version_id, enrollment_id, contact_id, step_id, node_id, visit, kind, outcome, exit, detail, at, finished_at)
+        select ${q.workspaceId}::uuid, ${failed.flowId}::uuid, ${failed.flowVersionId}::uuid, ${q.enrollmentId}::uuid, ${failed.contactId}::uuid,
+               ${node} || '#' || n.visit || ':failed', ${node}, n.visit, coalesce(v.plan->'nodes'->${node}->>'kind', 'unknown'),
+               'failed', null, ${reason}, ${q.at.toISOString()}::timestamptz, ${q.at.toISOString()}::timestamptz
+        from (select coalesce(max(visit), 0) + 1 as visit from enrollment_steps
+              where workspace_id = ${q.workspaceId}::uuid and enrollment_id = ${q.enrollmentId}::uuid and node_id = ${node}) n
+        left join flow_versions v on v.workspace_id = ${q.workspaceId}::uuid and v.id = ${failed.flowVersionId}::uuid
+        on conflict (enrollment_id, step_id) do nothing`);
+    }
+    const { flowVersionId: _, ...rest } = failed;
+    return { changed: true, ...rest };
+  });
+}
+
 export type TraceEntry = {
   stepId: string;
   nodeId: string;
@@ -174,6 +270,8 @@ export async function recordSteps(
   db: Db,
   q: TraceScope & {
     close?: { stepId: string; outcome: string; exit: string | null; detail: string; at: Date } | null;
+    /** Rewrites the detail of a row still open (a send waiting again: until when, and why). */
+    note?: { stepId: string; detail: string } | null;
     entries: TraceEntry[];
     currentNodeId: string | null;
   },
@@ -188,6 +286,19 @@ export async function recordSteps(
             eq(enrollmentSteps.workspaceId, q.workspaceId),
             eq(enrollmentSteps.enrollmentId, q.enrollmentId),
             eq(enrollmentSteps.stepId, q.close.stepId),
+            isNull(enrollmentSteps.finishedAt),
+          ),
+        );
+    }
+    if (q.note) {
+      await tx
+        .update(enrollmentSteps)
+        .set({ detail: q.note.detail })
+        .where(
+          and(
+            eq(enrollmentSteps.workspaceId, q.workspaceId),
+            eq(enrollmentSteps.enrollmentId, q.enrollmentId),
+            eq(enrollmentSteps.stepId, q.note.stepId),
             isNull(enrollmentSteps.finishedAt),
           ),
         );

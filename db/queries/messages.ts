@@ -248,3 +248,15 @@ export async function messageEvents(db: Db, q: { workspaceId: string; messageId:
     .where(and(eq(emailEvents.workspaceId, q.workspaceId), eq(emailEvents.messageId, q.messageId)))
     .orderBy(emailEvents.occurredAt);
 }
+
+/**
+ * A message the provider never took (a send that waited out a rate limit or outage for longer than
+ * its flow allows): still queued under its idempotency key, it is marked failed with the reason.
+ * A message already sent or failed is left as it is.
+ */
+export async function failQueuedMessage(db: Db, q: { workspaceId: string; idempotencyKey: string; error: string }): Promise<void> {
+  await db
+    .update(messages)
+    .set({ status: "failed", error: q.error })
+    .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.idempotencyKey, q.idempotencyKey), eq(messages.status, "queued")));
+}

@@ -1,3 +1,4 @@
+import type { Agent } from "node:http";
 import type { Db } from "@/db/client";
 import type { MailTransport } from "@/lib/server/email/transport";
 import type { Resolver } from "./webhook-call";
@@ -12,6 +13,11 @@ export type FlowDeps = {
   transport: () => MailTransport;
   /** DNS for webhook nodes (tests pin it). */
   resolve?: Resolver;
+  /**
+   * The HTTP agent webhook requests go through (tests: one that connects to a local endpoint
+   * whatever the pinned address; the URL and address screens still run first). Plain http only.
+   */
+  webhookAgent?: Agent;
   /** Continue-as-new once a run has used this many steps (Inngest's hard limit is 1000). */
   maxStepsPerRun?: number;
   /** Per-workspace throttle of flow-runner starts (sends follow runs), Inngest's `throttle`. */

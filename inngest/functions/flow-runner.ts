@@ -1,16 +1,17 @@
-import { RetryAfterError, type Inngest } from "inngest";
+import { NonRetriableError, StepError, type Inngest } from "inngest";
 import type { Db } from "@/db/client";
 import { addContactTag, contactForRun, contactTagNames, removeContactTag, updateContactAttribute } from "@/db/queries/contacts";
-import { finishEnrollment, getEnrollment, recordSteps, type TraceScope } from "@/db/queries/enrollments";
+import { enrollmentForRun, failEnrollment, finishEnrollment, getEnrollment, recordSteps, type TraceScope } from "@/db/queries/enrollments";
 import { contactEventsBetween } from "@/db/queries/events";
 import { getFlowVersion } from "@/db/queries/flow-versions";
 import { contactSegmentIds } from "@/db/queries/segments";
-import { contactEngagement } from "@/db/queries/messages";
+import { contactEngagement, failQueuedMessage } from "@/db/queries/messages";
 import { now } from "@/lib/clock";
-import { sendFlowEmail } from "@/lib/server/email/flow-send";
+import { sendFlowEmail, type FlowSendResult } from "@/lib/server/email/flow-send";
 import { TemplateError } from "@/lib/email/render";
 import { renderLiquidText } from "@/lib/server/email/render-pool";
 import { EmailSendError } from "@/lib/email/types";
+import { providerRetry, type ProviderWait } from "@/lib/email/provider-wait";
 import { assertNever, nodeCatalog } from "@/lib/flows/catalog";
 import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "@/lib/flows/conditions";
 import { formatDuration } from "@/lib/flows/duration";
@@ -18,9 +19,10 @@ import { isTriggerNode, planSchema, type PlanNode, type PlanNodeOf } from "@/lib
 import { waitLookbackStart } from "@/lib/flows/simulate";
 import { pickSplitBranch } from "@/lib/flows/split";
 import { attributeInstant, isValidTimeZone, nextWindowStart } from "@/lib/flows/time-zones";
-import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, tagAdded } from "../events";
+import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, flowRunFailed, tagAdded, type EnrollmentStarted } from "../events";
 import { DEFAULT_MAX_STEPS_PER_RUN, DEFAULT_THROTTLE, type FlowDeps } from "./deps";
 import { eventData } from "./event-data";
+import { memoTry, type SendMemo, type SendTry } from "./send-try";
 import { waitExpression } from "./wait-expression";
 import { callWebhook } from "./webhook-call";
 
@@ -33,6 +35,10 @@ import { callWebhook } from "./webhook-call";
  * unique on loops — and each step writes the node's trace row and moves the enrollment's current
  * node in the same call, so the editor's stats follow the run. A wait's row is written when the
  * wait begins (outcome "waiting") and closed by the next step ("close").
+ *
+ * A run that fails for good (a step's retries spent, or the mail provider out for longer than the
+ * flow allows) ends its enrollment "failed" at its node, in the onFailure handler, which also
+ * sends flow/run.failed (docs/flows.md#when-a-run-fails).
  */
 
 type Close = { stepId: string; outcome: string; exit: string | null; detail: string; at: number };
@@ -40,7 +46,17 @@ type Acted = { exit: string | null; outcome: string; detail: string; end?: { sta
 type Wait<T> = { result: T; immediate: { outcome: string; exit: string; detail: string } | null; detail: string };
 
 const MAX_WAIT_ATTEMPTS = 20;
+/** Attempts of a failing step: the first and its retries. */
+const RUN_RETRIES = 6;
+/** A step's error that already says what failed, in the marketer's words (the webhook's). */
+const NODE_FAILURE = "NodeFailure";
+/** `flows.provider_wait_hours` when a run loaded its plan before that setting existed. */
+const DEFAULT_PROVIDER_WAIT_HOURS = 24;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+class NodeFailure extends Error {
+  override name = NODE_FAILURE;
+}
 
 export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
   const throttle = deps.throttle ?? DEFAULT_THROTTLE;
@@ -60,16 +76,42 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
       // A contact's runs never act at the same instant (two flows tagging and sending at once).
       concurrency: [{ key: "event.data.contactId", limit: 1 }],
       throttle: { key: "event.data.workspaceId", limit: throttle.limit, period: throttle.period, burst: throttle.burst },
-      retries: 6,
+      retries: RUN_RETRIES,
+      // The run failed for good: end its enrollment "failed" where it stopped, with the reason, and
+      // tell whoever reacts (admin notices). Each part is idempotent: a retried or repeated handler
+      // finds the enrollment failed already, and sends the event again under the same id.
+      onFailure: async ({ event, error, step }) => {
+        const failedRun = event.data;
+        const { workspaceId, enrollmentId } = eventData({ name: failedRun.event.name, data: failedRun.event.data }, enrollmentStarted);
+        const failed = await step.run("fail-enrollment", async () => {
+          const r = await failEnrollment(deps.db(), { workspaceId, enrollmentId, nodeId: null, reason: error.message, at: now() });
+          return r && { ...r, finishedAt: r.finishedAt?.getTime() ?? null };
+        });
+        if (!failed || failed.status !== "failed") return { failed: false };
+        await step.sendEvent("run-failed", {
+          name: flowRunFailed.name,
+          id: `flow-run-failed:${failedRun.run_id}`,
+          data: {
+            workspaceId,
+            flowId: failed.flowId,
+            enrollmentId,
+            contactId: failed.contactId,
+            nodeId: failed.nodeId,
+            reason: failed.reason ?? "The run failed",
+            failedAt: failed.finishedAt ?? now().getTime(),
+          },
+        });
+        return { failed: true, nodeId: failed.nodeId };
+      },
     },
-    async ({ event, step }) => {
+    async ({ event, step, attempt }) => {
       const data = eventData(event, enrollmentStarted);
       const db = deps.db();
       const { workspaceId, enrollmentId, contactId } = data;
       const segment = data.segment ?? 0;
 
       const loaded = await step.run("load-plan", async () => {
-        const enrollment = await getEnrollment(db, { workspaceId, enrollmentId });
+        const enrollment = await enrollmentForRun(db, { workspaceId, enrollmentId });
         if (!enrollment) return null;
         const version = await getFlowVersion(db, { workspaceId, flowVersionId: enrollment.flowVersionId });
         if (!version) return null;
@@ -80,19 +122,27 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
           plan: version.plan,
           trigger: enrollment.trigger,
           enteredAt: enrollment.enteredAt.getTime(),
+          providerWaitHours: enrollment.providerWaitHours,
         };
       });
       if (!loaded || loaded.status !== "active") return { ended: "not-active" };
       const plan = planSchema.parse(loaded.plan);
       const trigger = loaded.trigger as Record<string, unknown>;
       const scope: TraceScope = { workspaceId, flowId: loaded.flowId, flowVersionId: loaded.flowVersionId, enrollmentId, contactId };
+      const allowanceHours = providerWaitHours(loaded);
 
       const visits: Record<string, number> = { ...(data.visits ?? {}) };
       const lastResume: Record<string, number> = { ...(data.lastResume ?? {}) };
       let stepsUsed = 1;
-      let close: Close | null = null;
+      // `close` and `here` are assigned inside walk() and read in its catch: the casts keep
+      // TypeScript from narrowing them to null there.
+      let close = null as Close | null;
       let nodeId: string | undefined = data.startNodeId ?? plan.trigger.nodeId;
       let last: { nodeId: string; visit: number } | null = null;
+      /** The node being run, for a step that fails for good. */
+      let here = null as { node: PlanNode; visit: number } | null;
+      /** This segment continues a send-email node's waiting loop (continue-as-new inside it). */
+      let resume = data.resumeSend ?? null;
 
       /** One instant node: guard, act, trace — one step. */
       const act = async (node: PlanNode, visit: number, fn: (at: Date) => Acted | Promise<Acted>) => {
@@ -157,336 +207,399 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
         return r;
       };
 
+      /** Continue as new: the next segment of this enrollment starts at `node` (Inngest's step limit). */
+      const continueAsNew = async (node: PlanNode, id: string, extra: Pick<EnrollmentStarted, "visits" | "resumeSend"> = {}) => {
+        const next = segment + 1;
+        await step.sendEvent(id, {
+          name: enrollmentStarted.name,
+          id: `${enrollmentId}:${next}`,
+          data: {
+            workspaceId,
+            enrollmentId,
+            flowVersionId: loaded.flowVersionId,
+            contactId,
+            startNodeId: node.id,
+            segment: next,
+            visits,
+            lastResume,
+            runKey: `${enrollmentId}:${next}`,
+            ...extra,
+          },
+        });
+        return { continued: next };
+      };
+
       const contactZone = async (fallback: string | null) => {
         const c = await contactForRun(db, { workspaceId, contactId });
         for (const z of [c?.timeZone, fallback, c?.workspaceTimeZone]) if (z && isValidTimeZone(z)) return { zone: z, contact: c };
         return { zone: "UTC", contact: c };
       };
 
-      while (nodeId !== undefined) {
-        const node: PlanNode | undefined = plan.nodes[nodeId];
-        if (!node) break;
-        const visit = (visits[node.id] ?? 0) + 1;
-        const sid = (kind: string): string => `${node.id}#${visit}:${kind}`;
+      const walk = async () => {
+        while (nodeId !== undefined) {
+          const node: PlanNode | undefined = plan.nodes[nodeId];
+          if (!node) break;
+          const visit = (visits[node.id] ?? 0) + 1;
+          const sid = (kind: string): string => `${node.id}#${visit}:${kind}`;
+          here = { node, visit };
+          const resumed = resume?.nodeId === node.id ? resume : null;
+          resume = null;
 
-        if (visit > node.maxVisits) {
-          await act(node, visit, () => ({
-            exit: null,
-            outcome: "visit-cap",
-            detail: `Visited ${node.maxVisits} times already; the run stops here`,
-            end: { status: "exited", reason: "visit-cap" },
-          }));
-          return { ended: "visit-cap" };
-        }
-
-        // Continue-as-new well before Inngest's 1000-step limit; a node takes at most a few steps.
-        if (stepsUsed + 6 > maxSteps) {
-          const pending = close;
-          await step.run(sid("handoff"), async () => {
-            await recordSteps(db, { ...scope, close: pending && { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: node.id });
-          });
-          const next = segment + 1;
-          await step.sendEvent(sid("continue"), {
-            name: enrollmentStarted.name,
-            id: `${enrollmentId}:${next}`,
-            data: {
-              workspaceId,
-              enrollmentId,
-              flowVersionId: loaded.flowVersionId,
-              contactId,
-              startNodeId: node.id,
-              segment: next,
-              visits,
-              lastResume,
-              runKey: `${enrollmentId}:${next}`,
-            },
-          });
-          return { continued: next };
-        }
-        visits[node.id] = visit;
-        last = { nodeId: node.id, visit };
-
-        if (isTriggerNode(node)) {
-          // Every trigger enrols alike (the catalog's group says which kinds are triggers).
-          const r = await act(node, visit, () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
-          if (r.stopped) return { ended: "stopped" };
-          nodeId = r.exit === null ? undefined : node.next[r.exit];
-          continue;
-        }
-        let exit: string | null = null;
-        switch (node.kind) {
-          case "delay": {
-            const w = await enterWait(node, visit, "enter", (at) => ({
-              result: at.getTime() + node.config.durationMs,
-              immediate: null,
-              detail: `Waiting ${formatDuration(node.config.durationMs)}`,
+          if (visit > node.maxVisits) {
+            await act(node, visit, () => ({
+              exit: null,
+              outcome: "visit-cap",
+              detail: `Visited ${node.maxVisits} times already; the run stops here`,
+              end: { status: "exited", reason: "visit-cap" },
             }));
-            if (w.stopped) return { ended: "stopped" };
-            stepsUsed++;
-            await step.sleepUntil(sid("delay"), new Date(w.result));
-            close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited ${formatDuration(node.config.durationMs)}`, at: w.result };
-            lastResume[node.id] = w.result;
-            exit = "next";
-            break;
+            return { ended: "visit-cap" };
           }
-          case "wait-until":
-          case "wait-window": {
-            const w = await enterWait(node, visit, "enter", async (at) => {
-              const t = at.getTime();
-              const target = await waitTarget(node, t, contactZone);
-              if (target.at === null || target.at <= t) {
-                return { result: t, immediate: { outcome: "continued", exit: "next", detail: target.detail }, detail: target.detail };
-              }
-              return { result: target.at, immediate: null, detail: target.detail };
+
+          // Continue-as-new well before Inngest's 1000-step limit; a node takes at most a few steps.
+          if (stepsUsed + 6 > maxSteps) {
+            const pending = close;
+            await step.run(sid("handoff"), async () => {
+              await recordSteps(db, { ...scope, close: pending && { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: node.id });
             });
-            if (w.stopped) return { ended: "stopped" };
-            if (!w.immediate) {
+            return continueAsNew(node, sid("continue"));
+          }
+          visits[node.id] = visit;
+          last = { nodeId: node.id, visit };
+
+          if (isTriggerNode(node)) {
+            // Every trigger enrols alike (the catalog's group says which kinds are triggers).
+            const r = await act(node, visit, () => ({ exit: "next", outcome: "enrolled", detail: `Entered: ${nodeCatalog[node.kind].label}` }));
+            if (r.stopped) return { ended: "stopped" };
+            nodeId = r.exit === null ? undefined : node.next[r.exit];
+            continue;
+          }
+          let exit: string | null = null;
+          switch (node.kind) {
+            case "delay": {
+              const w = await enterWait(node, visit, "enter", (at) => ({
+                result: at.getTime() + node.config.durationMs,
+                immediate: null,
+                detail: `Waiting ${formatDuration(node.config.durationMs)}`,
+              }));
+              if (w.stopped) return { ended: "stopped" };
               stepsUsed++;
-              await step.sleepUntil(sid(node.kind === "wait-until" ? "wait-until" : "wait-window"), new Date(w.result));
-              close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited until ${iso(w.result)}`, at: w.result };
-            }
-            lastResume[node.id] = w.result;
-            exit = "next";
-            break;
-          }
-          case "wait-for-event": {
-            const config = node.config;
-            const from = waitLookbackStart(loaded.enteredAt, lastResume[node.id] ?? null);
-            const look = await enterWait(node, visit, "lookback", async (at) => {
-              const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, at.getTime());
-              const immediate = hit ? { outcome: "matched", exit: "matched", detail: `${config.event} happened at ${iso(hit)} (before the wait began)` } : null;
-              return { result: hit, immediate, detail: `Waiting up to ${formatDuration(config.timeoutMs)} for ${config.event}` };
-            });
-            if (look.stopped) return { ended: "stopped" };
-            if (look.immediate) {
-              lastResume[node.id] = look.at;
-              exit = "matched";
+              await step.sleepUntil(sid("delay"), new Date(w.result));
+              close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited ${formatDuration(node.config.durationMs)}`, at: w.result };
+              lastResume[node.id] = w.result;
+              exit = "next";
               break;
             }
-            const deadline = look.at + config.timeoutMs;
-            let resumedAt: number | null = null;
-            let seen = look.at;
-            // Near misses (another cart, a failed filter) wait again for the rest of the timeout; after
-            // MAX_WAIT_ATTEMPTS of them the node times out rather than eat the run's step budget.
-            for (let attempt = 1; seen < deadline && attempt <= MAX_WAIT_ATTEMPTS; attempt++) {
-              stepsUsed++;
-              const got = await step.waitForEvent(sid(attempt === 1 ? "wait-for-event" : `wait-for-event-${attempt}`), {
-                event: eventTracked.name,
-                timeout: deadline - seen,
-                if: waitExpression(config, { workspaceId, contactId }, trigger),
+            case "wait-until":
+            case "wait-window": {
+              const w = await enterWait(node, visit, "enter", async (at) => {
+                const t = at.getTime();
+                const target = await waitTarget(node, t, contactZone);
+                if (target.at === null || target.at <= t) {
+                  return { result: t, immediate: { outcome: "continued", exit: "next", detail: target.detail }, detail: target.detail };
+                }
+                return { result: target.at, immediate: null, detail: target.detail };
               });
-              if (!got) break;
-              // An event that does not fit its declared schema is a near miss, not the run's failure.
-              const parsed = eventTracked.schema.safeParse(got.data);
-              if (!parsed.success) continue;
-              const d = parsed.data;
-              const candidate: TrackedEvent = { name: d.name, at: d.occurredAt, properties: d.properties ?? {} };
-              seen = Math.max(seen, d.occurredAt);
-              if (candidate.at > from && waitForEventMatches(config, candidate, trigger)) {
-                resumedAt = Math.max(look.at, candidate.at);
+              if (w.stopped) return { ended: "stopped" };
+              if (!w.immediate) {
+                stepsUsed++;
+                await step.sleepUntil(sid(node.kind === "wait-until" ? "wait-until" : "wait-window"), new Date(w.result));
+                close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited until ${iso(w.result)}`, at: w.result };
+              }
+              lastResume[node.id] = w.result;
+              exit = "next";
+              break;
+            }
+            case "wait-for-event": {
+              const config = node.config;
+              const from = waitLookbackStart(loaded.enteredAt, lastResume[node.id] ?? null);
+              const look = await enterWait(node, visit, "lookback", async (at) => {
+                const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, at.getTime());
+                const immediate = hit ? { outcome: "matched", exit: "matched", detail: `${config.event} happened at ${iso(hit)} (before the wait began)` } : null;
+                return { result: hit, immediate, detail: `Waiting up to ${formatDuration(config.timeoutMs)} for ${config.event}` };
+              });
+              if (look.stopped) return { ended: "stopped" };
+              if (look.immediate) {
+                lastResume[node.id] = look.at;
+                exit = "matched";
                 break;
               }
-            }
-            if (resumedAt !== null) {
-              close = { stepId: sid(node.kind), outcome: "matched", exit: "matched", detail: `${config.event} happened at ${iso(resumedAt)}`, at: resumedAt };
-              lastResume[node.id] = resumedAt;
-              exit = "matched";
-            } else {
-              // An event committed between the look-back and the wait's registration reached
-              // Inngest before anything was waiting for it: look once more before timing out.
-              stepsUsed++;
-              const late: string = await step.run(sid("recheck"), async (): Promise<string> => {
-                const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, deadline);
-                const outcome = hit ? "matched" : "timeout";
-                const detail = hit ? `${config.event} happened at ${iso(hit)}` : `No ${config.event} within ${formatDuration(config.timeoutMs)}`;
-                await recordSteps(db, {
-                  ...scope,
-                  close: { stepId: sid(node.kind), outcome, exit: outcome, detail, at: new Date(deadline) },
-                  entries: [],
-                  currentNodeId: node.id,
+              const deadline = look.at + config.timeoutMs;
+              let resumedAt: number | null = null;
+              let seen = look.at;
+              // Near misses (another cart, a failed filter) wait again for the rest of the timeout; after
+              // MAX_WAIT_ATTEMPTS of them the node times out rather than eat the run's step budget.
+              for (let attempt = 1; seen < deadline && attempt <= MAX_WAIT_ATTEMPTS; attempt++) {
+                stepsUsed++;
+                const got = await step.waitForEvent(sid(attempt === 1 ? "wait-for-event" : `wait-for-event-${attempt}`), {
+                  event: eventTracked.name,
+                  timeout: deadline - seen,
+                  if: waitExpression(config, { workspaceId, contactId }, trigger),
                 });
-                return outcome;
-              });
-              lastResume[node.id] = deadline;
-              exit = late;
-            }
-            break;
-          }
-          case "condition": {
-            const r = await act(node, visit, async (at) => {
-              const ctx = await conditionContext(db, { workspaceId, contactId, enrollmentId }, node, at);
-              const taken = evaluateCondition(node.config, ctx);
-              const branch = node.config.mode === "branches" ? node.config.branches.find((b) => `branch:${b.id}` === taken) : undefined;
-              return { exit: taken, outcome: taken, detail: `Took "${branch?.label ?? taken}"` };
-            });
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
-            break;
-          }
-          case "random-split": {
-            const r = await act(node, visit, () => {
-              const branch = pickSplitBranch(contactId, node.id, node.config.branches);
-              const total = node.config.branches.reduce((s, b) => s + b.weight, 0);
-              return { exit: `split:${branch.id}`, outcome: `split:${branch.id}`, detail: `Branch "${branch.label}" (weight ${branch.weight} of ${total})` };
-            });
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
-            break;
-          }
-          case "send-email": {
-            // The sending policy may say "not now" (frequency cap, quiet hours): the step's trace
-            // row waits, the run sleeps until the slot it named, and the send is tried again with
-            // the same idempotency key — a deferred message is never dropped.
-            const send = async (at: Date) => {
-              try {
-                return await sendFlowEmail(db, deps.transport(), {
-                  workspaceId,
-                  flowId: loaded.flowId,
-                  enrollmentId,
-                  contactId,
-                  nodeId: node.id,
-                  stepId: sid(node.kind),
-                  templateId: node.config.templateId,
-                  utm: node.config.utm,
-                  trigger,
-                  now: at,
-                });
-              } catch (err) {
-                if (err instanceof EmailSendError && err.code === "rate_limited") {
-                  throw new RetryAfterError(err.message, Math.max(1000, err.retryAfterMs ?? 1000));
+                if (!got) break;
+                // An event that does not fit its declared schema is a near miss, not the run's failure.
+                const parsed = eventTracked.schema.safeParse(got.data);
+                if (!parsed.success) continue;
+                const d = parsed.data;
+                const candidate: TrackedEvent = { name: d.name, at: d.occurredAt, properties: d.properties ?? {} };
+                seen = Math.max(seen, d.occurredAt);
+                if (candidate.at > from && waitForEventMatches(config, candidate, trigger)) {
+                  resumedAt = Math.max(look.at, candidate.at);
+                  break;
                 }
-                throw err;
               }
-            };
-            const first = await enterWait(node, visit, "send-email", async (at) => {
-              const sent = await send(at);
-              if (sent.outcome === "deferred") return { result: sent.until, immediate: null, detail: sent.detail };
-              return { result: 0, immediate: { outcome: sent.outcome, exit: "next", detail: sent.detail }, detail: sent.detail };
-            });
-            if (first.stopped) return { ended: "stopped" };
-            let until = first.immediate ? null : first.result;
-            for (let attempt = 2; until !== null; attempt++) {
-              stepsUsed += 2;
-              await step.sleepUntil(sid(`defer-${attempt}`), new Date(until));
-              const again = await step.run(sid(`send-email-${attempt}`), async () => {
-                const at = now();
-                const e = await getEnrollment(db, { workspaceId, enrollmentId });
-                if (!e || e.status !== "active") return { stopped: true as const };
-                const sent = await send(at);
-                if (sent.outcome === "deferred") {
-                  await recordSteps(db, { ...scope, close: null, entries: [], currentNodeId: node.id });
-                  return { stopped: false as const, until: sent.until };
-                }
-                await recordSteps(db, {
-                  ...scope,
-                  close: { stepId: sid(node.kind), outcome: sent.outcome, exit: "next", detail: sent.detail, at },
-                  entries: [],
-                  currentNodeId: node.id,
+              if (resumedAt !== null) {
+                close = { stepId: sid(node.kind), outcome: "matched", exit: "matched", detail: `${config.event} happened at ${iso(resumedAt)}`, at: resumedAt };
+                lastResume[node.id] = resumedAt;
+                exit = "matched";
+              } else {
+                // An event committed between the look-back and the wait's registration reached
+                // Inngest before anything was waiting for it: look once more before timing out.
+                stepsUsed++;
+                const late: string = await step.run(sid("recheck"), async (): Promise<string> => {
+                  const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, deadline);
+                  const outcome = hit ? "matched" : "timeout";
+                  const detail = hit ? `${config.event} happened at ${iso(hit)}` : `No ${config.event} within ${formatDuration(config.timeoutMs)}`;
+                  await recordSteps(db, {
+                    ...scope,
+                    close: { stepId: sid(node.kind), outcome, exit: outcome, detail, at: new Date(deadline) },
+                    entries: [],
+                    currentNodeId: node.id,
+                  });
+                  return outcome;
                 });
-                return { stopped: false as const, until: null };
+                lastResume[node.id] = deadline;
+                exit = late;
+              }
+              break;
+            }
+            case "condition": {
+              const r = await act(node, visit, async (at) => {
+                const ctx = await conditionContext(db, { workspaceId, contactId, enrollmentId }, node, at);
+                const taken = evaluateCondition(node.config, ctx);
+                const branch = node.config.mode === "branches" ? node.config.branches.find((b) => `branch:${b.id}` === taken) : undefined;
+                return { exit: taken, outcome: taken, detail: `Took "${branch?.label ?? taken}"` };
               });
-              if (again.stopped) return { ended: "stopped" };
-              until = again.until;
+              if (r.stopped) return { ended: "stopped" };
+              exit = r.exit;
+              break;
             }
-            exit = "next";
-            break;
-          }
-          case "add-tag": {
-            const r = await act(node, visit, async () => {
-              const added = await addContactTag(db, { workspaceId, contactId, tag: node.config.tag });
-              return { exit: "next", outcome: added ? "done" : "unchanged", detail: `Added tag "${node.config.tag}"${added ? "" : " (already there)"}` };
-            });
-            if (r.stopped) return { ended: "stopped" };
-            if (r.outcome === "done") {
-              // Other flows may start on this tag; the router ignores this flow's own re-entry rules.
-              stepsUsed++;
-              await step.sendEvent(sid("tag-event"), { name: tagAdded.name, data: { workspaceId, contactId, tag: node.config.tag } });
+            case "random-split": {
+              const r = await act(node, visit, () => {
+                const branch = pickSplitBranch(contactId, node.id, node.config.branches);
+                const total = node.config.branches.reduce((s, b) => s + b.weight, 0);
+                return { exit: `split:${branch.id}`, outcome: `split:${branch.id}`, detail: `Branch "${branch.label}" (weight ${branch.weight} of ${total})` };
+              });
+              if (r.stopped) return { ended: "stopped" };
+              exit = r.exit;
+              break;
             }
-            exit = r.exit;
-            break;
-          }
-          case "remove-tag": {
-            const r = await act(node, visit, async () => {
-              const removed = await removeContactTag(db, { workspaceId, contactId, tag: node.config.tag });
-              return { exit: "next", outcome: removed ? "done" : "unchanged", detail: `Removed tag "${node.config.tag}"` };
-            });
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
-            break;
-          }
-          case "update-attribute": {
-            const r = await act(node, visit, async () => {
-              const { attribute, op, value } = node.config;
-              await updateContactAttribute(db, { workspaceId, contactId, attribute, op, value });
-              return { exit: "next", outcome: "done", detail: `${op} ${attribute}${op === "unset" ? "" : ` ${JSON.stringify(value ?? null)}`}` };
-            });
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
-            break;
-          }
-          case "webhook": {
-            const r = await act(node, visit, async () => {
-              const c = await contactForRun(db, { workspaceId, contactId });
-              const ctx = {
-                contact: { ...(c?.attributes ?? {}), id: contactId, email: c?.email ?? "", first_name: c?.firstName ?? "", last_name: c?.lastName ?? "" },
-                workspace: {},
-                trigger,
-                unsubscribe_url: "",
+            case "send-email": {
+              // The sending policy may say "not now" (frequency cap, quiet hours), and the provider may
+              // rate-limit or be down: the step's trace row waits, the run sleeps until the next try
+              // and tries again with the same idempotency key — a deferred message is never dropped,
+              // and waiting spends none of the run's retries. Provider trouble is waited out for the
+              // flow's allowance (flows.provider_wait_hours), then the run fails.
+              const traceId = sid(node.kind);
+              const attemptSend = async (at: Date, wait: ProviderWait | null): Promise<SendTry> => {
+                let sent: FlowSendResult;
+                try {
+                  sent = await sendFlowEmail(db, deps.transport(), {
+                    workspaceId,
+                    flowId: loaded.flowId,
+                    enrollmentId,
+                    contactId,
+                    nodeId: node.id,
+                    stepId: traceId,
+                    templateId: node.config.templateId,
+                    utm: node.config.utm,
+                    trigger,
+                    now: at,
+                  });
+                } catch (err) {
+                  if (!(err instanceof EmailSendError) || (err.code !== "rate_limited" && err.code !== "provider_error")) throw err;
+                  const next = providerRetry({ code: err.code, message: err.message, retryAfterMs: err.retryAfterMs }, wait, at.getTime(), allowanceHours);
+                  if (next.retry) return { kind: "wait", until: next.until, wait: next.wait, detail: next.detail };
+                  // The provider never took it: the message is failed, and so is the run.
+                  await failQueuedMessage(db, { workspaceId, idempotencyKey: `${enrollmentId}:${traceId}`, error: next.reason });
+                  return { kind: "give-up", reason: next.reason };
+                }
+                if (sent.outcome === "deferred") return { kind: "wait", until: sent.until, wait, detail: sent.detail };
+                return { kind: "done", outcome: sent.outcome, detail: sent.detail };
               };
-              let body: string;
-              try {
-                body =
-                  node.config.body === null
-                    ? JSON.stringify({ contact: { id: contactId, email: c?.email ?? null }, flow: { id: loaded.flowId, nodeId: node.id, enrollmentId }, trigger })
-                    : await renderLiquidText(node.config.body, ctx, false);
-              } catch (err) {
-                // A body the renderer refuses is the flow's own fault: retrying cannot help.
-                if (err instanceof TemplateError) return { exit: "next", outcome: "failed", detail: `Not called: ${err.message}` };
-                throw err;
-              }
-              const res = await callWebhook({ url: node.config.url, method: node.config.method, headers: node.config.headers, body }, deps.resolve);
-              if (!res.ok && res.retry) throw new Error(res.detail);
-              // A refused or 4xx webhook is recorded and the contact moves on: a broken endpoint must not hold the flow.
-              return { exit: "next", outcome: res.ok ? "done" : "failed", detail: res.ok ? `Called ${node.config.method} ${node.config.url}: ${res.status}` : res.detail };
-            });
-            if (r.stopped) return { ended: "stopped" };
-            exit = r.exit;
-            break;
-          }
-          case "goal": {
-            await act(node, visit, () => ({
-              exit: null,
-              outcome: "goal",
-              detail: `Goal "${node.config.name}" reached`,
-              end: { status: "exited", reason: "goal" },
-            }));
-            return { ended: "goal" };
-          }
-          case "exit": {
-            await act(node, visit, () => ({
-              exit: null,
-              outcome: "exit",
-              detail: node.config.reason ? `Exited: ${node.config.reason}` : "Exited",
-              end: { status: "exited", reason: node.config.reason || "exit" },
-            }));
-            return { ended: "exit" };
-          }
-          default:
-            return assertNever(node, "node kind");
-        }
-        nodeId = exit === null ? undefined : node.next[exit];
-      }
 
-      const pending: Close | null = close;
-      const at = last;
-      await step.run(at ? `${at.nodeId}#${at.visit}:finish` : "finish", async () => {
-        const t = now();
-        if (pending) await recordSteps(db, { ...scope, close: { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: at?.nodeId ?? null });
-        await finishEnrollment(db, { workspaceId, enrollmentId, status: "completed", reason: null, at: t });
-      });
-      return { ended: "end" };
+              let pending: { until: number; wait: ProviderWait | null; attempt: number } | null;
+              if (resumed) {
+                pending = { until: resumed.at, wait: resumed.providerWait, attempt: resumed.attempt };
+              } else {
+                const first = await enterWait(node, visit, "send-email", async (at) => {
+                  const t = await attemptSend(at, null);
+                  if (t.kind === "done") return { result: t as SendMemo, immediate: { outcome: t.outcome, exit: "next", detail: t.detail }, detail: t.detail };
+                  return { result: t, immediate: null, detail: t.kind === "wait" ? t.detail : t.reason };
+                });
+                if (first.stopped) return { ended: "stopped" };
+                const t = memoTry(first.result);
+                if (t?.kind === "give-up") throw new NonRetriableError(t.reason);
+                pending = t?.kind === "wait" ? { until: t.until, wait: t.wait, attempt: 2 } : null;
+              }
+              while (pending !== null) {
+                const { attempt: n, wait } = pending;
+                // A long wait must not run into Inngest's step limit: go on in a new run, same visit.
+                if (stepsUsed + 6 > maxSteps) {
+                  return continueAsNew(node, sid(`continue-${n}`), {
+                    visits: { ...visits, [node.id]: visit - 1 },
+                    resumeSend: { nodeId: node.id, at: pending.until, attempt: n, providerWait: wait },
+                  });
+                }
+                stepsUsed += 2;
+                await step.sleepUntil(sid(`defer-${n}`), new Date(pending.until));
+                const again = await step.run(sid(`send-email-${n}`), async () => {
+                  const at = now();
+                  const e = await getEnrollment(db, { workspaceId, enrollmentId });
+                  if (!e || e.status !== "active") return { stopped: true as const };
+                  const t = await attemptSend(at, wait);
+                  const close = t.kind === "done" ? { stepId: traceId, outcome: t.outcome, exit: "next", detail: t.detail, at } : null;
+                  const note = t.kind === "wait" ? { stepId: traceId, detail: t.detail } : null;
+                  await recordSteps(db, { ...scope, close, note, entries: [], currentNodeId: node.id });
+                  return { stopped: false as const, t };
+                });
+                if (again.stopped) return { ended: "stopped" };
+                const t = memoTry(again);
+                if (t?.kind === "give-up") throw new NonRetriableError(t.reason);
+                pending = t?.kind === "wait" ? { until: t.until, wait: t.wait, attempt: n + 1 } : null;
+              }
+              exit = "next";
+              break;
+            }
+            case "add-tag": {
+              const r = await act(node, visit, async () => {
+                const added = await addContactTag(db, { workspaceId, contactId, tag: node.config.tag });
+                return { exit: "next", outcome: added ? "done" : "unchanged", detail: `Added tag "${node.config.tag}"${added ? "" : " (already there)"}` };
+              });
+              if (r.stopped) return { ended: "stopped" };
+              if (r.outcome === "done") {
+                // Other flows may start on this tag; the router ignores this flow's own re-entry rules.
+                stepsUsed++;
+                await step.sendEvent(sid("tag-event"), { name: tagAdded.name, data: { workspaceId, contactId, tag: node.config.tag } });
+              }
+              exit = r.exit;
+              break;
+            }
+            case "remove-tag": {
+              const r = await act(node, visit, async () => {
+                const removed = await removeContactTag(db, { workspaceId, contactId, tag: node.config.tag });
+                return { exit: "next", outcome: removed ? "done" : "unchanged", detail: `Removed tag "${node.config.tag}"` };
+              });
+              if (r.stopped) return { ended: "stopped" };
+              exit = r.exit;
+              break;
+            }
+            case "update-attribute": {
+              const r = await act(node, visit, async () => {
+                const { attribute, op, value } = node.config;
+                await updateContactAttribute(db, { workspaceId, contactId, attribute, op, value });
+                return { exit: "next", outcome: "done", detail: `${op} ${attribute}${op === "unset" ? "" : ` ${JSON.stringify(value ?? null)}`}` };
+              });
+              if (r.stopped) return { ended: "stopped" };
+              exit = r.exit;
+              break;
+            }
+            case "webhook": {
+              const r = await act(node, visit, async () => {
+                const c = await contactForRun(db, { workspaceId, contactId });
+                const ctx = {
+                  contact: { ...(c?.attributes ?? {}), id: contactId, email: c?.email ?? "", first_name: c?.firstName ?? "", last_name: c?.lastName ?? "" },
+                  workspace: {},
+                  trigger,
+                  unsubscribe_url: "",
+                };
+                let body: string;
+                try {
+                  body =
+                    node.config.body === null
+                      ? JSON.stringify({ contact: { id: contactId, email: c?.email ?? null }, flow: { id: loaded.flowId, nodeId: node.id, enrollmentId }, trigger })
+                      : await renderLiquidText(node.config.body, ctx, false);
+                } catch (err) {
+                  // A body the renderer refuses is the flow's own fault: retrying cannot help.
+                  if (err instanceof TemplateError) return { exit: "next", outcome: "failed", detail: `Not called: ${err.message}` };
+                  throw err;
+                }
+                const res = await callWebhook(
+                  { url: node.config.url, method: node.config.method, headers: node.config.headers, body },
+                  deps.resolve,
+                  undefined,
+                  deps.webhookAgent,
+                );
+                if (!res.ok && res.retry) {
+                  // Retried with the run's retries; the last attempt's message is the failed run's reason.
+                  const tries = attempt + 1;
+                  const what = res.detail.charAt(0).toLowerCase() + res.detail.slice(1);
+                  throw new NodeFailure(`Webhook ${node.config.method} ${node.config.url} failed after ${tries} attempt${tries === 1 ? "" : "s"}: ${what}`);
+                }
+                // A refused or 4xx webhook is recorded and the contact moves on: a broken endpoint must not hold the flow.
+                return { exit: "next", outcome: res.ok ? "done" : "failed", detail: res.ok ? `Called ${node.config.method} ${node.config.url}: ${res.status}` : res.detail };
+              });
+              if (r.stopped) return { ended: "stopped" };
+              exit = r.exit;
+              break;
+            }
+            case "goal": {
+              await act(node, visit, () => ({
+                exit: null,
+                outcome: "goal",
+                detail: `Goal "${node.config.name}" reached`,
+                end: { status: "exited", reason: "goal" },
+              }));
+              return { ended: "goal" };
+            }
+            case "exit": {
+              await act(node, visit, () => ({
+                exit: null,
+                outcome: "exit",
+                detail: node.config.reason ? `Exited: ${node.config.reason}` : "Exited",
+                end: { status: "exited", reason: node.config.reason || "exit" },
+              }));
+              return { ended: "exit" };
+            }
+            default:
+              return assertNever(node, "node kind");
+          }
+          nodeId = exit === null ? undefined : node.next[exit];
+        }
+
+        const pending: Close | null = close;
+        const at = last;
+        await step.run(at ? `${at.nodeId}#${at.visit}:finish` : "finish", async () => {
+          const t = now();
+          if (pending) await recordSteps(db, { ...scope, close: { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: at?.nodeId ?? null });
+          await finishEnrollment(db, { workspaceId, enrollmentId, status: "completed", reason: null, at: t });
+        });
+        return { ended: "end" };
+      };
+
+      try {
+        return await walk();
+      } catch (err) {
+        // A step failed for good (its retries spent). Before the run fails, record where: the node
+        // that was running becomes the enrollment's current node (a step that throws never wrote
+        // its trace), and a wait it had just left gets its row closed. onFailure does the rest.
+        if (!(err instanceof StepError) || here === null) throw err;
+        const { node, visit } = here;
+        const reason = err.name === NODE_FAILURE ? err.message : `${nodeCatalog[node.kind].label} failed: ${err.message}`;
+        const pending: Close | null = close;
+        await step.run(`${node.id}#${visit}:failing`, async () => {
+          const e = await getEnrollment(db, { workspaceId, enrollmentId });
+          if (!e || e.status !== "active") return;
+          await recordSteps(db, { ...scope, close: pending && { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: node.id });
+        });
+        throw new NonRetriableError(reason, { cause: err });
+      }
     },
   );
+}
+
+/** The flow's provider-wait allowance as the run loaded it (runs loaded before it existed: the default). */
+function providerWaitHours(loaded: { providerWaitHours?: number }): number {
+  return loaded.providerWaitHours ?? DEFAULT_PROVIDER_WAIT_HOURS;
 }
 
 /** When a wait-until or wait-window node lets the contact go on. */

@@ -1,3 +1,4 @@
+import { Agent } from "node:http";
 import { describe, expect, it } from "vitest";
 import { callWebhook } from "./webhook-call";
 
@@ -25,5 +26,18 @@ describe("callWebhook (SSRF guard at run time)", () => {
     expect((await callWebhook(req("http://localhost:8080/"), never)).ok).toBe(false);
     expect((await callWebhook(req("http://[::1]/"), never)).ok).toBe(false);
     expect((await callWebhook(req("http://10.1.2.3/"), never)).ok).toBe(false);
+  });
+  it("screens the resolved address before a given agent is ever asked to connect", async () => {
+    let connects = 0;
+    const agent = new Agent();
+    Object.assign(agent, {
+      createConnection: () => {
+        connects++;
+        throw new Error("must not connect");
+      },
+    });
+    const r = await callWebhook(req("http://hooks.example.com/x"), () => Promise.resolve([{ address: "10.0.0.7", family: 4 }]), 1_000, agent);
+    expect(r).toEqual({ ok: false, retry: false, detail: expect.stringContaining("private or reserved address (10.0.0.7)") });
+    expect(connects).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from "node:dns/promises";
-import http from "node:http";
+import http, { type Agent } from "node:http";
 import https from "node:https";
 import type { LookupFunction } from "node:net";
 import { checkWebhookUrl, isPrivateAddress } from "@/lib/flows/webhook-url";
@@ -20,6 +20,7 @@ export async function callWebhook(
   req: { url: string; method: string; headers: Record<string, string>; body: string },
   resolve: Resolver = systemResolver,
   timeoutMs = 10_000,
+  agent?: Agent,
 ): Promise<WebhookResult> {
   const problem = checkWebhookUrl(req.url);
   if (problem) return { ok: false, retry: false, detail: `Refused: the URL ${problem}` };
@@ -49,6 +50,7 @@ export async function callWebhook(
         headers: { "content-type": "application/json", "user-agent": "Tillit-Webhook/1", ...req.headers },
         lookup: pinned,
         timeout: timeoutMs,
+        ...(agent && url.protocol === "http:" ? { agent } : {}),
       },
       (res) => {
         res.resume();

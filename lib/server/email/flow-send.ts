@@ -41,8 +41,9 @@ export type FlowSendResult =
  * step, right before the provider call: a cancelled run may still be executing a step, and a
  * contact may have unsubscribed while the run waited. Marketing mail the sending policy says
  * "not now" to comes back "deferred" with the next allowed slot; the runner sleeps until then
- * and calls again (same step id, same idempotency key). Throws (so the step retries) only on
- * provider errors worth retrying; EmailSendError "rate_limited" carries the provider's delay.
+ * and calls again (same step id, same idempotency key). Throws only on errors worth trying again:
+ * EmailSendError "rate_limited" (with the provider's delay) and "provider_error" the runner waits
+ * out (docs/flows.md#when-a-run-fails); anything else the step retries.
  */
 export async function sendFlowEmail(db: Db, transport: MailTransport, input: FlowSendInput): Promise<FlowSendResult> {
   const enrollment = await getEnrollment(db, { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId });
