@@ -14,7 +14,10 @@ export type MessageRow = typeof messages.$inferSelect;
 
 /**
  * The messages row for one send, created before the provider call so its unsubscribe token is
- * in the mail; a retried step finds the same row by idempotency key and reuses the token.
+ * in the mail; a retried step finds the same row by idempotency key and reuses the token. Every
+ * row records its consent receipt (the ledger event that permitted it, or none, and the basis:
+ * "consent" or "transactional: <why>"); `subject` is the template's until the send stores the
+ * rendered one (markMessage).
  */
 export async function claimMessage(
   db: Db,
@@ -30,6 +33,8 @@ export async function claimMessage(
     toEmail: string;
     subject: string;
     unsubscribeToken: string | null;
+    consentEventId: string | null;
+    permissionBasis: string;
   },
 ): Promise<MessageRow> {
   const { workspaceId, idempotencyKey, ...rest } = q;
@@ -47,9 +52,22 @@ export async function claimMessage(
   return row!;
 }
 
+/**
+ * A send's outcome. `subject`: the rendered subject, as the contact saw it. `receipt`: the consent
+ * check this attempt made right before the hand-off (a retry may run days after the claim).
+ */
 export async function markMessage(
   db: Db,
-  q: { workspaceId: string; messageId: string; status: "sent" | "failed" | "suppressed"; providerMessageId?: string; error?: string; at: Date },
+  q: {
+    workspaceId: string;
+    messageId: string;
+    status: "sent" | "failed" | "suppressed";
+    providerMessageId?: string;
+    error?: string;
+    at: Date;
+    subject?: string;
+    receipt?: { consentEventId: string | null; permissionBasis: string };
+  },
 ): Promise<void> {
   await db
     .update(messages)
@@ -58,6 +76,8 @@ export async function markMessage(
       providerMessageId: q.providerMessageId ?? null,
       error: q.error ?? null,
       sentAt: q.status === "sent" ? q.at : null,
+      ...(q.subject !== undefined ? { subject: q.subject } : {}),
+      ...(q.receipt ? { consentEventId: q.receipt.consentEventId, permissionBasis: q.receipt.permissionBasis } : {}),
     })
     .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
 }
