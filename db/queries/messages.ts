@@ -1,6 +1,7 @@
-import { and, desc, eq, gt, gte, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, isNotNull, lt, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { consentEvents, contacts, emailEvents, flows, messages, templates, workspaces } from "../schema/index";
+import { consentEvents, contacts, emailEvents, flows, forms, messages, templates, workspaces } from "../schema/index";
+import type { ReceiptFacts } from "@/lib/consent/receipt";
 
 export async function getTemplate(db: Db, q: { workspaceId: string; templateId: string }) {
   const [row] = await db
@@ -265,4 +266,119 @@ export async function messageEvents(db: Db, q: { workspaceId: string; messageId:
     .from(emailEvents)
     .where(and(eq(emailEvents.workspaceId, q.workspaceId), eq(emailEvents.messageId, q.messageId)))
     .orderBy(emailEvents.occurredAt);
+}
+
+// ---------------------------------------------------------------- consent receipts
+
+/** A message's receipt columns and the ledger entry they name (as the ledger holds it now), with the form's current name. */
+const receiptColumns = {
+  consentEventId: messages.consentEventId,
+  permissionBasis: messages.permissionBasis,
+  eventKind: consentEvents.kind,
+  eventAt: consentEvents.occurredAt,
+  eventSource: consentEvents.source,
+  eventFormId: consentEvents.formId,
+  eventFormVersion: consentEvents.formVersion,
+  eventIp: consentEvents.ip,
+  formName: forms.name,
+};
+
+type ReceiptColumns = {
+  consentEventId: string | null;
+  permissionBasis: string | null;
+  eventKind: (typeof consentEvents.$inferSelect)["kind"] | null;
+  eventAt: Date | null;
+  eventSource: string | null;
+  eventFormId: string | null;
+  eventFormVersion: string | null;
+  eventIp: string | null;
+  formName: string | null;
+};
+
+function receiptOf(r: ReceiptColumns): ReceiptFacts {
+  return {
+    permissionBasis: r.permissionBasis,
+    consentEventId: r.consentEventId,
+    event:
+      r.eventKind !== null && r.eventAt !== null && r.eventSource !== null
+        ? { kind: r.eventKind, occurredAt: r.eventAt, source: r.eventSource, formId: r.eventFormId, formName: r.formName, formVersion: r.eventFormVersion, ip: r.eventIp }
+        : null,
+  };
+}
+
+const joinReceiptEvent = and(eq(consentEvents.id, messages.consentEventId), eq(consentEvents.workspaceId, messages.workspaceId));
+const joinReceiptForm = and(eq(forms.id, consentEvents.formId), eq(forms.workspaceId, consentEvents.workspaceId));
+
+/** One message for its page: the row, its consent receipt, its flow's name and its contact's address and status. */
+export async function messageDetail(db: Db, q: { workspaceId: string; messageId: string }) {
+  const [row] = await db
+    .select({
+      message: messages,
+      ...receiptColumns,
+      flowName: flows.name,
+      contactEmail: contacts.email,
+      contactStatus: contacts.status,
+    })
+    .from(messages)
+    .leftJoin(consentEvents, joinReceiptEvent)
+    .leftJoin(forms, joinReceiptForm)
+    .leftJoin(flows, and(eq(flows.id, messages.flowId), eq(flows.workspaceId, messages.workspaceId)))
+    .leftJoin(contacts, and(eq(contacts.id, messages.contactId), eq(contacts.workspaceId, messages.workspaceId)))
+    .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
+  if (!row) return undefined;
+  return { ...row.message, receipt: receiptOf(row), flowName: row.flowName, contact: row.contactEmail ? { email: row.contactEmail, status: row.contactStatus! } : null };
+}
+
+/** The consent receipts of these messages of the workspace, by message id (the contact's timeline). */
+export async function messageReceipts(db: Db, q: { workspaceId: string; messageIds: string[] }): Promise<Map<string, ReceiptFacts>> {
+  if (q.messageIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: messages.id, ...receiptColumns })
+    .from(messages)
+    .leftJoin(consentEvents, joinReceiptEvent)
+    .leftJoin(forms, joinReceiptForm)
+    .where(and(eq(messages.workspaceId, q.workspaceId), inArray(messages.id, q.messageIds)));
+  return new Map(rows.map((r) => [r.id, receiptOf(r)]));
+}
+
+/**
+ * The latest messages one flow node created in [from, to), newest first, with their receipts (the
+ * message report's list; each links to the message's page).
+ */
+export async function nodeMessages(db: Db, q: { workspaceId: string; flowId: string; nodeId: string; from: Date; to: Date; limit: number }) {
+  const rows = await db
+    .select({
+      id: messages.id,
+      contactId: messages.contactId,
+      toEmail: messages.toEmail,
+      subject: messages.subject,
+      status: messages.status,
+      sentAt: messages.sentAt,
+      createdAt: messages.createdAt,
+      ...receiptColumns,
+    })
+    .from(messages)
+    .leftJoin(consentEvents, joinReceiptEvent)
+    .leftJoin(forms, joinReceiptForm)
+    .where(
+      and(
+        eq(messages.workspaceId, q.workspaceId),
+        eq(messages.flowId, q.flowId),
+        eq(messages.nodeId, q.nodeId),
+        gte(messages.createdAt, q.from),
+        lt(messages.createdAt, q.to),
+      ),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(q.limit);
+  return rows.map((r) => ({
+    id: r.id,
+    contactId: r.contactId,
+    toEmail: r.toEmail,
+    subject: r.subject,
+    status: r.status,
+    sentAt: r.sentAt,
+    createdAt: r.createdAt,
+    receipt: receiptOf(r),
+  }));
 }

@@ -4,8 +4,12 @@ import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness"
 import { createLiveFlow, grantConsent, graph } from "@/e2e/fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { appendConsentEvents } from "@/db/queries/consent";
+import { contactTimeline } from "@/db/queries/contacts";
 import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
-import { consentEvents, contacts, messages, templates } from "@/db/schema/index";
+import { messageDetail, messageReceipts, nodeMessages } from "@/db/queries/messages";
+import { describeReceipt } from "@/lib/consent/receipt";
+import { eraseContact } from "../consent/gdpr";
+import { consentEvents, contacts, forms, messages, templates } from "@/db/schema/index";
 
 /**
  * The consent receipt and the subject as sent, end to end: the flow runner's send step through the
@@ -133,6 +137,50 @@ describe("the consent receipt of flow mail", () => {
     await twoSends(ws, receipt, receipt, [c.id]);
     const [row] = await rowsOf(ws, c.id);
     expect(row).toMatchObject({ class: "transactional", status: "sent", consentEventId: null, permissionBasis: "transactional: service mail from a template marked transactional" });
+  });
+});
+
+describe("reading receipts back", () => {
+  it("the message page, the timeline and the node's list name the same ledger entry, within the workspace only, and erasure leaves its skeleton", async () => {
+    const ws = await workspace(1);
+    const other = await workspace(1);
+    const c = ws.contacts[0]!;
+    const form = await h.db.db
+      .insert(forms)
+      .values({ workspaceId: ws.workspace.id, name: "Spring signup", slug: `spring-${ws.workspace.slug}`, status: "live", consentWording: "Yes please", wordingVersion: 4 })
+      .returning({ id: forms.id });
+    // A fresh confirmation from the form, with the IP it came from.
+    const [, confirmed] = await appendConsentEvents(h.db.db, [
+      { workspaceId: ws.workspace.id, contactId: c.id, kind: "opt_in", email: c.email, source: "hosted_form", formId: form[0]!.id, formVersion: "4", occurredAt: new Date(Date.now() + 1000) },
+      { workspaceId: ws.workspace.id, contactId: c.id, kind: "confirmed", email: c.email, source: "double_opt_in", formId: form[0]!.id, formVersion: "4", ip: "198.51.100.23", occurredAt: new Date("2031-05-06T07:08:09Z") },
+    ]);
+    const t = await template(ws, "Hi {{ contact.first_name }}");
+    const flowId = await twoSends(ws, t, t, [c.id]);
+    const [row] = await rowsOf(ws, c.id);
+    expect(row!.consentEventId).toBe(confirmed!.id);
+
+    const text = "Sent under consent given on 2031-05-06 07:08 UTC via the form “Spring signup” (double opt-in confirmation, wording v4, IP 198.51.100.23)";
+    const detail = await messageDetail(h.db.db, { workspaceId: ws.workspace.id, messageId: row!.id });
+    expect(detail).toMatchObject({ subject: "Hi Ada", status: "sent", flowName: "Welcome series", contact: { email: c.email, status: "subscribed" } });
+    expect(describeReceipt(detail!.receipt)).toBe(text);
+    const timeline = await contactTimeline(h.db.db, { workspaceId: ws.workspace.id, contactId: c.id });
+    expect(timeline.filter((e) => e.kind === "message").map((e) => [e.title, e.ref])).toEqual([["Hi Ada", row!.id]]);
+    const receipts = await messageReceipts(h.db.db, { workspaceId: ws.workspace.id, messageIds: [row!.id] });
+    expect(describeReceipt(receipts.get(row!.id)!)).toBe(text);
+    const listed = await nodeMessages(h.db.db, { workspaceId: ws.workspace.id, flowId, nodeId: "s1", from: new Date(Date.now() - DAY), to: new Date(Date.now() + 2 * DAY), limit: 50 });
+    expect(listed.map((m) => [m.id, m.subject, describeReceipt(m.receipt)])).toEqual([[row!.id, "Hi Ada", text]]);
+    expect(await nodeMessages(h.db.db, { workspaceId: ws.workspace.id, flowId, nodeId: "s1", from: new Date(Date.now() + 2 * DAY), to: new Date(Date.now() + 3 * DAY), limit: 50 })).toEqual([]);
+
+    // Another workspace sees nothing of it.
+    expect(await messageDetail(h.db.db, { workspaceId: other.workspace.id, messageId: row!.id })).toBeUndefined();
+    expect((await messageReceipts(h.db.db, { workspaceId: other.workspace.id, messageIds: [row!.id] })).size).toBe(0);
+    expect(await nodeMessages(h.db.db, { workspaceId: other.workspace.id, flowId, nodeId: "s1", from: new Date(0), to: new Date(Date.now() + 3 * DAY), limit: 50 })).toEqual([]);
+
+    // Erased: the ledger row keeps kind, time, source, form and version; the IP is gone, and so is the subject.
+    await eraseContact(h.db.db, { workspaceId: ws.workspace.id, contactId: c.id, at: new Date() });
+    const erased = await messageDetail(h.db.db, { workspaceId: ws.workspace.id, messageId: row!.id });
+    expect(erased!.subject).toBe("(erased)");
+    expect(describeReceipt(erased!.receipt)).toBe("Sent under consent given on 2031-05-06 07:08 UTC via the form “Spring signup” (double opt-in confirmation, wording v4)");
   });
 });
 
