@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabase, withRollback, type TestDatabase } from "@/e2e/fixtures/database";
+import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { createLiveFlow, graph } from "@/e2e/fixtures/flows";
 import { nodeMessages } from "./messages";
@@ -18,7 +18,8 @@ const HOUR = 3_600_000;
 
 describe("nodeMessages", () => {
   it("finds a busy node's newest messages among the workspace's latest, and a quiet node's behind ten thousand others", async () => {
-    await withRollback(t.db, async (tx) => {
+    {
+      const tx = t.db;
       const s = await seedWorkspace(tx, { contacts: 0 });
       const ws = s.workspace.id;
       const { flowId } = await createLiveFlow(tx, { workspaceId: ws, graph: g });
@@ -51,6 +52,6 @@ describe("nodeMessages", () => {
       expect(early.map((m) => m.subject)).toEqual(Array.from({ length: 10 }, (_, i) => `Q${9 - i}`));
       expect(await nodeMessages(tx, { ...range, nodeId: "busy", from: new Date(now - 10 * HOUR) })).toEqual([]);
       expect(await nodeMessages(tx, { ...range, workspaceId: other.workspace.id, nodeId: "busy" })).toEqual([]);
-    });
+    }
   });
 });
