@@ -56,7 +56,7 @@ export default async function ContactPage(props: { params: Promise<{ workspace: 
                 return (
                   <li key={i} className="flex gap-3" data-testid={t.kind === "message" ? "timeline-message" : undefined}>
                     <span className="w-32 shrink-0 text-slate-500">{fmt(t.at)}</span>
-                    <span className="w-20 shrink-0 text-xs uppercase tracking-wide text-slate-400">{t.kind}</span>
+                    <span className="w-20 shrink-0 text-xs uppercase tracking-wide text-slate-500">{t.kind}</span>
                     <span>
                       {t.kind === "message" && t.ref ? (
                         <Link className="font-medium text-brand-600 hover:underline" href={`/w/${workspace}/messages/${t.ref}`}>{t.title}</Link>
