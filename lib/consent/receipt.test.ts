@@ -33,6 +33,10 @@ describe("describeReceipt", () => {
     expect(
       describeReceipt({ permissionBasis: "consent", consentEventId: "e1", event: { ...confirmation, kind: "opt_in", source: "custom_sync", formId: null, formName: null, formVersion: null, ip: null } }),
     ).toBe("Sent under consent given on 2026-03-02 14:03 UTC via custom sync (single opt-in)");
+    // A single opt-in through a form: the form, and how it was reached.
+    expect(describeReceipt({ permissionBasis: "consent", consentEventId: "e1", event: { ...confirmation, kind: "opt_in", source: "embedded_form", ip: null } })).toBe(
+      "Sent under consent given on 2026-03-02 14:03 UTC via the form “Spring signup” (embed, single opt-in, wording v3)",
+    );
   });
   it("says transactional mail needs no consent, and why", () => {
     expect(describeReceipt({ permissionBasis: "transactional: confirmation of a sign-up request", consentEventId: null, event: null })).toBe(

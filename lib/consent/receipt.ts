@@ -30,6 +30,9 @@ const SOURCES: Record<string, string> = {
   double_opt_in: "the confirmation link",
 };
 
+/** How a form was reached, beside its name. */
+const FORM_SOURCES: Record<string, string> = { hosted_form: "hosted page", embedded_form: "embed" };
+
 const KINDS: Partial<Record<ConsentKind, string>> = { confirmed: "double opt-in confirmation", opt_in: "single opt-in" };
 
 const minute = (d: Date) => `${d.toISOString().replace("T", " ").slice(0, 16)} UTC`;
@@ -42,9 +45,16 @@ export function describeReceipt(r: ReceiptFacts): string {
   }
   const e = r.event;
   if (!e) return "Sent under consent; the ledger entry is no longer held";
-  const via = e.formName !== null ? `the form “${e.formName}”` : e.formId !== null ? "a deleted form" : (SOURCES[e.source] ?? e.source.replace(/_/g, " "));
-  const details = [KINDS[e.kind], e.formVersion !== null ? `wording v${e.formVersion}` : undefined, e.ip !== null ? `IP ${e.ip}` : undefined].filter(
-    (x): x is string => x !== undefined,
-  );
+  const source = SOURCES[e.source] ?? e.source.replace(/_/g, " ");
+  const viaForm = e.formName !== null ? `the form “${e.formName}”` : e.formId !== null ? "a deleted form" : null;
+  // With a form named, the source still tells how it was reached (hosted page or embed); a
+  // confirmation's source (the confirmation link) is its kind already.
+  const details = [
+    viaForm !== null && e.source !== "double_opt_in" ? (FORM_SOURCES[e.source] ?? e.source.replace(/_/g, " ")) : undefined,
+    KINDS[e.kind],
+    e.formVersion !== null ? `wording v${e.formVersion}` : undefined,
+    e.ip !== null ? `IP ${e.ip}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  const via = viaForm ?? source;
   return `Sent under consent given on ${minute(e.occurredAt)} via ${via}${details.length ? ` (${details.join(", ")})` : ""}`;
 }
