@@ -17,7 +17,7 @@ import {
 } from "../schema/index";
 
 import type { StoredConsent } from "@/lib/consent/lifecycle";
-import type { ContactStatus, LedgerKind } from "@/lib/consent/rules";
+import type { ContactStatus, LedgerEntry, LedgerKind } from "@/lib/consent/rules";
 
 export type ConsentEventInsert = typeof consentEvents.$inferInsert;
 export type ConsentEventRow = typeof consentEvents.$inferSelect;
@@ -28,16 +28,17 @@ export async function appendConsentEvents(db: Db, rows: ConsentEventInsert[]): P
 }
 
 /**
- * The list-wide ledger as the consent rules read it, oldest first: an opt-in recorded with
- * double opt-in off reads as `single_opt_in` (it needs no confirmation).
+ * The list-wide ledger as the consent rules read it, oldest first, each entry with its id (the
+ * receipt a message records names one): an opt-in recorded with double opt-in off reads as
+ * `single_opt_in` (it needs no confirmation).
  */
-export async function ledgerForRules(db: Db, q: { workspaceId: string; contactId: string }) {
+export async function ledgerForRules(db: Db, q: { workspaceId: string; contactId: string }): Promise<LedgerEntry[]> {
   const rows = await db
-    .select({ kind: consentEvents.kind, single: sql<boolean>`coalesce((${consentEvents.data} ->> 'double_opt_in') = 'false', false)` })
+    .select({ id: consentEvents.id, kind: consentEvents.kind, single: sql<boolean>`coalesce((${consentEvents.data} ->> 'double_opt_in') = 'false', false)` })
     .from(consentEvents)
     .where(and(eq(consentEvents.workspaceId, q.workspaceId), eq(consentEvents.contactId, q.contactId), sql`${consentEvents.topic} is null`))
     .orderBy(asc(consentEvents.occurredAt), asc(consentEvents.id));
-  return rows.map((r) => (r.kind === "opt_in" && r.single ? ("single_opt_in" as const) : r.kind));
+  return rows.map((r) => ({ id: r.id, kind: r.kind === "opt_in" && r.single ? ("single_opt_in" as const) : r.kind }));
 }
 
 /**
@@ -316,8 +317,16 @@ export async function contactDataExport(db: Db, q: { workspaceId: string; contac
         flowId: messages.flowId,
         sentAt: messages.sentAt,
         createdAt: messages.createdAt,
+        consentEventId: messages.consentEventId,
+        permissionBasis: messages.permissionBasis,
+        eventKind: consentEvents.kind,
+        eventAt: consentEvents.occurredAt,
+        eventSource: consentEvents.source,
+        eventFormId: consentEvents.formId,
+        eventFormVersion: consentEvents.formVersion,
       })
       .from(messages)
+      .leftJoin(consentEvents, and(eq(consentEvents.id, messages.consentEventId), eq(consentEvents.workspaceId, messages.workspaceId)))
       .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.contactId, q.contactId)))
       .orderBy(asc(messages.createdAt)),
     db
@@ -351,7 +360,18 @@ export async function contactDataExport(db: Db, q: { workspaceId: string; contac
     topics: topicRows,
     consent: ledger,
     events: eventRows,
-    messages: messageRows,
+    // Each message with its consent receipt: the ledger entry that permitted it (as the ledger holds it now) or why it needed none.
+    messages: messageRows.map(({ consentEventId, permissionBasis, eventKind, eventAt, eventSource, eventFormId, eventFormVersion, ...m }) => ({
+      ...m,
+      receipt: {
+        consentEventId,
+        permissionBasis,
+        consentEvent:
+          eventKind && eventAt && eventSource !== null
+            ? { kind: eventKind, occurredAt: eventAt, source: eventSource, formId: eventFormId, formVersion: eventFormVersion }
+            : null,
+      },
+    })),
     emailEvents: emailEventRows,
     enrollments: enrollmentRows,
   };

@@ -267,21 +267,22 @@ export async function consentHistory(db: Db, q: { workspaceId: string; contactId
     .orderBy(sql`${consentEvents.occurredAt} desc`);
 }
 
-export type TimelineEntry = { at: Date; kind: "event" | "message" | "enrollment"; title: string; detail: string };
+/** `ref`: the message's id for a message (its page, its receipt), null otherwise. */
+export type TimelineEntry = { at: Date; kind: "event" | "message" | "enrollment"; title: string; detail: string; ref: string | null };
 
 /** One story of a contact: tracked events, messages sent, flow enrollments, newest first. */
 export async function contactTimeline(db: Db, q: { workspaceId: string; contactId: string; limit?: number }): Promise<TimelineEntry[]> {
   const limit = q.limit ?? 100;
-  const entries = await rows<{ at: string | Date; kind: TimelineEntry["kind"]; title: string; detail: string }>(db, sql`
-    (select occurred_at as at, 'event' as kind, name as title, properties::text as detail
+  const entries = await rows<{ at: string | Date; kind: TimelineEntry["kind"]; title: string; detail: string; ref: string | null }>(db, sql`
+    (select occurred_at as at, 'event' as kind, name as title, properties::text as detail, null::text as ref
        from events where workspace_id = ${q.workspaceId} and contact_id = ${q.contactId}
        order by occurred_at desc limit ${limit})
     union all
-    (select created_at as at, 'message' as kind, subject as title, status::text as detail
+    (select created_at as at, 'message' as kind, subject as title, status::text as detail, id::text as ref
        from messages where workspace_id = ${q.workspaceId} and contact_id = ${q.contactId}
        order by created_at desc limit ${limit})
     union all
-    (select en.entered_at as at, 'enrollment' as kind, f.name as title, en.status::text || coalesce(' · ' || en.exit_reason, '') as detail
+    (select en.entered_at as at, 'enrollment' as kind, f.name as title, en.status::text || coalesce(' · ' || en.exit_reason, '') as detail, null::text as ref
        from enrollments en join flows f on f.id = en.flow_id and f.workspace_id = en.workspace_id
        where en.workspace_id = ${q.workspaceId} and en.contact_id = ${q.contactId}
        order by en.entered_at desc limit ${limit})

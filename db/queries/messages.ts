@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, gte, inArray, isNotNull, lte, sql } from "drizzle-orm";
-import type { Db } from "../client";
-import { consentEvents, contacts, emailEvents, flows, messages, templates, workspaces } from "../schema/index";
+import { rows, type Db } from "../client";
+import { consentEvents, contacts, emailEvents, flows, forms, messages, templates, workspaces } from "../schema/index";
+import type { ReceiptFacts } from "@/lib/consent/receipt";
 
 export async function getTemplate(db: Db, q: { workspaceId: string; templateId: string }) {
   const [row] = await db
@@ -14,7 +15,10 @@ export type MessageRow = typeof messages.$inferSelect;
 
 /**
  * The messages row for one send, created before the provider call so its unsubscribe token is
- * in the mail; a retried step finds the same row by idempotency key and reuses the token.
+ * in the mail; a retried step finds the same row by idempotency key and reuses the token. Every
+ * row records its consent receipt (the ledger event that permitted it, or none, and the basis:
+ * "consent" or "transactional: <why>"); `subject` is the template's until the send stores the
+ * rendered one (markMessage).
  */
 export async function claimMessage(
   db: Db,
@@ -32,6 +36,8 @@ export async function claimMessage(
     toEmail: string;
     subject: string;
     unsubscribeToken: string | null;
+    consentEventId: string | null;
+    permissionBasis: string;
   },
 ): Promise<MessageRow> {
   const { workspaceId, idempotencyKey, ...rest } = q;
@@ -49,9 +55,22 @@ export async function claimMessage(
   return row!;
 }
 
+/**
+ * A send's outcome. `subject`: the rendered subject, as the contact saw it. `receipt`: the consent
+ * check this attempt made right before the hand-off (a retry may run days after the claim).
+ */
 export async function markMessage(
   db: Db,
-  q: { workspaceId: string; messageId: string; status: "sent" | "failed" | "suppressed"; providerMessageId?: string; error?: string; at: Date },
+  q: {
+    workspaceId: string;
+    messageId: string;
+    status: "sent" | "failed" | "suppressed";
+    providerMessageId?: string;
+    error?: string;
+    at: Date;
+    subject?: string;
+    receipt?: { consentEventId: string | null; permissionBasis: string };
+  },
 ): Promise<void> {
   await db
     .update(messages)
@@ -60,6 +79,8 @@ export async function markMessage(
       providerMessageId: q.providerMessageId ?? null,
       error: q.error ?? null,
       sentAt: q.status === "sent" ? q.at : null,
+      ...(q.subject !== undefined ? { subject: q.subject } : {}),
+      ...(q.receipt ? { consentEventId: q.receipt.consentEventId, permissionBasis: q.receipt.permissionBasis } : {}),
     })
     .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
 }
@@ -259,4 +280,133 @@ export async function failQueuedMessage(db: Db, q: { workspaceId: string; idempo
     .update(messages)
     .set({ status: "failed", error: q.error })
     .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.idempotencyKey, q.idempotencyKey), eq(messages.status, "queued")));
+}
+
+// ---------------------------------------------------------------- consent receipts
+
+/** A message's receipt columns and the ledger entry they name (as the ledger holds it now), with the form's current name. */
+const receiptColumns = {
+  consentEventId: messages.consentEventId,
+  permissionBasis: messages.permissionBasis,
+  eventKind: consentEvents.kind,
+  eventAt: consentEvents.occurredAt,
+  eventSource: consentEvents.source,
+  eventFormId: consentEvents.formId,
+  eventFormVersion: consentEvents.formVersion,
+  eventIp: consentEvents.ip,
+  formName: forms.name,
+};
+
+type ReceiptColumns = {
+  consentEventId: string | null;
+  permissionBasis: string | null;
+  eventKind: (typeof consentEvents.$inferSelect)["kind"] | null;
+  eventAt: Date | null;
+  eventSource: string | null;
+  eventFormId: string | null;
+  eventFormVersion: string | null;
+  eventIp: string | null;
+  formName: string | null;
+};
+
+function receiptOf(r: ReceiptColumns): ReceiptFacts {
+  return {
+    permissionBasis: r.permissionBasis,
+    consentEventId: r.consentEventId,
+    event:
+      r.eventKind !== null && r.eventAt !== null && r.eventSource !== null
+        ? { kind: r.eventKind, occurredAt: r.eventAt, source: r.eventSource, formId: r.eventFormId, formName: r.formName, formVersion: r.eventFormVersion, ip: r.eventIp }
+        : null,
+  };
+}
+
+const joinReceiptEvent = and(eq(consentEvents.id, messages.consentEventId), eq(consentEvents.workspaceId, messages.workspaceId));
+const joinReceiptForm = and(eq(forms.id, consentEvents.formId), eq(forms.workspaceId, consentEvents.workspaceId));
+
+/** One message for its page: the row, its consent receipt, its flow's name and its contact's address and status. */
+export async function messageDetail(db: Db, q: { workspaceId: string; messageId: string }) {
+  const [row] = await db
+    .select({
+      message: messages,
+      ...receiptColumns,
+      flowName: flows.name,
+      contactEmail: contacts.email,
+      contactStatus: contacts.status,
+    })
+    .from(messages)
+    .leftJoin(consentEvents, joinReceiptEvent)
+    .leftJoin(forms, joinReceiptForm)
+    .leftJoin(flows, and(eq(flows.id, messages.flowId), eq(flows.workspaceId, messages.workspaceId)))
+    .leftJoin(contacts, and(eq(contacts.id, messages.contactId), eq(contacts.workspaceId, messages.workspaceId)))
+    .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
+  if (!row) return undefined;
+  return { ...row.message, receipt: receiptOf(row), flowName: row.flowName, contact: row.contactEmail ? { email: row.contactEmail, status: row.contactStatus! } : null };
+}
+
+/** The consent receipts of these messages of the workspace, by message id (the contact's timeline). */
+export async function messageReceipts(db: Db, q: { workspaceId: string; messageIds: string[] }): Promise<Map<string, ReceiptFacts>> {
+  if (q.messageIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: messages.id, ...receiptColumns })
+    .from(messages)
+    .leftJoin(consentEvents, joinReceiptEvent)
+    .leftJoin(forms, joinReceiptForm)
+    .where(and(eq(messages.workspaceId, q.workspaceId), inArray(messages.id, q.messageIds)));
+  return new Map(rows.map((r) => [r.id, receiptOf(r)]));
+}
+
+/** How many of the workspace's newest messages in the range the first pass of nodeMessages reads. */
+const NEWEST_PASS = 10_000;
+
+/**
+ * The latest messages one flow node created in [from, to), newest first, with their receipts (the
+ * message report's list; each links to the message's page). Two passes, so the work is bounded
+ * by neither the workspace's volume alone nor the node's: first the node's rows among the
+ * workspace's newest 10,000 in the range (backwards along the (workspace, created_at) index; a node
+ * that sends often is all there); only if that finds fewer than `limit`, every row of the node in
+ * the range (its (flow_id, node_id) index), sorted. Figures: docs/reports.md.
+ */
+export async function nodeMessages(db: Db, q: { workspaceId: string; flowId: string; nodeId: string; from: Date; to: Date; limit: number }) {
+  const inRange = sql`workspace_id = ${q.workspaceId}::uuid and created_at >= ${q.from.toISOString()}::timestamptz and created_at < ${q.to.toISOString()}::timestamptz`;
+  let found = await rows<{ id: string }>(
+    db,
+    sql`select id from (select id, created_at, flow_id, node_id from messages where ${inRange} order by created_at desc, id desc limit ${NEWEST_PASS}) newest
+        where flow_id = ${q.flowId}::uuid and node_id = ${q.nodeId} order by created_at desc, id desc limit ${q.limit}`,
+  );
+  if (found.length < q.limit) {
+    // Materialized without a limit, so the planner reads the node's own rows instead of walking
+    // the whole workspace backwards in the hope of meeting them soon.
+    found = await rows<{ id: string }>(
+      db,
+      sql`with node as materialized (select id, created_at from messages where ${inRange} and flow_id = ${q.flowId}::uuid and node_id = ${q.nodeId})
+          select id from node order by created_at desc, id desc limit ${q.limit}`,
+    );
+  }
+  if (found.length === 0) return [];
+  const rowsFound = await db
+    .select({
+      id: messages.id,
+      contactId: messages.contactId,
+      toEmail: messages.toEmail,
+      subject: messages.subject,
+      status: messages.status,
+      sentAt: messages.sentAt,
+      createdAt: messages.createdAt,
+      ...receiptColumns,
+    })
+    .from(messages)
+    .leftJoin(consentEvents, joinReceiptEvent)
+    .leftJoin(forms, joinReceiptForm)
+    .where(and(eq(messages.workspaceId, q.workspaceId), inArray(messages.id, found.map((f) => f.id))))
+    .orderBy(desc(messages.createdAt), desc(messages.id));
+  return rowsFound.map((r) => ({
+    id: r.id,
+    contactId: r.contactId,
+    toEmail: r.toEmail,
+    subject: r.subject,
+    status: r.status,
+    sentAt: r.sentAt,
+    createdAt: r.createdAt,
+    receipt: receiptOf(r),
+  }));
 }

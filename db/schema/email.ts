@@ -126,7 +126,7 @@ export const messages = pgTable(
     nodeId: text("node_id"),
     class: messageClass("class").notNull(),
     toEmail: text("to_email").notNull(),
-    /** The subject as rendered for this contact (the template's own until rendering succeeds). */
+    /** The subject as rendered for this contact, stored when the provider takes the message (the template's own until then). */
     subject: text("subject").notNull(),
     /**
      * The consent receipt: the ledger event that permitted this marketing message at hand-off

@@ -8,7 +8,7 @@ import { addContactTag, contactTagNames } from "@/db/queries/contacts";
 import { createInvitation } from "@/db/queries/members";
 import { createImport } from "@/db/queries/imports";
 import { createSegment } from "@/db/queries/segments";
-import { apiKeys, consentEvents, contacts, events, flows, flowVersions, forms, imports, invitations, memberships, segments, templates, topics, users, workspaces } from "@/db/schema/index";
+import { apiKeys, consentEvents, contacts, events, flows, flowVersions, forms, imports, invitations, memberships, messages, segments, templates, topics, users, workspaces } from "@/db/schema/index";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
@@ -518,7 +518,16 @@ test.describe("workspace isolation", () => {
       const [f] = await db.insert(forms).values({ workspaceId: w.workspace.id, name: "Signup", slug: `signup-${w.workspace.slug}` }).returning({ id: forms.id });
       formIds.set(w.workspace.id, f!.id);
     }
+    const messageOf = new Map<string, string>();
+    for (const w of [a, b]) {
+      const [m] = await db
+        .insert(messages)
+        .values({ workspaceId: w.workspace.id, contactId: w.contacts[0]!.id, class: "marketing", toEmail: w.contacts[0]!.email, subject: "Hello", permissionBasis: "consent" })
+        .returning({ id: messages.id });
+      messageOf.set(w.workspace.id, m!.id);
+    }
     const ids: Record<string, (w: SeededWorkspace) => string> = {
+      "[messageId]": (w) => messageOf.get(w.workspace.id)!,
       "[contactId]": (w) => w.contacts[0]!.id,
       "[flowId]": (w) => flowIds.get(w.workspace.id)!,
       // Not an id of its own: a node of the flow in the path, which is what isolates it.

@@ -7,6 +7,7 @@ import { consentEvents, contacts, enrollments, forms, messages, topics } from "@
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import { waitForMail } from "../fixtures/mailbox";
 import { freePort } from "../fixtures/ports";
+import { seedWorkspace } from "../fixtures/seed";
 import { expect, test } from "../fixtures/test";
 import { until } from "../fixtures/until";
 
@@ -51,7 +52,7 @@ test.describe("permission", () => {
     await db.insert(topics).values({ workspaceId: ws.id, key: "offers", name: "Offers" });
     const form = await liveForm(db, ws.id, `spring-${ws.slug}`, { topics: ["offers"] });
     const welcome = await createTemplate(db, ws.id, "Welcome to Acme, {{ contact.first_name }}", '<p>Hi {{ contact.first_name }}</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>');
-    await createLiveFlow(db, {
+    const { flowId } = await createLiveFlow(db, {
       workspaceId: ws.id,
       name: "Welcome",
       graph: graph(
@@ -163,6 +164,49 @@ test.describe("permission", () => {
     await expect(history.getByTestId("consent-confirmed")).toContainText("Confirms");
     await expect(history.getByTestId("consent-withdrawn")).toContainText("list unsubscribe");
     await expect(history.getByTestId("consent-withdrawn")).toContainText("From message");
+
+    // Each message in the timeline carries its consent receipt and the subject as it was sent.
+    const timeline = viewer.getByTestId("timeline");
+    const welcomeEntry = timeline.getByTestId("timeline-message").filter({ hasText: "Welcome to Acme, Signe" });
+    await expect(welcomeEntry.getByTestId("timeline-receipt")).toHaveText(
+      /^Sent under consent given on \d{4}-\d\d-\d\d \d\d:\d\d UTC via the form “Spring newsletter” \(double opt-in confirmation, wording v1, IP \S+\)$/,
+    );
+    await expect(timeline.getByTestId("timeline-message").filter({ hasText: "Confirm your subscription" }).getByTestId("timeline-receipt")).toHaveText(
+      "Transactional: needs no consent (confirmation of a sign-up request)",
+    );
+    await expect(timeline).not.toContainText("{{");
+    // The message's own page says the same, with its status and events.
+    await welcomeEntry.getByRole("link", { name: "Welcome to Acme, Signe" }).click();
+    await expect(viewer.getByTestId("message-subject")).toHaveText("Welcome to Acme, Signe");
+    await expect(viewer.getByTestId("message-status")).toHaveText(/^(sent|delivered)$/);
+    await expect(viewer.getByTestId("message-receipt")).toHaveText(/^Sent under consent given on .+ via the form “Spring newsletter” \(double opt-in confirmation, wording v1, IP \S+\)$/);
+    const welcomeRow = (await db.select().from(messages).where(and(eq(messages.contactId, contact.id), eq(messages.class, "marketing"))))[0]!;
+    const confirmation = (await db.select().from(consentEvents).where(and(eq(consentEvents.contactId, contact.id), eq(consentEvents.kind, "confirmed"))))[0]!;
+    expect(welcomeRow).toMatchObject({ subject: "Welcome to Acme, Signe", consentEventId: confirmation.id, permissionBasis: "consent" });
+    expect(viewer.url()).toContain(`/w/${ws.slug}/messages/${welcomeRow.id}`);
+    // It links to the very ledger entry on the contact's consent history.
+    await viewer.getByRole("link", { name: "See the entry in the contact’s consent history" }).click();
+    await expect(viewer.locator(`#consent-${confirmation.id}`)).toContainText("Confirmation");
+
+    // So does the flow report's list of the send node's messages, which links to the same page.
+    await viewer.goto(`/w/${ws.slug}/reports/flows/${flowId}/messages/s`);
+    const listed = viewer.getByTestId("message-list").getByTestId("node-message").filter({ hasText: email });
+    await expect(listed).toContainText("Sent under consent given on");
+    await expect(listed).toContainText("“Spring newsletter” (double opt-in confirmation, wording v1");
+    await listed.getByRole("link", { name: "Welcome to Acme, Signe" }).click();
+    await expect(viewer.getByTestId("message-subject")).toHaveText("Welcome to Acme, Signe");
+
+    // Another workspace's message is not found here, nor is a malformed id.
+    const other = await seedWorkspace(db, { contacts: 1 });
+    const [foreign] = await db
+      .insert(messages)
+      .values({ workspaceId: other.workspace.id, contactId: other.contacts[0]!.id, class: "marketing", toEmail: other.contacts[0]!.email, subject: "Not yours", permissionBasis: "consent" })
+      .returning({ id: messages.id });
+    for (const id of [foreign!.id, "not-a-uuid"]) {
+      const res = await viewer.goto(`/w/${ws.slug}/messages/${id}`);
+      expect(res!.status()).toBe(404);
+      await expect(viewer.getByText("Not yours")).toHaveCount(0);
+    }
     await visitor.close();
   });
 

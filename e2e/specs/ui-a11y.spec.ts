@@ -5,7 +5,7 @@ import type { Db } from "@/db/client";
 import { createApiKey } from "@/db/queries/api-keys";
 import { createInvitation } from "@/db/queries/members";
 import { createSegment } from "@/db/queries/segments";
-import { flows, forms, templates, topics } from "@/db/schema/index";
+import { flows, forms, messages, templates, topics } from "@/db/schema/index";
 import type { SeededWorkspace } from "../fixtures/seed";
 import { expect, test } from "../fixtures/test";
 
@@ -27,7 +27,12 @@ async function populate(db: Db, ws: SeededWorkspace) {
   const segment = await createSegment(db, { workspaceId: id, name: "Everyone", definition: { type: "group", match: "all", children: [] }, createdBy: null });
   await db.insert(forms).values({ workspaceId: id, name: "Newsletter", slug: `news-${ws.workspace.slug}` });
   await db.insert(topics).values({ workspaceId: id, key: "offers", name: "Offers" });
-  return { templateId: template!.id, segmentId: segment.id };
+  const contact = ws.contacts[0]!;
+  const [message] = await db
+    .insert(messages)
+    .values({ workspaceId: id, contactId: contact.id, templateId: template!.id, class: "marketing", toEmail: contact.email, subject: "Welcome Ada", status: "sent", permissionBasis: "consent", sentAt: new Date() })
+    .returning({ id: messages.id });
+  return { templateId: template!.id, segmentId: segment.id, messageId: message!.id };
 }
 
 /** The serious and critical violations on the page as it is now, one line each (rule: selectors). */
@@ -40,12 +45,13 @@ async function seriousViolations(page: Page): Promise<string[]> {
 
 test("lists, detail and settings pages have no serious or critical axe violation", async ({ db, workspace, memberPage }) => {
   test.setTimeout(180_000);
-  const { templateId, segmentId } = await populate(db, workspace);
+  const { templateId, segmentId, messageId } = await populate(db, workspace);
   const { page } = await memberPage("owner");
   const base = `/w/${workspace.workspace.slug}`;
   const paths = [
     "/contacts",
     `/contacts/${workspace.contacts[0]!.id}`,
+    `/messages/${messageId}`,
     "/segments",
     `/segments/${segmentId}`,
     "/templates",

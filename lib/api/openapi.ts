@@ -131,7 +131,7 @@ export function openApiDocument(serverUrl: string) {
       "/api/v1/contacts/{id}/export": {
         get: {
           summary: "Export everything held about a contact (data-subject access request)",
-          description: "The contact, tags, topic choices, the full consent ledger, tracked events, messages, email engagement and flow enrollments.",
+          description: "The contact, tags, topic choices, the full consent ledger, tracked events, messages (each with its consent receipt: the ledger entry that permitted it, or why it needed none), email engagement and flow enrollments.",
           parameters: [idParam],
           responses: {
             "200": {

@@ -5,6 +5,7 @@ import { claimMessage, markMessage } from "@/db/queries/messages";
 import { sendEmail, type MailTransport } from "../email/transport";
 import { env } from "@/lib/env";
 import { confirmationToken } from "@/lib/forms/tokens";
+import { TRANSACTIONAL_WHY } from "@/lib/consent/rules";
 import { checkConsent } from "./check";
 import { recordOptIn, type OptInInput } from "./record";
 import { escapeHtml } from "@/lib/html";
@@ -26,8 +27,13 @@ export async function sendConfirmationMail(
   q: { workspaceId: string; contactId: string; optInEventId: string; listName?: string; at: Date },
 ): Promise<{ sent: boolean; detail: string; url?: string }> {
   const ws = await workspaceForConsent(db, { workspaceId: q.workspaceId });
-  const { decision, facts } = await checkConsent(db, { workspaceId: q.workspaceId, contactId: q.contactId, class: "transactional" });
-  if (!ws || !facts || !decision.allowed) return { sent: false, detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
+  const { decision, facts, receipt } = await checkConsent(db, {
+    workspaceId: q.workspaceId,
+    contactId: q.contactId,
+    class: "transactional",
+    transactionalWhy: TRANSACTIONAL_WHY.confirmation,
+  });
+  if (!ws || !facts || !decision.allowed || !receipt) return { sent: false, detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
   const token = confirmationToken(ws.secret, {
     workspaceId: q.workspaceId,
     contactId: q.contactId,
@@ -50,6 +56,7 @@ export async function sendConfirmationMail(
     toEmail: facts.email,
     subject,
     unsubscribeToken: null,
+    ...receipt,
   });
   if (message.status === "sent") return { sent: true, detail: "Sent (earlier attempt)", url };
   const from = ws.fromEmail ? (ws.fromName ? `${ws.fromName} <${ws.fromEmail}>` : ws.fromEmail) : env().MAIL_FROM;

@@ -6,6 +6,7 @@ import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { consentEvents, contacts, enrollments, events, forms, messages, suppressions, topics, workspaces } from "@/db/schema/index";
 import { getDevMail, listDevMail } from "@/db/queries/dev-mailbox";
 import { suppressionsFor } from "@/db/queries/suppressions";
+import { claimMessage } from "@/db/queries/messages";
 import { formDailySignups } from "@/db/queries/forms";
 import { devMailboxTransport } from "../email/transport";
 import { submitForm } from "../forms/submit";
@@ -102,7 +103,13 @@ describe("double opt-in through a form", () => {
     const confirmed = await t.db.select().from(consentEvents).where(and(eq(consentEvents.contactId, c!.id), eq(consentEvents.kind, "confirmed")));
     expect(confirmed).toHaveLength(1);
     expect(confirmed[0]).toMatchObject({ ip: "198.51.100.4", userAgent: "Phone", formId: form.id, formVersion: "3", data: { opt_in_event_id: ledger[0]!.id } });
-    expect((await checkConsent(t.db, { workspaceId: s.workspace.id, contactId: c!.id, class: "marketing" })).decision).toEqual({ allowed: true });
+    // The confirmation is what permits marketing now: checkConsent names it as the receipt.
+    const allowed = await checkConsent(t.db, { workspaceId: s.workspace.id, contactId: c!.id, class: "marketing" });
+    expect(allowed.decision).toEqual({ allowed: true, receipt: { basis: "consent", consentEventId: confirmed[0]!.id } });
+    expect(allowed.receipt).toEqual({ consentEventId: confirmed[0]!.id, permissionBasis: "consent" });
+    // The confirmation mail itself needed no consent, and its row says why.
+    const [mail] = await t.db.select().from(messages).where(eq(messages.contactId, c!.id));
+    expect(mail).toMatchObject({ class: "transactional", status: "sent", consentEventId: null, permissionBasis: "transactional: confirmation of a sign-up request" });
 
     // The form's daily chart counts the signup and its confirmation today, and nothing on other days.
     const daily = await formDailySignups(t.db, { workspaceId: s.workspace.id, formId: form.id, days: 7, now: new Date() });
@@ -138,7 +145,9 @@ describe("double opt-in through a form", () => {
     expect(r).toMatchObject({ outcome: "accepted", needsConfirmation: false });
     expect(sent).toEqual([{ name: "form/submitted", data: expect.objectContaining({ workspaceId: s.workspace.id, formId: form.id, fields: expect.objectContaining({ email, first_name: "Frida" }) }) }]);
     const contactId = (r as { contactId: string }).contactId;
-    expect((await checkConsent(t.db, { workspaceId: s.workspace.id, contactId, class: "marketing" })).decision).toEqual({ allowed: true });
+    // The single opt-in is the receipt itself: there is no confirmation to name.
+    const [optIn] = await t.db.select().from(consentEvents).where(and(eq(consentEvents.contactId, contactId), eq(consentEvents.kind, "opt_in")));
+    expect((await checkConsent(t.db, { workspaceId: s.workspace.id, contactId, class: "marketing" })).receipt).toEqual({ consentEventId: optIn!.id, permissionBasis: "consent" });
     expect(await listDevMail(t.db, { to: email })).toHaveLength(0);
   });
 });
@@ -241,8 +250,10 @@ describe("withdrawal and topics", () => {
     await setTopicPreferences(t.db, { workspaceId: s.workspace.id, contactId: c.id, subscribe: ["news"], unsubscribe: ["offers"], source: "preference_centre", at: new Date() });
     const check = async (topic?: string) => (await checkConsent(t.db, { workspaceId: s.workspace.id, contactId: c.id, class: "marketing", topic })).decision;
     expect(await check("offers")).toEqual({ allowed: false, reason: "topic_unsubscribed" });
-    expect(await check("news")).toEqual({ allowed: true });
-    expect(await check()).toEqual({ allowed: true });
+    // A topic the contact chose can refuse mail, but the receipt stays the list-wide confirmation.
+    const [listWide] = await t.db.select().from(consentEvents).where(and(eq(consentEvents.contactId, c.id), eq(consentEvents.kind, "confirmed"), sql`${consentEvents.topic} is null`));
+    expect(await check("news")).toEqual({ allowed: true, receipt: { basis: "consent", consentEventId: listWide!.id } });
+    expect(await check()).toEqual({ allowed: true, receipt: { basis: "consent", consentEventId: listWide!.id } });
     const topicEvents = await t.db.select({ kind: consentEvents.kind, topic: consentEvents.topic }).from(consentEvents).where(and(eq(consentEvents.contactId, c.id), sql`${consentEvents.topic} is not null`));
     expect(topicEvents.sort((a, b) => a.topic!.localeCompare(b.topic!))).toEqual([
       { kind: "opt_in", topic: "news" },
@@ -259,7 +270,8 @@ describe("the workspace default for the API and CSV import", () => {
     expect(await recordOptIn(t.db, { workspaceId: s.workspace.id, contactId: a.id, email: a.email, source: "api" })).toMatchObject({ doubleOptIn: true, needsConfirmation: true, status: "unconfirmed" });
     await t.db.update(workspaces).set({ doubleOptInDefault: false }).where(eq(workspaces.id, s.workspace.id));
     expect(await recordOptIn(t.db, { workspaceId: s.workspace.id, contactId: b.id, email: b.email, source: "import", data: { lawful_source: "trade fair list" } })).toMatchObject({ doubleOptIn: false, needsConfirmation: false, status: "subscribed" });
-    expect((await checkConsent(t.db, { workspaceId: s.workspace.id, contactId: b.id, class: "marketing" })).decision).toEqual({ allowed: true });
+    const [optIn] = await t.db.select().from(consentEvents).where(eq(consentEvents.contactId, b.id));
+    expect((await checkConsent(t.db, { workspaceId: s.workspace.id, contactId: b.id, class: "marketing" })).decision).toEqual({ allowed: true, receipt: { basis: "consent", consentEventId: optIn!.id } });
   });
 });
 
@@ -308,5 +320,54 @@ describe("GDPR", () => {
     expect(await eraseContact(t.db, { workspaceId: s.workspace.id, contactId, at: new Date() })).toEqual({ alreadyErased: true, endedEnrollments: 0 });
     await expect(recordOptIn(t.db, { workspaceId: s.workspace.id, contactId, email, source: "api" })).rejects.toThrow(/erased/);
     expect(await t.db.select().from(messages).where(eq(messages.toEmail, email))).toHaveLength(0);
+  });
+
+  it("exports each message's consent receipt, and after erasure what is left of it", async () => {
+    const s = await seedWorkspace(t.db, { contacts: 0 });
+    const form = await makeForm(s.workspace.id);
+    const email = `receipt-${s.workspace.slug}@example.com`;
+    const r = await submit(form, fields(email), collector().emit);
+    const contactId = (r as { contactId: string }).contactId;
+    await confirmOptIn(t.db, { token: await confirmationLink(email), ip: "198.51.100.78", userAgent: "Phone UA", at: new Date() });
+    const [confirmation] = await t.db.select().from(consentEvents).where(and(eq(consentEvents.contactId, contactId), eq(consentEvents.kind, "confirmed")));
+    // A marketing message claimed under the receipt the check gives.
+    const { receipt } = await checkConsent(t.db, { workspaceId: s.workspace.id, contactId, class: "marketing" });
+    expect(receipt).toEqual({ consentEventId: confirmation!.id, permissionBasis: "consent" });
+    const spring = await claimMessage(t.db, {
+      workspaceId: s.workspace.id,
+      idempotencyKey: `receipt-test:${contactId}`,
+      contactId,
+      templateId: null,
+      flowId: null,
+      enrollmentId: null,
+      nodeId: null,
+      class: "marketing",
+      toEmail: email,
+      subject: "Spring, Frida",
+      unsubscribeToken: null,
+      ...receipt!,
+    });
+
+    const exported = await exportContact(t.db, { workspaceId: s.workspace.id, contactId, at: new Date() });
+    const byId = new Map(exported!.messages.map((m) => [m.id, m]));
+    expect(byId.get(spring.id)!.receipt).toEqual({
+      consentEventId: confirmation!.id,
+      permissionBasis: "consent",
+      consentEvent: { kind: "confirmed", occurredAt: confirmation!.occurredAt, source: "double_opt_in", formId: form.id, formVersion: "3" },
+    });
+    const confirmMail = exported!.messages.find((m) => m.id !== spring.id)!;
+    expect(confirmMail.receipt).toEqual({ consentEventId: null, permissionBasis: "transactional: confirmation of a sign-up request", consentEvent: null });
+
+    await eraseContact(t.db, { workspaceId: s.workspace.id, contactId, at: new Date() });
+    const after = await exportContact(t.db, { workspaceId: s.workspace.id, contactId, at: new Date() });
+    // The receipt outlives the erasure: the ledger row's skeleton still proves the permission.
+    expect(after!.messages.find((m) => m.id === spring.id)!.receipt).toEqual(byId.get(spring.id)!.receipt);
+    expect(JSON.stringify(after)).not.toContain("198.51.100.78");
+  });
+
+  it("exports nothing of another workspace's contact", async () => {
+    const a = await seedWorkspace(t.db, { contacts: 1 });
+    const b = await seedWorkspace(t.db, { contacts: 0 });
+    expect(await exportContact(t.db, { workspaceId: b.workspace.id, contactId: a.contacts[0]!.id, at: new Date() })).toBeUndefined();
   });
 });

@@ -55,8 +55,8 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   const pinned = await pinnedTemplate(db, { workspaceId: input.workspaceId, flowVersionId: enrollment.flowVersionId, templateId: input.templateId });
   if (!pinned) return { outcome: "skipped", detail: `Not sent: template ${input.templateId} is not pinned by this flow version: publish the flow again` };
   const template = { id: pinned.versionId, updatedAt: pinned.createdAt, class: pinned.class, topic: pinned.topic, subject: pinned.subject, preheader: pinned.preheader, body: pinned.body };
-  const { decision, facts } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class, topic: template.topic });
-  if (!decision.allowed || !facts) return { outcome: "skipped", detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
+  const { decision, facts, receipt } = await checkConsent(db, { workspaceId: input.workspaceId, contactId: input.contactId, class: template.class, topic: template.topic });
+  if (!decision.allowed || !facts || !receipt) return { outcome: "skipped", detail: `Not sent: ${decision.allowed ? "contact missing" : decision.reason}` };
   const ctx = await sendingContext(db, { workspaceId: input.workspaceId, flowId: input.flowId });
   if (!ctx) return { outcome: "skipped", detail: "Not sent: workspace missing" };
   const policy = parseSendingPolicy(ctx.sendingPolicy);
@@ -91,6 +91,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
     toEmail: facts.email,
     subject: template.subject,
     unsubscribeToken: template.class === "marketing" ? randomToken() : null,
+    ...receipt,
   });
   // An earlier attempt got through to the provider and recorded it: never send twice, even after
   // the provider's 24 h idempotency window.
@@ -142,12 +143,12 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
       idempotencyKey,
       class: template.class,
     });
-    await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "sent", providerMessageId: sent.id, at: input.now });
+    await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "sent", providerMessageId: sent.id, at: input.now, subject: rendered.subject, receipt });
     return { outcome: "sent", messageId: message.id, providerMessageId: sent.id, detail: `Sent "${rendered.subject}" to ${facts.email}` };
   } catch (err) {
     if (err instanceof EmailSendError && err.code === "rejected") {
       // The provider refused this message for good; retrying would only repeat it.
-      await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "failed", error: err.message, at: input.now });
+      await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "failed", error: err.message, at: input.now, subject: rendered.subject, receipt });
       return { outcome: "failed", messageId: message.id, detail: err.message };
     }
     throw err;

@@ -35,7 +35,7 @@ export async function ConsentHistory(props: { workspaceId: string; contactId: st
         if (typeof c.data.page === "string") details.push(["Page", c.data.page]);
         if (typeof c.data.source_description === "string") details.push(["Stated source", c.data.source_description]);
         return (
-          <li key={c.id} className={`rounded border border-l-4 border-slate-200 bg-white p-2 ${kindStyle[c.kind]}`} data-testid={`consent-${c.kind}`}>
+          <li key={c.id} id={`consent-${c.id}`} className={`rounded border border-l-4 border-slate-200 bg-white p-2 ${kindStyle[c.kind]}`} data-testid={`consent-${c.kind}`}>
             <div className="flex flex-wrap items-baseline gap-x-2">
               <span className="font-medium">{kindLabel[c.kind]}</span>
               {c.topic ? <span className="rounded bg-slate-100 px-1.5 text-xs">topic: {c.topic}</span> : <span className="text-xs text-slate-500">whole list</span>}

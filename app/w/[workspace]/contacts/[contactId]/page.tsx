@@ -3,6 +3,8 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { contactTagNames, contactTimeline, getContact } from "@/db/queries/contacts";
+import { messageReceipts } from "@/db/queries/messages";
+import { describeReceipt } from "@/lib/consent/receipt";
 import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { updateContactAction } from "../actions";
@@ -22,6 +24,7 @@ export default async function ContactPage(props: { params: Promise<{ workspace: 
   const contact = await getContact(db, q);
   if (!contact) notFound();
   const [tags, timeline] = await Promise.all([contactTagNames(db, q), contactTimeline(db, q)]);
+  const receipts = await messageReceipts(db, { workspaceId: q.workspaceId, messageIds: timeline.flatMap((t) => (t.kind === "message" && t.ref ? [t.ref] : [])) });
   return (
     <>
       <Link href={`/w/${workspace}/contacts`} className="text-sm text-brand-600 hover:underline">← Contacts</Link>
@@ -48,16 +51,24 @@ export default async function ContactPage(props: { params: Promise<{ workspace: 
             <p className="mt-2 text-sm text-slate-500">Nothing yet. Tracked events, messages and flow enrollments appear here.</p>
           ) : (
             <ol className="mt-2 space-y-1 text-sm" data-testid="timeline">
-              {timeline.map((t, i) => (
-                <li key={i} className="flex gap-3">
-                  <span className="w-32 shrink-0 text-slate-500">{fmt(t.at)}</span>
-                  <span className="w-20 shrink-0 text-xs uppercase tracking-wide text-slate-400">{t.kind}</span>
-                  <span>
-                    <span className="font-medium">{t.title}</span>{" "}
-                    <span className="break-all text-slate-500">{t.detail === "{}" ? "" : t.detail}</span>
-                  </span>
-                </li>
-              ))}
+              {timeline.map((t, i) => {
+                const receipt = t.ref ? receipts.get(t.ref) : undefined;
+                return (
+                  <li key={i} className="flex gap-3" data-testid={t.kind === "message" ? "timeline-message" : undefined}>
+                    <span className="w-32 shrink-0 text-slate-500">{fmt(t.at)}</span>
+                    <span className="w-20 shrink-0 text-xs uppercase tracking-wide text-slate-500">{t.kind}</span>
+                    <span>
+                      {t.kind === "message" && t.ref ? (
+                        <Link className="font-medium text-brand-600 hover:underline" href={`/w/${workspace}/messages/${t.ref}`}>{t.title}</Link>
+                      ) : (
+                        <span className="font-medium">{t.title}</span>
+                      )}{" "}
+                      <span className="break-all text-slate-500">{t.detail === "{}" ? "" : t.detail}</span>
+                      {receipt ? <span className="block text-xs text-slate-500" data-testid="timeline-receipt">{describeReceipt(receipt)}</span> : null}
+                    </span>
+                  </li>
+                );
+              })}
             </ol>
           )}
         </section>

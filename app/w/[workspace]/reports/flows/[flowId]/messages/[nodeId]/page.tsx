@@ -1,7 +1,9 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDb } from "@/db/client";
-import { rangeParams } from "@/lib/analytics/date-range";
+import { rangeBounds, rangeParams } from "@/lib/analytics/date-range";
+import { nodeMessages } from "@/db/queries/messages";
+import { describeReceipt } from "@/lib/consent/receipt";
 import { formatPercent, rate } from "@/lib/analytics/stats";
 import { requireMember } from "@/lib/server/auth/member";
 import { TimeSeriesChart } from "@/app/w/[workspace]/reports/_lib/charts";
@@ -13,6 +15,10 @@ import { Tooltip } from "@/app/_components/ui/tooltip";
 
 export const metadata = { title: "Message report" };
 
+/** How many of the node's messages the list shows (newest first). */
+const LATEST = 50;
+const fmt = (d: Date) => d.toISOString().replace("T", " ").slice(0, 16);
+
 export default async function MessageReportPage(props: {
   params: Promise<{ workspace: string; flowId: string; nodeId: string }>;
   searchParams: Promise<Search>;
@@ -21,8 +27,11 @@ export default async function MessageReportPage(props: {
   const member = await requireMember(workspace);
   if (!UUID.test(flowId) || !NODE_ID.test(nodeId)) notFound();
   const range = rangeFromSearch(await props.searchParams);
-  const d = await messageData(getDb(), member.workspace.id, flowId, nodeId, range);
+  const db = getDb();
+  const d = await messageData(db, member.workspace.id, flowId, nodeId, range);
   if (!d) notFound();
+  const { start, end } = rangeBounds(range);
+  const latest = await nodeMessages(db, { workspaceId: member.workspace.id, flowId, nodeId, from: start, to: end, limit: LATEST });
   const base = `/w/${workspace}/reports/flows/${flowId}/messages/${nodeId}`;
   const t = d.totals;
   const rows: [string, number, number | null][] = [
@@ -107,6 +116,36 @@ export default async function MessageReportPage(props: {
             { header: "Clicks", align: "end", cell: (l) => l.clicks },
             { header: "Unique", align: "end", cell: (l) => l.uniqueClicks },
             { header: "Machine", align: "end", cell: (l) => l.machineClicks },
+          ]}
+        />
+      </Panel>
+
+      <Panel
+        testId="message-list"
+        title="Latest messages"
+        note={`The ${LATEST} newest in the range, each with the subject as sent and the consent it went out under; open one for its events.`}
+      >
+        <Table
+          caption="Latest messages of this node"
+          variant="plain"
+          alignTop
+          rows={latest}
+          rowKey={(m) => m.id}
+          rowTestId={() => "node-message"}
+          empty={<p className="text-sm text-slate-500">No message of this node was created in the range. Pick a longer range, or enrol contacts in the flow.</p>}
+          columns={[
+            { header: "Created", cell: (m) => fmt(m.createdAt), className: "whitespace-nowrap text-slate-500" },
+            { header: "To", cell: (m) => m.toEmail, className: "break-all" },
+            {
+              header: "Subject",
+              cell: (m) => (
+                <Link className="text-brand-600 hover:underline" href={`/w/${workspace}/messages/${m.id}`}>
+                  {m.subject}
+                </Link>
+              ),
+            },
+            { header: "Status", cell: (m) => m.status },
+            { header: "Permission", cell: (m) => describeReceipt(m.receipt), className: "text-xs text-slate-500" },
           ]}
         />
       </Panel>
