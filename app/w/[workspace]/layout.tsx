@@ -37,14 +37,16 @@ export default async function WorkspaceLayout(props: { children: ReactNode; para
               <Link
                 href={`${base}/notices`}
                 data-testid="notices-link"
-                aria-label={unread > 0 ? `Notices, ${unread} unread` : "Notices"}
                 className="inline-flex items-center gap-1 rounded px-2 py-1 font-medium text-slate-700 hover:bg-slate-100"
               >
                 Notices
                 {unread > 0 ? (
-                  <span data-testid="notices-unread" className="rounded-full bg-red-600 px-1.5 text-xs font-semibold text-white">
-                    {unread}
-                  </span>
+                  <>
+                    <span data-testid="notices-unread" className="rounded-full bg-red-600 px-1.5 text-xs font-semibold text-white">
+                      {unread}
+                    </span>
+                    <span className="sr-only"> unread</span>
+                  </>
                 ) : null}
               </Link>
             ) : null}

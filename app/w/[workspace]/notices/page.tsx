@@ -2,8 +2,8 @@ import Link from "next/link";
 import { getDb } from "@/db/client";
 import { listNotices } from "@/db/queries/notifications";
 import { requireMember } from "@/lib/server/auth/member";
-import { ActionForm } from "@/app/_components/action-form";
 import { EmptyState } from "@/app/_components/empty-state";
+import { OutcomeForm, OutcomeRegion } from "@/app/_components/outcome-form";
 import { secondaryButton } from "@/app/_components/styles";
 import { Table } from "@/app/_components/ui/table";
 import { markNoticesReadAction } from "./actions";
@@ -27,21 +27,21 @@ export default async function NoticesPage(props: { params: Promise<{ workspace: 
     fmt = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", dateStyle: "medium", timeStyle: "short" });
   }
   return (
-    <>
+    <OutcomeRegion testId="notices-outcome">
       <div className="flex flex-wrap items-center gap-3">
         <h1 className="text-2xl font-semibold">Notices</h1>
         {unread > 0 ? (
-          <ActionForm action={markNoticesReadAction} workspace={workspace} className="ml-auto" testId="mark-all-read-form">
+          <OutcomeForm action={markNoticesReadAction} workspace={workspace} className="ml-auto" testId="mark-all-read-form">
             <input type="hidden" name="all" value="on" />
             <button type="submit" className={secondaryButton}>
               Mark all read
             </button>
-          </ActionForm>
+          </OutcomeForm>
         ) : null}
       </div>
       <p className="mt-1 text-sm text-slate-600">
-        Trouble that needs an owner or admin: runs of a flow that failed for good, gathered per flow and hour. Each notice is also mailed
-        to the owners and admins once.
+        Trouble that needs an owner or admin: runs of a flow that failed for good, gathered per flow and hour. Each notice is also mailed to
+        the owners and admins once.
       </p>
       <Table
         caption="Notices"
@@ -61,15 +61,13 @@ export default async function NoticesPage(props: { params: Promise<{ workspace: 
             header: "Notice",
             cell: (n) => (
               <>
-                <span className={n.readAt ? "" : "font-semibold"}>
-                  {n.flowName ? `Runs of “${n.flowName}” failed` : n.title}
-                </span>
+                <span className={n.readAt ? "" : "font-semibold"}>{n.flowName ? `Runs of “${n.flowName}” failed` : n.title}</span>
                 {n.readAt ? null : <span className="ml-2 rounded bg-red-100 px-1.5 text-xs font-semibold text-red-800">unread</span>}
                 <span className="block text-slate-600">
                   {n.count} {n.count === 1 ? "run" : "runs"} · latest reason: {n.detail || "none recorded"}
                 </span>
                 {n.flowId ? (
-                  <Link href={`/w/${workspace}/flows/${n.flowId}/failed`} className="text-brand-700 hover:underline">
+                  <Link href={`/w/${workspace}/flows/${n.flowId}/failed`} className="text-brand-700 underline">
                     Open the failed runs
                   </Link>
                 ) : null}
@@ -86,23 +84,27 @@ export default async function NoticesPage(props: { params: Promise<{ workspace: 
               </>
             ),
           },
-          { header: "Mailed", className: "whitespace-nowrap text-slate-500", cell: (n) => (n.mailedAt ? fmt.format(n.mailedAt) : "not yet") },
+          {
+            header: "Mailed",
+            className: "whitespace-nowrap text-slate-500",
+            cell: (n) => (n.mailedAt ? fmt.format(n.mailedAt) : "not yet"),
+          },
           {
             header: "Actions",
             hideHeader: true,
             align: "end",
             cell: (n) =>
               n.readAt ? null : (
-                <ActionForm action={markNoticesReadAction} workspace={workspace}>
+                <OutcomeForm action={markNoticesReadAction} workspace={workspace}>
                   <input type="hidden" name="noticeId" value={n.id} />
                   <button type="submit" className={secondaryButton}>
                     Mark read
                   </button>
-                </ActionForm>
+                </OutcomeForm>
               ),
           },
         ]}
       />
-    </>
+    </OutcomeRegion>
   );
 }
