@@ -354,6 +354,8 @@ export type NodeCounters = {
   completed: number;
   /** Enrollments that ended at this node, by reason (goal, unsubscribed, exit, migrated, …). */
   exited: Record<string, number>;
+  /** Runs that failed for good at this node (retried ones included; open ones: db/queries/failed-runs). */
+  failed: number;
 };
 
 /**
@@ -378,13 +380,14 @@ export async function nodeCounters(db: Db, q: { workspaceId: string; flowId: str
   const out = new Map<string, NodeCounters>();
   const of = (nodeId: string) => {
     let c = out.get(nodeId);
-    if (!c) out.set(nodeId, (c = { nodeId, entered: 0, waitingNow: 0, completed: 0, exited: {} }));
+    if (!c) out.set(nodeId, (c = { nodeId, entered: 0, waitingNow: 0, completed: 0, exited: {}, failed: 0 }));
     return c;
   };
   for (const r of passed) Object.assign(of(r.node_id), { entered: r.entered, completed: r.completed });
   for (const s of states) {
     const c = of(s.node_id);
     if (s.status === "active") c.waitingNow += s.n;
+    else if (s.status === "failed") c.failed += s.n;
     else c.exited[s.reason] = (c.exited[s.reason] ?? 0) + s.n;
   }
   return [...out.values()].sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));

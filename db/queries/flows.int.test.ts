@@ -4,7 +4,7 @@ import { createTemplate, publish } from "@/e2e/fixtures/flows";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { starterGraph } from "@/lib/flows/starters";
 import { listFlowVersions, restoreVersionToDraft } from "./flow-versions";
-import { createFlow, getFlowForEditor, listFlows, saveDraft, setFlowPaused } from "./flows";
+import { createFlow, getFlowForEditor, listFlows, saveDraft, setFlowPaused, setFlowProviderWait } from "./flows";
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -44,4 +44,17 @@ it("versions keep their graph; restore copies one into the draft; pause and resu
   expect(await setFlowPaused(t.db, { ...q, flowId: id, paused: true })).toBeNull();
   expect((await listFlows(t.db, q)).map((f) => [f.name, f.status, f.version, f.entered])).toEqual([["Birthday", "paused", 1, 0]]);
   expect(await setFlowPaused(t.db, { ...q, flowId: id, paused: false })).toBe("live");
+});
+
+it("the provider-wait allowance: 24 hours unless set, 1 to 168, and only the workspace's own flow", async () => {
+  const s = await seedWorkspace(t.db, { contacts: 0 });
+  const q = { workspaceId: s.workspace.id };
+  const { id } = await createFlow(t.db, { ...q, name: "Welcome", draft: starterGraph("blank"), createdBy: null });
+  expect((await getFlowForEditor(t.db, { ...q, flowId: id }))!.providerWaitHours).toBe(24);
+  expect(await setFlowProviderWait(t.db, { ...q, flowId: id, hours: 72 })).toBe(true);
+  expect((await getFlowForEditor(t.db, { ...q, flowId: id }))!.providerWaitHours).toBe(72);
+  await expect(setFlowProviderWait(t.db, { ...q, flowId: id, hours: 169 })).rejects.toThrow();
+  const other = await seedWorkspace(t.db, { contacts: 0 });
+  expect(await setFlowProviderWait(t.db, { workspaceId: other.workspace.id, flowId: id, hours: 1 })).toBe(false);
+  expect((await getFlowForEditor(t.db, { ...q, flowId: id }))!.providerWaitHours).toBe(72);
 });

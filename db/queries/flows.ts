@@ -119,11 +119,25 @@ export async function getFlowForEditor(db: Db, q: { workspaceId: string; flowId:
       draft: flows.draft,
       draftRevision: flows.draftRevision,
       currentVersionId: flows.currentVersionId,
+      providerWaitHours: flows.providerWaitHours,
       updatedAt: flows.updatedAt,
     })
     .from(flows)
     .where(and(eq(flows.workspaceId, q.workspaceId), eq(flows.id, q.flowId)));
   return row;
+}
+
+/**
+ * How long the flow's runs wait out mail provider outages (429, 5xx) at one send before they
+ * fail (1–168 hours; the table checks it too). False when the flow is not the workspace's.
+ */
+export async function setFlowProviderWait(db: Db, q: { workspaceId: string; flowId: string; hours: number }): Promise<boolean> {
+  const changed = await db
+    .update(flows)
+    .set({ providerWaitHours: q.hours, updatedAt: sql`now()` })
+    .where(and(eq(flows.workspaceId, q.workspaceId), eq(flows.id, q.flowId)))
+    .returning({ id: flows.id });
+  return changed.length === 1;
 }
 
 export type SaveDraftResult = { ok: true; revision: number } | { ok: false; revision: number };

@@ -1,5 +1,5 @@
 import { inArray, sql } from "drizzle-orm";
-import { rows, type Db } from "../client";
+import { rows, type Db, type DbOrTx } from "../client";
 import { appOutbox } from "../schema/index";
 
 /** An Inngest event the app emits; `id` makes a repeated hand-over a duplicate. */
@@ -7,7 +7,7 @@ export type AppEvent = { id: string; name: string; data: Record<string, unknown>
 export type ClaimedAppEvent = AppEvent & { outboxId: number };
 
 /** Stores events to emit; call inside the transaction that made the change they announce. */
-export async function enqueueAppEvents(db: Db, events: readonly AppEvent[]): Promise<number[]> {
+export async function enqueueAppEvents(db: DbOrTx, events: readonly AppEvent[]): Promise<number[]> {
   if (events.length === 0) return [];
   const rows = await db
     .insert(appOutbox)

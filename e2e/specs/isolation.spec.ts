@@ -7,8 +7,10 @@ import { createApiKey } from "@/db/queries/api-keys";
 import { addContactTag, contactTagNames } from "@/db/queries/contacts";
 import { createInvitation } from "@/db/queries/members";
 import { createImport } from "@/db/queries/imports";
+import { recordFlowFailure } from "@/db/queries/notifications";
 import { createSegment } from "@/db/queries/segments";
-import { apiKeys, consentEvents, contacts, events, flows, flowVersions, forms, imports, invitations, memberships, messages, segments, templates, topics, users, workspaces } from "@/db/schema/index";
+import { apiKeys, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, segments, templates, topics, users, workspaces } from "@/db/schema/index";
+import { seedFailedRun } from "../fixtures/failed-runs";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
 import { sessionCookieFor } from "../fixtures/sign-in";
@@ -113,6 +115,17 @@ async function publishBoth(db: Db, w: World) {
     const [f] = await db.select().from(flows).where(eq(flows.id, x.flowId));
     await publish(db, { workspaceId: x.workspace.id, flowId: x.flowId, graph: f!.draft as Parameters<typeof publish>[1]["graph"] });
   }
+}
+
+/** Both flows published, each with one run that failed at its exit node; returns A's failed run. */
+async function failBoth(db: Db, w: World) {
+  await publishBoth(db, w);
+  const failed: string[] = [];
+  for (const x of [w.a, w.b]) {
+    const [v] = await db.select().from(flowVersions).where(eq(flowVersions.flowId, x.flowId));
+    failed.push(await seedFailedRun(db, { workspaceId: x.workspace.id, flowId: x.flowId, flowVersionId: v!.id, contactId: x.contacts[0]!.id, nodeId: "x", kind: "exit" }));
+  }
+  return failed[0]!;
 }
 
 /** `confirm` names the button of the confirm dialog a destructive action opens first. */
@@ -254,6 +267,47 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await expect(p.getByTestId("editor-notice")).toHaveText(/flow not found/);
     const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
     expect(a!.status).toBe("live");
+  },
+  setProviderWaitAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}`);
+    const form = "[data-testid=provider-wait-form]";
+    await expect(p.locator(form)).toBeVisible();
+    await forge(p, form, "flowId", w.a.flowId);
+    await p.locator(form).getByLabel("Wait out mail provider outages for up to").fill("100");
+    await submitAndExpectRefusal(p, form, "Save", /flow not found/);
+    const [a] = await db.select().from(flows).where(eq(flows.id, w.a.flowId));
+    expect(a!.providerWaitHours).toBe(24);
+  },
+  retryFailedRunsAction: async (p, w, db) => {
+    const theirs = await failBoth(db, w);
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}/failed`);
+    const row = `[data-testid="failed-${w.b.contacts[0]!.email}"] form:has(button:text("Retry from this node"))`;
+    await forge(p, row, "flowId", w.a.flowId);
+    await forge(p, row, "enrollmentId", theirs);
+    await submitAndExpectRefusal(p, row, "Retry from this node", /flow not found/);
+    expect((await db.select().from(enrollments).where(eq(enrollments.flowId, w.a.flowId))).map((e) => e.status)).toEqual(["failed"]);
+  },
+  exitFailedRunsAction: async (p, w, db) => {
+    const theirs = await failBoth(db, w);
+    await p.goto(`/w/${w.b.workspace.slug}/flows/${w.b.flowId}/failed`);
+    const row = `[data-testid="failed-${w.b.contacts[0]!.email}"] form:has(button:text("Exit"))`;
+    await forge(p, row, "flowId", w.a.flowId);
+    await forge(p, row, "enrollmentId", theirs);
+    await submitAndExpectRefusal(p, row, "Exit", /flow not found/, "Exit");
+    expect((await db.select().from(enrollments).where(eq(enrollments.id, theirs))).map((e) => e.status)).toEqual(["failed"]);
+  },
+  markNoticesReadAction: async (p, w, db) => {
+    const theirs = await recordFlowFailure(db, { workspaceId: w.a.workspace.id, flowId: w.a.flowId, reason: "Resend: 503", at: new Date() });
+    const ours = await recordFlowFailure(db, { workspaceId: w.b.workspace.id, flowId: w.b.flowId, reason: "Resend: 503", at: new Date() });
+    await p.goto(`/w/${w.b.workspace.slug}/notices`);
+    const row = `[data-testid="notice-${ours!.id}"] form`;
+    await forge(p, row, "noticeId", theirs!.id);
+    await submitAndExpectRefusal(p, row, "Mark read", /notice not found, or already read/);
+    await p.goto(`/w/${w.b.workspace.slug}/notices`);
+    await forge(p, "[data-testid=mark-all-read-form]", "workspace", w.a.workspace.slug);
+    await submitAndExpectRefusal(p, "[data-testid=mark-all-read-form]", "Mark all read", /Workspace not found/);
+    const [n] = await db.select().from(notifications).where(eq(notifications.id, theirs!.id));
+    expect(n!.readAt).toBeNull();
   },
   createApiKeyAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/settings/api-keys`);

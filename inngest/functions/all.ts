@@ -2,6 +2,7 @@ import type { Inngest } from "inngest";
 import { createAnniversaryCron } from "./date-anniversary";
 import type { FlowDeps } from "./deps";
 import { createExitRecorder, createGoalWatcher } from "./exits";
+import { createFlowFailureNotice } from "./flow-failure-notice";
 import { createFlowMigration } from "./flow-migration";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
@@ -25,5 +26,6 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createSegmentContactRefresh(inngest, deps),
     createSegmentImportRefresh(inngest, deps),
     createFlowMigration(inngest, deps),
+    createFlowFailureNotice(inngest, deps),
   ];
 }

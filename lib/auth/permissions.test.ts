@@ -10,12 +10,12 @@ describe("role matrix", () => {
   it("lets editors change and publish content, but not manage people, keys or settings", () => {
     for (const p of ["flows.edit", "flows.publish", "templates.edit", "forms.edit", "segments.edit", "contacts.edit", "contacts.import"] as const)
       expect(can("editor", p)).toBe(true);
-    for (const p of ["members.manage", "api_keys.manage", "settings.manage", "contacts.export", "contacts.erase"] as const)
+    for (const p of ["members.manage", "api_keys.manage", "settings.manage", "contacts.export", "contacts.erase", "notices.read"] as const)
       expect(can("editor", p)).toBe(false);
   });
 
   it("gives admins members, keys, settings, export and erasure, and keeps deletion and transfer for owners", () => {
-    for (const p of ["members.manage", "api_keys.manage", "settings.manage", "contacts.export", "contacts.erase", "audit.read"] as const)
+    for (const p of ["members.manage", "api_keys.manage", "settings.manage", "contacts.export", "contacts.erase", "audit.read", "notices.read"] as const)
       expect(can("admin", p)).toBe(true);
     expect(can("admin", "workspace.delete")).toBe(false);
     expect(can("admin", "ownership.transfer")).toBe(false);

@@ -21,6 +21,8 @@ export const permissions = {
   "api_keys.manage": "admin",
   "settings.manage": "admin",
   "audit.read": "admin",
+  /** Notices of trouble (failed runs), in the app and by mail. */
+  "notices.read": "admin",
   "contacts.export": "admin",
   "contacts.erase": "admin",
   "workspace.delete": "owner",

@@ -1,7 +1,9 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { getDb } from "@/db/client";
+import { unreadNoticeCount } from "@/db/queries/notifications";
 import { requireMember } from "@/lib/server/auth/member";
-import { roleLabels } from "@/lib/auth/permissions";
+import { can, roleLabels } from "@/lib/auth/permissions";
 import { signOutAction } from "@/app/workspaces/actions";
 import { Toaster } from "@/app/_components/ui/toast";
 import { Tooltip } from "@/app/_components/ui/tooltip";
@@ -11,6 +13,8 @@ export default async function WorkspaceLayout(props: { children: ReactNode; para
   const { workspace: slug } = await props.params;
   const member = await requireMember(slug);
   const base = `/w/${member.workspace.slug}`;
+  // Owners and admins see the workspace's notices (failed runs) and how many are unread.
+  const unread = can(member.role, "notices.read") ? await unreadNoticeCount(getDb(), { workspaceId: member.workspace.id }) : null;
   return (
     <div className="min-h-screen">
       <header className="border-b border-slate-200 bg-white">
@@ -29,6 +33,23 @@ export default async function WorkspaceLayout(props: { children: ReactNode; para
           </Tooltip>
           <NavLinks base={base} />
           <div className="ml-auto flex items-center gap-3 text-sm text-slate-600">
+            {unread !== null ? (
+              <Link
+                href={`${base}/notices`}
+                data-testid="notices-link"
+                className="inline-flex items-center gap-1 rounded px-2 py-1 font-medium text-slate-700 hover:bg-slate-100"
+              >
+                Notices
+                {unread > 0 ? (
+                  <>
+                    <span data-testid="notices-unread" className="rounded-full bg-red-600 px-1.5 text-xs font-semibold text-white">
+                      {unread}
+                    </span>
+                    <span className="sr-only"> unread</span>
+                  </>
+                ) : null}
+              </Link>
+            ) : null}
             <span data-testid="signed-in-as" title={roleLabels[member.role]}>
               {member.user.email} · {roleLabels[member.role]}
             </span>

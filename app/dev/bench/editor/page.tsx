@@ -13,7 +13,8 @@ export default async function EditorBenchPage() {
       <FlowEditor
         workspace="bench"
         timeZone="UTC"
-        flow={{ id: "00000000-0000-4000-8000-000000000000", name: "Benchmark", status: "draft", revision: 0, currentVersionId: null }}
+        flow={{ id: "00000000-0000-4000-8000-000000000000", name: "Benchmark", status: "draft", revision: 0, currentVersionId: null, providerWaitHours: 24 }}
+        failedTotal={0}
         draft={draft}
         draftProblem={null}
         canEdit

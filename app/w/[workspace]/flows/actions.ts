@@ -6,7 +6,7 @@ import { z } from "zod";
 import { editorPickers } from "@/db/queries/flow-editor";
 import { waitingByNode } from "@/db/queries/flow-stats";
 import { publishCompiled, restoreVersionToDraft } from "@/db/queries/flow-versions";
-import { createFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused } from "@/db/queries/flows";
+import { createFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused, setFlowProviderWait } from "@/db/queries/flows";
 import { TemplatePinError } from "@/db/queries/template-versions";
 import { emit } from "@/inngest/emit";
 import { flowMigrationRequested } from "@/inngest/events";
@@ -169,5 +169,32 @@ export const pauseFlowAction = workspaceAction(
     await audit({ action: paused ? "flow.paused" : "flow.resumed", targetType: "flow", targetId: input.flowId, data: {} });
     revalidatePath(`/w/${member.workspace.slug}/flows`);
     return { ok: true, message: paused ? "Paused: nobody new enters; contacts inside carry on" : "Resumed" };
+  },
+);
+
+/**
+ * How long the flow's runs wait out mail provider outages (Resend 429 or 5xx) at one send before
+ * they fail and show in the failed list (docs/flows.md, "When a run fails").
+ */
+export const setProviderWaitAction = workspaceAction(
+  "flows.edit",
+  formFields(
+    z.object({
+      flowId,
+      providerWaitHours: z
+        .number("the provider wait is a number of hours")
+        .int("the provider wait is a whole number of hours")
+        .min(1, "the provider wait is at least 1 hour")
+        .max(168, "the provider wait is at most 168 hours (7 days)"),
+    }),
+    { providerWaitHours: "number" },
+  ),
+  async ({ db, member, input, audit }) => {
+    const saved = await setFlowProviderWait(db, { workspaceId: member.workspace.id, flowId: input.flowId, hours: input.providerWaitHours });
+    if (!saved) throw new ActionError("flow not found");
+    await audit({ action: "flow.provider_wait_set", targetType: "flow", targetId: input.flowId, data: { hours: input.providerWaitHours } });
+    revalidatePath(`/w/${member.workspace.slug}/flows/${input.flowId}`);
+    const h = input.providerWaitHours;
+    return { ok: true, message: `Runs now wait out mail provider outages for up to ${h} ${h === 1 ? "hour" : "hours"}` };
   },
 );

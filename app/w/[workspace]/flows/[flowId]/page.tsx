@@ -2,6 +2,7 @@ import { notFound } from "next/navigation";
 import { z } from "zod";
 import { getDb } from "@/db/client";
 import { enrollmentTrace, nodeCounters } from "@/db/queries/enrollments";
+import { failedRunCounts } from "@/db/queries/failed-runs";
 import { dryRunContacts, editorPickers } from "@/db/queries/flow-editor";
 import { enrollmentOfFlow, nodeConversions, waitingAtNode, waitingByNode } from "@/db/queries/flow-stats";
 import { listFlowVersions } from "@/db/queries/flow-versions";
@@ -35,9 +36,10 @@ export default async function FlowEditorPage(props: {
 
   const parsed = flowGraphSchema.safeParse(flow.draft);
   const draft: FlowGraph = parsed.success ? parsed.data : { nodes: [], edges: [] };
-  const [versions, counters, conversions, waitingInCurrent, pickers, contacts, waiting, enrollment, changedTemplates] = await Promise.all([
+  const [versions, counters, failed, conversions, waitingInCurrent, pickers, contacts, waiting, enrollment, changedTemplates] = await Promise.all([
     listFlowVersions(db, { workspaceId, flowId }),
     nodeCounters(db, { workspaceId, flowId }),
+    failedRunCounts(db, { workspaceId, flowId }),
     nodeConversions(db, { workspaceId, flowId }),
     flow.currentVersionId ? waitingByNode(db, { workspaceId, flowId, flowVersionId: flow.currentVersionId }) : Promise.resolve([]),
     editorPickers(db, { workspaceId }),
@@ -56,15 +58,18 @@ export default async function FlowEditorPage(props: {
       completed: c.completed,
       exited: Object.values(c.exited).reduce((a, b) => a + b, 0),
       converted: conversions[c.nodeId] ?? 0,
+      failed: failed.byNode[c.nodeId] ?? 0,
     };
   }
-  for (const [nodeId, n] of Object.entries(conversions)) stats[nodeId] ??= { entered: 0, waitingNow: 0, completed: 0, exited: 0, converted: n };
+  for (const [nodeId, n] of Object.entries(conversions)) stats[nodeId] ??= { entered: 0, waitingNow: 0, completed: 0, exited: 0, converted: n, failed: 0 };
+  for (const [nodeId, n] of Object.entries(failed.byNode)) stats[nodeId] ??= { entered: 0, waitingNow: 0, completed: 0, exited: 0, converted: 0, failed: n };
 
   return (
     <FlowEditor
       workspace={workspace}
       timeZone={member.workspace.timeZone}
-      flow={{ id: flow.id, name: flow.name, status: flow.status, revision: flow.draftRevision, currentVersionId: flow.currentVersionId }}
+      flow={{ id: flow.id, name: flow.name, status: flow.status, revision: flow.draftRevision, currentVersionId: flow.currentVersionId, providerWaitHours: flow.providerWaitHours }}
+      failedTotal={failed.total}
       draft={draft}
       draftProblem={parsed.success ? null : `The saved draft could not be read (${parsed.error.issues[0]?.message ?? "invalid"}); it starts empty.`}
       canEdit={can(member.role, "flows.edit")}

@@ -41,7 +41,12 @@ export function FlowEditor(props: EditorProps) {
 
 function Editor(props: EditorProps) {
   const readOnly = !props.canEdit;
-  const [store] = useState<EditorStore>(() => createEditorStore(props.draft, { readOnly }));
+  const [store] = useState<EditorStore>(() => {
+    const s = createEditorStore(props.draft, { readOnly });
+    // Opened at a node (`?node=`, e.g. from the failed list's "path" link): that node is selected.
+    if (props.waitingList) s.getState().select([props.waitingList.nodeId]);
+    return s;
+  });
   const nodes = useStore(store, (s) => s.nodes);
   const edges = useStore(store, (s) => s.edges);
   const changeCount = useStore(store, (s) => s.changeCount);
@@ -67,9 +72,10 @@ function Editor(props: EditorProps) {
     return m;
   }, [problems]);
   const changedTemplates = useMemo(() => new Set(props.changedTemplates), [props.changedTemplates]);
+  const failedHref = `/w/${props.workspace}/flows/${props.flow.id}/failed`;
   const decorations = useMemo<Decorations>(
-    () => ({ errors, stats: props.stats, highlight, showStats: props.flow.currentVersionId !== null, changedTemplates }),
-    [errors, props.stats, highlight, props.flow.currentVersionId, changedTemplates],
+    () => ({ errors, stats: props.stats, highlight, showStats: props.flow.currentVersionId !== null, changedTemplates, failedHref }),
+    [errors, props.stats, highlight, props.flow.currentVersionId, changedTemplates, failedHref],
   );
 
   const persist = props.persist !== false;
@@ -133,6 +139,19 @@ function Editor(props: EditorProps) {
           {props.flow.status}
           {props.versions[0] ? ` · v${props.versions[0].number}` : ""}
         </span>
+        {props.flow.currentVersionId ? (
+          <Link
+            href={failedHref}
+            data-testid="failed-runs-link"
+            className={
+              props.failedTotal > 0
+                ? "rounded bg-red-100 px-2 py-0.5 text-xs font-semibold text-red-800 hover:bg-red-200"
+                : "text-xs text-slate-500 hover:underline"
+            }
+          >
+            {props.failedTotal > 0 ? `${props.failedTotal} failed ${props.failedTotal === 1 ? "run" : "runs"}` : "Failed runs"}
+          </Link>
+        ) : null}
         {readOnly ? (
           <span className="rounded bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800" data-testid="read-only">
             Read-only: your role can look, not change

@@ -1,6 +1,7 @@
 "use client";
 
 import { Handle, Position, type NodeProps } from "@xyflow/react";
+import Link from "next/link";
 import { createContext, memo, useContext } from "react";
 import { exitsFor, isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
 import type { FlowNode } from "@/lib/flows/editor/store";
@@ -18,9 +19,11 @@ export type Decorations = {
   showStats: boolean;
   /** Templates edited since the current version pinned them (their send nodes say so). */
   changedTemplates: ReadonlySet<string>;
+  /** The flow's failed list; a node's red "failed" chip opens it filtered to that node. */
+  failedHref: string;
 };
 
-export const DecorationsContext = createContext<Decorations>({ errors: new Map(), stats: {}, highlight: new Map(), showStats: false, changedTemplates: new Set() });
+export const DecorationsContext = createContext<Decorations>({ errors: new Map(), stats: {}, highlight: new Map(), showStats: false, changedTemplates: new Set(), failedHref: "" });
 
 /** The template a send-email node's config names, if the template changed since the flow was published. */
 export function changedTemplateOf(kind: string, config: Record<string, unknown>, changed: ReadonlySet<string>): string | null {
@@ -69,6 +72,16 @@ function FlowNodeViewInner({ id, data, selected }: NodeProps<FlowNode>) {
             <span title={errors.join("\n")} className="rounded bg-red-100 px-1.5 text-[10px] font-semibold text-red-700">
               {errors.length} {errors.length === 1 ? "problem" : "problems"}
             </span>
+          ) : null}
+          {stats?.failed ? (
+            <Link
+              href={`${d.failedHref}?node=${encodeURIComponent(id)}`}
+              data-testid={`failed-${id}`}
+              title="Runs that failed for good here: open the failed list to retry or exit them"
+              className="nodrag nopan shrink-0 rounded bg-red-600 px-1.5 text-[10px] font-semibold text-white hover:bg-red-700"
+            >
+              {stats.failed} failed
+            </Link>
           ) : null}
         </div>
         <div className="truncate text-[11px] text-slate-500">

@@ -4,6 +4,8 @@ import Link from "next/link";
 import { useStore } from "zustand";
 import { isNodeKind, nodeCatalog } from "@/lib/flows/catalog";
 import type { EditorStore } from "@/lib/flows/editor/store";
+import { ActionForm } from "@/app/_components/action-form";
+import { setProviderWaitAction } from "@/app/w/[workspace]/flows/actions";
 import { ConfigForm } from "./config-form";
 import { changedTemplateOf } from "./flow-node";
 import type { EditorProps } from "./types";
@@ -82,6 +84,14 @@ export function NodePanel(p: {
           <p className="text-slate-600">
             Entered {stats?.entered ?? 0} · waiting now {stats?.waitingNow ?? 0} · completed {stats?.completed ?? 0} · exited {stats?.exited ?? 0} · converted {stats?.converted ?? 0}
           </p>
+          {stats?.failed ? (
+            <p className="font-medium text-red-700" data-testid="node-failed">
+              {stats.failed} {stats.failed === 1 ? "run" : "runs"} failed here ·{" "}
+              <Link href={`/w/${p.props.workspace}/flows/${p.props.flow.id}/failed?node=${encodeURIComponent(node.id)}`} className="underline">
+                retry or exit them
+              </Link>
+            </p>
+          ) : null}
           <Link scroll={false} replace href={`${p.pathname}?node=${encodeURIComponent(node.id)}`} className="text-brand-700 hover:underline">
             Who is waiting here?
           </Link>
@@ -109,21 +119,31 @@ export function NodePanel(p: {
 }
 
 function TraceView({ trace }: { trace: NonNullable<EditorProps["trace"]> }) {
+  const failed = trace.status === "failed";
   return (
-    <div className="mt-2 rounded bg-slate-50 p-2" data-testid="trace">
+    <div className={`mt-2 rounded p-2 ${failed ? "border border-red-200 bg-red-50" : "bg-slate-50"}`} data-testid="trace" data-status={trace.status}>
       <p className="font-semibold">
-        Why {trace.email} is here (v{trace.version}, {trace.status}
+        Why {trace.email} is here (v{trace.version}, <span className={failed ? "text-red-700" : undefined}>{trace.status}</span>
         {trace.exitReason ? `: ${trace.exitReason}` : ""})
       </p>
       {Object.keys(trace.trigger).length > 0 ? <p className="truncate text-slate-500">Trigger: {JSON.stringify(trace.trigger)}</p> : null}
       <ol className="mt-1 space-y-1">
-        {trace.steps.map((s, i) => (
-          <li key={i}>
-            <span className="font-mono">{new Date(s.at).toLocaleString()}</span> <b>{s.nodeId}</b> — {s.outcome}
-            {s.exit ? ` → ${s.exit}` : ""}
-            <span className="block text-slate-500">{s.detail}</span>
-          </li>
-        ))}
+        {trace.steps.map((s, i) =>
+          s.outcome === "failed" ? (
+            // A run that failed for good stops here: the step says so, with the reason.
+            <li key={i} className="rounded border-l-4 border-red-500 bg-white px-1.5 py-1" data-testid="trace-failed-step">
+              <span className="font-mono">{new Date(s.at).toLocaleString()}</span> <b>{s.nodeId}</b> —{" "}
+              <span className="rounded bg-red-600 px-1 text-[10px] font-semibold uppercase text-white">failed</span>
+              <span className="block text-red-800">{s.detail || trace.exitReason || "no reason recorded"}</span>
+            </li>
+          ) : (
+            <li key={i}>
+              <span className="font-mono">{new Date(s.at).toLocaleString()}</span> <b>{s.nodeId}</b> — {s.outcome}
+              {s.exit ? ` → ${s.exit}` : ""}
+              <span className="block text-slate-500">{s.detail}</span>
+            </li>
+          ),
+        )}
       </ol>
     </div>
   );
@@ -137,6 +157,51 @@ export function FlowSummary(p: { props: EditorProps; selectedCount: number; prob
       <p>{p.problems === 0 ? "The draft compiles." : `${p.problems} problems stand between this draft and publishing.`}</p>
       {p.props.flow.currentVersionId ? <p>{total} contacts are in the flow now.</p> : <p>Not published yet: stats appear once contacts run through a published version.</p>}
       <p className="text-slate-500">Shortcuts: Ctrl+Z / Ctrl+Shift+Z undo and redo, Ctrl+C / Ctrl+V copy and paste, Ctrl+D duplicate, Ctrl+A select all, Shift+L auto-layout, Shift+F fit.</p>
+      <ProviderWait props={p.props} />
     </div>
+  );
+}
+
+/**
+ * The flow's allowance for mail provider outages (docs/flows.md, "When a run fails"): how long a
+ * run waits at a send while Resend rate-limits or is down, before it fails.
+ */
+function ProviderWait({ props }: { props: EditorProps }) {
+  const hours = props.flow.providerWaitHours;
+  const help = "While the mail provider rate-limits or is down, a run waits at its send (spending none of its retries); after this long it fails and shows in the failed list.";
+  return (
+    <section className="border-t border-slate-100 pt-2" data-testid="flow-settings">
+      <h3 className="font-semibold">When mail cannot go out</h3>
+      {props.canEdit ? (
+        <ActionForm action={setProviderWaitAction} workspace={props.workspace} testId="provider-wait-form">
+          <input type="hidden" name="flowId" value={props.flow.id} />
+          <label htmlFor="provider-wait-hours" className="mt-1 block">
+            Wait out mail provider outages for up to
+          </label>
+          <span className="mt-1 flex items-center gap-1">
+            <input
+              id="provider-wait-hours"
+              type="number"
+              name="providerWaitHours"
+              min={1}
+              max={168}
+              step={1}
+              defaultValue={hours}
+              aria-describedby="provider-wait-help"
+              className="w-20 rounded border border-slate-300 px-2 py-1 text-xs"
+            />
+            hours (1 to 168)
+            <button type="submit" className="ml-auto rounded-md border border-slate-300 bg-white px-2 py-1 font-medium hover:bg-slate-50">
+              Save
+            </button>
+          </span>
+          <p id="provider-wait-help" className="mt-1 text-slate-500">{help}</p>
+        </ActionForm>
+      ) : (
+        <p className="mt-1">
+          Runs wait out mail provider outages for up to {hours} {hours === 1 ? "hour" : "hours"}. {help}
+        </p>
+      )}
+    </section>
   );
 }

@@ -2,7 +2,8 @@ import type { FlowGraph } from "@/lib/flows/graph";
 
 /** What the server page hands the client editor: plain JSON only. */
 
-export type NodeStats = { entered: number; waitingNow: number; completed: number; exited: number; converted: number };
+/** `failed`: runs that failed for good at the node and wait for a retry or an exit (the failed list). */
+export type NodeStats = { entered: number; waitingNow: number; completed: number; exited: number; converted: number; failed: number };
 
 export type EditorVersion = { id: string; number: number; note: string | null; publishedAt: string; publishedBy: string | null; graph: FlowGraph | null };
 
@@ -32,7 +33,9 @@ export type Trace = {
 export type EditorProps = {
   workspace: string;
   timeZone: string;
-  flow: { id: string; name: string; status: string; revision: number; currentVersionId: string | null };
+  flow: { id: string; name: string; status: string; revision: number; currentVersionId: string | null; providerWaitHours: number };
+  /** Open failed runs of the flow, at any node (the failed list's count). */
+  failedTotal: number;
   draft: FlowGraph;
   /** The draft did not parse; the editor starts from what could be read. */
   draftProblem: string | null;

@@ -1,0 +1,136 @@
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { rows, type Db } from "../client";
+import { flows, notifications } from "../schema/index";
+
+/**
+ * Notices for a workspace's owners and admins (failed runs today): one row per (kind, flow, hour)
+ * counting occurrences, so a flow failing a thousand runs in an hour is one notice and at most one
+ * mail. Read state is the workspace's, shared by its admins.
+ */
+
+export const FLOW_FAILED = "flow_failed";
+
+const HOUR_MS = 3_600_000;
+/** The UTC hour an occurrence is gathered into. */
+export const hourOf = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
+
+export type RecordedNotice = { id: string; count: number; hour: Date; mailedAt: Date | null };
+
+/**
+ * Counts one failed run of a flow into its notice for that hour (created on the first), keeping
+ * the latest reason and making the notice unread again. Null when the flow is not the workspace's.
+ */
+export async function recordFlowFailure(
+  db: Db,
+  q: { workspaceId: string; flowId: string; reason: string; at: Date },
+): Promise<RecordedNotice | null> {
+  const at = q.at.toISOString();
+  const [row] = await rows<{ id: string; count: number; hour: string | Date; mailedAt: string | Date | null }>(db, sql`
+    insert into notifications (workspace_id, kind, flow_id, hour, title, detail, count, first_at, last_at)
+    select f.workspace_id, ${FLOW_FAILED}, f.id, ${hourOf(q.at).toISOString()}::timestamptz,
+           'Runs of “' || f.name || '” failed', ${q.reason}, 1, ${at}::timestamptz, ${at}::timestamptz
+    from flows f
+    where f.id = ${q.flowId}::uuid and f.workspace_id = ${q.workspaceId}::uuid
+    on conflict (workspace_id, kind, flow_id, hour) do update set
+      count = notifications.count + 1,
+      first_at = least(notifications.first_at, excluded.first_at),
+      last_at = greatest(notifications.last_at, excluded.last_at),
+      detail = case when excluded.last_at >= notifications.last_at then excluded.detail else notifications.detail end,
+      read_at = null
+    returning id, count, hour, mailed_at as "mailedAt"`);
+  if (!row) return null;
+  return { id: row.id, count: row.count, hour: new Date(row.hour), mailedAt: row.mailedAt === null ? null : new Date(row.mailedAt) };
+}
+
+/**
+ * Takes the right to mail admins about a notice: true for exactly one caller, however many
+ * failures arrive at once (at most one mail per notice, so per flow and hour). A caller whose
+ * answer is lost and who asks again gets false: that hour's mail is skipped rather than doubled.
+ */
+export async function claimNoticeMail(db: Db, q: { workspaceId: string; noticeId: string; at: Date }): Promise<boolean> {
+  const claimed = await rows<{ id: string }>(db, sql`
+    update notifications set mailed_at = ${q.at.toISOString()}::timestamptz
+    where id = ${q.noticeId}::uuid and workspace_id = ${q.workspaceId}::uuid and mailed_at is null
+    returning id`);
+  return claimed.length === 1;
+}
+
+export type NoticeMailFacts = {
+  workspace: { slug: string; name: string };
+  flow: { id: string; name: string };
+  count: number;
+  detail: string;
+  firstAt: Date;
+  lastAt: Date;
+  /** The workspace's owners and admins. */
+  recipients: { userId: string; email: string }[];
+};
+
+/** What the mail about a flow's failure notice says, and to whom. */
+export async function noticeMailFacts(db: Db, q: { workspaceId: string; noticeId: string }): Promise<NoticeMailFacts | null> {
+  const [n] = await rows<{ slug: string; ws_name: string; flow_id: string; flow_name: string; count: number; detail: string; first_at: string | Date; last_at: string | Date }>(db, sql`
+    select w.slug, w.name as ws_name, f.id as flow_id, f.name as flow_name, n.count, n.detail, n.first_at, n.last_at
+    from notifications n
+    join workspaces w on w.id = n.workspace_id
+    join flows f on f.id = n.flow_id and f.workspace_id = n.workspace_id
+    where n.id = ${q.noticeId}::uuid and n.workspace_id = ${q.workspaceId}::uuid`);
+  if (!n) return null;
+  const recipients = await rows<{ userId: string; email: string }>(db, sql`
+    select u.id as "userId", u.email
+    from memberships m join users u on u.id = m.user_id
+    where m.workspace_id = ${q.workspaceId}::uuid and m.role in ('owner', 'admin') and u.email is not null
+    order by m.role, u.email`);
+  return {
+    workspace: { slug: n.slug, name: n.ws_name },
+    flow: { id: n.flow_id, name: n.flow_name },
+    count: n.count,
+    detail: n.detail,
+    firstAt: new Date(n.first_at),
+    lastAt: new Date(n.last_at),
+    recipients,
+  };
+}
+
+/** The workspace's notices, latest first, with the flow's current name. */
+export async function listNotices(db: Db, q: { workspaceId: string; limit?: number }) {
+  return db
+    .select({
+      id: notifications.id,
+      kind: notifications.kind,
+      flowId: notifications.flowId,
+      flowName: flows.name,
+      title: notifications.title,
+      detail: notifications.detail,
+      count: notifications.count,
+      hour: notifications.hour,
+      firstAt: notifications.firstAt,
+      lastAt: notifications.lastAt,
+      mailedAt: notifications.mailedAt,
+      readAt: notifications.readAt,
+    })
+    .from(notifications)
+    .leftJoin(flows, and(eq(flows.id, notifications.flowId), eq(flows.workspaceId, notifications.workspaceId)))
+    .where(eq(notifications.workspaceId, q.workspaceId))
+    .orderBy(desc(notifications.lastAt), desc(notifications.id))
+    .limit(q.limit ?? 100);
+}
+
+/** Notices nobody has marked read yet (the header's count). */
+export async function unreadNoticeCount(db: Db, q: { workspaceId: string }): Promise<number> {
+  const [r] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(notifications)
+    .where(and(eq(notifications.workspaceId, q.workspaceId), isNull(notifications.readAt)));
+  return r?.n ?? 0;
+}
+
+/** Marks notices read (all the workspace's unread ones when `ids` is absent); returns how many changed. */
+export async function markNoticesRead(db: Db, q: { workspaceId: string; ids?: string[]; at: Date }): Promise<number> {
+  if (q.ids && q.ids.length === 0) return 0;
+  const changed = await db
+    .update(notifications)
+    .set({ readAt: q.at })
+    .where(and(eq(notifications.workspaceId, q.workspaceId), isNull(notifications.readAt), q.ids ? inArray(notifications.id, q.ids) : undefined))
+    .returning({ id: notifications.id });
+  return changed.length;
+}
