@@ -1,5 +1,5 @@
-import { and, desc, eq, gt, gte, inArray, isNotNull, lte, sql } from "drizzle-orm";
-import { rows, type Db } from "../client";
+import { and, desc, eq, gt, gte, inArray, isNotNull, lt, lte, sql } from "drizzle-orm";
+import type { Db } from "../client";
 import { consentEvents, contacts, emailEvents, flows, forms, messages, templates, workspaces } from "../schema/index";
 import type { ReceiptFacts } from "@/lib/consent/receipt";
 
@@ -355,33 +355,27 @@ export async function messageReceipts(db: Db, q: { workspaceId: string; messageI
   return new Map(rows.map((r) => [r.id, receiptOf(r)]));
 }
 
-/** How many of the workspace's newest messages in the range the first pass of nodeMessages reads. */
-const NEWEST_PASS = 10_000;
-
 /**
  * The latest messages one flow node created in [from, to), newest first, with their receipts (the
- * message report's list; each links to the message's page). Two passes, so the work is bounded
- * by neither the workspace's volume alone nor the node's: first the node's rows among the
- * workspace's newest 10,000 in the range (backwards along the (workspace, created_at) index; a node
- * that sends often is all there); only if that finds fewer than `limit`, every row of the node in
- * the range (its (flow_id, node_id) index), sorted. Figures: docs/reports.md.
+ * message report's list; each links to the message's page): backwards along the (flow, node,
+ * created_at) index, so the work is the page's rows whatever the workspace's or the node's volume.
+ * Figures: docs/reports.md.
  */
 export async function nodeMessages(db: Db, q: { workspaceId: string; flowId: string; nodeId: string; from: Date; to: Date; limit: number }) {
-  const inRange = sql`workspace_id = ${q.workspaceId}::uuid and created_at >= ${q.from.toISOString()}::timestamptz and created_at < ${q.to.toISOString()}::timestamptz`;
-  let found = await rows<{ id: string }>(
-    db,
-    sql`select id from (select id, created_at, flow_id, node_id from messages where ${inRange} order by created_at desc, id desc limit ${NEWEST_PASS}) newest
-        where flow_id = ${q.flowId}::uuid and node_id = ${q.nodeId} order by created_at desc, id desc limit ${q.limit}`,
-  );
-  if (found.length < q.limit) {
-    // Materialized without a limit, so the planner reads the node's own rows instead of walking
-    // the whole workspace backwards in the hope of meeting them soon.
-    found = await rows<{ id: string }>(
-      db,
-      sql`with node as materialized (select id, created_at from messages where ${inRange} and flow_id = ${q.flowId}::uuid and node_id = ${q.nodeId})
-          select id from node order by created_at desc, id desc limit ${q.limit}`,
-    );
-  }
+  const found = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.workspaceId, q.workspaceId),
+        eq(messages.flowId, q.flowId),
+        eq(messages.nodeId, q.nodeId),
+        gte(messages.createdAt, q.from),
+        lt(messages.createdAt, q.to),
+      ),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(q.limit);
   if (found.length === 0) return [];
   const rowsFound = await db
     .select({

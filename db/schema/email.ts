@@ -158,7 +158,7 @@ export const messages = pgTable(
       .where(sql`${t.providerMessageId} is not null`),
     index("messages_contact_idx").on(t.contactId, t.createdAt),
     index("messages_workspace_time_idx").on(t.workspaceId, t.createdAt),
-    index("messages_flow_node_idx").on(t.flowId, t.nodeId),
+    index("messages_flow_node_idx").on(t.flowId, t.nodeId, t.createdAt),
     uniqueIndex("messages_unsubscribe_token_key")
       .on(t.unsubscribeToken)
       .where(sql`${t.unsubscribeToken} is not null`),
