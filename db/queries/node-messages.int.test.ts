@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.destroy());
 
-const g = graph([["t", "manual-enrol"], ["a", "send-email", { templateId: "00000000-0000-4000-8000-000000000001" }], ["x", "exit"]], [["t", "next", "a"], ["a", "next", "x"]]);
+const g = graph([["t", "manual-enrol"], ["a", "add-tag", { tag: "sent" }], ["x", "exit"]], [["t", "next", "a"], ["a", "next", "x"]]);
 const HOUR = 3_600_000;
 
 describe("nodeMessages", () => {
