@@ -1,15 +1,7 @@
 import { and, desc, eq, gt, gte, inArray, isNotNull, lt, lte, sql } from "drizzle-orm";
 import type { Db } from "../client";
-import { consentEvents, contacts, emailEvents, flows, forms, messages, templates, workspaces } from "../schema/index";
+import { consentEvents, contacts, emailEvents, flows, forms, messages, workspaces } from "../schema/index";
 import type { ReceiptFacts } from "@/lib/consent/receipt";
-
-export async function getTemplate(db: Db, q: { workspaceId: string; templateId: string }) {
-  const [row] = await db
-    .select()
-    .from(templates)
-    .where(and(eq(templates.workspaceId, q.workspaceId), eq(templates.id, q.templateId)));
-  return row;
-}
 
 export type MessageRow = typeof messages.$inferSelect;
 
