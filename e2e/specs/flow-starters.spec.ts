@@ -24,13 +24,14 @@ test("a flow from the welcome starter opens with each send node on its own step'
   const flowId = page.url().split("/").pop()!;
 
   const panel = page.getByTestId("node-panel");
-  for (const [node, name] of [
-    ["welcome1", "Welcome — step 1"],
-    ["welcome2", "Welcome — step 2"],
+  for (const [node, name, subject] of [
+    ["welcome1", "Welcome — step 1", "Welcome to {{ workspace.name }}"],
+    ["welcome2", "Welcome — step 2", "Getting started with {{ workspace.name }}"],
   ] as const) {
     await page.getByTestId(`node-${node}`).click({ position: { x: 30, y: 12 } });
     await expect(panel).toContainText(node);
-    await expect(panel.getByLabel("Template").locator("option:checked")).toHaveText(name);
+    // Options read "name — subject".
+    await expect(panel.getByLabel("Template").locator("option:checked")).toHaveText(`${name} — ${subject}`);
   }
   const made = await db.select({ name: templates.name, subject: templates.subject }).from(templates).where(eq(templates.workspaceId, ws.id));
   expect(made.map((t) => t.name).sort()).toEqual(["Autumn sale", "Welcome — step 1", "Welcome — step 2"]);
