@@ -1,6 +1,8 @@
 import { and, desc, eq, isNotNull, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, DbOrTx } from "../client";
 import { enrollments, flows, flowVersions } from "../schema/index";
+import { starterGraph, starterTemplates, type StarterKey } from "@/lib/flows/starters";
+import { ensureStarterTemplates } from "./templates";
 
 /**
  * Flows themselves: the live ones the router enrols into, the list, the editor's draft (saved with
@@ -101,12 +103,25 @@ export async function getFlowDraft(db: Db, q: { workspaceId: string; flowId: str
 
 // ---------------------------------------------------------------- the editor
 
-export async function createFlow(db: Db, q: { workspaceId: string; name: string; draft: unknown; createdBy: string | null }) {
+export async function createFlow(db: DbOrTx, q: { workspaceId: string; name: string; draft: unknown; createdBy: string | null }) {
   const [row] = await db
     .insert(flows)
     .values({ workspaceId: q.workspaceId, name: q.name, draft: q.draft, createdBy: q.createdBy })
     .returning({ id: flows.id });
   return row!;
+}
+
+/**
+ * A new flow from a starter, in one transaction: each send node names the template made for its
+ * step (the workspace's active template of that name, else a new draft from the starter), never an
+ * unrelated one (docs/flows.md, "Starters").
+ */
+export async function createStarterFlow(db: Db, q: { workspaceId: string; name: string; starter: StarterKey; createdBy: string | null }) {
+  return db.transaction(async (tx) => {
+    const ids = await ensureStarterTemplates(tx, { workspaceId: q.workspaceId, templates: starterTemplates(q.starter) });
+    const draft = starterGraph(q.starter, { template: (slot) => ids.get(slot) ?? "" });
+    return createFlow(tx, { workspaceId: q.workspaceId, name: q.name, draft, createdBy: q.createdBy });
+  });
 }
 
 /** Everything the editor page needs about the flow itself. */

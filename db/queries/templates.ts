@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import type { Db, DbOrTx } from "../client";
+import type { StarterTemplate } from "@/lib/flows/starters";
 import { contacts, messages, templates, workspaces } from "../schema/index";
 import { flowsPinningTemplate } from "./template-versions";
 
@@ -46,6 +47,42 @@ export async function createTemplateRow(
 ) {
   const [row] = await db.insert(templates).values(q).returning({ id: templates.id });
   return row!;
+}
+
+/**
+ * The template for each of a starter's send slots: the workspace's active template of the same name
+ * (case and surrounding spaces aside), else a new one made from the starter's draft. Returns slot → id.
+ */
+export async function ensureStarterTemplates(db: DbOrTx, q: { workspaceId: string; templates: readonly StarterTemplate[] }): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (q.templates.length === 0) return ids;
+  const key = (name: string) => name.trim().toLowerCase();
+  const existing = await db
+    .select({ id: templates.id, name: templates.name })
+    .from(templates)
+    .where(
+      and(
+        eq(templates.workspaceId, q.workspaceId),
+        isNull(templates.archivedAt),
+        inArray(sql`lower(btrim(${templates.name}))`, q.templates.map((t) => key(t.name))),
+      ),
+    )
+    .orderBy(asc(templates.createdAt), asc(templates.id));
+  const byName = new Map<string, string>();
+  for (const row of existing) if (!byName.has(key(row.name))) byName.set(key(row.name), row.id);
+  for (const t of q.templates) {
+    let id = byName.get(key(t.name));
+    if (!id) {
+      const [row] = await db
+        .insert(templates)
+        .values({ workspaceId: q.workspaceId, name: t.name, class: t.class, topic: t.topic, subject: t.subject, preheader: t.preheader, body: { markup: t.markup } })
+        .returning({ id: templates.id });
+      id = row!.id;
+      byName.set(key(t.name), id);
+    }
+    ids.set(t.slot, id);
+  }
+  return ids;
 }
 
 /** Saves a template; `updatedAt` is its version stamp, so compiled layouts are rebuilt on change. */

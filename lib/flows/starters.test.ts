@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "./compile";
-import { starterGraph, starterKeys } from "./starters";
+import { parseMarkup } from "../email/markup";
+import { starterGraph, starterKeys, starterTemplates } from "./starters";
 
 describe("starter flows", () => {
   const complete = starterKeys.filter((k) => k !== "blank");
@@ -31,5 +32,28 @@ describe("starter flows", () => {
       const spots = starterGraph(key).nodes.map((n) => `${n.position.x},${n.position.y}`);
       expect(new Set(spots).size).toBe(spots.length);
     }
+  });
+
+  it.each(complete)("%s proposes a template for each send node, named after its step", (key) => {
+    const sends = starterGraph(key, { template: (slot) => `tpl-${slot}` }).nodes.filter((n) => n.kind === "send-email");
+    const proposed = starterTemplates(key);
+    expect(proposed.map((t) => t.nodeId)).toEqual(sends.map((n) => n.id));
+    for (const t of proposed) {
+      expect(sends.find((n) => n.id === t.nodeId)?.config.templateId).toBe(`tpl-${t.slot}`);
+      expect(t.name).toMatch(/\S — \S/);
+      expect(t.subject.trim()).not.toBe("");
+      expect(t.class).toBe("marketing");
+      expect(parseMarkup(t.markup).length).toBeGreaterThan(1);
+    }
+    expect(new Set(proposed.map((t) => t.name)).size).toBe(proposed.length);
+  });
+
+  it("the welcome series starts when a form signup is confirmed and waits for no event the product never sends", () => {
+    const g = starterGraph("welcome-double-opt-in", { template: (slot) => slot });
+    expect(g.nodes.find((n) => n.id === "signup")?.kind).toBe("form-submitted");
+    expect(g.nodes.filter((n) => n.kind === "wait-for-event")).toEqual([]);
+    // No mail of its own before the welcome: the form's double opt-in asked for the confirmation.
+    expect(g.nodes.filter((n) => n.kind === "send-email").map((n) => n.config.templateId)).toEqual(["welcome", "welcome-2"]);
+    expect(starterTemplates("welcome-double-opt-in").map((t) => t.name)).toEqual(["Welcome — step 1", "Welcome — step 2"]);
   });
 });

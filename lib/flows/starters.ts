@@ -3,51 +3,85 @@ import type { FlowGraph } from "./graph";
 
 /**
  * Starter flows a marketer can begin from instead of an empty canvas. Each is a complete graph
- * that compiles once its send nodes name templates: the editor creates the flow with the
- * templates the workspace has (or leaves them empty, and the node asks for one).
+ * that compiles once its send nodes name templates. Each send slot comes with a template made for
+ * it (`starterTemplates`): creating a flow from a starter gives every send node the workspace's
+ * template of that name, creating it from this draft when there is none (docs/flows.md, "Starters").
  */
 
 export type StarterKey = "blank" | "welcome-double-opt-in" | "abandoned-cart" | "post-purchase" | "birthday" | "re-engagement";
 
 export type StarterOptions = {
-  /** A template id for each send slot ("confirm", "welcome", …); "" leaves the node for the marketer to fill. */
+  /** A template id for each send slot ("welcome", "welcome-2", …); "" leaves the node for the marketer to fill. */
   template?: (slot: string) => string;
   /** The segment of inactive subscribers, for the re-engagement starter. */
   segmentId?: string;
 };
 
+/** The template a starter proposes for one of its send slots: a draft for the marketer to edit. */
+export type StarterTemplate = {
+  /** The send slot (what `StarterOptions.template` is asked for). */
+  slot: string;
+  /** The send node that uses it. */
+  nodeId: string;
+  /** Named after the step, like "Welcome — step 1"; an existing template of this name is used instead. */
+  name: string;
+  class: "marketing" | "transactional";
+  /** null: the general list. */
+  topic: string | null;
+  subject: string;
+  preheader: string;
+  /** Template markup (lib/email/markup.ts); the footer with the unsubscribe link is added when sending. */
+  markup: string;
+};
+
+type Draft = Omit<StarterTemplate, "slot" | "nodeId" | "class" | "topic"> & Partial<Pick<StarterTemplate, "class" | "topic">>;
 type Build = (o: Required<StarterOptions>) => { nodes: [string, string, Record<string, unknown>, string?][]; edges: [string, string, string][] };
 
-const starters: Record<StarterKey, { title: string; description: string; build: Build }> = {
+const hi = "Hi {{ contact.first_name | default: \"there\" }},";
+const shop = "https://example.com";
+
+const starters: Record<StarterKey, { title: string; description: string; build: Build; templates: Record<string, Draft> }> = {
   blank: {
     title: "Empty canvas",
     description: "Start from nothing: drag a trigger from the palette.",
     build: () => ({ nodes: [], edges: [] }),
+    templates: {},
   },
   "welcome-double-opt-in": {
     title: "Welcome series with double opt-in",
-    description: "Ask new signups to confirm, then send two welcome emails two days apart.",
+    description:
+      "New signups confirm their address first (the form's double opt-in mail asks them); once they do, send two welcome emails two days apart.",
+    // Forms with double opt-in send the confirmation mail themselves and start form-triggered flows
+    // only when the contact confirms, so nothing here mails an unconfirmed address.
     build: (o) => ({
       nodes: [
-        ["signup", "form-submitted", { formId: null }, "Signed up"],
-        ["confirm", "send-email", { templateId: o.template("confirm") }, "Please confirm"],
-        ["confirmed", "wait-for-event", { event: "Subscription Confirmed", filters: [], correlate: null, timeoutMs: 3 * MS.day }, "Confirmed?"],
+        ["signup", "form-submitted", { formId: null }, "Signed up and confirmed"],
         ["welcome1", "send-email", { templateId: o.template("welcome") }, "Welcome"],
         ["pause", "delay", { durationMs: 2 * MS.day }],
         ["welcome2", "send-email", { templateId: o.template("welcome-2") }, "Getting started"],
         ["done", "exit", { reason: "welcomed" }],
-        ["unconfirmed", "exit", { reason: "never confirmed" }],
       ],
       edges: [
-        ["signup", "next", "confirm"],
-        ["confirm", "next", "confirmed"],
-        ["confirmed", "matched", "welcome1"],
-        ["confirmed", "timeout", "unconfirmed"],
+        ["signup", "next", "welcome1"],
         ["welcome1", "next", "pause"],
         ["pause", "next", "welcome2"],
         ["welcome2", "next", "done"],
       ],
     }),
+    templates: {
+      welcome: {
+        name: "Welcome — step 1",
+        subject: "Welcome to {{ workspace.name }}",
+        preheader: "Thanks for confirming your subscription.",
+        markup: `# Welcome!\n\n${hi}\n\nThanks for confirming your subscription to {{ workspace.name }}. Here is what to expect from us: news, tips and offers, never more than we think is worth your time.\n\n[button: Visit us](${shop})`,
+      },
+      "welcome-2": {
+        name: "Welcome — step 2",
+        subject: "Getting started with {{ workspace.name }}",
+        preheader: "A few things worth knowing.",
+        markup: `# Getting started\n\n${hi}\n\nNow that you have been with us for a couple of days, here are a few places to start.\n\n[button: Get started](${shop})`,
+      },
+    },
   },
   "abandoned-cart": {
     title: "Abandoned cart",
@@ -72,6 +106,14 @@ const starters: Record<StarterKey, { title: string; description: string; build: 
         ["reminder", "next", "end"],
       ],
     }),
+    templates: {
+      "cart-reminder": {
+        name: "Abandoned cart — reminder",
+        subject: "You left something in your cart",
+        preheader: "Your cart is saved for you.",
+        markup: `# Still thinking it over?\n\n${hi}\n\nYou left something in your cart. It is still there whenever you are ready.\n\n[button: Back to my cart](${shop}/cart)`,
+      },
+    },
   },
   "post-purchase": {
     title: "Post-purchase review and upsell",
@@ -102,6 +144,20 @@ const starters: Record<StarterKey, { title: string; description: string; build: 
         ["upsell", "next", "thanks"],
       ],
     }),
+    templates: {
+      review: {
+        name: "Post-purchase — review request",
+        subject: "How is your order?",
+        preheader: "Tell us what you think: it takes a minute.",
+        markup: `# How did we do?\n\n${hi}\n\nYour order arrived a few days ago. Would you tell other customers what you think of it?\n\n[button: Write a review](${shop}/reviews)`,
+      },
+      upsell: {
+        name: "Post-purchase — upsell",
+        subject: "Picked for you",
+        preheader: "Goes well with what you bought.",
+        markup: `# Picked for you\n\n${hi}\n\nHere is something that goes well with your last order.\n\n[button: Have a look](${shop})`,
+      },
+    },
   },
   birthday: {
     title: "Birthday greeting",
@@ -117,6 +173,14 @@ const starters: Record<StarterKey, { title: string; description: string; build: 
         ["greeting", "next", "end"],
       ],
     }),
+    templates: {
+      birthday: {
+        name: "Birthday — greeting",
+        subject: "Happy birthday, {{ contact.first_name | default: \"friend\" }}!",
+        preheader: "A little something from us.",
+        markup: `# Happy birthday!\n\n${hi}\n\nEveryone at {{ workspace.name }} wishes you a wonderful day.\n\n[button: Your birthday treat](${shop})`,
+      },
+    },
   },
   "re-engagement": {
     title: "Re-engagement of inactive subscribers",
@@ -147,6 +211,14 @@ const starters: Record<StarterKey, { title: string; description: string; build: 
         ["gone", "next", "end-gone"],
       ],
     }),
+    templates: {
+      "we-miss-you": {
+        name: "Re-engagement — we miss you",
+        subject: "We miss you, {{ contact.first_name | default: \"friend\" }}",
+        preheader: "Still interested? One click tells us.",
+        markup: `# We miss you\n\n${hi}\n\nWe have not heard from you in a while. If you still want our emails, click below; if not, no hard feelings: you can leave with the link at the bottom.\n\n[button: Yes, keep me posted](${shop})`,
+      },
+    },
   },
 };
 
@@ -155,6 +227,23 @@ export const starterKeys = Object.keys(starters) as StarterKey[];
 export function starterInfo(key: StarterKey): { title: string; description: string } {
   const s = starters[key];
   return { title: s.title, description: s.description };
+}
+
+/**
+ * The templates a starter's send nodes get, one per send slot, in the order of the graph. Slots a
+ * build does not use (none today) are left out, so every entry names a real send node.
+ */
+export function starterTemplates(key: StarterKey): StarterTemplate[] {
+  const s = starters[key];
+  const built = s.build({ template: (slot) => `slot:${slot}`, segmentId: "" });
+  const out: StarterTemplate[] = [];
+  for (const [nodeId, kind, config] of built.nodes) {
+    if (kind !== "send-email" || typeof config.templateId !== "string") continue;
+    const slot = config.templateId.slice("slot:".length);
+    const draft = s.templates[slot];
+    if (draft) out.push({ slot, nodeId, class: "marketing", topic: null, ...draft });
+  }
+  return out;
 }
 
 export function isStarterKey(key: string): key is StarterKey {

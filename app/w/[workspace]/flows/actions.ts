@@ -3,10 +3,9 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
-import { editorPickers } from "@/db/queries/flow-editor";
 import { waitingByNode } from "@/db/queries/flow-stats";
 import { publishCompiled, restoreVersionToDraft } from "@/db/queries/flow-versions";
-import { createFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused, setFlowProviderWait } from "@/db/queries/flows";
+import { createStarterFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused, setFlowProviderWait } from "@/db/queries/flows";
 import { TemplatePinError } from "@/db/queries/template-versions";
 import { emit } from "@/inngest/emit";
 import { flowMigrationRequested } from "@/inngest/events";
@@ -16,7 +15,7 @@ import { compile } from "@/lib/flows/compile";
 import { checkMigration, migrationMapSchema, movingEntries } from "@/lib/flows/editor/migration";
 import { flowGraphSchema } from "@/lib/flows/graph";
 import { canonicalJson } from "@/lib/flows/plan";
-import { isStarterKey, starterGraph, starterKeys } from "@/lib/flows/starters";
+import { isStarterKey, starterKeys } from "@/lib/flows/starters";
 
 const flowId = z.uuid("flow not found");
 /** A new flow, from a starter or an empty canvas; opens the editor. */
@@ -28,10 +27,8 @@ export const createFlowAction = workspaceAction(
   }),
   async ({ db, member, input, audit }) => {
     const key = isStarterKey(input.starter) ? input.starter : "blank";
-    // Send nodes start with the workspace's first template when it has one; the marketer picks the right one.
-    const { templates } = await editorPickers(db, { workspaceId: member.workspace.id });
-    const draft = starterGraph(key, { template: () => templates.find((t) => !t.archived)?.id ?? "" });
-    const flow = await createFlow(db, { workspaceId: member.workspace.id, name: input.name, draft, createdBy: member.user.id });
+    // Each send node gets the template made for its step: the workspace's own of that name, or a new draft.
+    const flow = await createStarterFlow(db, { workspaceId: member.workspace.id, name: input.name, starter: key, createdBy: member.user.id });
     await audit({ action: "flow.created", targetType: "flow", targetId: flow.id, data: { name: input.name, starter: key } });
     redirect(`/w/${member.workspace.slug}/flows/${flow.id}`);
   },
