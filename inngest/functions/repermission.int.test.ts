@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { POST as createContactRoute } from "@/app/api/v1/contacts/route";
 import { POST as repermissionRoute } from "@/app/api/v1/contacts/repermission/route";
 import { GET as repermissionGet } from "@/app/api/v1/contacts/repermission/[requestId]/route";
@@ -10,7 +10,7 @@ import { forwardAppOutbox } from "@/db/queries/outbox";
 import { repermissionCounts } from "@/db/queries/repermission";
 import { suppressAddress } from "@/db/queries/suppressions";
 import { createTemplateRow } from "@/db/queries/templates";
-import { consentEvents, contacts } from "@/db/schema/index";
+import { appOutbox, consentEvents, contacts } from "@/db/schema/index";
 import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
 import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { now } from "@/lib/clock";
@@ -25,6 +25,17 @@ import { createRequest, repermissionEvent } from "@/lib/server/consent/repermiss
 
 let h: FlowHarness;
 let previous: DbHandle | undefined;
+/**
+ * Where the app's own transport (the API's sign-up confirmation mail) delivers in this file: the
+ * configuration is read once per process, so it is set before any module of the file loads.
+ */
+const appMail = await vi.hoisted(async () => {
+  const { startResendCapture } = await import("@/e2e/fixtures/resend-capture");
+  const capture = await startResendCapture();
+  process.env.RESEND_API_KEY = "re_test";
+  process.env.RESEND_BASE_URL = capture.url;
+  return capture;
+});
 beforeAll(async () => {
   h = await startFlowHarness();
   previous = replaceDb(h.db);
@@ -33,6 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   replaceDb(previous);
   await h?.stop();
+  await appMail?.close();
 });
 
 const settings = { header: ["email", "first"], mapping: [{ target: "email" as const }, { target: "first_name" as const }], tags: [] };
@@ -119,6 +131,8 @@ describe("re-permission through the REST API", () => {
       expect(c.status).toBe("unconfirmed");
       ids.push(c.id);
     }
+    // Their sign-up confirmation went out when they were created; the re-permission mail is a second, separate ask.
+    expect(appMail.emails.filter((m) => m.to[0]!.endsWith(`-${ws.workspace.slug}@example.com`)).map((m) => m.subject)).toEqual([expect.stringMatching(/^Confirm/), expect.stringMatching(/^Confirm/)]);
     const good = await createTemplateRow(h.db.db, { workspaceId: w, name: "Still with us?", class: "transactional", topic: null, subject: "Still want to hear from us?", preheader: "", body: { markup: "Hi {{ contact.first_name | default: \"there\" }}, [yes please]({{ confirm_url }})" } });
     const noLink = await createTemplateRow(h.db.db, { workspaceId: w, name: "No link", class: "transactional", topic: null, subject: "Hello", preheader: "", body: { markup: "No link here" } });
     const marketing = await createTemplateRow(h.db.db, { workspaceId: w, name: "News", class: "marketing", topic: null, subject: "News", preheader: "", body: { markup: "{{ confirm_url }}" } });
@@ -140,7 +154,11 @@ describe("re-permission through the REST API", () => {
     const res = await post("repermission", { contact_ids: ids, template_id: good.id });
     expect(res.status).toBe(202);
     const requestId = ((await res.json()) as { data: { id: string; source: string } }).data.id;
-    await forwardAppOutbox(h.db.db, { limit: 500, send: (batch) => h.app.inngest.send(batch.map((e) => ({ id: e.id, name: e.name, data: e.data }))).then(() => undefined) });
+    // The route's hand-over failed here (no Inngest of the app's in this test) and leased the row;
+    // once the lease lapses the forwarder (the ingest process, the sweep) hands it over.
+    const waiting = await h.db.db.update(appOutbox).set({ claimedUntil: null }).where(eq(appOutbox.name, "contacts/repermission.requested")).returning({ id: appOutbox.id });
+    expect(waiting).toHaveLength(1);
+    await forwardAppOutbox(h.db.db, { limit: 10, ids: waiting.map((r) => r.id), send: (batch) => h.app.inngest.send(batch.map((e) => ({ id: e.id, name: e.name, data: e.data }))).then(() => undefined) });
     await h.settle();
     const mails = h.capture.emails.slice(before).filter((m) => m.subject === "Still want to hear from us?");
     expect(mails).toHaveLength(2);
