@@ -188,3 +188,11 @@ export const emailBounced = eventType("email/bounced", {
 export const emailComplained = eventType("email/complained", { schema: z.object(emailEventFields) });
 
 export type EnrollmentStarted = z.infer<typeof enrollmentStarted.schema>;
+
+/**
+ * Ask a re-permission request's unconfirmed contacts to confirm (docs/forms-and-consent.md#re-permission).
+ * `part` > 0: the same request continued in a fresh run (a large request outgrows one run's steps).
+ */
+export const repermissionRequested = eventType("contacts/repermission.requested", {
+  schema: z.object({ workspaceId: uuid, requestId: uuid, part: z.number().int().min(0).optional() }),
+});

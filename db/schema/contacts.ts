@@ -179,6 +179,10 @@ export const consentEvents = pgTable(
   (t) => [
     index("consent_events_contact_idx").on(t.contactId, t.occurredAt),
     index("consent_events_workspace_time_idx").on(t.workspaceId, t.occurredAt),
+    // An import's contacts (re-permission lists them from their opt-ins).
+    index("consent_events_import_idx")
+      .on(t.workspaceId, sql`(${t.data}->>'importId')`, t.contactId)
+      .where(sql`${t.kind} = 'opt_in' and ${t.source} = 'import'`),
   ],
 );
 

@@ -9,3 +9,4 @@ export * from "./tracking";
 export * from "./segments";
 export * from "./analytics";
 export * from "./imports";
+export * from "./repermission";

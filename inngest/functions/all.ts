@@ -7,6 +7,7 @@ import { createFlowMigration } from "./flow-migration";
 import { createFlowRouter } from "./flow-router";
 import { createFlowRunner } from "./flow-runner";
 import { createOutboxSweep } from "./outbox-sweep";
+import { createRepermission } from "./repermission";
 import { createSegmentContactRefresh, createSegmentImportRefresh, createSegmentRefresh, createSegmentSchedule } from "./segment-refresh";
 
 /**
@@ -27,5 +28,6 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createSegmentImportRefresh(inngest, deps),
     createFlowMigration(inngest, deps),
     createFlowFailureNotice(inngest, deps),
+    createRepermission(inngest, deps),
   ];
 }

@@ -78,3 +78,25 @@ export const enrollmentCreate = z.object({
   contact_ids: z.array(z.uuid("must be contact ids")).min(1, "give at least one contact").max(1000, "at most 1000 contacts a call"),
   properties: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** POST /api/v1/contacts/repermission: ask unconfirmed contacts to confirm (docs/rest-api.md). */
+export const repermissionCreate = z.object({
+  contact_ids: z.array(z.uuid("must be contact ids")).min(1, "give at least one contact").max(1000, "at most 1000 contacts a call"),
+  /** A transactional template with {{ confirm_url }}; absent or null: the standard confirmation mail. */
+  template_id: z.uuid("must be a template id").nullable().optional(),
+});
+
+export type RepermissionOut = {
+  id: string;
+  source: string;
+  status: string;
+  template_id: string | null;
+  total: number;
+  asked: number;
+  confirmed: number;
+  pending: number;
+  skipped: number;
+  skipped_by: Record<string, number>;
+  created_at: string;
+  finished_at: string | null;
+};

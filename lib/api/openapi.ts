@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { contactCreate, contactUpdate, enrollmentCreate, eventCreate, subscriptionsPut, tagsAdd } from "./contacts";
+import { contactCreate, contactUpdate, enrollmentCreate, eventCreate, repermissionCreate, subscriptionsPut, tagsAdd } from "./contacts";
 import { API_ERROR_CODES } from "./errors";
 
 /**
@@ -50,6 +50,23 @@ const errors = {
 };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } };
 const notFound = { description: "Not found (not_found)", ...errorContent };
+const repermissionOut = {
+  type: "object",
+  properties: {
+    id: { type: "string", format: "uuid" },
+    source: { type: "string", enum: ["api", "import", "segment"] },
+    status: { type: "string", enum: ["listing", "asking", "completed"] },
+    template_id: { type: ["string", "null"], format: "uuid" },
+    total: { type: "integer", description: "Unconfirmed contacts listed for the request" },
+    asked: { type: "integer" },
+    confirmed: { type: "integer" },
+    pending: { type: "integer", description: "Asked and not (yet) confirmed" },
+    skipped: { type: "integer" },
+    skipped_by: { type: "object", additionalProperties: { type: "integer" }, description: "Why contacts were not asked, with how many each" },
+    created_at: { type: "string", format: "date-time" },
+    finished_at: { type: ["string", "null"], format: "date-time" },
+  },
+};
 const jsonBody = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
 const data = (schema: Record<string, unknown>) => ({ content: { "application/json": { schema: { type: "object", properties: { data: schema } } } } });
 const tagList = data({ type: "array", items: { type: "string" } });
@@ -161,6 +178,29 @@ export function openApiDocument(serverUrl: string) {
                 },
               },
             },
+            "404": notFound,
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/contacts/repermission": {
+        post: {
+          summary: "Ask unconfirmed contacts to confirm (re-permission)",
+          description:
+            "Sends each named contact that is still unconfirmed one confirmation mail: the workspace's standard one, or `template_id`, a transactional template containing {{ confirm_url }}. Suppressed, unsubscribed, bounced, complained and erased contacts are never asked, nor anyone asked by a re-permission request in the last 7 days. Runs in the background: follow it with GET /api/v1/contacts/repermission/{id}. A confirmation is recorded in the consent ledger with source `repermission_api`.",
+          requestBody: jsonBody(repermissionCreate),
+          responses: {
+            "202": { description: "Request accepted", content: { "application/json": { schema: { type: "object", properties: { data: repermissionOut } } } } },
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/contacts/repermission/{requestId}": {
+        get: {
+          summary: "A re-permission request and its counts",
+          parameters: [{ name: "requestId", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: {
+            "200": { description: "The request", content: { "application/json": { schema: { type: "object", properties: { data: repermissionOut } } } } },
             "404": notFound,
             ...errors,
           },

@@ -39,8 +39,8 @@ type ContactFacts = {
   postalAddress: string | null;
 };
 
-/** The Liquid scope of one message: contact (attributes + fields), trigger, workspace, unsubscribe_url. */
-export function mergeContext(f: ContactFacts, q: { contactId: string; trigger: Record<string, unknown>; unsubscribeUrl: string }): MergeContext {
+/** The Liquid scope of one message: contact (attributes + fields), trigger, workspace, unsubscribe_url (and confirm_url in a re-permission mail). */
+export function mergeContext(f: ContactFacts, q: { contactId: string; trigger: Record<string, unknown>; unsubscribeUrl: string; confirmUrl?: string }): MergeContext {
   return {
     contact: {
       ...f.attributes,
@@ -53,5 +53,6 @@ export function mergeContext(f: ContactFacts, q: { contactId: string; trigger: R
     workspace: { name: f.workspaceName, postal_address: f.postalAddress ?? "" },
     trigger: q.trigger,
     unsubscribe_url: q.unsubscribeUrl,
+    ...(q.confirmUrl !== undefined ? { confirm_url: q.confirmUrl } : {}),
   };
 }

@@ -30,6 +30,8 @@ export type MergeContext = {
   workspace: Record<string, unknown>;
   trigger: Record<string, unknown>;
   unsubscribe_url: string;
+  /** A re-permission mail's confirmation link (docs/forms-and-consent.md#re-permission); absent elsewhere. */
+  confirm_url?: string;
 };
 
 const LIQUID = /\{\{-?[\s\S]*?-?\}\}|\{%-?[\s\S]*?-?%\}/g;
@@ -289,7 +291,7 @@ export function unknownMergeTags(
       seen.add(tag);
       const [root, first] = parts;
       if (root === undefined || local.has(root)) continue;
-      if (root === "trigger" || root === "unsubscribe_url") continue;
+      if (root === "trigger" || root === "unsubscribe_url" || root === "confirm_url") continue;
       if (root === "contact") {
         if (first !== undefined && !contactKnown.has(first)) out.push({ tag, field, message: `{{ ${tag} }}: no contact has the attribute "${first}"; it renders empty (add | default: "…")` });
       } else if (root === "workspace") {

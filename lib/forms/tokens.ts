@@ -31,11 +31,18 @@ export function readRenderStamp(secret: string, formId: string, stamp: string): 
   return id === formId && at && /^\d+$/.test(at) ? Number(at) : undefined;
 }
 
-export type ConfirmationClaims = { workspaceId: string; contactId: string; optInEventId: string; expiresAtMs: number };
+export type ConfirmationClaims = {
+  workspaceId: string;
+  contactId: string;
+  optInEventId: string;
+  expiresAtMs: number;
+  /** A re-permission request's link: the confirmation names that request (docs/forms-and-consent.md#re-permission). */
+  requestId?: string;
+};
 
 /** `<workspaceId>.<payload>.<signature>`: the workspace id in the clear picks the secret to check with. */
 export function confirmationToken(secret: string, c: ConfirmationClaims): string {
-  const body = b64(JSON.stringify({ c: c.contactId, e: c.optInEventId, x: c.expiresAtMs }));
+  const body = b64(JSON.stringify({ c: c.contactId, e: c.optInEventId, x: c.expiresAtMs, ...(c.requestId ? { r: c.requestId } : {}) }));
   return `${c.workspaceId}.${body}.${sign(secret, `confirm:${c.workspaceId}`, body)}`;
 }
 
@@ -50,9 +57,10 @@ export function readConfirmationToken(secret: string, token: string): Confirmati
   const [workspaceId, body, sig] = parts as [string, string, string];
   if (!sameSignature(sig, sign(secret, `confirm:${workspaceId}`, body))) return undefined;
   try {
-    const p = JSON.parse(Buffer.from(body, "base64url").toString()) as { c?: unknown; e?: unknown; x?: unknown };
+    const p = JSON.parse(Buffer.from(body, "base64url").toString()) as { c?: unknown; e?: unknown; x?: unknown; r?: unknown };
     if (typeof p.c !== "string" || typeof p.e !== "string" || typeof p.x !== "number") return undefined;
-    return { workspaceId, contactId: p.c, optInEventId: p.e, expiresAtMs: p.x };
+    if (p.r !== undefined && typeof p.r !== "string") return undefined;
+    return { workspaceId, contactId: p.c, optInEventId: p.e, expiresAtMs: p.x, ...(p.r ? { requestId: p.r } : {}) };
   } catch {
     return undefined;
   }

@@ -24,7 +24,7 @@ export const confirmationUrl = (token: string) => `${env().appUrl}/f/confirm/${t
 export async function sendConfirmationMail(
   db: Db,
   transport: MailTransport,
-  q: { workspaceId: string; contactId: string; optInEventId: string; listName?: string; at: Date },
+  q: { workspaceId: string; contactId: string; optInEventId: string; listName?: string; at: Date; /** A re-permission request asking (one mail per contact per request). */ requestId?: string },
 ): Promise<{ sent: boolean; detail: string; url?: string }> {
   const ws = await workspaceForConsent(db, { workspaceId: q.workspaceId });
   const { decision, facts, receipt } = await checkConsent(db, {
@@ -39,11 +39,12 @@ export async function sendConfirmationMail(
     contactId: q.contactId,
     optInEventId: q.optInEventId,
     expiresAtMs: q.at.getTime() + CONFIRMATION_TTL_MS,
+    requestId: q.requestId,
   });
   const url = confirmationUrl(token);
   const list = q.listName ?? ws.name;
   const subject = `Confirm your subscription to ${list}`;
-  const idempotencyKey = `confirm:${q.optInEventId}`;
+  const idempotencyKey = q.requestId ? `repermission:${q.requestId}:${q.contactId}` : `confirm:${q.optInEventId}`;
   const message = await claimMessage(db, {
     workspaceId: q.workspaceId,
     idempotencyKey,
@@ -82,7 +83,7 @@ ${ws.postalAddress ? `<p style="color:#888;font-size:12px">${escapeHtml(ws.name)
     tags: [
       { name: "workspace", value: q.workspaceId },
       { name: "contact", value: q.contactId },
-      { name: "kind", value: "double_opt_in" },
+      { name: "kind", value: q.requestId ? "repermission" : "double_opt_in" },
     ],
     idempotencyKey,
     class: "transactional",

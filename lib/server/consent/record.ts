@@ -10,6 +10,7 @@ import {
   workspaceForConsent,
 } from "@/db/queries/consent";
 import { getContact } from "@/db/queries/contacts";
+import { getRepermissionRequest, markAskConfirmed } from "@/db/queries/repermission";
 import { activeEnrollmentsOfContact, finishEnrollment } from "@/db/queries/enrollments";
 import { liftSuppression, suppressAddress } from "@/db/queries/suppressions";
 import { readConfirmationToken, tokenWorkspace } from "@/lib/forms/tokens";
@@ -123,6 +124,9 @@ export async function confirmOptIn(db: Db, q: { token: string; ip: string | null
   if (plan === "invalid" || plan === "expired" || plan === "withdrawn" || !optIn || !contact) return { outcome: plan === "confirm" || plan === "already" ? "invalid" : plan };
   const fields = (optIn.data.fields as Record<string, unknown> | undefined) ?? {};
   if (plan === "already") return { outcome: "already", workspaceId, contactId: contact.id, formId: optIn.formId, fields };
+  // A re-permission link names its request: the ledger says which import, segment or API call asked.
+  const request = claims.requestId ? await getRepermissionRequest(db, { workspaceId, requestId: claims.requestId }) : undefined;
+  if (claims.requestId && !request) return { outcome: "invalid" };
   await appendConsentEvents(db, [
     {
       workspaceId,
@@ -130,15 +134,25 @@ export async function confirmOptIn(db: Db, q: { token: string; ip: string | null
       kind: "confirmed",
       topic: null,
       email: contact.email,
-      source: "double_opt_in",
+      source: request ? `repermission_${request.source}` : "double_opt_in",
       formId: optIn.formId,
       formVersion: optIn.formVersion,
       ip: q.ip,
       userAgent: q.userAgent,
-      data: { opt_in_event_id: optIn.id },
+      ...(request ? { wording: request.wording } : {}),
+      data: request
+        ? {
+            opt_in_event_id: optIn.id,
+            repermission_request_id: request.id,
+            ...(request.importId ? { import_id: request.importId } : {}),
+            ...(request.segmentId ? { segment_id: request.segmentId } : {}),
+            ...(request.apiKeyId ? { api_key_id: request.apiKeyId } : {}),
+          }
+        : { opt_in_event_id: optIn.id },
       occurredAt: q.at,
     },
   ]);
+  if (request) await markAskConfirmed(db, { workspaceId, requestId: request.id, contactId: contact.id, at: q.at });
   await setContactStatus(db, { workspaceId, contactId: contact.id, status: "subscribed", onlyFrom: ["unconfirmed", "subscribed", "bounced"] });
   await liftSuppression(db, { workspaceId, email: contact.email });
   return { outcome: "confirmed", workspaceId, contactId: contact.id, formId: optIn.formId, fields };

@@ -1,5 +1,6 @@
 import { getDb } from "@/db/client";
 import { workspaceForConsent } from "@/db/queries/consent";
+import { getRepermissionRequest } from "@/db/queries/repermission";
 import { nowMs } from "@/lib/clock";
 import { readConfirmationToken, tokenWorkspace } from "@/lib/forms/tokens";
 
@@ -16,6 +17,8 @@ export default async function ConfirmPage(props: { params: Promise<{ token: stri
   const ws = workspaceId ? await workspaceForConsent(getDb(), { workspaceId }) : undefined;
   const claims = ws ? readConfirmationToken(ws.secret, token) : undefined;
   const expired = claims !== undefined && nowMs() > claims.expiresAtMs;
+  // A re-permission link: the page shows the wording its confirmation records.
+  const request = ws && claims?.requestId ? await getRepermissionRequest(getDb(), { workspaceId: ws.id, requestId: claims.requestId }) : undefined;
   return (
     <main className="mx-auto max-w-md px-4 py-16">
       <div className="rounded-xl border border-slate-200 bg-white p-6 shadow-sm">
@@ -32,10 +35,14 @@ export default async function ConfirmPage(props: { params: Promise<{ token: stri
         ) : (
           <>
             <h1 className="text-xl font-semibold">Confirm your subscription</h1>
-            <p className="mt-2 text-sm text-slate-700">
-              Press the button to confirm that you want to receive email from <strong>{ws.name}</strong>. You can leave at any time
-              with the link in every message.
-            </p>
+            {request ? (
+              <p className="mt-2 text-sm text-slate-700" data-testid="confirm-wording">Press the button to confirm: “{request.wording}”</p>
+            ) : (
+              <p className="mt-2 text-sm text-slate-700">
+                Press the button to confirm that you want to receive email from <strong>{ws.name}</strong>. You can leave at any time
+                with the link in every message.
+              </p>
+            )}
             <form method="post" action={`/f/confirm/${token}`} className="mt-5">
               <button type="submit" className="w-full rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
                 Confirm

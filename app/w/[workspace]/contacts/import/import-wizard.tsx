@@ -248,6 +248,9 @@ export function ImportWizard(props: { workspace: string; doubleOptIn: boolean })
               Download the report of {(result.skipped + result.rejected).toLocaleString("en")} rows not imported
             </a>
           ) : <p>Every row became a contact.</p>}
+          <a className="mt-2 block text-brand-600 hover:underline" href={`/w/${props.workspace}/contacts/import/${result.importId}`} data-testid="import-page-link">
+            {props.doubleOptIn ? "Open the import to ask its unconfirmed contacts to confirm" : "Open the import"}
+          </a>
         </section>
       ) : null}
     </div>

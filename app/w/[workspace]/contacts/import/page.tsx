@@ -40,7 +40,7 @@ export default async function ImportPage(props: { params: Promise<{ workspace: s
             rows={past}
             rowKey={(i) => i.id}
             columns={[
-              { header: "File", cell: (i) => <>{i.fileName}<div className="text-xs text-slate-500">{i.createdAt.toISOString().slice(0, 16).replace("T", " ")}</div></> },
+              { header: "File", cell: (i) => <><Link href={`/w/${workspace}/contacts/import/${i.id}`} className="text-brand-600 hover:underline">{i.fileName}</Link><div className="text-xs text-slate-500">{i.createdAt.toISOString().slice(0, 16).replace("T", " ")}</div></> },
               { header: "Status", cell: (i) => i.status },
               { header: "Rows", align: "end", cell: (i) => `${i.received.toLocaleString("en")} / ${i.totalRows.toLocaleString("en")}` },
               { header: "Created", align: "end", cell: (i) => i.created.toLocaleString("en") },

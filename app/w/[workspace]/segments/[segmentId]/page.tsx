@@ -12,6 +12,7 @@ import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
 import { Table } from "@/app/_components/ui/table";
 import { deleteSegmentAction } from "../actions";
 import { SegmentBuilder } from "../segment-builder";
+import { loadRepermission, RepermissionPanel } from "../../contacts/repermission/panel";
 
 export const metadata = { title: "Segment" };
 
@@ -25,9 +26,10 @@ export default async function SegmentPage(props: { params: Promise<{ workspace: 
   const segment = await getSegment(db, { workspaceId: member.workspace.id, segmentId });
   if (!segment) notFound();
   const q = search.parse(await props.searchParams);
-  const [options, page] = await Promise.all([
+  const [options, page, rp] = await Promise.all([
     builderOptions(db, { workspaceId: member.workspace.id }),
     segmentMembersPage(db, { workspaceId: member.workspace.id, definition: segment.definition, now: now(), afterId: q.after, limit: 50 }),
+    loadRepermission(db, { workspaceId: member.workspace.id, segmentId: segment.id }),
   ]);
   const base = `/w/${workspace}/segments/${segment.id}`;
   return (
@@ -54,6 +56,7 @@ export default async function SegmentPage(props: { params: Promise<{ workspace: 
         </div>
       </div>
       <SegmentBuilder workspace={workspace} segment={segment} options={options} canEdit={can(member.role, "segments.edit")} />
+      <RepermissionPanel workspace={workspace} target={{ segmentId: segment.id }} canAsk={can(member.role, "contacts.edit")} {...rp} />
       <h2 className="mt-8 text-lg font-semibold">Members (saved definition, now)</h2>
       <Table
         caption={`Members of ${segment.name}`}
