@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { contacts, messages, templates, workspaces } from "../schema/index";
 import { flowsPinningTemplate } from "./template-versions";
@@ -22,6 +22,15 @@ export async function listTemplates(db: Db, q: { workspaceId: string; archived?:
     .where(and(eq(templates.workspaceId, q.workspaceId), q.archived ? isNotNull(templates.archivedAt) : isNull(templates.archivedAt)))
     .orderBy(desc(templates.updatedAt))
     .limit(500);
+}
+
+/** Class and topic of the workspace's active templates among `templateIds` (what a dry run's sends are checked with). */
+export async function templateClasses(db: Db, q: { workspaceId: string; templateIds: string[] }) {
+  if (q.templateIds.length === 0) return [];
+  return db
+    .select({ id: templates.id, class: templates.class, topic: templates.topic })
+    .from(templates)
+    .where(and(eq(templates.workspaceId, q.workspaceId), inArray(templates.id, q.templateIds), isNull(templates.archivedAt)));
 }
 
 export async function templateCounts(db: Db, q: { workspaceId: string }) {
