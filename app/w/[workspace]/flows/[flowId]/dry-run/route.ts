@@ -8,10 +8,8 @@ import { can } from "@/lib/auth/permissions";
 import { now } from "@/lib/clock";
 import { dryRunQuerySchema } from "@/lib/dry-run/facts";
 
-const list = (v: string | null) => (v ? v.split(",").filter((s) => s !== "") : []);
-
 /**
- * GET ?contact=<id>[&templates=…&events=…&segments=…]: the contact's whole state as the runner
+ * GET ?contact=<id>[&template=…&event=…&segment=…, each repeatable]: the contact's whole state as the runner
  * would read it now, for the editor's dry run (docs/flows.md#the-dry-run). Any member may run
  * one (viewers too); another workspace's flow or contact is a 404.
  */
@@ -23,9 +21,9 @@ export async function GET(req: Request, route: { params: Promise<{ workspace: st
   const url = new URL(req.url);
   const parsed = dryRunQuerySchema.safeParse({
     contact: url.searchParams.get("contact") ?? "",
-    templates: list(url.searchParams.get("templates")),
-    events: list(url.searchParams.get("events")),
-    segments: list(url.searchParams.get("segments")),
+    templates: url.searchParams.getAll("template"),
+    events: url.searchParams.getAll("event"),
+    segments: url.searchParams.getAll("segment"),
   });
   if (!parsed.success) return Response.json({ error: `Bad request: ${parsed.error.issues[0]?.path.join(".") || "query"} ${parsed.error.issues[0]?.message ?? ""}`.trim() }, { status: 400 });
   const db = getDb();
