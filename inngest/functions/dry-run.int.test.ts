@@ -199,6 +199,29 @@ function randomFlow(r: Rng, ids: Ids, base: number): { nodes: N[]; edges: E[] } 
   return { nodes, edges };
 }
 
+describe("the dry run's facts", () => {
+  it("reach only the workspace's own contacts, and leave machine opens out", async () => {
+    const db = h.db.db;
+    const a = await seedWorkspace(db, { contacts: 1 });
+    const b = await seedWorkspace(db, { contacts: 1 });
+    const at = new Date(h.clock.nowMs());
+    const other = await loadDryRunFacts(db, { workspaceId: a.workspace.id, contact: b.contacts[0]!.id, templates: [], events: [], segments: [], at });
+    expect(other).toBeUndefined();
+    const c = a.contacts[0]!;
+    const [m] = await db
+      .insert(messages)
+      .values({ workspaceId: a.workspace.id, contactId: c.id, class: "marketing", toEmail: c.email, subject: "Hi", status: "sent", sentAt: new Date(at.getTime() - DAY) })
+      .returning({ id: messages.id });
+    await db.insert(emailEvents).values([
+      { workspaceId: a.workspace.id, messageId: m!.id, contactId: c.id, type: "opened", machine: true, dedupeKey: randomUUID(), occurredAt: new Date(at.getTime() - HOUR) },
+      { workspaceId: a.workspace.id, messageId: m!.id, contactId: c.id, type: "clicked", machine: false, dedupeKey: randomUUID(), occurredAt: new Date(at.getTime() - HOUR) },
+    ]);
+    const own = await loadDryRunFacts(db, { workspaceId: a.workspace.id, contact: c.id, templates: [], events: [], segments: [], at });
+    expect(own?.emails.map((e) => e.action)).toEqual(["clicked"]);
+    expect(own?.recentSends).toEqual([at.getTime() - DAY]);
+  });
+});
+
 type Case = { workspaceId: string; flowId: string; contactId: string; facts: NonNullable<Awaited<ReturnType<typeof loadDryRunFacts>>>; plan: Parameters<typeof simulate>[0] };
 
 describe("the dry run and the runner agree", () => {
