@@ -184,6 +184,12 @@ const schema = z.object({
   CHROMIUM_PATH: optionalString,
   CI: flag,
   /**
+   * Tests only: the seed of the dry run's property test (inngest/functions/dry-run.int.test.ts),
+   * to replay a failure it printed; unset, a new seed each run. Its number of cases likewise.
+   */
+  TILLIT_PROPERTY_SEED: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional(),
+  TILLIT_PROPERTY_CASES: z.coerce.number().int().min(1).max(10_000).default(200),
+  /**
    * Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For the public endpoints
    * (signup forms) believe when telling one visitor from another for rate limits. Unset: trust
    * none, so a client cannot pick its own address by sending the header.

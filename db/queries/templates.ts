@@ -25,6 +25,15 @@ export async function listTemplates(db: Db, q: { workspaceId: string; archived?:
     .limit(500);
 }
 
+/** Class and topic of the workspace's active templates among `templateIds` (what a dry run's sends are checked with). */
+export async function templateClasses(db: Db, q: { workspaceId: string; templateIds: string[] }) {
+  if (q.templateIds.length === 0) return [];
+  return db
+    .select({ id: templates.id, class: templates.class, topic: templates.topic })
+    .from(templates)
+    .where(and(eq(templates.workspaceId, q.workspaceId), inArray(templates.id, q.templateIds), isNull(templates.archivedAt)));
+}
+
 export async function templateCounts(db: Db, q: { workspaceId: string }) {
   const [row] = await db
     .select({

@@ -69,3 +69,20 @@ export function nextAllowedSlot(policy: SendingPolicy, q: { now: number; timeZon
   }
   return at > q.now ? at : null;
 }
+
+/**
+ * Whether the sending policy defers a marketing message now, and why, in the words the send's
+ * trace shows: the flow runner's send step and the dry run (lib/dry-run) both ask this.
+ * `recentSends` as for nextAllowedSlot.
+ */
+export function marketingDeferral(
+  policy: SendingPolicy,
+  q: { now: number; timeZone: string; recentSends: readonly number[] },
+): { until: number; detail: string } | null {
+  const until = nextAllowedSlot(policy, q);
+  if (until === null) return null;
+  const cap = policy.frequencyCap;
+  const inWindow = cap ? q.recentSends.filter((t) => t > q.now - cap.windowHours * 3_600_000).length : 0;
+  const why = cap && inWindow >= cap.max ? `frequency cap (${cap.max} per ${cap.windowHours} h)` : "quiet hours";
+  return { until, detail: `Deferred by the ${why} until ${new Date(until).toISOString()}` };
+}

@@ -30,8 +30,22 @@ export type SimContact = {
   /** IANA zone; missing or invalid falls back to the node's zone, then the workspace default, then UTC. */
   timeZone?: string | null;
   /** Opens and clicks, by template; a send node's email counts once it was sent in this run. */
-  emails?: { templateId: string; action: "opened" | "clicked"; at: Instant }[];
+  emails?: { templateId: string | null; action: "opened" | "clicked"; at: Instant }[];
+  /**
+   * The contact's own fields, which conditions read as attributes (the attributes win on a
+   * clash), as the runner's condition step does; waits read only the attributes.
+   */
+  fields?: { email?: string | null; firstName?: string | null; lastName?: string | null };
 };
+
+/**
+ * What a send-email node does at `at`: send, skip ("Not sent: …") or defer until the sending
+ * policy allows. `sends` are the sends this dry run made so far (for the frequency cap).
+ * Without a gate every send goes out. lib/dry-run builds one from the contact's consent and the
+ * workspace's sending policy with the runner's own rules.
+ */
+export type SimSendDecision = { kind: "send" } | { kind: "skip"; detail: string } | { kind: "defer"; until: number; detail: string };
+export type SimSendGate = (q: { templateId: string; at: number; sends: readonly { templateId: string; at: number }[] }) => SimSendDecision;
 
 export type SimEvent = { name: string; at: Instant; properties?: Record<string, unknown> };
 
@@ -49,6 +63,8 @@ export type SimOptions = {
   startNodeId?: string;
   /** The workspace's default zone for contacts without one. */
   defaultTimeZone?: string;
+  /** Consent and sending policy at each send (see SimSendGate). */
+  sendGate?: SimSendGate;
 };
 
 export type SimStep = {
@@ -73,6 +89,8 @@ const toMs = (t: Instant): number => {
   return ms;
 };
 const iso = (ms: number) => new Date(ms).toISOString();
+/** A send deferred this many slots in a row is left waiting (the runner would go on trying). */
+const MAX_DEFERRALS = 1000;
 
 /**
  * The earliest event a wait-for-event may take. Matches the runner: an event counts if it
@@ -97,6 +115,7 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
     segments: [...(contact.segments ?? [])],
   };
   const sends = new Map<string, { templateId: string; at: number }>();
+  const sent: { templateId: string; at: number }[] = [];
   const triggerPayload = options.trigger ?? defaultTriggerPayload(plan, timeline, start);
   const steps: SimStep[] = [];
   const visits = new Map<string, number>();
@@ -118,12 +137,18 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
       emails.push({ action: e.action, at, templateId: e.templateId, sendNodeId: null });
       // The runner knows which send produced an open from its correlation tags; here a send
       // node owns an engagement with its template that came after it sent.
-      for (const [sendNodeId, sent] of sends) {
-        if (sent.templateId === e.templateId && at >= sent.at) emails.push({ action: e.action, at, templateId: e.templateId, sendNodeId });
+      for (const [sendNodeId, s] of sends) {
+        if (s.templateId === e.templateId && at >= s.at) emails.push({ action: e.action, at, templateId: e.templateId, sendNodeId });
       }
     }
     return {
-      contact: { id: contact.id, attributes: state.attributes, tags: state.tags, segments: state.segments, timeZone: contact.timeZone ?? null },
+      contact: {
+        id: contact.id,
+        attributes: { email: contact.fields?.email, firstName: contact.fields?.firstName, lastName: contact.fields?.lastName, ...state.attributes },
+        tags: state.tags,
+        segments: state.segments,
+        timeZone: contact.timeZone ?? null,
+      },
       events: timeline,
       emails,
       now,
@@ -266,18 +291,53 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
         exit = step(`split:${branch.id}`, `split:${branch.id}`, `Branch "${branch.label}" (weight ${branch.weight} of ${total})`);
         break;
       }
-      case "send-email":
-        sends.set(node.id, { templateId: node.config.templateId, at: now });
-        exit = step("next", "sent", `Would send template ${node.config.templateId} at ${iso(now)}`);
+      case "send-email": {
+        // As the runner: ask, and while the sending policy defers, sleep until the slot and ask
+        // again (consent is checked again at each try too).
+        const { templateId } = node.config;
+        let at = now;
+        let decision = options.sendGate?.({ templateId, at, sends: sent }) ?? { kind: "send" };
+        const deferred: string[] = [];
+        for (let tries = 0; decision.kind === "defer" && tries < MAX_DEFERRALS; tries++) {
+          deferred.push(decision.detail);
+          at = Math.max(at, decision.until);
+          decision = options.sendGate?.({ templateId, at, sends: sent }) ?? { kind: "send" };
+        }
+        const before = deferred.length > 0 ? `${deferred[deferred.length - 1]}; then ` : "";
+        const outcome = decision.kind === "skip" ? "skipped" : "sent";
+        const detail = decision.kind === "skip" ? `${before}${decision.detail}` : `${before}Would send template ${templateId} at ${iso(at)}`;
+        if (decision.kind === "defer") {
+          // Still deferred after MAX_DEFERRALS slots: shown as waiting at the send.
+          record(node, { exit: null, outcome: "waiting", detail: `${detail}; still deferred` });
+          ended = "end";
+          break;
+        }
+        if (at > now) {
+          ended = wait(node, at, "next", outcome, detail);
+          if (ended) break;
+        } else {
+          step("next", outcome, detail);
+        }
+        if (decision.kind === "send") {
+          sends.set(node.id, { templateId, at: now });
+          sent.push({ templateId, at: now });
+        }
+        exit = "next";
         break;
-      case "add-tag":
-        if (!state.tags.some((t) => t.toLowerCase() === node.config.tag.toLowerCase())) state.tags.push(node.config.tag);
-        exit = step("next", "done", `Would add tag "${node.config.tag}"`);
+      }
+      case "add-tag": {
+        // "unchanged" when the contact has it already, as the runner records it.
+        const had = state.tags.some((t) => t.toLowerCase() === node.config.tag.toLowerCase());
+        if (!had) state.tags.push(node.config.tag);
+        exit = step("next", had ? "unchanged" : "done", `Would add tag "${node.config.tag}"${had ? " (already there)" : ""}`);
         break;
-      case "remove-tag":
+      }
+      case "remove-tag": {
+        const had = state.tags.some((t) => t.toLowerCase() === node.config.tag.toLowerCase());
         state.tags = state.tags.filter((t) => t.toLowerCase() !== node.config.tag.toLowerCase());
-        exit = step("next", "done", `Would remove tag "${node.config.tag}"`);
+        exit = step("next", had ? "done" : "unchanged", `Would remove tag "${node.config.tag}"`);
         break;
+      }
       case "update-attribute": {
         const { attribute, op, value } = node.config;
         if (op === "unset") delete state.attributes[attribute];

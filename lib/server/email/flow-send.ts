@@ -8,7 +8,7 @@ import { checkConsent } from "../consent/check";
 import type { UtmOverride } from "@/lib/flows/catalog";
 import { env } from "@/lib/env";
 import { inboundUnsubscribe, marketingHeaders, mergeContext } from "@/lib/email/message";
-import { nextAllowedSlot, parseSendingPolicy } from "@/lib/email/policy";
+import { marketingDeferral, parseSendingPolicy } from "@/lib/email/policy";
 import { TemplateError } from "@/lib/email/render";
 import { renderMessage } from "./render-pool";
 import { campaignSlug } from "@/lib/email/tracking";
@@ -67,15 +67,12 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
     const recent = policy.frequencyCap
       ? await recentMarketingSends(db, { workspaceId: input.workspaceId, contactId: input.contactId, since: new Date(input.now.getTime() - windowMs) })
       : [];
-    const until = nextAllowedSlot(policy, {
+    const deferral = marketingDeferral(policy, {
       now: input.now.getTime(),
       timeZone: facts.timeZone ?? facts.workspaceTimeZone,
       recentSends: recent,
     });
-    if (until !== null) {
-      const why = policy.frequencyCap && recent.length >= policy.frequencyCap.max ? `frequency cap (${policy.frequencyCap.max} per ${policy.frequencyCap.windowHours} h)` : "quiet hours";
-      return { outcome: "deferred", until, detail: `Deferred by the ${why} until ${new Date(until).toISOString()}` };
-    }
+    if (deferral !== null) return { outcome: "deferred", until: deferral.until, detail: deferral.detail };
   }
 
   const message = await claimMessage(db, {

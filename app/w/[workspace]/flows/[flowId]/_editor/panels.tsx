@@ -8,6 +8,7 @@ import type { EditorGraph, GraphDiff } from "@/lib/flows/editor/graph-ops";
 import { suggestMigration, type MigrationMap } from "@/lib/flows/editor/migration";
 import type { FlowGraph } from "@/lib/flows/graph";
 import { simulate, type SimResult } from "@/lib/flows/simulate";
+import { dryRunFactsSchema, planNeeds, simInputs } from "@/lib/dry-run/facts";
 import { publishFlowAction, restoreVersionAction } from "@/app/w/[workspace]/flows/actions";
 import { callAction } from "@/app/_components/call-action";
 import type { EditorProps } from "./types";
@@ -194,24 +195,34 @@ export function DryRunPanel(p: { props: EditorProps; compiled: CompileResult; on
   const [trigger, setTrigger] = useState("{}");
   const [events, setEvents] = useState<DryEvent[]>([]);
   const [result, setResult] = useState<SimResult | { error: string } | null>(null);
+  const [busy, setBusy] = useState(false);
   const templates = useMemo(() => new Map(p.props.pickers.templates.map((t) => [t.id, t.name])), [p.props.pickers.templates]);
 
-  const run = () => {
+  const run = async () => {
     if (!p.compiled.ok) return setResult({ error: "Fix the problems first: a dry run walks the compiled draft." });
+    const plan = p.compiled.plan;
     try {
-      const start = Date.now();
       const real = p.props.contacts.find((c) => c.id === contactId);
-      const contact = real
-        ? { id: real.id, attributes: real.attributes, tags: real.tags, timeZone: real.timeZone ?? p.props.timeZone }
-        : { id: "dry-run-contact", attributes: JSON.parse(madeUp) as Record<string, unknown>, tags: tags.split(",").map((t) => t.trim()).filter(Boolean), timeZone: p.props.timeZone };
+      // A real contact: their whole state as the runner would read it now (consent, topics, the
+      // sending policy, segments, past events, opens and clicks), from the server.
+      const facts = real ? await loadFacts(p.props.workspace, p.props.flow.id, real.id, plan) : null;
+      const start = facts?.at ?? Date.now();
+      const inputs = facts
+        ? simInputs(facts)
+        : {
+            contact: { id: "dry-run-contact", attributes: JSON.parse(madeUp) as Record<string, unknown>, tags: tags.split(",").map((t) => t.trim()).filter(Boolean), timeZone: p.props.timeZone },
+            events: [],
+            options: { defaultTimeZone: p.props.timeZone },
+          };
       const simEvents = events.map((e, i) => {
         const ms = parseDuration(e.after);
         if (ms === null) throw new Error(`event ${i + 1}: “${e.after}” is not a duration`);
         return { name: e.name, at: start + ms, properties: e.properties.trim() ? (JSON.parse(e.properties) as Record<string, unknown>) : {} };
       });
-      const r = simulate(p.compiled.plan, contact, simEvents, { start, until: start + 400 * 86_400_000 }, {
-        trigger: JSON.parse(trigger || "{}") as Record<string, unknown>,
-        defaultTimeZone: p.props.timeZone,
+      const triggerText = trigger.trim();
+      const r = simulate(plan, inputs.contact, [...inputs.events, ...simEvents], { start, until: start + 400 * 86_400_000 }, {
+        ...inputs.options,
+        ...(triggerText && triggerText !== "{}" ? { trigger: JSON.parse(triggerText) as Record<string, unknown> } : {}),
       });
       setResult(r);
       p.onPath(r.steps.map((s) => s.nodeId));
@@ -222,7 +233,10 @@ export function DryRunPanel(p: { props: EditorProps; compiled: CompileResult; on
 
   return (
     <div className="space-y-2 text-xs" data-testid="dry-run">
-      <p className="text-slate-600">Walks the draft for one contact with time fast-forwarded. Nothing is sent.</p>
+      <p className="text-slate-600">
+        Walks the draft for one contact with time fast-forwarded. Nothing is sent. A real contact is checked as the runner would check them now: segments,
+        past events, opens and clicks, consent and topics, and the sending policy (frequency cap, quiet hours).
+      </p>
       <label className="block font-medium">
         Contact
         <select className={`${small} mt-0.5 block w-full`} value={contactId} onChange={(e) => setContactId(e.target.value)}>
@@ -263,20 +277,28 @@ export function DryRunPanel(p: { props: EditorProps; compiled: CompileResult; on
           Add an event
         </button>
       </fieldset>
-      <button type="button" className="rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white" onClick={run}>
-        Run dry run
+      <button
+        type="button"
+        disabled={busy}
+        className="rounded-md bg-brand-600 px-3 py-1.5 font-medium text-white disabled:opacity-50"
+        onClick={() => {
+          setBusy(true);
+          void run().finally(() => setBusy(false));
+        }}
+      >
+        {busy ? "Running…" : "Run dry run"}
       </button>
       {result && "error" in result ? <p role="alert" className="text-red-700">{result.error}</p> : null}
       {result && "steps" in result ? (
         <ol className="space-y-1" data-testid="dry-run-timeline">
           {result.steps.map((s, i) => (
-            <li key={i} className={s.kind === "send-email" ? "rounded bg-emerald-50 p-1" : ""}>
+            <li key={i} className={s.kind === "send-email" ? (s.outcome === "sent" ? "rounded bg-emerald-50 p-1" : "rounded bg-amber-50 p-1") : ""} data-outcome={s.outcome}>
               <button type="button" className="font-semibold hover:underline" onClick={() => p.onJump(s.nodeId)}>
                 {s.nodeId}
               </button>{" "}
               <span className="font-mono text-slate-500">{new Date(s.at).toLocaleString()}</span>
               <span className="block">
-                {s.kind === "send-email" ? `Would send “${templates.get(String(p.compiled.ok ? (p.compiled.plan.nodes[s.nodeId]?.config as { templateId?: string }).templateId : "")) ?? "a template"}”. ` : ""}
+                {s.kind === "send-email" && s.outcome === "sent" ? `Would send “${templates.get(String(p.compiled.ok ? (p.compiled.plan.nodes[s.nodeId]?.config as { templateId?: string }).templateId : "")) ?? "a template"}”. ` : ""}
                 {s.detail}
               </span>
             </li>
@@ -286,4 +308,18 @@ export function DryRunPanel(p: { props: EditorProps; compiled: CompileResult; on
       ) : null}
     </div>
   );
+}
+
+/** The contact's state for a dry run of `plan`, from the dry-run route, validated. */
+async function loadFacts(workspace: string, flowId: string, contactId: string, plan: Parameters<typeof planNeeds>[0]) {
+  const needs = planNeeds(plan);
+  const q = new URLSearchParams({ contact: contactId });
+  for (const t of needs.templates) q.append("template", t);
+  for (const e of needs.events) q.append("event", e);
+  for (const s of needs.segments) q.append("segment", s);
+  const res = await fetch(`/w/${encodeURIComponent(workspace)}/flows/${encodeURIComponent(flowId)}/dry-run?${q.toString()}`, { cache: "no-store" });
+  if (!res.ok) throw new Error(res.status === 404 ? "That contact is not in this workspace any more." : `Could not read the contact (${res.status}).`);
+  const parsed = dryRunFactsSchema.safeParse(await res.json());
+  if (!parsed.success) throw new Error("The contact's data could not be read.");
+  return parsed.data;
 }
