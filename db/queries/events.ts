@@ -1,19 +1,21 @@
-import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, lte } from "drizzle-orm";
 import type { Db } from "../client";
 import { events } from "../schema/index";
 
 export type StoredEvent = { id: string; name: string; properties: Record<string, unknown>; occurredAt: Date };
 
 /**
- * A contact's events of one name in (after, upTo]: the look-back a wait-for-event does before it
- * waits, because step.waitForEvent only sees events that arrive after the wait began.
+ * A contact's events of these names in (after, upTo], oldest first: by default the first `limit`
+ * (the look-back a wait-for-event does before it waits, because step.waitForEvent only sees events
+ * that arrive after the wait began); with `newest`, the latest `limit` (what a condition — "in the
+ * last 7 days", "at least N times in 30 days" — must see for a contact with a long history).
  */
 export async function contactEventsBetween(
   db: Db,
-  q: { workspaceId: string; contactId: string; names: string[]; after: Date | null; upTo: Date; limit?: number },
+  q: { workspaceId: string; contactId: string; names: string[]; after: Date | null; upTo: Date; limit?: number; newest?: boolean },
 ): Promise<StoredEvent[]> {
   if (q.names.length === 0) return [];
-  return db
+  const found = await db
     .select({ id: events.id, name: events.name, properties: events.properties, occurredAt: events.occurredAt })
     .from(events)
     .where(
@@ -25,8 +27,9 @@ export async function contactEventsBetween(
         lte(events.occurredAt, q.upTo),
       ),
     )
-    .orderBy(asc(events.occurredAt), asc(events.id))
+    .orderBy(...(q.newest ? [desc(events.occurredAt), desc(events.id)] : [asc(events.occurredAt), asc(events.id)]))
     .limit(q.limit ?? 1000);
+  return q.newest ? found.reverse() : found;
 }
 
 /** Stores a tracked event; a repeated messageId returns the first row (Segment retries). */

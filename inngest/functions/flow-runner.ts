@@ -652,7 +652,7 @@ async function conditionContext(
   const [contact, tags, events, emails, segments] = await Promise.all([
     contactForRun(db, q),
     contactTagNames(db, q),
-    contactEventsBetween(db, { ...q, names: eventNames, after: null, upTo: at, limit: 5000 }),
+    contactEventsBetween(db, { ...q, names: eventNames, after: null, upTo: at, limit: 5000, newest: true }),
     needsEmail ? contactEngagement(db, { ...q, upTo: at }) : Promise.resolve([]),
     // Evaluated live (the segments' compiled predicates for this one contact), not read from the
     // membership table, which lags behind until the next refresh.

@@ -20,7 +20,7 @@ export async function loadDryRunFacts(db: Db, q: DryRunQuery & { workspaceId: st
   const [tags, segments, events, emails, ledger, templates, ctx, recent] = await Promise.all([
     contactTagNames(db, scope),
     contactSegmentIds(db, { ...scope, segmentIds: q.segments, now: q.at }),
-    contactEventsBetween(db, { ...scope, names: q.events, after: null, upTo: q.at, limit: DRY_RUN_EVENT_LIMIT }),
+    contactEventsBetween(db, { ...scope, names: q.events, after: null, upTo: q.at, limit: DRY_RUN_EVENT_LIMIT, newest: true }),
     // No enrollment yet: none of these engagements belongs to one of this run's sends.
     contactEngagement(db, { ...scope, enrollmentId: "", upTo: q.at }),
     ledgerForRules(db, scope),
