@@ -318,7 +318,13 @@ async function loadFacts(workspace: string, flowId: string, contactId: string, p
   for (const e of needs.events) q.append("event", e);
   for (const s of needs.segments) q.append("segment", s);
   const res = await fetch(`/w/${encodeURIComponent(workspace)}/flows/${encodeURIComponent(flowId)}/dry-run?${q.toString()}`, { cache: "no-store" });
-  if (!res.ok) throw new Error(res.status === 404 ? "That contact is not in this workspace any more." : `Could not read the contact (${res.status}).`);
+  if (res.status === 404) throw new Error("That contact is not in this workspace any more.");
+  if (!res.ok) {
+    // The route names what it refused ({ error: { message, field } }); say so rather than a bare status.
+    const body = (await res.json().catch(() => null)) as { error?: { message?: unknown } } | null;
+    const why = typeof body?.error?.message === "string" ? `: ${body.error.message}` : "";
+    throw new Error(`Could not read the contact (${res.status})${why}.`);
+  }
   const parsed = dryRunFactsSchema.safeParse(await res.json());
   if (!parsed.success) throw new Error("The contact's data could not be read.");
   return parsed.data;
