@@ -8,8 +8,8 @@ import { addContactTag, contactTagNames } from "@/db/queries/contacts";
 import { createInvitation } from "@/db/queries/members";
 import { createImport } from "@/db/queries/imports";
 import { recordFlowFailure } from "@/db/queries/notifications";
-import { createSegment } from "@/db/queries/segments";
-import { apiKeys, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, segments, templates, topics, users, workspaces } from "@/db/schema/index";
+import { createSegment, refreshMembership } from "@/db/queries/segments";
+import { apiKeys, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, repermissionRequests, segments, templates, topics, users, workspaces } from "@/db/schema/index";
 import { seedFailedRun } from "../fixtures/failed-runs";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
@@ -461,6 +461,20 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await forge(p, row, "topicId", w.a.topicId);
     await submitAndExpectRefusal(p, row, "Delete", /topic not found/, "Delete topic");
     expect(await db.select().from(topics).where(eq(topics.id, w.a.topicId))).toHaveLength(1);
+  },
+  requestRepermissionAction: async (p, w, db) => {
+    // B's contact is unconfirmed, a member of B's segment and of B's import, so B's pages offer the button.
+    const b = w.b.contacts[0]!;
+    await db.update(contacts).set({ status: "unconfirmed" }).where(and(eq(contacts.workspaceId, w.b.workspace.id), eq(contacts.id, b.id)));
+    await db.insert(consentEvents).values({ workspaceId: w.b.workspace.id, contactId: b.id, kind: "opt_in", email: b.email, source: "import", data: { importId: w.b.importId } });
+    await refreshMembership(db, { workspaceId: w.b.workspace.id, segmentId: w.b.segmentId, definition: { type: "group", match: "all", children: [] }, now: new Date(), afterId: null, limit: 100 });
+    await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await forge(p, "[data-testid=repermission-form]", "segmentId", w.a.segmentId);
+    await submitAndExpectRefusal(p, "[data-testid=repermission-form]", "Ask 1 unconfirmed contacts to confirm", /segment not found/, "Send confirmation mails");
+    await p.goto(`/w/${w.b.workspace.slug}/contacts/import/${w.b.importId}`);
+    await forge(p, "[data-testid=repermission-form]", "importId", w.a.importId);
+    await submitAndExpectRefusal(p, "[data-testid=repermission-form]", "Ask 1 unconfirmed contacts to confirm", /import not found/, "Send confirmation mails");
+    expect(await db.select().from(repermissionRequests).where(inArray(repermissionRequests.workspaceId, [w.a.workspace.id, w.b.workspace.id]))).toHaveLength(0);
   },
   eraseContactAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
