@@ -133,7 +133,7 @@ describe("re-permission of a segment", () => {
     const bo = await person("bo", "trial");
     const cy = await person("cy", "trial");
     const dee = await person("dee", "trial");
-    const eli = await person("eli", "trial");
+    await person("eli", "trial");
     const fay = await person("fay", "pro");
     for (const c of [ann, bo, dee, fay]) {
       const r = await recordOptIn(h.db.db, { workspaceId: w, contactId: c.id, email: c.email, source: "api" });
