@@ -525,6 +525,8 @@ const routeHandlers: Record<string, string> = {
   "app/w/[workspace]/segments/[segmentId]/export/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
   "app/w/[workspace]/contacts/import/[importId]/report/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
   "app/api/v1/contacts/[id]/export/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/repermission/route.ts": "workspace from the secret key; contacts and template looked up in it (case: the REST API …)",
+  "app/api/v1/contacts/repermission/[requestId]/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/erase/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/w/[workspace]/contacts/[contactId]/export/route.ts": "session member of the slug, contact looked up in that workspace (case: the export download …)",
   "app/f/[slug]/submit/route.ts": "public signup endpoint: the live form is found by its global slug and writes only into its own workspace",
@@ -586,6 +588,11 @@ test.describe("workspace isolation", () => {
       const [f] = await db.insert(forms).values({ workspaceId: w.workspace.id, name: "Signup", slug: `signup-${w.workspace.slug}` }).returning({ id: forms.id });
       formIds.set(w.workspace.id, f!.id);
     }
+    const importOf = new Map<string, string>();
+    for (const w of [a, b]) {
+      const imp = await createImport(db, { workspaceId: w.workspace.id, fileName: "list.csv", mode: "update", statement: "Signed up at the trade fair stand, paper forms on file", settings: { header: ["email"], mapping: [{ target: "email" }], tags: [] }, totalRows: 1, createdBy: w.owner.id });
+      importOf.set(w.workspace.id, imp.id);
+    }
     const messageOf = new Map<string, string>();
     for (const w of [a, b]) {
       const [m] = await db
@@ -603,6 +610,7 @@ test.describe("workspace isolation", () => {
       "[templateId]": (w) => templateOf.get(w.workspace.id)!,
       "[segmentId]": (w) => segmentOf.get(w.workspace.id)!,
       "[formId]": (w) => formIds.get(w.workspace.id)!,
+      "[importId]": (w) => importOf.get(w.workspace.id)!,
     };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
@@ -706,6 +714,14 @@ test.describe("workspace isolation", () => {
     expect(await db.select().from(events).where(eq(events.contactId, theirs.id))).toHaveLength(0);
     expect(await db.select().from(consentEvents).where(and(eq(consentEvents.contactId, theirs.id), eq(consentEvents.topic, "offers")))).toHaveLength(0);
     expect(((await (await request.get("/api/v1/topics", { headers })).json()) as { data: unknown[] }).data).toEqual([]);
+
+    // A's re-permission request: not readable; A's template: not usable for B's request.
+    const [theirRequest] = await db.insert(repermissionRequests).values({ workspaceId: a.workspace.id, source: "api", contactIds: [theirs.id], wording: "A's wording" }).returning({ id: repermissionRequests.id });
+    expect((await request.get(`/api/v1/contacts/repermission/${theirRequest!.id}`, { headers })).status()).toBe(404);
+    const theirTemplate = await seedTemplate(db, a.workspace.id);
+    const refused = await request.post("/api/v1/contacts/repermission", { headers, data: { contact_ids: [b.contacts[0]!.id], template_id: theirTemplate } });
+    expect(refused.status()).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { field: "template_id", message: expect.stringMatching(/not found/) } });
 
     // A's flows: not listed, and not enrollable, even with B's own contact.
     const [flow] = await db.insert(flows).values({ workspaceId: a.workspace.id, name: "A's flow", draft: {}, status: "live" }).returning({ id: flows.id });
