@@ -196,3 +196,12 @@ export type EnrollmentStarted = z.infer<typeof enrollmentStarted.schema>;
 export const repermissionRequested = eventType("contacts/repermission.requested", {
   schema: z.object({ workspaceId: uuid, requestId: uuid, part: z.number().int().min(0).optional() }),
 });
+
+/**
+ * Send a double opt-in mail whose first attempt (inline, as the contact signed up or was created
+ * through the API) failed: the opt-in is already committed, so the mail is retried here
+ * (docs/forms-and-consent.md). One mail per opt-in: the opt-in event id keys the message.
+ */
+export const confirmationMailRequested = eventType("contacts/confirmation.requested", {
+  schema: z.object({ workspaceId: uuid, contactId: uuid, optInEventId: uuid }),
+});

@@ -11,9 +11,10 @@ import { benchEmail } from "../lib/server/email/bench";
 import { benchImport, benchSegments } from "./bench-segments";
 import { envOrExit } from "../lib/env";
 import { benchEditor } from "./bench-editor";
+import { benchRepermission } from "./bench-repermission";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=inline|process] [--scale=P] [--rows=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=inline|process] [--scale=P] [--rows=N] [--contacts=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -56,6 +57,8 @@ const benches = {
   // --scale=P: P percent of 1M contacts / 10M events (100 = the full size), seeded once per size and kept.
   segments: (db: { url: string; embedded: boolean }) => benchSegments(db, { scale: flag("scale", 100) / 100, reps: flag("reps", 5) }),
   import: (db: { url: string; embedded: boolean }) => benchImport(db, { rows: flag("rows", 100_000), reps: flag("reps", 3) }),
+  // 20k by default (a minute or two); the recorded figure is --contacts=100000.
+  repermission: (db: { url: string; embedded: boolean }) => benchRepermission(db, { contacts: flag("contacts", 20_000), reps: flag("reps", 3) }),
 } as const;
 type Name = keyof typeof benches;
 

@@ -8,8 +8,8 @@ import { addContactTag, contactTagNames } from "@/db/queries/contacts";
 import { createInvitation } from "@/db/queries/members";
 import { createImport } from "@/db/queries/imports";
 import { recordFlowFailure } from "@/db/queries/notifications";
-import { createSegment } from "@/db/queries/segments";
-import { apiKeys, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, segments, templates, topics, users, workspaces } from "@/db/schema/index";
+import { createSegment, refreshMembership } from "@/db/queries/segments";
+import { apiKeys, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, repermissionRequests, segments, templates, topics, users, workspaces } from "@/db/schema/index";
 import { seedFailedRun } from "../fixtures/failed-runs";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
@@ -462,6 +462,20 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, row, "Delete", /topic not found/, "Delete topic");
     expect(await db.select().from(topics).where(eq(topics.id, w.a.topicId))).toHaveLength(1);
   },
+  requestRepermissionAction: async (p, w, db) => {
+    // B's contact is unconfirmed, a member of B's segment and of B's import, so B's pages offer the button.
+    const b = w.b.contacts[0]!;
+    await db.update(contacts).set({ status: "unconfirmed" }).where(and(eq(contacts.workspaceId, w.b.workspace.id), eq(contacts.id, b.id)));
+    await db.insert(consentEvents).values({ workspaceId: w.b.workspace.id, contactId: b.id, kind: "opt_in", email: b.email, source: "import", data: { importId: w.b.importId } });
+    await refreshMembership(db, { workspaceId: w.b.workspace.id, segmentId: w.b.segmentId, definition: { type: "group", match: "all", children: [] }, now: new Date(), afterId: null, limit: 100 });
+    await p.goto(`/w/${w.b.workspace.slug}/segments/${w.b.segmentId}`);
+    await forge(p, "[data-testid=repermission-form]", "segmentId", w.a.segmentId);
+    await submitAndExpectRefusal(p, "[data-testid=repermission-form]", "Ask 1 unconfirmed contacts to confirm", /segment not found/, "Send confirmation mails");
+    await p.goto(`/w/${w.b.workspace.slug}/contacts/import/${w.b.importId}`);
+    await forge(p, "[data-testid=repermission-form]", "importId", w.a.importId);
+    await submitAndExpectRefusal(p, "[data-testid=repermission-form]", "Ask 1 unconfirmed contacts to confirm", /import not found/, "Send confirmation mails");
+    expect(await db.select().from(repermissionRequests).where(inArray(repermissionRequests.workspaceId, [w.a.workspace.id, w.b.workspace.id]))).toHaveLength(0);
+  },
   eraseContactAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
     await forge(p, "[data-testid=erase-form]", "contactId", w.a.contacts[0]!.id);
@@ -511,6 +525,8 @@ const routeHandlers: Record<string, string> = {
   "app/w/[workspace]/segments/[segmentId]/export/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
   "app/w/[workspace]/contacts/import/[importId]/report/route.ts": "member of the workspace in the path (case: the CSV downloads …)",
   "app/api/v1/contacts/[id]/export/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/contacts/repermission/route.ts": "workspace from the secret key; contacts and template looked up in it (case: the REST API …)",
+  "app/api/v1/contacts/repermission/[requestId]/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/erase/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/w/[workspace]/contacts/[contactId]/export/route.ts": "session member of the slug, contact looked up in that workspace (case: the export download …)",
   "app/f/[slug]/submit/route.ts": "public signup endpoint: the live form is found by its global slug and writes only into its own workspace",
@@ -572,6 +588,11 @@ test.describe("workspace isolation", () => {
       const [f] = await db.insert(forms).values({ workspaceId: w.workspace.id, name: "Signup", slug: `signup-${w.workspace.slug}` }).returning({ id: forms.id });
       formIds.set(w.workspace.id, f!.id);
     }
+    const importOf = new Map<string, string>();
+    for (const w of [a, b]) {
+      const imp = await createImport(db, { workspaceId: w.workspace.id, fileName: "list.csv", mode: "update", statement: "Signed up at the trade fair stand, paper forms on file", settings: { header: ["email"], mapping: [{ target: "email" }], tags: [] }, totalRows: 1, createdBy: w.owner.id });
+      importOf.set(w.workspace.id, imp.id);
+    }
     const messageOf = new Map<string, string>();
     for (const w of [a, b]) {
       const [m] = await db
@@ -589,6 +610,7 @@ test.describe("workspace isolation", () => {
       "[templateId]": (w) => templateOf.get(w.workspace.id)!,
       "[segmentId]": (w) => segmentOf.get(w.workspace.id)!,
       "[formId]": (w) => formIds.get(w.workspace.id)!,
+      "[importId]": (w) => importOf.get(w.workspace.id)!,
     };
     const fill = (sub: string, w: SeededWorkspace) => sub.replace(/\[[^\]]+\]/g, (seg) => {
       const id = ids[seg];
@@ -692,6 +714,14 @@ test.describe("workspace isolation", () => {
     expect(await db.select().from(events).where(eq(events.contactId, theirs.id))).toHaveLength(0);
     expect(await db.select().from(consentEvents).where(and(eq(consentEvents.contactId, theirs.id), eq(consentEvents.topic, "offers")))).toHaveLength(0);
     expect(((await (await request.get("/api/v1/topics", { headers })).json()) as { data: unknown[] }).data).toEqual([]);
+
+    // A's re-permission request: not readable; A's template: not usable for B's request.
+    const [theirRequest] = await db.insert(repermissionRequests).values({ workspaceId: a.workspace.id, source: "api", contactIds: [theirs.id], wording: "A's wording" }).returning({ id: repermissionRequests.id });
+    expect((await request.get(`/api/v1/contacts/repermission/${theirRequest!.id}`, { headers })).status()).toBe(404);
+    const theirTemplate = await seedTemplate(db, a.workspace.id);
+    const refused = await request.post("/api/v1/contacts/repermission", { headers, data: { contact_ids: [b.contacts[0]!.id], template_id: theirTemplate } });
+    expect(refused.status()).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { field: "template_id", message: expect.stringMatching(/not found/) } });
 
     // A's flows: not listed, and not enrollable, even with B's own contact.
     const [flow] = await db.insert(flows).values({ workspaceId: a.workspace.id, name: "A's flow", draft: {}, status: "live" }).returning({ id: flows.id });

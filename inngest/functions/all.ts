@@ -1,4 +1,5 @@
 import type { Inngest } from "inngest";
+import { createConfirmationMail } from "./confirmation-mail";
 import { createAnniversaryCron } from "./date-anniversary";
 import type { FlowDeps } from "./deps";
 import { createExitRecorder, createGoalWatcher } from "./exits";
@@ -29,5 +30,6 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createFlowMigration(inngest, deps),
     createFlowFailureNotice(inngest, deps),
     createRepermission(inngest, deps),
+    createConfirmationMail(inngest, deps),
   ];
 }

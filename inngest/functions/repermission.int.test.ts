@@ -5,16 +5,20 @@ import { POST as repermissionRoute } from "@/app/api/v1/contacts/repermission/ro
 import { GET as repermissionGet } from "@/app/api/v1/contacts/repermission/[requestId]/route";
 import { replaceDb, type DbHandle } from "@/db/client";
 import { createApiKey } from "@/db/queries/api-keys";
+import { createContact } from "@/db/queries/contacts";
 import { applyImportChunk, createImport, finishImport } from "@/db/queries/imports";
 import { forwardAppOutbox } from "@/db/queries/outbox";
-import { repermissionCounts } from "@/db/queries/repermission";
+import { repermissionCounts, unconfirmedCount } from "@/db/queries/repermission";
+import { createSegment, refreshMembership } from "@/db/queries/segments";
 import { suppressAddress } from "@/db/queries/suppressions";
 import { createTemplateRow } from "@/db/queries/templates";
 import { appOutbox, consentEvents, contacts } from "@/db/schema/index";
 import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
 import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { now } from "@/lib/clock";
-import { confirmOptIn } from "@/lib/server/consent/record";
+import { confirmOptIn, recordOptIn } from "@/lib/server/consent/record";
+import { grantConsent } from "@/e2e/fixtures/flows";
+import { definitionSchema } from "@/lib/segments/definition";
 import { createRequest, repermissionEvent } from "@/lib/server/consent/repermission";
 
 /**
@@ -110,6 +114,71 @@ describe("re-permission of an import", () => {
     const again = await ask(ws, importId);
     expect(h.capture.emails.length).toBe(before + 3);
     expect(await repermissionCounts(h.db.db, { workspaceId: w, requestId: again.id })).toMatchObject({ total: 3, asked: 0, skipped: 3, skippedBy: { "asked in the last 7 days": 2, "suppressed (unsubscribed)": 1 } });
+  });
+});
+
+describe("re-permission of a segment", () => {
+  it("asks only the segment's unconfirmed members with an opt-in; a confirmation names the segment; counts are right; asking again sends nothing", async () => {
+    const ws = await seedWorkspace(h.db.db, { contacts: 0 });
+    const w = ws.workspace.id;
+    const s = ws.workspace.slug;
+    const person = async (name: string, plan: string) => {
+      const email = `${name}-${s}@example.com`;
+      const { id } = await createContact(h.db.db, { workspaceId: w, email, firstName: name, lastName: null, timeZone: null, attributes: { plan }, source: "api" });
+      return { id, email };
+    };
+    // Members (plan = trial): two unconfirmed with an opt-in, one subscribed, one unconfirmed but
+    // suppressed since, one unconfirmed with no opt-in on record. Outside: an unconfirmed non-member.
+    const ann = await person("ann", "trial");
+    const bo = await person("bo", "trial");
+    const cy = await person("cy", "trial");
+    const dee = await person("dee", "trial");
+    await person("eli", "trial");
+    const fay = await person("fay", "pro");
+    for (const c of [ann, bo, dee, fay]) {
+      const r = await recordOptIn(h.db.db, { workspaceId: w, contactId: c.id, email: c.email, source: "api" });
+      expect(r.status).toBe("unconfirmed");
+    }
+    await grantConsent(h.db.db, w, [cy]);
+    await h.db.db.update(contacts).set({ status: "subscribed" }).where(and(eq(contacts.workspaceId, w), eq(contacts.id, cy.id)));
+    await suppressAddress(h.db.db, { workspaceId: w, email: dee.email, reason: "unsubscribed" });
+    const definition = definitionSchema.parse({ type: "group", match: "all", children: [{ type: "attribute", field: "plan", comparison: { op: "eq", value: "trial" } }] });
+    const seg = await createSegment(h.db.db, { workspaceId: w, name: "Trials", definition, createdBy: ws.owner.id });
+    await refreshMembership(h.db.db, { workspaceId: w, segmentId: seg.id, definition, now: now(), afterId: null, limit: 1000 });
+    expect(await unconfirmedCount(h.db.db, { workspaceId: w, segmentId: seg.id })).toBe(4);
+
+    const before = h.capture.emails.length;
+    const r = await createRequest(h.db.db, { workspaceId: w, source: "segment", segmentId: seg.id, createdBy: ws.owner.id, at: now() });
+    await h.app.inngest.send(repermissionEvent(r));
+    await h.settle();
+    const mails = h.capture.emails.slice(before);
+    expect(mails.map((m) => m.to[0]).sort()).toEqual([ann.email, bo.email].sort());
+    expect(await repermissionCounts(h.db.db, { workspaceId: w, requestId: r.id })).toEqual({
+      total: 4,
+      queued: 0,
+      asked: 2,
+      confirmed: 0,
+      pending: 2,
+      skipped: 2,
+      skippedBy: { "suppressed (unsubscribed)": 1, "no opt-in on record": 1 },
+    });
+
+    const token = tokenOf(mails.find((m) => m.to[0] === bo.email)!.text)!;
+    expect((await confirmOptIn(h.db.db, { token, ip: "192.0.2.44", userAgent: "Tablet/2", at: now() })).outcome).toBe("confirmed");
+    const confirmed = await h.db.db.select().from(consentEvents).where(and(eq(consentEvents.workspaceId, w), eq(consentEvents.contactId, bo.id), eq(consentEvents.kind, "confirmed")));
+    expect(confirmed).toHaveLength(1);
+    expect(confirmed[0]).toMatchObject({ source: "repermission_segment", ip: "192.0.2.44", wording: r.wording });
+    expect(confirmed[0]!.data).toMatchObject({ repermission_request_id: r.id, segment_id: seg.id });
+    expect(await repermissionCounts(h.db.db, { workspaceId: w, requestId: r.id })).toMatchObject({ asked: 2, confirmed: 1, pending: 1, skipped: 2 });
+    const [boRow] = await h.db.db.select().from(contacts).where(and(eq(contacts.workspaceId, w), eq(contacts.id, bo.id)));
+    expect(boRow!.status).toBe("subscribed");
+
+    // Asking again: Bo has confirmed, Ann was asked this week, the rest are still skipped: no mail.
+    const again = await createRequest(h.db.db, { workspaceId: w, source: "segment", segmentId: seg.id, createdBy: ws.owner.id, at: now() });
+    await h.app.inngest.send(repermissionEvent(again));
+    await h.settle();
+    expect(h.capture.emails.length).toBe(before + 2);
+    expect(await repermissionCounts(h.db.db, { workspaceId: w, requestId: again.id })).toMatchObject({ total: 3, asked: 0, skipped: 3, skippedBy: { "asked in the last 7 days": 1, "suppressed (unsubscribed)": 1, "no opt-in on record": 1 } });
   });
 });
 

@@ -94,6 +94,29 @@ const event = {
   },
 };
 const one = { content: { "application/json": { schema: { type: "object", properties: { data: contact } } } } };
+const created = {
+  content: {
+    "application/json": {
+      schema: {
+        type: "object",
+        properties: {
+          data: {
+            ...contact,
+            properties: {
+              ...contact.properties,
+              confirmation_mail: {
+                type: ["string", "null"],
+                enum: ["sent", "queued", "not_sent", null],
+                description:
+                  "The double opt-in mail: `sent` (the provider took it), `queued` (it could not go out just now and is retried in the background: the contact is created either way, one mail in the end), `not_sent` (the address may not be mailed), null (no confirmation due)",
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
 
 export function openApiDocument(serverUrl: string) {
   return {
@@ -126,9 +149,9 @@ export function openApiDocument(serverUrl: string) {
         },
         post: {
           summary:
-            "Create a contact. Without `consent` it records no consent and stays unconfirmed; with `consent` the opt-in is recorded and the workspace's double opt-in default applies (a confirmation mail first, or subscribed at once). An address erased at the person's request is refused (409).",
+            "Create a contact. Without `consent` it records no consent and stays unconfirmed; with `consent` the opt-in is recorded and the workspace's double opt-in default applies (a confirmation mail first, or subscribed at once). The contact is created even when the confirmation mail cannot go out at once: `confirmation_mail` is then `queued` and the mail is retried in the background (do not retry the request). An address erased at the person's request is refused (409).",
           requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(contactCreate) } } },
-          responses: { "201": { description: "Created", ...one }, "409": { description: "The address is already a contact, or was erased at the person's request (conflict)", ...errorContent }, ...errors },
+          responses: { "201": { description: "Created", ...created }, "409": { description: "The address is already a contact, or was erased at the person's request (conflict)", ...errorContent }, ...errors },
         },
       },
       "/api/v1/contacts/{id}": {

@@ -7,7 +7,7 @@ import { env } from "@/lib/env";
 import { confirmationToken } from "@/lib/forms/tokens";
 import { TRANSACTIONAL_WHY } from "@/lib/consent/rules";
 import { checkConsent } from "./check";
-import { recordOptIn, type OptInInput } from "./record";
+import { recordOptIn, type ConsentEmit, type OptInInput } from "./record";
 import { escapeHtml } from "@/lib/html";
 
 /** How long a confirmation link works. */
@@ -92,16 +92,51 @@ ${ws.postalAddress ? `<p style="color:#888;font-size:12px">${escapeHtml(ws.name)
   return { sent: true, detail: `Sent "${subject}" to ${facts.email}`, url };
 }
 
+/** Hands a confirmation mail to the `confirmation-mail` function (one event per opt-in). */
+export const confirmationMailEvent = (q: { workspaceId: string; contactId: string; optInEventId: string }) => ({
+  id: `confirm-mail:${q.optInEventId}`,
+  name: "contacts/confirmation.requested",
+  data: { workspaceId: q.workspaceId, contactId: q.contactId, optInEventId: q.optInEventId },
+});
+
+/**
+ * What became of a confirmation mail: `sent` (the provider took it), `queued` (the inline attempt
+ * failed and the mail is retried in the background), `not_sent` (the consent check refused it).
+ */
+export type ConfirmationMailOutcome = "sent" | "queued" | "not_sent";
+
+/**
+ * The confirmation mail for an opt-in just committed (a form's signup, a contact created through
+ * the API): tried at once, and when that fails (no transport configured, the provider down) handed
+ * to the `confirmation-mail` function, which retries until the provider takes it. The signup itself
+ * never fails because of the mail, and the opt-in event id keys the message, so the contact gets one.
+ */
+export async function sendConfirmationOrRetry(
+  db: Db,
+  transport: MailTransport,
+  emit: ConsentEmit,
+  q: { workspaceId: string; contactId: string; optInEventId: string; at: Date },
+): Promise<ConfirmationMailOutcome> {
+  try {
+    const mail = await sendConfirmationMail(db, transport, q);
+    return mail.sent ? "sent" : "not_sent";
+  } catch (err) {
+    console.warn(`consent: confirmation mail for opt-in ${q.optInEventId} will be retried (${(err as Error).message})`);
+    await emit([confirmationMailEvent(q)]);
+    return "queued";
+  }
+}
+
 /**
  * The one call for entry paths that create contacts in bulk or by API (CSV import, REST): records
  * the opt-in under the workspace's double opt-in default (or `doubleOptIn` when given) and, when
- * a confirmation is due, sends the confirmation mail. Import passes `source: "import"` and its
- * stated lawful source in `data`.
+ * a confirmation is due, sends the confirmation mail (or hands it on to be retried, see
+ * `sendConfirmationOrRetry`). Import passes `source: "import"` and its stated lawful source in `data`.
  */
-export async function recordOptInAndConfirm(db: Db, transport: MailTransport, input: OptInInput & { at: Date }) {
+export async function recordOptInAndConfirm(db: Db, transport: MailTransport, emit: ConsentEmit, input: OptInInput & { at: Date }) {
   const optIn = await recordOptIn(db, input);
-  const mail = optIn.needsConfirmation
-    ? await sendConfirmationMail(db, transport, { workspaceId: input.workspaceId, contactId: input.contactId, optInEventId: optIn.optInEventId, at: input.at })
-    : undefined;
-  return { ...optIn, confirmationSent: mail?.sent ?? false };
+  const confirmation = optIn.needsConfirmation
+    ? await sendConfirmationOrRetry(db, transport, emit, { workspaceId: input.workspaceId, contactId: input.contactId, optInEventId: optIn.optInEventId, at: input.at })
+    : null;
+  return { ...optIn, confirmation, confirmationSent: confirmation === "sent" };
 }

@@ -23,7 +23,7 @@ import { planConfirmation, planOptIn, planWithdrawal } from "@/lib/consent/lifec
  */
 
 /** Events for Inngest, sent by the caller after the database work is committed. */
-export type ConsentEmit = (events: { name: string; data: Record<string, unknown> }[]) => Promise<void>;
+export type ConsentEmit = (events: { id?: string; name: string; data: Record<string, unknown> }[]) => Promise<void>;
 
 export type OptInInput = {
   workspaceId: string;

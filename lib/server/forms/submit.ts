@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { upsertSignupContact, workspaceForConsent } from "@/db/queries/consent";
 import type { FormRow } from "@/db/queries/forms";
 import { suppressionsFor } from "@/db/queries/suppressions";
-import { sendConfirmationMail } from "../consent/confirmation";
+import { sendConfirmationOrRetry } from "../consent/confirmation";
 import { recordOptIn, type ConsentEmit } from "../consent/record";
 import type { MailTransport } from "../email/transport";
 import { HONEYPOT_FIELD, parseSubmission, readFormConfig, STAMP_FIELD, type RawFields } from "@/lib/forms/config";
@@ -88,7 +88,8 @@ export async function submitForm(
     at: q.now,
   });
   if (optIn.needsConfirmation) {
-    await sendConfirmationMail(db, q.transport, { workspaceId: q.form.workspaceId, contactId: contact.id, optInEventId: optIn.optInEventId, at: q.now });
+    // The signup is committed: a failed mail is retried in the background, never a failed signup.
+    await sendConfirmationOrRetry(db, q.transport, q.emit, { workspaceId: q.form.workspaceId, contactId: contact.id, optInEventId: optIn.optInEventId, at: q.now });
   } else {
     await emitFormSubmitted(q.emit, { workspaceId: q.form.workspaceId, contactId: contact.id, formId: q.form.id, fields: submitted });
   }

@@ -8,7 +8,7 @@ import { contactCreate } from "@/lib/api/contacts";
 import { keysetCursor } from "@/lib/api/cursor";
 import { ApiError, apiRoute, body, json } from "@/lib/server/api/handler";
 import { presentContact } from "@/lib/api/present";
-import { contactCreatedEvent, emit } from "@/inngest/emit";
+import { contactCreatedEvent, emit, outboxEmitter } from "@/inngest/emit";
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1, "limit must be 1 to 200").max(200, "limit must be 1 to 200").default(50),
@@ -53,8 +53,12 @@ export const POST = apiRoute(async (req, ctx) => {
       source: "api",
     });
     await ctx.audit("contact.created", "contact", id);
+    // The contact and its opt-in are committed before the confirmation mail is tried: a mail that
+    // cannot go out now is retried in the background and never fails the request (a client's retry
+    // would only meet a conflict).
+    let confirmation: "sent" | "queued" | "not_sent" | null = null;
     if (input.consent) {
-      await recordOptInAndConfirm(ctx.db, configuredTransport(ctx.db), {
+      ({ confirmation } = await recordOptInAndConfirm(ctx.db, configuredTransport(ctx.db), outboxEmitter(ctx.db), {
         workspaceId: ctx.workspaceId,
         contactId: id,
         email: input.email,
@@ -65,10 +69,10 @@ export const POST = apiRoute(async (req, ctx) => {
         topics: input.consent.topics,
         data: input.consent.source_description ? { source_description: input.consent.source_description, api_key_id: ctx.apiKeyId } : { api_key_id: ctx.apiKeyId },
         at: now(),
-      });
+      }));
     }
     await emit(ctx.db, [contactCreatedEvent(ctx.workspaceId, id, "api")]);
-    return json(201, { data: presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!) });
+    return json(201, { data: { ...presentContact((await getContact(ctx.db, { workspaceId: ctx.workspaceId, contactId: id }))!), confirmation_mail: confirmation } });
   } catch (err) {
     if (err instanceof ContactExistsError) throw new ApiError("conflict", err.message, "email");
     throw err;
