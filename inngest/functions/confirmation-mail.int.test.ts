@@ -21,13 +21,7 @@ import { submitForm } from "@/lib/server/forms/submit";
 let h: FlowHarness;
 let previous: DbHandle | undefined;
 /** The app's own transport (the API route's inline attempt): configuration is read once per process. */
-const appMail = await vi.hoisted(async () => {
-  const { startResendCapture } = await import("@/e2e/fixtures/resend-capture");
-  const capture = await startResendCapture();
-  process.env.RESEND_API_KEY = "re_test";
-  process.env.RESEND_BASE_URL = capture.url;
-  return capture;
-});
+const appMail = await vi.hoisted(async () => (await import("@/e2e/fixtures/app-mail")).startAppMail());
 beforeAll(async () => {
   h = await startFlowHarness();
   previous = replaceDb(h.db);

@@ -33,13 +33,7 @@ let previous: DbHandle | undefined;
  * Where the app's own transport (the API's sign-up confirmation mail) delivers in this file: the
  * configuration is read once per process, so it is set before any module of the file loads.
  */
-const appMail = await vi.hoisted(async () => {
-  const { startResendCapture } = await import("@/e2e/fixtures/resend-capture");
-  const capture = await startResendCapture();
-  process.env.RESEND_API_KEY = "re_test";
-  process.env.RESEND_BASE_URL = capture.url;
-  return capture;
-});
+const appMail = await vi.hoisted(async () => (await import("@/e2e/fixtures/app-mail")).startAppMail());
 beforeAll(async () => {
   h = await startFlowHarness();
   previous = replaceDb(h.db);
