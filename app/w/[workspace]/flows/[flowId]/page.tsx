@@ -1,18 +1,15 @@
-import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "@/db/client";
 import { enrollmentTrace, nodeCounters } from "@/db/queries/enrollments";
 import { failedRunCounts } from "@/db/queries/failed-runs";
 import { dryRunContacts, editorPickers } from "@/db/queries/flow-editor";
 import { enrollmentOfFlow, nodeConversions, waitingAtNode, waitingByNode } from "@/db/queries/flow-stats";
 import { listFlowVersions } from "@/db/queries/flow-versions";
-import { getFlowForEditor } from "@/db/queries/flows";
 import { templatesChangedSincePublish } from "@/db/queries/template-versions";
-import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { flowGraphSchema, type FlowGraph } from "@/lib/flows/graph";
 import { FlowEditor } from "./_editor/flow-editor";
 import type { NodeStats } from "./_editor/types";
+import { flowPage } from "./flow-page";
 
 export const metadata = { title: "Flow editor" };
 
@@ -25,13 +22,7 @@ export default async function FlowEditorPage(props: {
   params: Promise<{ workspace: string; flowId: string }>;
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const { workspace, flowId } = await props.params;
-  const member = await requireMember(workspace);
-  if (!z.uuid().safeParse(flowId).success) notFound();
-  const db = getDb();
-  const workspaceId = member.workspace.id;
-  const flow = await getFlowForEditor(db, { workspaceId, flowId });
-  if (!flow) notFound();
+  const { workspace, flowId, member, db, workspaceId, flow } = await flowPage(props.params);
   const q = query.parse(await props.searchParams);
 
   const parsed = flowGraphSchema.safeParse(flow.draft);

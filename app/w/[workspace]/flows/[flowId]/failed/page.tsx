@@ -1,11 +1,7 @@
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { z } from "zod";
-import { getDb } from "@/db/client";
 import { failedRunCounts, listFailedRuns } from "@/db/queries/failed-runs";
 import { listFlowVersions } from "@/db/queries/flow-versions";
-import { getFlowForEditor } from "@/db/queries/flows";
-import { requireMember } from "@/lib/server/auth/member";
 import { can } from "@/lib/auth/permissions";
 import { graphNodeNames } from "@/lib/flows/node-labels";
 import { EmptyState } from "@/app/_components/empty-state";
@@ -14,6 +10,7 @@ import { button, secondaryButton } from "@/app/_components/styles";
 import { ConfirmSubmit } from "@/app/_components/ui/alert-dialog";
 import { Table } from "@/app/_components/ui/table";
 import { exitFailedRunsAction, retryFailedRunsAction } from "./actions";
+import { flowPage } from "../flow-page";
 
 export const metadata = { title: "Failed runs" };
 
@@ -43,13 +40,7 @@ export default async function FailedRunsPage(props: {
   params: Promise<{ workspace: string; flowId: string }>;
   searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
-  const { workspace, flowId } = await props.params;
-  const member = await requireMember(workspace);
-  if (!z.uuid().safeParse(flowId).success) notFound();
-  const db = getDb();
-  const workspaceId = member.workspace.id;
-  const flow = await getFlowForEditor(db, { workspaceId, flowId });
-  if (!flow) notFound();
+  const { workspace, flowId, member, db, workspaceId, flow } = await flowPage(props.params);
   const q = query.parse(await props.searchParams);
   const [counts, runs, versions] = await Promise.all([
     failedRunCounts(db, { workspaceId, flowId }),
