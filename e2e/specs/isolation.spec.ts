@@ -518,6 +518,7 @@ const routeHandlers: Record<string, string> = {
   "app/api/v1/flows/[id]/enrollments/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/w/[workspace]/reports/export/route.ts": "session member of the slug (case: report CSV exports …)",
   "app/w/[workspace]/reports/flows/[flowId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
+  "app/w/[workspace]/flows/[flowId]/dry-run/route.ts": "session member of the slug; flow and contact looked up in that workspace, another's a 404 (flow-dry-run.spec: the dry-run route …)",
   "app/w/[workspace]/reports/flows/[flowId]/messages/[nodeId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
   "app/api/webhooks/resend/route.ts": "signed by Resend; the workspace comes from the message row found by the provider's id",
   "app/r/[token]/route.ts": "workspace from an HMAC-signed token verified with that workspace's secret (lib/email email.int.test)",
