@@ -46,6 +46,12 @@ type Acted = { exit: string | null; outcome: string; detail: string; end?: { sta
 type Wait<T> = { result: T; immediate: { outcome: string; exit: string; detail: string } | null; detail: string };
 
 const MAX_WAIT_ATTEMPTS = 20;
+/**
+ * A wait-for-event's first registration is at most this long, then the events table is read again
+ * (step "catch-up") before the rest of the timeout: an event that reached Inngest between the
+ * look-back and the registration is taken within this bound, not at the timeout (docs/flows.md).
+ */
+export const FIRST_WAIT_MS = 60_000;
 /** Attempts of a failing step: the first and its retries. */
 const RUN_RETRIES = 6;
 /** A step's error that already says what failed, in the marketer's words (the webhook's). */
@@ -330,11 +336,28 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               // MAX_WAIT_ATTEMPTS of them the node times out rather than eat the run's step budget.
               for (let attempt = 1; seen < deadline && attempt <= MAX_WAIT_ATTEMPTS; attempt++) {
                 stepsUsed++;
+                // The first registration is bounded so the catch-up below runs soon after it.
+                const bounded = attempt === 1 && deadline - seen > FIRST_WAIT_MS;
                 const got = await step.waitForEvent(sid(attempt === 1 ? "wait-for-event" : `wait-for-event-${attempt}`), {
                   event: eventTracked.name,
-                  timeout: deadline - seen,
+                  timeout: bounded ? FIRST_WAIT_MS : deadline - seen,
                   if: waitExpression(config, { workspaceId, contactId }, trigger),
                 });
+                if (!got && bounded) {
+                  // The wait has existed for FIRST_WAIT_MS: anything it could not see (sent to
+                  // Inngest before it was registered) is in the table by now.
+                  stepsUsed++;
+                  const caught = await step.run(sid("catch-up"), async () => {
+                    const at = now().getTime();
+                    return { at, hit: await findMatch(db, { workspaceId, contactId }, config, trigger, from, Math.min(at, deadline)) };
+                  });
+                  if (caught.hit !== null) {
+                    resumedAt = Math.max(look.at, caught.hit);
+                    break;
+                  }
+                  seen = Math.max(seen, Math.min(caught.at, deadline));
+                  continue;
+                }
                 if (!got) break;
                 // An event that does not fit its declared schema is a near miss, not the run's failure.
                 const parsed = eventTracked.schema.safeParse(got.data);
@@ -352,8 +375,8 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                 lastResume[node.id] = resumedAt;
                 exit = "matched";
               } else {
-                // An event committed between the look-back and the wait's registration reached
-                // Inngest before anything was waiting for it: look once more before timing out.
+                // An event committed between a catch-up (or a near miss) and the next registration
+                // reached Inngest before anything was waiting for it: look once more before timing out.
                 stepsUsed++;
                 const late: string = await step.run(sid("recheck"), async (): Promise<string> => {
                   const hit = await findMatch(db, { workspaceId, contactId }, config, trigger, from, deadline);
