@@ -1,7 +1,6 @@
-import type { Agent } from "node:http";
 import type { Db } from "@/db/client";
 import type { MailTransport } from "@/lib/server/email/transport";
-import type { Resolver } from "./webhook-call";
+import type { WebhookTestRoute } from "./webhook-test-route";
 
 /**
  * What the flow functions need from the outside, passed in so the route serves them with the
@@ -11,13 +10,11 @@ import type { Resolver } from "./webhook-call";
 export type FlowDeps = {
   db: () => Db;
   transport: () => MailTransport;
-  /** DNS for webhook nodes (tests pin it). */
-  resolve?: Resolver;
   /**
-   * The HTTP agent webhook requests go through (tests: one that connects to a local endpoint
-   * whatever the pinned address; the URL and address screens still run first). Plain http only.
+   * Tests only: webhook nodes reach a local receiver through this allow-list (webhookTestRoute();
+   * the URL and address screens still run first). Refused in production.
    */
-  webhookAgent?: Agent;
+  webhookRoute?: WebhookTestRoute;
   /** Continue-as-new once a run has used this many steps (Inngest's hard limit is 1000). */
   maxStepsPerRun?: number;
   /** Per-workspace throttle of flow-runner starts (sends follow runs), Inngest's `throttle`. */

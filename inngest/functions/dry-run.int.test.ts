@@ -1,5 +1,4 @@
-import { createServer, Agent, type Server } from "node:http";
-import { connect } from "node:net";
+import { createServer, type Server } from "node:http";
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +16,7 @@ import { planNeeds, simInputs } from "@/lib/dry-run/facts";
 import { simulate } from "@/lib/flows/simulate";
 import { definitionSchema } from "@/lib/segments/definition";
 import { loadDryRunFacts } from "@/lib/server/flows/dry-run";
+import { webhookTestRoute } from "./webhook-test-route";
 
 /**
  * The dry run sees what the runner sees: for random contacts (attributes, tags, time zones,
@@ -65,9 +65,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
   const addr = hook.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
-  const webhookAgent = new Agent({ keepAlive: false });
-  Object.assign(webhookAgent, { createConnection: () => connect({ port, host: "127.0.0.1" }) });
-  h = await startFlowHarness({ resolve: () => Promise.resolve([{ address: "93.184.216.34", family: 4 }]), webhookAgent });
+  h = await startFlowHarness({ webhookRoute: webhookTestRoute({ hosts: ["hooks.example.com"], port }) });
 });
 
 afterAll(async () => {

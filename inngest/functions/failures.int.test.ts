@@ -1,5 +1,4 @@
-import { createServer, Agent, type Server } from "node:http";
-import { connect } from "node:net";
+import { createServer, type Server } from "node:http";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TestDatabase } from "@/e2e/fixtures/database";
@@ -10,6 +9,7 @@ import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { enrollmentTrace, failEnrollment, listEnrollments } from "@/db/queries/enrollments";
 import { flows, messages } from "@/db/schema/index";
 import type { TestApp } from "../local/test-app";
+import { webhookTestRoute } from "./webhook-test-route";
 
 /**
  * How a run ends when something outside Tillit fails: the mail provider's rate limits and
@@ -45,13 +45,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
   const addr = hook.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
-  const webhookAgent = new Agent({ keepAlive: false });
-  Object.assign(webhookAgent, { createConnection: () => connect({ port, host: "127.0.0.1" }) });
-  h = await startFlowHarness({
-    maxStepsPerRun: MAX_STEPS,
-    resolve: () => Promise.resolve([{ address: "93.184.216.34", family: 4 }]),
-    webhookAgent,
-  });
+  h = await startFlowHarness({ maxStepsPerRun: MAX_STEPS, webhookRoute: webhookTestRoute({ hosts: ["hooks.example.com"], port }) });
   ({ db, app, capture } = h);
 });
 

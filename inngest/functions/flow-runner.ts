@@ -7,6 +7,7 @@ import { getFlowVersion } from "@/db/queries/flow-versions";
 import { contactSegmentIds } from "@/db/queries/segments";
 import { contactEngagement, failQueuedMessage } from "@/db/queries/messages";
 import { now } from "@/lib/clock";
+import { env } from "@/lib/env";
 import { sendFlowEmail, type FlowSendResult } from "@/lib/server/email/flow-send";
 import { TemplateError } from "@/lib/email/render";
 import { renderLiquidText } from "@/lib/server/email/render-pool";
@@ -25,6 +26,7 @@ import { eventData } from "./event-data";
 import { memoTry, type SendMemo, type SendTry } from "./send-try";
 import { waitExpression } from "./wait-expression";
 import { callWebhook } from "./webhook-call";
+import { checkWebhookRoute } from "./webhook-test-route";
 
 /**
  * THE generic flow runner: one Inngest function for every flow. A run is one enrollment (or one
@@ -65,6 +67,7 @@ class NodeFailure extends Error {
 }
 
 export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
+  checkWebhookRoute(deps.webhookRoute, env().NODE_ENV);
   const throttle = deps.throttle ?? DEFAULT_THROTTLE;
   const maxSteps = deps.maxStepsPerRun ?? DEFAULT_MAX_STEPS_PER_RUN;
 
@@ -548,9 +551,9 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                 }
                 const res = await callWebhook(
                   { url: node.config.url, method: node.config.method, headers: node.config.headers, body },
-                  deps.resolve,
+                  deps.webhookRoute?.resolve,
                   undefined,
-                  deps.webhookAgent,
+                  deps.webhookRoute?.agent,
                 );
                 if (!res.ok && res.retry) {
                   // Retried with the run's retries; the last attempt's message is the failed run's reason.

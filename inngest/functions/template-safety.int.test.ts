@@ -5,6 +5,7 @@ import { createLiveFlow, grantConsent, graph } from "@/e2e/fixtures/flows";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
 import { messages, templates } from "@/db/schema/index";
+import { webhookTestRoute } from "./webhook-test-route";
 
 /**
  * Templates stored before Liquid lost its file system (or written straight into the database)
@@ -18,10 +19,7 @@ let called = 0;
 beforeAll(async () => {
   // Every webhook host resolves to a public address no test reaches: a call would be counted.
   h = await startFlowHarness({
-    resolve: () => {
-      called++;
-      return Promise.resolve([{ address: "127.0.0.1", family: 4 }]);
-    },
+    webhookRoute: webhookTestRoute({ hosts: ["hooks.example.com"], address: "127.0.0.1", onResolve: () => called++ }),
   });
 });
 afterAll(() => h?.stop());
