@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { join } from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TestDatabase } from "@/e2e/fixtures/database";
@@ -10,6 +12,8 @@ import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
 import { insertEvent } from "@/db/queries/events";
 import { contacts } from "@/db/schema/index";
 import { now } from "@/lib/clock";
+import { nodeKinds, type NodeKind } from "@/lib/flows/catalog";
+import { pickSplitBranch } from "@/lib/flows/split";
 import type { TestApp } from "../local/test-app";
 import { FIRST_WAIT_MS } from "./flow-runner";
 import { webhookTestRoute } from "./webhook-test-route";
@@ -356,7 +360,7 @@ describe("timing in the contact's zone (daylight saving days)", () => {
       graph: graph(
         [
           ["t", "manual-enrol"],
-          ["u", "wait-until", { mode: "attribute", attribute: "renewal_on", offsetMs: -DAY, time: "09:30" }],
+          ["u", "wait-until", { mode: "attribute", attribute: "renewal_on", offsetMs: 0, time: "09:30" }],
           ["x", "exit", { reason: "done" }],
         ],
         [
@@ -366,11 +370,10 @@ describe("timing in the contact's zone (daylight saving days)", () => {
       ),
     });
     await enrol(ws, flowId, [ny!.id, oslo!.id]);
-    // 09:30 on the Sunday in New York is EDT (UTC-4), so a day earlier is Saturday 13:30 UTC (not 14:30,
-    // not 13:30 on Saturday's own EST reading: the offset is a fixed 24 hours from the Sunday instant).
-    const nyAt = Date.UTC(us.y, 2, us.d, 13, 30) - DAY;
-    // Oslo is on CET (UTC+1) all that day: 08:30 UTC, a day earlier.
-    const osloAt = Date.UTC(us.y, 2, us.d, 8, 30) - DAY;
+    // 09:30 that Sunday in New York is EDT (UTC-4, the clocks went forward at 02:00): 13:30 UTC, not 14:30.
+    const nyAt = Date.UTC(us.y, 2, us.d, 13, 30);
+    // Oslo is still on CET (UTC+1) that day: 08:30 UTC.
+    const osloAt = Date.UTC(us.y, 2, us.d, 8, 30);
     const en = await enrollmentOf(ws, flowId, ny!.id);
     const eo = await enrollmentOf(ws, flowId, oslo!.id);
     expect((await trace(ws, en.id))[1]!.detail).toBe(`Waiting until ${new Date(nyAt).toISOString()}`);
@@ -418,5 +421,110 @@ describe("timing in the contact's zone (daylight saving days)", () => {
     await advanceTo(opens + MINUTE);
     expect(await path(ws, e.id)).toEqual(["t:next", "ww:next", "x:exit"]);
     expect((await trace(ws, e.id))[1]!.finishedAt!.getTime()).toBe(opens);
+  });
+});
+
+describe("a form trigger and a random split", () => {
+  it("a submitted form enrols its flows (and not another form's), and each contact takes the branch its hash picks", async () => {
+    const ws = await workspace(12);
+    const formId = crypto.randomUUID();
+    const { flowId } = await createLiveFlow(db.db, {
+      workspaceId: ws.workspace.id,
+      graph: graph(
+        [
+          ["t", "form-submitted", { formId }],
+          [
+            "s",
+            "random-split",
+            {
+              branches: [
+                { id: "a", label: "A", weight: 1 },
+                { id: "b", label: "B", weight: 1 },
+              ],
+            },
+          ],
+          ["ta", "add-tag", { tag: "variant-a" }],
+          ["tb", "add-tag", { tag: "variant-b" }],
+          ["x", "exit", { reason: "done" }],
+        ],
+        [
+          ["t", "next", "s"],
+          ["s", "split:a", "ta"],
+          ["s", "split:b", "tb"],
+          ["ta", "next", "x"],
+          ["tb", "next", "x"],
+        ],
+      ),
+    });
+    const other = await createLiveFlow(db.db, {
+      workspaceId: ws.workspace.id,
+      name: "Another form",
+      graph: graph(
+        [
+          ["t", "form-submitted", { formId: "some-other-form" }],
+          ["x", "exit", { reason: "done" }],
+        ],
+        [["t", "next", "x"]],
+      ),
+    });
+    for (const c of ws.contacts) {
+      await app.inngest.send({ name: "form/submitted", data: { workspaceId: ws.workspace.id, contactId: c.id, formId, fields: { company: "Fjord AS" } } });
+    }
+    await h.settle();
+    expect(await listEnrollments(db.db, { workspaceId: ws.workspace.id, flowId: other.flowId })).toEqual([]);
+    const taken = new Set<string>();
+    for (const c of ws.contacts) {
+      const e = await enrollmentOf(ws, flowId, c.id);
+      const expected = pickSplitBranch(c.id, "s", [
+        { id: "a", label: "A", weight: 1 },
+        { id: "b", label: "B", weight: 1 },
+      ]).id;
+      taken.add(expected);
+      expect(await path(ws, e.id)).toEqual(["t:next", `s:split:${expected}`, `t${expected}:next`, "x:exit"]);
+      expect(await contactTagNames(db.db, { workspaceId: ws.workspace.id, contactId: c.id })).toEqual([`variant-${expected}`]);
+    }
+    expect([...taken].sort()).toEqual(["a", "b"]);
+  });
+});
+
+/**
+ * Where each node kind is run by the real runner (startFlowHarness) in an integration test, and
+ * its effect asserted: file and test name. A kind added to the catalog fails here until it has one.
+ */
+const RUNNER_TESTS: Record<NodeKind, [file: string, test: string]> = {
+  "form-submitted": ["node-kinds.int.test.ts", "a submitted form enrols its flows"],
+  "contact-created": ["segments.int.test.ts", "an import's new contacts start 'contact created' flows"],
+  "tag-added": ["node-kinds.int.test.ts", "the added tag starts a tag-added flow"],
+  "event-tracked": ["flows.int.test.ts", "takes the matching cart within the timeout"],
+  "segment-entered": ["segments.int.test.ts", "enrols each contact once per entry"],
+  "date-anniversary": ["flows.int.test.ts", "a date anniversary enrols once per year"],
+  "manual-enrol": ["node-kinds.int.test.ts", "add tag and remove tag change the contact's tags"],
+  delay: ["flows.int.test.ts", "sends once per step, waits two days"],
+  "wait-until": ["node-kinds.int.test.ts", "wait until an attribute's date wakes at the wall-clock time"],
+  "wait-window": ["node-kinds.int.test.ts", "wait for a time window opens at the window's start"],
+  "wait-for-event": ["node-kinds.int.test.ts", "takes an event that reached Inngest before the wait was registered"],
+  condition: ["flows.int.test.ts", "branches on opens"],
+  "random-split": ["node-kinds.int.test.ts", "each contact takes the branch its hash picks"],
+  "add-tag": ["node-kinds.int.test.ts", "add tag and remove tag change the contact's tags"],
+  "remove-tag": ["node-kinds.int.test.ts", "add tag and remove tag change the contact's tags"],
+  "update-attribute": ["flows.int.test.ts", "continue as new before the step limit, keeping visit counts"],
+  webhook: ["node-kinds.int.test.ts", "calls the endpoint with its method, headers and the body rendered"],
+  goal: ["flows.int.test.ts", "a goal event exits the enrollment with reason goal"],
+  exit: ["flows.int.test.ts", "sends once per step, waits two days"],
+  "send-email": ["flows.int.test.ts", "sends once per step, waits two days"],
+};
+
+describe("every node kind", () => {
+  it("has a runner integration test that uses it", () => {
+    expect(Object.keys(RUNNER_TESTS).sort()).toEqual([...nodeKinds].sort());
+    for (const [kind, [file, test]] of Object.entries(RUNNER_TESTS)) {
+      const source = readFileSync(join(import.meta.dirname, file), "utf8");
+      expect(source, `${kind}: ${file} has no test "${test}"`).toContain(test);
+      const at = source.indexOf(test);
+      const ends = ["\n  it(", "\ndescribe(", "\nconst "].map((m) => source.indexOf(m, at)).filter((i) => i !== -1);
+      const body = source.slice(at, ends.length ? Math.min(...ends) : undefined);
+      expect(body, `${kind}: "${test}" in ${file} builds no ${kind} node`).toContain(`"${kind}"`);
+      expect(source, `${kind}: ${file} does not run the real runner`).toContain("startFlowHarness(");
+    }
   });
 });
