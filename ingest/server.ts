@@ -15,6 +15,7 @@ import {
   MAX_CALL_BYTES,
   normalizeBatch,
   normalizeMessage,
+  groupAttributes,
   writeKeyOf,
   type ItemError,
   type MessageType,
@@ -54,6 +55,8 @@ export type IngestOptions = {
   attachEveryMs?: number;
   /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
   forwardClaimMs?: number;
+  /** The ingest's public URL (TRACKING_URL), named as apiHost in the analytics.js settings document; default: the request's Host. */
+  publicUrl?: string;
   /** The stack's instance id (TILLIT_INSTANCE_ID), echoed by GET /health. */
   instance?: string;
   /** How often GET /health reads the outbox backlog and lag at most (default 5 s; older readings are reused). */
@@ -72,13 +75,26 @@ class HttpError extends Error {
   }
 }
 
+// The server libraries' paths, and analytics.js's (the type's first letter; /b in batching mode),
+// with and without /v1: analytics.js posts to <apiHost>/<letter>, and apiHost names /v1.
 const routes: Record<string, MessageType | "batch"> = {
   "/v1/identify": "identify",
   "/v1/track": "track",
   "/v1/page": "page",
+  "/v1/screen": "screen",
+  "/v1/group": "group",
+  "/v1/alias": "alias",
   "/v1/batch": "batch",
   "/v1/import": "batch",
 };
+for (const type of ["identify", "track", "page", "screen", "group", "alias", "batch"] as const) {
+  routes[`/v1/${type[0]}`] = type;
+  routes[`/${type[0]}`] = type;
+}
+
+/** GET /v1/projects/<writeKey>/settings: the settings document analytics.js loads from its CDN host. */
+const settingsPath = /^\/v1\/projects\/([^/]{1,200})\/settings$/;
+const hostHeader = /^[a-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-f:.]{2,45}\](:\d{1,5})?$/i;
 
 // A preflight gets the whole CORS answer; other answers only need to allow the origin.
 const preflight = {
@@ -170,7 +186,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     }
     try {
       await writeGroup(group);
-      if (group.some((p) => p.writes.some((w) => w.type === "identify"))) attachSoon = true;
+      if (group.some((p) => p.writes.some((w) => w.type === "identify" || w.type === "alias"))) attachSoon = true;
       wakeForwarder();
     } finally {
       active--;
@@ -209,7 +225,49 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     properties: item.properties,
     occurredAt: item.occurredAt,
     contact: item.type === "identify" ? contactFieldsFromTraits(item.traits) : undefined,
+    groupAttributes: item.type === "group" && item.groupId !== undefined ? groupAttributes(item.groupId, item.traits) : undefined,
+    previousId: item.previousId,
   });
+
+  // analytics.js configures itself from this document: it sends to apiHost (this ingest) and
+  // loads nothing else (no other destinations, no plugins, no metrics).
+  async function settings(req: IncomingMessage, res: ServerResponse, writeKey: string) {
+    const known = workspaceFor(writeKey);
+    const workspaceId = typeof known === "object" ? await known : known;
+    if (!workspaceId) return reply(res, 404, { success: false, message: "unknown or revoked write key" });
+    let base: URL | undefined;
+    if (opts.publicUrl) base = new URL(opts.publicUrl);
+    else {
+      const host = req.headers.host ?? "";
+      if (!hostHeader.test(host)) return reply(res, 400, { success: false, message: "no usable Host header" });
+      const forwarded = req.headers["x-forwarded-proto"];
+      base = new URL(`${forwarded === "https" ? "https" : "http"}://${host}`);
+    }
+    const apiHost = `${base.host}${base.pathname.replace(/\/$/, "")}/v1`;
+    const protocol = base.protocol.replace(":", "");
+    const doc = {
+      integrations: {
+        "Segment.io": { apiKey: writeKey, apiHost, protocol, unbundledIntegrations: [], addBundledMetadata: true, maybeBundledConfigIds: {}, versionSettings: { version: "4.4.7", componentTypes: ["browser"] } },
+      },
+      plan: { track: { __default: { enabled: true, integrations: {} } }, identify: { __default: { enabled: true } }, group: { __default: { enabled: true } } },
+      edgeFunction: {},
+      analyticsNextEnabled: true,
+      middlewareSettings: {},
+      enabledMiddleware: {},
+      metrics: { sampleRate: 0 },
+      legacyVideoPluginsEnabled: false,
+      remotePlugins: [],
+    };
+    const text = JSON.stringify(doc);
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      "access-control-allow-origin": "*",
+      // Built from the request's Host unless TRACKING_URL is set: then no shared cache may keep it.
+      "cache-control": opts.publicUrl ? "public, max-age=60" : "no-store",
+    });
+    res.end(text);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? "/").split("?")[0]!.replace(/^\/api(?=\/v1\/)/, "");
@@ -218,6 +276,16 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       return res.end();
     }
     if (req.method === "GET" && path === "/health") return health(res);
+    const project = req.method === "GET" ? settingsPath.exec(path) : null;
+    if (project) {
+      let writeKey: string;
+      try {
+        writeKey = decodeURIComponent(project[1]!);
+      } catch {
+        throw new HttpError(400, "the write key in the path is not valid");
+      }
+      return settings(req, res, writeKey);
+    }
     const kind = routes[path];
     if (!kind) return reply(res, 404, { success: false, message: `no route ${req.method} ${path}` });
     if (req.method !== "POST") return reply(res, 405, { success: false, message: "use POST" });
