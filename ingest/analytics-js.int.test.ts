@@ -240,3 +240,29 @@ describe("the settings document", () => {
     expect(status).toBe(400);
   });
 });
+
+describe("the analytics.js bundle", () => {
+  it("serves the installed analytics-next build for a known key, its write key and this ingest filled in", async () => {
+    const r = await fetch(`${ingest.url}/analytics.js/v1/${key}/analytics.min.js`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toContain("javascript");
+    const text = await r.text();
+    expect(text).toContain(`window.analyticsWriteKey="${key}"`);
+    expect(text).toContain(`a._cdn="http://127.0.0.1:${ingest.port}"`);
+    expect(text).not.toContain('"__WRITE_KEY__"');
+    const { version } = (await import("@segment/analytics-next/package.json", { with: { type: "json" } })).default;
+    expect(text).toContain(version);
+  });
+
+  it("serves the bundle's chunks by name and nothing else", async () => {
+    const index = await fetch(`${ingest.url}/analytics-next/bundles/index.js`);
+    expect(index.status).toBe(200);
+    for (const bad of ["../package.json", "..%2F..%2Fpackage.json", "standalone.js", "index.js.map", "nope.bundle.0123456789abcdef.js"]) {
+      expect((await fetch(`${ingest.url}/analytics-next/bundles/${bad}`)).status).toBe(404);
+    }
+  });
+
+  it("refuses an unknown write key with 404", async () => {
+    expect((await fetch(`${ingest.url}/analytics.js/v1/tk_pub_nobody/analytics.min.js`)).status).toBe(404);
+  });
+});

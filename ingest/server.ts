@@ -1,4 +1,7 @@
+import { readdir, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../db/client";
@@ -6,6 +9,7 @@ import { authenticateApiKey } from "../db/queries/api-keys";
 import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
 import { attachPendingEvents, forwardOutbox, outboxBacklog, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
+import { CHUNK_PREFIX, chunkName, servedAnalyticsJs } from "../lib/tracking/analytics-js";
 import { BodyTooLargeError, readBody } from "../lib/http/body";
 import { depthMessage, tooDeepField } from "../lib/json-depth";
 import { mayHoldUnstorable, UNSTORABLE_MESSAGE, unstorablePath } from "../lib/storable";
@@ -94,13 +98,15 @@ for (const type of ["identify", "track", "page", "screen", "group", "alias", "ba
 
 /** GET /v1/projects/<writeKey>/settings: the settings document analytics.js loads from its CDN host. */
 const settingsPath = /^\/v1\/projects\/([^/]{1,200})\/settings$/;
+/** GET /analytics.js/v1/<writeKey>/analytics.min.js: the bundle Segment's standard snippet loads. */
+const bundlePath = /^\/analytics\.js\/v1\/([^/]{1,200})\/analytics(?:\.min)?\.js$/;
 const hostHeader = /^[a-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-f:.]{2,45}\](:\d{1,5})?$/i;
 
 // A preflight gets the whole CORS answer; other answers only need to allow the origin.
 const preflight = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "POST, OPTIONS",
-  "access-control-allow-headers": "authorization, content-type",
+  "access-control-allow-headers": "authorization, content-type, x-retry-count",
   "access-control-max-age": "86400",
 };
 
@@ -231,18 +237,53 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
 
   // analytics.js configures itself from this document: it sends to apiHost (this ingest) and
   // loads nothing else (no other destinations, no plugins, no metrics).
-  async function settings(req: IncomingMessage, res: ServerResponse, writeKey: string) {
+  // This ingest's URL as the browser reaches it: TRACKING_URL, else the request's Host.
+  function publicBase(req: IncomingMessage): URL {
+    if (opts.publicUrl) return new URL(opts.publicUrl);
+    const host = req.headers.host ?? "";
+    if (!hostHeader.test(host)) throw new HttpError(400, "no usable Host header");
+    return new URL(`${req.headers["x-forwarded-proto"] === "https" ? "https" : "http"}://${host}`);
+  }
+  // Built from the request's Host unless TRACKING_URL is set: then no shared cache may keep it.
+  const cacheControl = (maxAge: number) => (opts.publicUrl ? `public, max-age=${maxAge}` : "no-store");
+  async function knownKey(path: string): Promise<string> {
+    let writeKey: string;
+    try {
+      writeKey = decodeURIComponent(path);
+    } catch {
+      throw new HttpError(400, "the write key in the path is not valid");
+    }
     const known = workspaceFor(writeKey);
     const workspaceId = typeof known === "object" ? await known : known;
-    if (!workspaceId) return reply(res, 404, { success: false, message: "unknown or revoked write key" });
-    let base: URL | undefined;
-    if (opts.publicUrl) base = new URL(opts.publicUrl);
-    else {
-      const host = req.headers.host ?? "";
-      if (!hostHeader.test(host)) return reply(res, 400, { success: false, message: "no usable Host header" });
-      const forwarded = req.headers["x-forwarded-proto"];
-      base = new URL(`${forwarded === "https" ? "https" : "http"}://${host}`);
-    }
+    if (!workspaceId) throw new HttpError(404, "unknown or revoked write key");
+    return writeKey;
+  }
+
+  // analytics.js 2.0 from the installed @segment/analytics-next (its browser build, dist/umd), read
+  // from disk on first use and kept: never fetched from anywhere at run time.
+  let bundle: Promise<{ standalone: string; chunks: Map<string, Buffer> }> | undefined;
+  const loadBundle = () =>
+    (bundle ??= (async () => {
+      const dir = path.join(path.dirname(createRequire(import.meta.url).resolve("@segment/analytics-next")), "..", "umd");
+      const chunks = new Map<string, Buffer>();
+      for (const f of await readdir(dir)) if (chunkName.test(f) && f !== "standalone.js") chunks.set(f, await readFile(path.join(dir, f)));
+      return { standalone: await readFile(path.join(dir, "standalone.js"), "utf8"), chunks };
+    })().catch((err: unknown) => {
+      bundle = undefined;
+      throw err;
+    }));
+  function script(res: ServerResponse, body: string | Buffer, cache: string) {
+    res.writeHead(200, {
+      "content-type": "application/javascript; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "access-control-allow-origin": "*",
+      "cache-control": cache,
+    });
+    res.end(body);
+  }
+
+  function settings(req: IncomingMessage, res: ServerResponse, writeKey: string) {
+    const base = publicBase(req);
     const apiHost = `${base.host}${base.pathname.replace(/\/$/, "")}/v1`;
     const protocol = base.protocol.replace(":", "");
     const doc = {
@@ -263,8 +304,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       "content-type": "application/json",
       "content-length": Buffer.byteLength(text),
       "access-control-allow-origin": "*",
-      // Built from the request's Host unless TRACKING_URL is set: then no shared cache may keep it.
-      "cache-control": opts.publicUrl ? "public, max-age=60" : "no-store",
+      "cache-control": cacheControl(60),
     });
     res.end(text);
   }
@@ -276,15 +316,23 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       return res.end();
     }
     if (req.method === "GET" && path === "/health") return health(res);
-    const project = req.method === "GET" ? settingsPath.exec(path) : null;
-    if (project) {
-      let writeKey: string;
-      try {
-        writeKey = decodeURIComponent(project[1]!);
-      } catch {
-        throw new HttpError(400, "the write key in the path is not valid");
+    if (req.method === "GET") {
+      const project = settingsPath.exec(path);
+      if (project) return settings(req, res, await knownKey(project[1]!));
+      const loader = bundlePath.exec(path);
+      if (loader) {
+        const writeKey = await knownKey(loader[1]!);
+        const base = publicBase(req);
+        const { standalone } = await loadBundle();
+        return script(res, servedAnalyticsJs(standalone, writeKey, `${base.origin}${base.pathname}`), cacheControl(300));
       }
-      return settings(req, res, writeKey);
+      if (path.startsWith(CHUNK_PREFIX)) {
+        const name = path.slice(CHUNK_PREFIX.length);
+        const chunk = chunkName.test(name) ? (await loadBundle()).chunks.get(name) : undefined;
+        if (!chunk) return reply(res, 404, { success: false, message: `no file ${name}` });
+        // Named by their content's hash (index.js aside): they never change under a name.
+        return script(res, chunk, name.includes(".bundle.") ? "public, max-age=31536000, immutable" : "public, max-age=300");
+      }
     }
     const kind = routes[path];
     if (!kind) return reply(res, 404, { success: false, message: `no route ${req.method} ${path}` });
