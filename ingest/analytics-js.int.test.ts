@@ -65,8 +65,9 @@ const send = (path: string, body: unknown, opts: { basic?: string } = {}) =>
 
 const contactByEmail = async (email: string) =>
   (await t.db.select().from(contacts).where(and(eq(contacts.workspaceId, ws.workspace.id), eq(contacts.email, email))))[0];
-const timelineTitles = async (contactId: string) =>
-  (await contactTimeline(t.db, { workspaceId: ws.workspace.id, contactId })).filter((e) => e.kind === "event").map((e) => e.title);
+const timelineTitlesIn = async (workspaceId: string, contactId: string) =>
+  (await contactTimeline(t.db, { workspaceId, contactId })).filter((e) => e.kind === "event").map((e) => e.title);
+const timelineTitles = (contactId: string) => timelineTitlesIn(ws.workspace.id, contactId);
 
 describe("analytics.js paths and bodies", () => {
   it("lands identify, track, page, screen, group and alias on the contact's timeline", async () => {
@@ -149,6 +150,19 @@ describe("alias", () => {
     const y = await contactByEmail("y1@example.com");
     expect([x!.externalId, y!.externalId]).toEqual(["x-1", "y-1"]);
     expect(await timelineTitles(y!.id)).toEqual(["Identified"]);
+  });
+});
+
+describe("workspaces", () => {
+  it("lets one workspace's write key neither group nor alias another workspace's contacts", async () => {
+    const other = await seedWorkspace(t.db, { contacts: 0 });
+    const otherKey = (await createApiKey(t.db, { workspaceId: other.workspace.id, name: "Theirs", kind: "public", createdBy: other.owner.id })).key;
+    await send("/v1/i", ajs("identify", "anon-theirs", { userId: "shared-id", traits: { email: "theirs@example.com" } }, otherKey));
+    expect((await send("/v1/g", ajs("group", "anon-theirs", { userId: "shared-id", groupId: "hijack", traits: { name: "Evil" } }))).status).toBe(200);
+    expect((await send("/v1/a", ajs("alias", "anon-theirs", { userId: "taken-over", previousId: "shared-id" }))).status).toBe(200);
+    const [theirs] = await t.db.select().from(contacts).where(and(eq(contacts.workspaceId, other.workspace.id), eq(contacts.email, "theirs@example.com")));
+    expect(theirs).toMatchObject({ externalId: "shared-id", attributes: {} });
+    expect(await timelineTitlesIn(other.workspace.id, theirs!.id)).toEqual(["Identified"]);
   });
 });
 
