@@ -279,4 +279,27 @@ describe("the analytics.js bundle", () => {
   it("refuses an unknown write key with 404", async () => {
     expect((await fetch(`${ingest.url}/analytics.js/v1/tk_pub_nobody/analytics.min.js`)).status).toBe(404);
   });
+
+  it("compresses the bundle for a browser that accepts gzip, and only then", async () => {
+    const { request } = await import("node:http");
+    const { gunzipSync } = await import("node:zlib");
+    const get = (encoding?: string) =>
+      new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+        const req = request(`${ingest.url}/analytics.js/v1/${key}/analytics.min.js`, { headers: encoding ? { "accept-encoding": encoding } : {} }, (res) => {
+          const parts: Buffer[] = [];
+          res.on("data", (d: Buffer) => parts.push(d));
+          res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const plain = await get();
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    for (let i = 0; i < 2; i++) {
+      const zipped = await get("gzip, deflate, br");
+      expect(zipped.headers["content-encoding"]).toBe("gzip");
+      expect(zipped.body.length).toBeLessThan(plain.body.length / 2);
+      expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+    }
+  });
 });

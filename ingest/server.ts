@@ -2,6 +2,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { promisify } from "node:util";
+import { gzip as gzipCb } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../db/client";
@@ -110,6 +112,7 @@ const preflight = {
   "access-control-max-age": "86400",
 };
 
+const gzip = promisify(gzipCb);
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 function reply(res: ServerResponse, status: number, body: unknown) {
@@ -272,14 +275,31 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       bundle = undefined;
       throw err;
     }));
-  function script(res: ServerResponse, body: string | Buffer, cache: string) {
+  // Compressed (about a third of the size) for browsers that accept it: each bundle once, kept
+  // for the most recently asked write keys.
+  const zipped = new Map<string, Promise<Buffer>>();
+  const gzipOnce = (id: string, body: string | Buffer) => {
+    let z = zipped.get(id);
+    if (!z) {
+      if (zipped.size >= 1000) zipped.delete(zipped.keys().next().value!);
+      z = gzip(body);
+      z.catch(() => zipped.delete(id));
+      zipped.set(id, z);
+    }
+    return z;
+  };
+  async function script(req: IncomingMessage, res: ServerResponse, id: string, body: string | Buffer, cache: string) {
+    const accepts = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+    const sent = accepts ? await gzipOnce(id, body) : body;
     res.writeHead(200, {
       "content-type": "application/javascript; charset=utf-8",
-      "content-length": Buffer.byteLength(body),
+      "content-length": Buffer.byteLength(sent),
       "access-control-allow-origin": "*",
       "cache-control": cache,
+      vary: "accept-encoding",
+      ...(accepts ? { "content-encoding": "gzip" } : {}),
     });
-    res.end(body);
+    res.end(sent);
   }
 
   function settings(req: IncomingMessage, res: ServerResponse, writeKey: string) {
@@ -324,14 +344,15 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
         const writeKey = await knownKey(loader[1]!);
         const base = publicBase(req);
         const { standalone } = await loadBundle();
-        return script(res, servedAnalyticsJs(standalone, writeKey, `${base.origin}${base.pathname}`), cacheControl(300));
+        const cdn = `${base.origin}${base.pathname}`;
+        return script(req, res, `${writeKey}\u0000${cdn}`, servedAnalyticsJs(standalone, writeKey, cdn), cacheControl(300));
       }
       if (path.startsWith(CHUNK_PREFIX)) {
         const name = path.slice(CHUNK_PREFIX.length);
         const chunk = chunkName.test(name) ? (await loadBundle()).chunks.get(name) : undefined;
         if (!chunk) return reply(res, 404, { success: false, message: `no file ${name}` });
         // Named by their content's hash (index.js aside): they never change under a name.
-        return script(res, chunk, name.includes(".bundle.") ? "public, max-age=31536000, immutable" : "public, max-age=300");
+        return script(req, res, name, chunk, name.includes(".bundle.") ? "public, max-age=31536000, immutable" : "public, max-age=300");
       }
     }
     const kind = routes[path];
