@@ -238,8 +238,6 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     previousId: item.previousId,
   });
 
-  // analytics.js configures itself from this document: it sends to apiHost (this ingest) and
-  // loads nothing else (no other destinations, no plugins, no metrics).
   // This ingest's URL as the browser reaches it: TRACKING_URL, else the request's Host.
   function publicBase(req: IncomingMessage): URL {
     if (opts.publicUrl) return new URL(opts.publicUrl);
@@ -249,10 +247,10 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
   }
   // Built from the request's Host unless TRACKING_URL is set: then no shared cache may keep it.
   const cacheControl = (maxAge: number) => (opts.publicUrl ? `public, max-age=${maxAge}` : "no-store");
-  async function knownKey(path: string): Promise<string> {
+  async function knownKey(inPath: string): Promise<string> {
     let writeKey: string;
     try {
-      writeKey = decodeURIComponent(path);
+      writeKey = decodeURIComponent(inPath);
     } catch {
       throw new HttpError(400, "the write key in the path is not valid");
     }
@@ -275,7 +273,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       bundle = undefined;
       throw err;
     }));
-  // Compressed (about a third of the size) for browsers that accept it: each bundle once, kept
+  // Compressed (about a quarter of the size: 31 KB of 115 KB) for browsers that accept it: each bundle once, kept
   // for the most recently asked write keys.
   const zipped = new Map<string, Promise<Buffer>>();
   const gzipOnce = (id: string, body: string | Buffer) => {
@@ -302,6 +300,8 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     res.end(sent);
   }
 
+  // analytics.js configures itself from this document: it sends to apiHost (this ingest) and
+  // loads nothing else (no other destinations, no plugins, no metrics).
   function settings(req: IncomingMessage, res: ServerResponse, writeKey: string) {
     const base = publicBase(req);
     const apiHost = `${base.host}${base.pathname.replace(/\/$/, "")}/v1`;
