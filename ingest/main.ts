@@ -18,6 +18,7 @@ const server = await startIngestServer({
   forwardApp: e.TRACKING_FORWARD ? sendAppEventsToInngest : undefined,
   forwardClaimMs: e.TRACKING_FORWARD_CLAIM_MS,
   instance: e.TILLIT_INSTANCE_ID,
+  publicUrl: e.TRACKING_URL,
 }).catch((err: Error) => {
   console.error(`tracking-ingest: could not start: ${err.message}`);
   process.exit(1);

@@ -122,7 +122,9 @@ describe("the tracking API", () => {
     ["no event", "/v1/track", { userId: "u" }, 400, "event is required"],
     ["a 1 MB batch", "/v1/batch", { batch: [{ type: "track", userId: "u", event: "X", properties: { blob: "x".repeat(1024 * 1024) } }] }, 400, "larger than 500 KB"],
     ["a 40 KB call", "/v1/track", { userId: "u", event: "X", properties: { blob: "x".repeat(40 * 1024) } }, 400, "larger than 32 KB"],
-    ["an unknown route", "/v1/alias", { userId: "u" }, 404, "no route"],
+    ["an unknown route", "/v1/video", { userId: "u" }, 404, "no route"],
+    ["an alias without userId", "/a", { anonymousId: "a", previousId: "p" }, 400, "userId is required"],
+    ["a group without groupId", "/g", { userId: "u" }, 400, "groupId is required"],
   ] as const)("refuses %s with a 4xx naming the problem", async (_what, path, body, status, message) => {
     const r = await post(path, body);
     expect(r.status).toBe(status);
@@ -151,7 +153,7 @@ describe("the tracking API", () => {
       batch: [
         { type: "track", userId: "u-b", event: "Good", messageId: "b-1" },
         { type: "track", event: "No id", messageId: "b-2" },
-        { type: "screen", userId: "u-b", messageId: "b-3" },
+        { type: "video", userId: "u-b", messageId: "b-3" },
         { type: "identify", userId: "u-b", traits: {}, messageId: "b-4" },
       ],
     });
@@ -161,7 +163,7 @@ describe("the tracking API", () => {
       accepted: 2,
       errors: [
         { index: 1, message: "userId or anonymousId is required" },
-        { index: 2, message: 'type "screen" is not supported (identify, track, page)' },
+        { index: 2, message: 'type "video" is not supported (identify, track, page, screen, group, alias)' },
       ],
     });
     const stored = await t.db.select({ m: events.messageId }).from(events).where(and(eq(events.workspaceId, ws.workspace.id), eq(events.userId, "u-b")));

@@ -1,4 +1,9 @@
+import { readdir, readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { promisify } from "node:util";
+import { gzip as gzipCb } from "node:zlib";
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../db/client";
@@ -6,6 +11,7 @@ import { authenticateApiKey } from "../db/queries/api-keys";
 import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
 import { attachPendingEvents, forwardOutbox, outboxBacklog, writeTrackingBatch, type OutboxEvent, type TrackingWrite } from "../db/queries/tracking";
 import { nowMs } from "../lib/clock";
+import { CHUNK_PREFIX, chunkName, servedAnalyticsJs } from "../lib/tracking/analytics-js";
 import { BodyTooLargeError, readBody } from "../lib/http/body";
 import { depthMessage, tooDeepField } from "../lib/json-depth";
 import { mayHoldUnstorable, UNSTORABLE_MESSAGE, unstorablePath } from "../lib/storable";
@@ -15,6 +21,7 @@ import {
   MAX_CALL_BYTES,
   normalizeBatch,
   normalizeMessage,
+  groupAttributes,
   writeKeyOf,
   type ItemError,
   type MessageType,
@@ -54,6 +61,8 @@ export type IngestOptions = {
   attachEveryMs?: number;
   /** How long a forwarder's claim on outbox rows lasts: after a crash, its rows wait this long. */
   forwardClaimMs?: number;
+  /** The ingest's public URL (TRACKING_URL), named as apiHost in the analytics.js settings document; default: the request's Host. */
+  publicUrl?: string;
   /** The stack's instance id (TILLIT_INSTANCE_ID), echoed by GET /health. */
   instance?: string;
   /** How often GET /health reads the outbox backlog and lag at most (default 5 s; older readings are reused). */
@@ -72,22 +81,38 @@ class HttpError extends Error {
   }
 }
 
+// The server libraries' paths, and analytics.js's (the type's first letter; /b in batching mode),
+// with and without /v1: analytics.js posts to <apiHost>/<letter>, and apiHost names /v1.
 const routes: Record<string, MessageType | "batch"> = {
   "/v1/identify": "identify",
   "/v1/track": "track",
   "/v1/page": "page",
+  "/v1/screen": "screen",
+  "/v1/group": "group",
+  "/v1/alias": "alias",
   "/v1/batch": "batch",
   "/v1/import": "batch",
 };
+for (const type of ["identify", "track", "page", "screen", "group", "alias", "batch"] as const) {
+  routes[`/v1/${type[0]}`] = type;
+  routes[`/${type[0]}`] = type;
+}
+
+/** GET /v1/projects/<writeKey>/settings: the settings document analytics.js loads from its CDN host. */
+const settingsPath = /^\/v1\/projects\/([^/]{1,200})\/settings$/;
+/** GET /analytics.js/v1/<writeKey>/analytics.min.js: the bundle Segment's standard snippet loads. */
+const bundlePath = /^\/analytics\.js\/v1\/([^/]{1,200})\/analytics(?:\.min)?\.js$/;
+const hostHeader = /^[a-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-f:.]{2,45}\](:\d{1,5})?$/i;
 
 // A preflight gets the whole CORS answer; other answers only need to allow the origin.
 const preflight = {
   "access-control-allow-origin": "*",
   "access-control-allow-methods": "POST, OPTIONS",
-  "access-control-allow-headers": "authorization, content-type",
+  "access-control-allow-headers": "authorization, content-type, x-retry-count",
   "access-control-max-age": "86400",
 };
 
+const gzip = promisify(gzipCb);
 const round = (ms: number) => Math.round(ms * 100) / 100;
 
 function reply(res: ServerResponse, status: number, body: unknown) {
@@ -170,7 +195,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     }
     try {
       await writeGroup(group);
-      if (group.some((p) => p.writes.some((w) => w.type === "identify"))) attachSoon = true;
+      if (group.some((p) => p.writes.some((w) => w.type === "identify" || w.type === "alias"))) attachSoon = true;
       wakeForwarder();
     } finally {
       active--;
@@ -209,7 +234,100 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
     properties: item.properties,
     occurredAt: item.occurredAt,
     contact: item.type === "identify" ? contactFieldsFromTraits(item.traits) : undefined,
+    groupAttributes: item.type === "group" && item.groupId !== undefined ? groupAttributes(item.groupId, item.traits) : undefined,
+    previousId: item.previousId,
   });
+
+  // This ingest's URL as the browser reaches it: TRACKING_URL, else the request's Host.
+  function publicBase(req: IncomingMessage): URL {
+    if (opts.publicUrl) return new URL(opts.publicUrl);
+    const host = req.headers.host ?? "";
+    if (!hostHeader.test(host)) throw new HttpError(400, "no usable Host header");
+    return new URL(`${req.headers["x-forwarded-proto"] === "https" ? "https" : "http"}://${host}`);
+  }
+  // Built from the request's Host unless TRACKING_URL is set: then no shared cache may keep it.
+  const cacheControl = (maxAge: number) => (opts.publicUrl ? `public, max-age=${maxAge}` : "no-store");
+  async function knownKey(inPath: string): Promise<string> {
+    let writeKey: string;
+    try {
+      writeKey = decodeURIComponent(inPath);
+    } catch {
+      throw new HttpError(400, "the write key in the path is not valid");
+    }
+    const known = workspaceFor(writeKey);
+    const workspaceId = typeof known === "object" ? await known : known;
+    if (!workspaceId) throw new HttpError(404, "unknown or revoked write key");
+    return writeKey;
+  }
+
+  // analytics.js 2.0 from the installed @segment/analytics-next (its browser build, dist/umd), read
+  // from disk on first use and kept: never fetched from anywhere at run time.
+  let bundle: Promise<{ standalone: string; chunks: Map<string, Buffer> }> | undefined;
+  const loadBundle = () =>
+    (bundle ??= (async () => {
+      const dir = path.join(path.dirname(createRequire(import.meta.url).resolve("@segment/analytics-next")), "..", "umd");
+      const chunks = new Map<string, Buffer>();
+      for (const f of await readdir(dir)) if (chunkName.test(f) && f !== "standalone.js") chunks.set(f, await readFile(path.join(dir, f)));
+      return { standalone: await readFile(path.join(dir, "standalone.js"), "utf8"), chunks };
+    })().catch((err: unknown) => {
+      bundle = undefined;
+      throw err;
+    }));
+  // Compressed (about a quarter of the size: 31 KB of 115 KB) for browsers that accept it: each bundle once, kept
+  // for the most recently asked write keys.
+  const zipped = new Map<string, Promise<Buffer>>();
+  const gzipOnce = (id: string, body: string | Buffer) => {
+    let z = zipped.get(id);
+    if (!z) {
+      if (zipped.size >= 1000) zipped.delete(zipped.keys().next().value!);
+      z = gzip(body);
+      z.catch(() => zipped.delete(id));
+      zipped.set(id, z);
+    }
+    return z;
+  };
+  async function script(req: IncomingMessage, res: ServerResponse, id: string, body: string | Buffer, cache: string) {
+    const accepts = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+    const sent = accepts ? await gzipOnce(id, body) : body;
+    res.writeHead(200, {
+      "content-type": "application/javascript; charset=utf-8",
+      "content-length": Buffer.byteLength(sent),
+      "access-control-allow-origin": "*",
+      "cache-control": cache,
+      vary: "accept-encoding",
+      ...(accepts ? { "content-encoding": "gzip" } : {}),
+    });
+    res.end(sent);
+  }
+
+  // analytics.js configures itself from this document: it sends to apiHost (this ingest) and
+  // loads nothing else (no other destinations, no plugins, no metrics).
+  function settings(req: IncomingMessage, res: ServerResponse, writeKey: string) {
+    const base = publicBase(req);
+    const apiHost = `${base.host}${base.pathname.replace(/\/$/, "")}/v1`;
+    const protocol = base.protocol.replace(":", "");
+    const doc = {
+      integrations: {
+        "Segment.io": { apiKey: writeKey, apiHost, protocol, unbundledIntegrations: [], addBundledMetadata: true, maybeBundledConfigIds: {}, versionSettings: { version: "4.4.7", componentTypes: ["browser"] } },
+      },
+      plan: { track: { __default: { enabled: true, integrations: {} } }, identify: { __default: { enabled: true } }, group: { __default: { enabled: true } } },
+      edgeFunction: {},
+      analyticsNextEnabled: true,
+      middlewareSettings: {},
+      enabledMiddleware: {},
+      metrics: { sampleRate: 0 },
+      legacyVideoPluginsEnabled: false,
+      remotePlugins: [],
+    };
+    const text = JSON.stringify(doc);
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      "access-control-allow-origin": "*",
+      "cache-control": cacheControl(60),
+    });
+    res.end(text);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = (req.url ?? "/").split("?")[0]!.replace(/^\/api(?=\/v1\/)/, "");
@@ -218,6 +336,25 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       return res.end();
     }
     if (req.method === "GET" && path === "/health") return health(res);
+    if (req.method === "GET") {
+      const project = settingsPath.exec(path);
+      if (project) return settings(req, res, await knownKey(project[1]!));
+      const loader = bundlePath.exec(path);
+      if (loader) {
+        const writeKey = await knownKey(loader[1]!);
+        const base = publicBase(req);
+        const { standalone } = await loadBundle();
+        const cdn = `${base.origin}${base.pathname}`;
+        return script(req, res, `${writeKey}\u0000${cdn}`, servedAnalyticsJs(standalone, writeKey, cdn), cacheControl(300));
+      }
+      if (path.startsWith(CHUNK_PREFIX)) {
+        const name = path.slice(CHUNK_PREFIX.length);
+        const chunk = chunkName.test(name) ? (await loadBundle()).chunks.get(name) : undefined;
+        if (!chunk) return reply(res, 404, { success: false, message: `no file ${name}` });
+        // Named by their content's hash (index.js aside): they never change under a name.
+        return script(req, res, name, chunk, name.includes(".bundle.") ? "public, max-age=31536000, immutable" : "public, max-age=300");
+      }
+    }
     const kind = routes[path];
     if (!kind) return reply(res, 404, { success: false, message: `no route ${req.method} ${path}` });
     if (req.method !== "POST") return reply(res, 405, { success: false, message: "use POST" });

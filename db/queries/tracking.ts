@@ -6,7 +6,7 @@ import { appOutbox, contacts, eventOutboxBatches, events, trackingIdentities } f
 /** One accepted tracking message, already validated and normalised (lib/tracking). */
 export type TrackingWrite = {
   workspaceId: string;
-  type: "identify" | "track" | "page";
+  type: "identify" | "track" | "page" | "screen" | "group" | "alias";
   messageId: string;
   userId?: string;
   anonymousId?: string;
@@ -15,7 +15,83 @@ export type TrackingWrite = {
   occurredAt: Date;
   /** From identify traits: what the contact record may learn. */
   contact?: { email?: string; firstName?: string; lastName?: string };
+  /** From group: the account's attributes stored on the contact (lib/tracking groupAttributes). */
+  groupAttributes?: Record<string, string | number | boolean>;
+  /** From alias: the id (anonymous or an old user id) merged into `userId`'s contact. */
+  previousId?: string;
 };
+
+/** Links an anonymous id to a contact and hands that visitor's waiting events to the contact. */
+async function linkAnonymous(tx: Tx, workspaceId: string, anonymousId: string, contactId: string) {
+  await tx.insert(trackingIdentities).values({ workspaceId, anonymousId, contactId }).onConflictDoNothing();
+  const merged = await tx
+    .update(events)
+    .set({ contactId })
+    .where(and(eq(events.workspaceId, workspaceId), eq(events.anonymousId, anonymousId), isNull(events.contactId)))
+    .returning({ id: events.id });
+  // They join the forwarder's queue at once, in the same transaction.
+  if (merged.length) await tx.insert(eventOutboxBatches).values({ eventIds: merged.map((m) => m.id) });
+}
+
+const byExternalId = (tx: Tx, workspaceId: string, externalId: string) =>
+  tx
+    .select({ id: contacts.id })
+    .from(contacts)
+    .where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.externalId, externalId)))
+    .then((r) => r[0]?.id);
+const byAnonymousId = (tx: Tx, workspaceId: string, anonymousId: string) =>
+  tx
+    .select({ id: trackingIdentities.contactId })
+    .from(trackingIdentities)
+    .where(and(eq(trackingIdentities.workspaceId, workspaceId), eq(trackingIdentities.anonymousId, anonymousId)))
+    .then((r) => r[0]?.id);
+
+/**
+ * Alias: `previousId` (an anonymous id, or the user id the person had before) and everything sent
+ * under it become `userId`'s. The contact is the one known by userId, else the one known by
+ * previousId as a user id or an anonymous id; a contact without a user id takes userId. Two
+ * different contacts are never merged (each has its own consent record): the alias then only links
+ * the ids nobody claims yet. Events waiting under previousId (as anonymous id or user id) join it.
+ */
+async function alias(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
+  const userId = w.userId!;
+  const previousId = w.previousId!;
+  let contactId = await byExternalId(tx, w.workspaceId, userId);
+  if (!contactId) {
+    contactId = (await byExternalId(tx, w.workspaceId, previousId)) ?? (await byAnonymousId(tx, w.workspaceId, previousId));
+    if (w.anonymousId && !contactId) contactId = await byAnonymousId(tx, w.workspaceId, w.anonymousId);
+    if (!contactId) return undefined;
+    // The new user id replaces an old one (or none): later calls with userId find the contact.
+    await tx
+      .update(contacts)
+      .set({ externalId: userId, updatedAt: new Date() })
+      .where(and(eq(contacts.workspaceId, w.workspaceId), eq(contacts.id, contactId), sql`(${contacts.externalId} is null or ${contacts.externalId} = ${previousId})`));
+  }
+  for (const anonymousId of new Set([previousId, w.anonymousId].filter((a): a is string => !!a))) await linkAnonymous(tx, w.workspaceId, anonymousId, contactId);
+  const merged = await tx
+    .update(events)
+    .set({ contactId })
+    .where(and(eq(events.workspaceId, w.workspaceId), eq(events.userId, previousId), isNull(events.contactId)))
+    .returning({ id: events.id });
+  if (merged.length) await tx.insert(eventOutboxBatches).values({ eventIds: merged.map((m) => m.id) });
+  return contactId;
+}
+
+/**
+ * Group: the account's traits become attributes of the contact behind the message (found by
+ * userId or anonymous id; an unknown visitor's group call stays an event only). Newer values
+ * replace older ones; other attributes are kept.
+ */
+async function group(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
+  const contactId =
+    (w.userId && (await byExternalId(tx, w.workspaceId, w.userId))) || (w.anonymousId && (await byAnonymousId(tx, w.workspaceId, w.anonymousId))) || undefined;
+  if (!contactId || !w.groupAttributes) return contactId;
+  await tx
+    .update(contacts)
+    .set({ attributes: sql`${contacts.attributes} || ${JSON.stringify(w.groupAttributes)}::jsonb`, updatedAt: new Date() })
+    .where(and(eq(contacts.workspaceId, w.workspaceId), eq(contacts.id, contactId)));
+  return contactId;
+}
 
 /**
  * Resolves (and on identify creates or updates) the contact behind a message. Identify links the
@@ -47,16 +123,7 @@ async function identify(tx: Tx, w: TrackingWrite): Promise<string | undefined> {
       .returning({ id: contacts.id });
     contactId = created?.id;
   }
-  if (contactId && w.anonymousId) {
-    await tx.insert(trackingIdentities).values({ workspaceId: w.workspaceId, anonymousId: w.anonymousId, contactId }).onConflictDoNothing();
-    const merged = await tx
-      .update(events)
-      .set({ contactId })
-      .where(and(eq(events.workspaceId, w.workspaceId), eq(events.anonymousId, w.anonymousId), isNull(events.contactId)))
-      .returning({ id: events.id });
-    // They join the forwarder's queue at once, in the same transaction.
-    if (merged.length) await tx.insert(eventOutboxBatches).values({ eventIds: merged.map((m) => m.id) });
-  }
+  if (contactId && w.anonymousId) await linkAnonymous(tx, w.workspaceId, w.anonymousId, contactId);
   return contactId;
 }
 
@@ -92,9 +159,12 @@ const insertGroup = `
   )
   select count(*)::int as inserted from stored`;
 
+/** The messages that change contacts, in the order they arrived, before the events are stored. */
+const contactSteps: Partial<Record<TrackingWrite["type"], (tx: Tx, w: TrackingWrite) => Promise<string | undefined>>> = { identify, alias, group };
+
 /**
  * Commits a group of messages from many requests (grouped commit): the events, and one outbox row
- * listing the new ones that have a contact, in one statement. Identifies first create or update their contacts (and link
+ * listing the new ones that have a contact, in one statement. Identifies (and aliases and groups) first create or update their contacts (and link
  * anonymous ids) in a transaction of their own: that part is idempotent, so if the events then
  * fail to commit, the sender's retry finds the contact and changes nothing. A repeated messageId
  * is skipped, as Segment retries. Returns how many were new.
@@ -103,11 +173,12 @@ export async function writeTrackingBatch(db: Db, writes: TrackingWrite[]): Promi
   if (writes.length === 0) return { inserted: 0, duplicates: 0 };
   const key = (ws: string, kind: "u" | "a", id: string) => `${ws}\u0000${kind}\u0000${id}`;
   const contactOf = new Map<string, string>();
-  if (writes.some((w) => w.type === "identify"))
+  if (writes.some((w) => w.type in contactSteps))
     await db.transaction(async (tx) => {
       for (const w of writes) {
-        if (w.type !== "identify") continue;
-        const c = await identify(tx, w);
+        const step = contactSteps[w.type];
+        if (!step) continue;
+        const c = await step(tx, w);
         if (c && w.userId) contactOf.set(key(w.workspaceId, "u", w.userId), c);
         if (c && w.anonymousId) contactOf.set(key(w.workspaceId, "a", w.anonymousId), c);
       }

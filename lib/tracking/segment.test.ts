@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UNSTORABLE_MESSAGE, UNSTORABLE_TIME_MESSAGE } from "../storable";
-import { contactFieldsFromTraits, MAX_CALL_BYTES, normalizeBatch, normalizeMessage, writeKeyOf } from "./segment";
+import { contactFieldsFromTraits, groupAttributes, MAX_CALL_BYTES, MAX_GROUP_TRAITS, normalizeBatch, normalizeMessage, writeKeyOf } from "./segment";
 
 const received = new Date("2026-11-23T12:00:10.000Z");
 const ids = () => {
@@ -86,7 +86,7 @@ describe("normalizeBatch", () => {
         batch: [
           { type: "track", userId: "u1", event: "A" },
           { type: "track", event: "B" },
-          { type: "group", userId: "u1", groupId: "g" },
+          { type: "video", userId: "u1" },
           { type: "identify", anonymousId: "a", traits: { email: "x@example.com" } },
           { userId: "u1" },
         ],
@@ -98,7 +98,7 @@ describe("normalizeBatch", () => {
     expect(r.items.map((i) => i.name)).toEqual(["A", "Identified"]);
     expect(r.errors).toEqual([
       { index: 1, message: "userId or anonymousId is required" },
-      { index: 2, message: 'type "group" is not supported (identify, track, page)' },
+      { index: 2, message: 'type "video" is not supported (identify, track, page, screen, group, alias)' },
       { index: 4, message: "type is required" },
     ]);
   });
@@ -178,5 +178,38 @@ describe("contactFieldsFromTraits", () => {
       lastName: "Nordmann",
     });
     expect(contactFieldsFromTraits({ email: "not an address" }).email).toBeUndefined();
+  });
+});
+
+describe("screen, group and alias", () => {
+  it("maps a screen like a page, without the page context", () => {
+    const r = normalizeMessage({ userId: "u1", name: "Home", properties: { tab: 2 }, context: { page: { path: "/x" } } }, "screen", received);
+    expect(r.ok && r.item).toMatchObject({ type: "screen", name: "Screen Viewed", properties: { tab: 2, name: "Home" } });
+  });
+
+  it("keeps a group's id and traits, and needs a groupId", () => {
+    const r = normalizeMessage({ userId: "u1", groupId: 42, traits: { name: "Acme" } }, "group", received);
+    expect(r.ok && r.item).toMatchObject({ name: "Group Joined", groupId: "42", traits: { name: "Acme" }, properties: { groupId: "42", name: "Acme" } });
+    expect(normalizeMessage({ userId: "u1" }, "group", received)).toEqual({ ok: false, message: "groupId is required" });
+  });
+
+  it("needs an alias's userId and previousId", () => {
+    const r = normalizeMessage({ userId: "u1", previousId: "anon-1", anonymousId: "anon-1" }, "alias", received);
+    expect(r.ok && r.item).toMatchObject({ name: "Aliased", userId: "u1", previousId: "anon-1" });
+    expect(normalizeMessage({ anonymousId: "a", previousId: "p" }, "alias", received)).toEqual({ ok: false, message: "userId is required" });
+    expect(normalizeMessage({ userId: "u1" }, "alias", received)).toEqual({ ok: false, message: "previousId is required" });
+  });
+});
+
+describe("groupAttributes", () => {
+  it("keeps the group id and flat traits as company_ attributes, drops nested ones", () => {
+    expect(
+      groupAttributes("g-1", { name: "Acme", employeeCount: 40, paying: true, address: { city: "Oslo" }, tags: ["a"], id: "x", "Plan Tier": "pro", bad: Number.NaN }),
+    ).toEqual({ company_id: "g-1", company_name: "Acme", company_employee_count: 40, company_paying: true, company_plan_tier: "pro" });
+  });
+
+  it("keeps at most MAX_GROUP_TRAITS traits", () => {
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`t${i}`, i]));
+    expect(Object.keys(groupAttributes("g", many))).toHaveLength(MAX_GROUP_TRAITS + 1);
   });
 });

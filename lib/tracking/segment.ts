@@ -3,8 +3,9 @@ import { depthMessage, nestsTooDeep, tooDeepField } from "../json-depth";
 import { mayHoldUnstorable, storableTime, UNSTORABLE_MESSAGE, UNSTORABLE_TIME_MESSAGE, unstorablePath } from "../storable";
 
 /**
- * The Segment HTTP tracking spec, as Tillit accepts it: identify, track, page and batch, so any
- * existing Segment client works by changing only its host. Pure: no I/O, nothing from the project
+ * The Segment HTTP tracking spec, as Tillit accepts it: identify, track, page, screen, group,
+ * alias and batch, so any existing Segment client (the server libraries and analytics.js in the
+ * browser) works by changing only its host. Pure: no I/O, nothing from the project
  * but the shared JSON depth limit and storable-text checks.
  */
 
@@ -13,7 +14,7 @@ export const MAX_CALL_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
 export const MAX_BATCH_ITEMS = 2500;
 
-export type MessageType = "identify" | "track" | "page";
+export type MessageType = "identify" | "track" | "page" | "screen" | "group" | "alias";
 
 export type TrackingItem = {
   type: MessageType;
@@ -28,6 +29,10 @@ export type TrackingItem = {
   traits: Record<string, unknown>;
   /** When it happened on the sender's clock, corrected for the sender's clock skew. */
   occurredAt: Date;
+  /** group: the account's id (its traits are in `traits`). */
+  groupId?: string;
+  /** alias: the id (anonymous or an old user id) that becomes `userId`. */
+  previousId?: string;
 };
 
 export type ItemError = { index: number; message: string };
@@ -60,6 +65,9 @@ const schemas = {
     properties: record.optional(),
   }),
   page: common.extend({ name: z.string().max(200).optional(), category: z.string().max(200).optional(), properties: record.optional() }),
+  screen: common.extend({ name: z.string().max(200).optional(), category: z.string().max(200).optional(), properties: record.optional() }),
+  group: common.extend({ groupId: id, traits: record.optional() }),
+  alias: common.extend({ previousId: id }),
 };
 
 function firstIssue(err: z.ZodError): string {
@@ -80,12 +88,16 @@ export function normalizeMessage(
   envelope: { sentAt?: string; context?: Record<string, unknown> } = {},
   newId: () => string = () => crypto.randomUUID(),
 ): { ok: true; item: TrackingItem } | { ok: false; message: string } {
+  // Named before parsing: a missing id fails the union of text and number without saying so.
+  const needs = type === "group" ? "groupId" : type === "alias" ? "previousId" : undefined;
+  if (needs && typeof raw === "object" && raw !== null && (raw as Record<string, unknown>)[needs] == null) return { ok: false, message: `${needs} is required` };
   const parsed = schemas[type].safeParse(raw);
   if (!parsed.success) return { ok: false, message: firstIssue(parsed.error) };
   const m = parsed.data;
   const userId = m.userId ?? undefined;
   const anonymousId = m.anonymousId ?? undefined;
   if (!userId && !anonymousId) return { ok: false, message: "userId or anonymousId is required" };
+  if (type === "alias" && !userId) return { ok: false, message: "userId is required" };
 
   const stamp = m.timestamp ?? m.originalTimestamp;
   const sentAt = m.sentAt ?? envelope.sentAt;
@@ -116,20 +128,65 @@ export function normalizeMessage(
     const t = m as z.infer<(typeof schemas)["track"]>;
     return { ok: true, item: item(t.event, t.properties ?? {}, contextTraits) };
   }
+  if (type === "group") {
+    const g = m as z.infer<(typeof schemas)["group"]>;
+    const traits = g.traits ?? {};
+    const r = item("Group Joined", { groupId: g.groupId, ...traits }, traits);
+    r.groupId = g.groupId;
+    return { ok: true, item: r };
+  }
+  if (type === "alias") {
+    const a = m as z.infer<(typeof schemas)["alias"]>;
+    const r = item("Aliased", { previousId: a.previousId }, contextTraits);
+    r.previousId = a.previousId;
+    return { ok: true, item: r };
+  }
   const p = m as z.infer<(typeof schemas)["page"]>;
-  const page = (context.page as Record<string, unknown> | undefined) ?? {};
+  // A page's context.page (url, path, title …) is its properties' base; a screen has none.
+  const page = type === "page" ? ((context.page as Record<string, unknown> | undefined) ?? {}) : {};
   const properties: Record<string, unknown> = Object.assign({}, page, p.properties);
   if (p.name) properties.name = p.name;
   if (p.category) properties.category = p.category;
-  return { ok: true, item: item("Page Viewed", properties, contextTraits) };
+  return { ok: true, item: item(type === "page" ? "Page Viewed" : "Screen Viewed", properties, contextTraits) };
 }
 
-const typeOf = z.enum(["identify", "track", "page"]);
+const typeOf = z.enum(["identify", "track", "page", "screen", "group", "alias"]);
+
+/** Most group traits kept on the contact, and the longest text value kept. */
+export const MAX_GROUP_TRAITS = 50;
+const MAX_GROUP_TEXT = 1000;
+
+/**
+ * A group call's account, as contact attributes (docs/runtime.md, "3. Tracking"): `company_id` is the group id,
+ * and each top-level trait whose value is text, a number or a true/false becomes
+ * `company_<trait>` (`name` → `company_name`, `plan` → `company_plan`). Attributes hold only such
+ * values, so nested traits (an address object, a list) stay on the event, not the contact. Trait
+ * names are kept as letters, digits and underscores; at most MAX_GROUP_TRAITS of them.
+ */
+export function groupAttributes(groupId: string, traits: Record<string, unknown>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = { company_id: groupId };
+  let n = 0;
+  for (const [k, v] of Object.entries(traits)) {
+    if (n >= MAX_GROUP_TRAITS) break;
+    const name = k
+      .trim()
+      .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, "_")
+      .replace(/^_+|_+$/g, "")
+      .slice(0, 60);
+    if (!name || name === "id") continue;
+    if (typeof v === "string") out[`company_${name}`] = v.slice(0, MAX_GROUP_TEXT);
+    else if ((typeof v === "number" && Number.isFinite(v)) || typeof v === "boolean") out[`company_${name}`] = v;
+    else continue;
+    n++;
+  }
+  return out;
+}
 
 /**
  * A batch keeps its valid items and reports the invalid ones by index, so one bad message does
- * not cost the rest. Types other than identify, track and page (group, alias, screen) are refused
- * by name.
+ * not cost the rest. A message of another type is refused by name.
  */
 export function normalizeBatch(
   body: unknown,
@@ -153,7 +210,7 @@ export function normalizeBatch(
     const t = typeOf.safeParse((raw as { type?: unknown } | null)?.type);
     if (!t.success) {
       const given = (raw as { type?: unknown } | null)?.type;
-      errors.push({ index, message: given === undefined ? "type is required" : `type ${JSON.stringify(given)} is not supported (identify, track, page)` });
+      errors.push({ index, message: given === undefined ? "type is required" : `type ${JSON.stringify(given)} is not supported (identify, track, page, screen, group, alias)` });
       return;
     }
     // Before anything walks it: serialising a value nested 10,000 deep overflows the stack.
