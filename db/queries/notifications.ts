@@ -31,7 +31,7 @@ export async function recordFlowFailure(
            'Runs of “' || f.name || '” failed', ${q.reason}, 1, ${at}::timestamptz, ${at}::timestamptz
     from flows f
     where f.id = ${q.flowId}::uuid and f.workspace_id = ${q.workspaceId}::uuid
-    on conflict (workspace_id, kind, flow_id, hour) do update set
+    on conflict (workspace_id, kind, flow_id, hour) where dedupe_key is null do update set
       count = notifications.count + 1,
       first_at = least(notifications.first_at, excluded.first_at),
       last_at = greatest(notifications.last_at, excluded.last_at),

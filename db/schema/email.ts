@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   boolean,
+  customType,
   index,
   integer,
   primaryKey,
@@ -11,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from "drizzle-orm/pg-core";
 import { consentEvents, contacts } from "./contacts";
 import { enrollments, flows, flowVersions } from "./flows";
@@ -135,6 +137,11 @@ export const messages = pgTable(
     consentEventId: uuid("consent_event_id").references(() => consentEvents.id, { onDelete: "set null" }),
     /** Why this message could go out: "consent" (see consentEventId) or "transactional: …" (needs none). */
     permissionBasis: text("permission_basis"),
+    /**
+     * The provider batch this message went out in (flow sends): frozen with its bytes before the
+     * first call, so a retried step sends the same request again (docs/sending.md).
+     */
+    batchId: uuid("batch_id").references((): AnyPgColumn => sendBatches.id, { onDelete: "set null" }),
     /** `enrollmentId:stepId` for flow sends: stable across retries. */
     idempotencyKey: text("idempotency_key"),
     /** The provider's id (Resend email id, or the dev mailbox row id). */
@@ -163,8 +170,56 @@ export const messages = pgTable(
       .on(t.unsubscribeToken)
       .where(sql`${t.unsubscribeToken} is not null`),
     index("messages_enrollment_idx").on(t.enrollmentId),
+    index("messages_batch_idx").on(t.batchId).where(sql`${t.batchId} is not null`),
   ],
 );
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  fromDriver: (v) => (Buffer.isBuffer(v) ? v : Buffer.from(v)),
+});
+
+/** pending: frozen, not yet taken by the provider; sent; split: refused as a whole, its messages go alone. */
+export const sendBatchStatus = pgEnum("send_batch_status", ["pending", "sent", "split"]);
+
+/**
+ * One request to the provider's batch endpoint, frozen before its first call: which messages, in
+ * which order, and the exact bytes. The provider's idempotency key covers a whole request for 24 h
+ * and refuses the same key with another body, so the key is derived from this row and every retry
+ * sends this body again (docs/sending.md).
+ */
+export const sendBatches = pgTable(
+  "send_batches",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id")
+      .notNull()
+      .references(() => workspaces.id, { onDelete: "cascade" }),
+    status: sendBatchStatus("status").notNull().default("pending"),
+    /** The members, in the order of the request (the provider answers ids in that order). */
+    messageIds: uuid("message_ids").array().notNull(),
+    /** gzip of the request's JSON body; dropped once the provider took it. */
+    body: bytea("body"),
+    attempts: integer("attempts").notNull().default(0),
+    /** Whoever is calling the provider with this batch holds it until then. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+  },
+  (t) => [index("send_batches_workspace_time_idx").on(t.workspaceId, t.createdAt)],
+);
+
+/**
+ * A workspace's sending pace: the earliest time its next provider request may go. Each request
+ * reserves the next slot in one statement, so the pace holds across processes (docs/sending.md).
+ */
+export const sendPace = pgTable("send_pace", {
+  workspaceId: uuid("workspace_id")
+    .primaryKey()
+    .references(() => workspaces.id, { onDelete: "cascade" }),
+  nextAt: timestamp("next_at", { withTimezone: true }).notNull(),
+});
 
 export const emailEventType = pgEnum("email_event_type", [
   "sent",

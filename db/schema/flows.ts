@@ -201,9 +201,19 @@ export const notifications = pgTable(
     lastAt: timestamp("last_at", { withTimezone: true }).notNull(),
     mailedAt: timestamp("mailed_at", { withTimezone: true }),
     readAt: timestamp("read_at", { withTimezone: true }),
+    /** team_notified: the contact a flow's notify-team node told members about. */
+    contactId: uuid("contact_id").references(() => contacts.id, { onDelete: "cascade" }),
+    nodeId: text("node_id"),
+    /** The members a notify-team node chose; null: everyone who may read notices. */
+    recipientUserIds: uuid("recipient_user_ids").array(),
+    /** team_notified: `enrollmentId:stepId`, so a retried step notifies once. */
+    dedupeKey: text("dedupe_key"),
   },
   (t) => [
-    uniqueIndex("notifications_subject_hour_key").on(t.workspaceId, t.kind, t.flowId, t.hour),
+    uniqueIndex("notifications_subject_hour_key")
+      .on(t.workspaceId, t.kind, t.flowId, t.hour)
+      .where(sql`${t.dedupeKey} is null`),
+    uniqueIndex("notifications_dedupe_key").on(t.workspaceId, t.dedupeKey).where(sql`${t.dedupeKey} is not null`),
     index("notifications_workspace_time_idx").on(t.workspaceId, t.lastAt),
   ],
 );
