@@ -22,6 +22,9 @@ import { StackError, startStack, type DatabaseChoice } from "./stack";
 
 type Layer = "typecheck" | "lint" | "unit" | "integration" | "e2e";
 type Count = { passed: number; failed: number; skipped: number };
+/** Each failed test's name and first line of error, printed again beside the summary (a CI log's tail). */
+const failures: string[] = [];
+const firstLine = (m: string | undefined) => (m ?? "").split("\n").find((l) => l.trim() !== "")?.trim().slice(0, 300) ?? "";
 
 const e = envOrExit();
 const root = process.cwd();
@@ -69,9 +72,29 @@ async function vitestLayer(project: "unit" | "integration"): Promise<Count> {
     failed: Number(r.numFailedTests ?? 0),
     skipped: Number(r.numPendingTests ?? 0) + Number(r.numTodoTests ?? 0),
   };
+  type FileResult = { name?: string; message?: string; assertionResults?: { status?: string; fullName?: string; failureMessages?: string[] }[] };
+  for (const f of (r.testResults ?? []) as FileResult[]) {
+    const file = path.relative(root, f.name ?? "");
+    const failed = (f.assertionResults ?? []).filter((a) => a.status === "failed");
+    for (const a of failed) failures.push(`${project}: ${file} › ${a.fullName ?? "?"}: ${firstLine(a.failureMessages?.[0])}`);
+    if (failed.length === 0 && f.message) failures.push(`${project}: ${file}: ${firstLine(f.message)}`);
+  }
   // A file that failed to load has no failed test but a non-zero exit: count it.
   if (code !== 0 && count.failed === 0) count.failed = 1;
   return count;
+}
+
+type PwSuite = { title?: string; file?: string; suites?: PwSuite[]; specs?: { title?: string; ok?: boolean; tests?: { results?: { error?: { message?: string } }[] }[] }[] };
+function playwrightFailures(suites: PwSuite[], layer: string, trail: string[] = []): void {
+  for (const s of suites) {
+    const here = s.file && trail.length === 0 ? [s.file] : [...trail, s.title ?? ""];
+    for (const spec of s.specs ?? []) {
+      if (spec.ok !== false) continue;
+      const error = spec.tests?.flatMap((t) => t.results ?? []).find((res) => res.error)?.error?.message;
+      failures.push(`${layer}: ${[...here, spec.title].filter(Boolean).join(" › ")}: ${firstLine(error)}`);
+    }
+    playwrightFailures(s.suites ?? [], layer, here);
+  }
 }
 
 /** CHROMIUM_PATH, then Debian's /usr/bin/chromium, then Playwright's own browser. */
@@ -163,6 +186,7 @@ async function e2eTarget(name: string, database: DatabaseChoice, grep?: string):
       failed: stats.unexpected ?? 0,
       skipped: stats.skipped ?? 0,
     };
+    playwrightFailures((r?.suites ?? []) as PwSuite[], `e2e ${name}`);
     if (code !== 0 && count.failed === 0) count.failed = 1;
     return count;
   } finally {
@@ -247,6 +271,10 @@ const total = results.reduce(
   (a, r) => ({ passed: a.passed + r.count.passed, failed: a.failed + r.count.failed, skipped: a.skipped + r.count.skipped }),
   { passed: 0, failed: 0, skipped: 0 },
 );
+if (failures.length > 0) {
+  console.log("\nfailed:");
+  for (const f of failures) console.log(`  ✗ ${f}`);
+}
 console.log("\nlayer                 passed  failed  skipped   time");
 for (const r of results) {
   console.log(
