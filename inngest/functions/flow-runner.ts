@@ -442,6 +442,12 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                     now: at,
                   });
                 } catch (err) {
+                  // The workspace's sending pace has no slot soon: sleep until one, spending nothing
+                  // of the provider allowance (a little spread, so a fan-out does not wake at once).
+                  if (err instanceof EmailSendError && err.code === "paced") {
+                    const until = at.getTime() + (err.retryAfterMs ?? 1_000) + Math.floor(Math.random() * 1_000);
+                    return { kind: "wait", until, wait, detail: err.message };
+                  }
                   if (!(err instanceof EmailSendError) || (err.code !== "rate_limited" && err.code !== "provider_error")) throw err;
                   const next = providerRetry({ code: err.code, message: err.message, retryAfterMs: err.retryAfterMs }, wait, at.getTime(), allowanceHours);
                   if (next.retry) return { kind: "wait", until: next.until, wait: next.wait, detail: next.detail };

@@ -8,7 +8,7 @@ import type { ResendCapture } from "@/e2e/fixtures/resend-capture";
 import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { enrollmentTrace, listEnrollments, nodeCounters } from "@/db/queries/enrollments";
 import { insertEvent } from "@/db/queries/events";
-import { consentEvents, contacts, emailEvents, messages } from "@/db/schema/index";
+import { consentEvents, contacts, emailEvents, messages, workspaces } from "@/db/schema/index";
 import { now } from "@/lib/clock";
 import { simulate } from "@/lib/flows/simulate";
 import type { TestApp } from "../local/test-app";
@@ -76,6 +76,8 @@ const path = async (ws: SeededWorkspace, enrollmentId: string) =>
 describe("a drip for 100 contacts", () => {
   it("sends once per step, waits two days, and branches on opens (machine opens do not count)", async () => {
     const ws = await workspace(100);
+    // A plan allowing 100 requests a second: this test is about the drip, not the pace.
+    await db.db.update(workspaces).set({ sendingPolicy: { pace: { requestsPerSecond: 100 } } }).where(eq(workspaces.id, ws.workspace.id));
     const welcome = await createTemplate(db.db, ws.workspace.id, "Welcome {{ contact.first_name }}");
     const a = await createTemplate(db.db, ws.workspace.id, "A: thanks for reading");
     const b = await createTemplate(db.db, ws.workspace.id, "B: did you miss this?");
@@ -144,11 +146,15 @@ describe("a drip for 100 contacts", () => {
       const got = emailsTo(c.email).map((e) => e.subject[0]);
       expect(got).toEqual(["W", i % 2 === 0 ? "A" : "B"]);
     });
-    // 0 duplicate sends: one provider request per send step, one idempotency key each.
-    const keys = all.map((e) => e.idempotencyKey);
-    expect(new Set(keys).size).toBe(200);
-    const requests = capture.requests.filter((r) => keys.includes(r.headers["idempotency-key"]));
-    expect(requests).toHaveLength(200);
+    // 0 duplicate sends: every message went in exactly one batch request, each request once.
+    const keys = new Set(all.map((e) => e.idempotencyKey));
+    const requests = capture.requests.filter((r) => keys.has(r.headers["idempotency-key"]));
+    expect(requests.every((r) => r.path === "/emails/batch" && r.status === 200)).toBe(true);
+    expect(requests).toHaveLength(keys.size);
+    expect(requests.reduce((n, r) => n + (r.body as unknown[]).length, 0)).toBe(200);
+    expect(requests.length).toBeLessThan(200);
+    const rows = await db.db.select().from(messages).where(eq(messages.workspaceId, ws.workspace.id));
+    expect(new Set(rows.map((r) => r.providerMessageId)).size).toBe(200);
 
     const enrollments = await listEnrollments(db.db, { workspaceId: ws.workspace.id, flowId });
     expect(enrollments.every((e) => e.status === "exited" && e.exitReason === "done")).toBe(true);

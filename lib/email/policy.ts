@@ -31,20 +31,32 @@ export const trackingSchema = z.object({
   utmMedium: utmValueSchema.default("email"),
 });
 
+/**
+ * The workspace's sending pace: requests per second to the mail provider, as its plan allows
+ * (Resend's default is 2), each request a batch of up to 100 messages (docs/sending.md). Applies
+ * to every message the workspace's flows send, marketing or transactional.
+ */
+export const paceSchema = z.object({
+  requestsPerSecond: z.coerce.number().int("a whole number").min(1, "at least 1").max(100, "at most 100"),
+});
+export const DEFAULT_PACE = { requestsPerSecond: 2 } as const;
+
 export const sendingPolicySchema = z.object({
   frequencyCap: frequencyCapSchema.nullable().optional(),
   quietHours: quietHoursSchema.nullable().optional(),
   tracking: trackingSchema.optional(),
+  pace: paceSchema.optional(),
 });
 
 export type SendingPolicy = z.infer<typeof sendingPolicySchema>;
 export type TrackingSettings = z.infer<typeof trackingSchema>;
+export type Pace = z.infer<typeof paceSchema>;
 
 /** Reads the jsonb column: a malformed policy counts as none rather than blocking sends. */
-export function parseSendingPolicy(raw: unknown): SendingPolicy & { tracking: TrackingSettings } {
+export function parseSendingPolicy(raw: unknown): SendingPolicy & { tracking: TrackingSettings; pace: Pace } {
   const parsed = sendingPolicySchema.safeParse(raw ?? {});
   const policy = parsed.success ? parsed.data : {};
-  return { ...policy, tracking: policy.tracking ?? trackingSchema.parse({}) };
+  return { ...policy, tracking: policy.tracking ?? trackingSchema.parse({}), pace: policy.pace ?? { ...DEFAULT_PACE } };
 }
 
 /**

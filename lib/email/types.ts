@@ -25,11 +25,14 @@ export type ValidEmail = z.output<typeof outgoingEmailSchema>;
 
 export type SentEmail = { id: string; transport: "resend" | "dev-mailbox" };
 
-/** A send that failed; `retryAfterMs` is set when the provider asked us to slow down. */
+/**
+ * A send that failed; `retryAfterMs` is set when the provider asked us to slow down, or (`paced`)
+ * when the workspace's own sending pace has no slot sooner (docs/sending.md).
+ */
 export class EmailSendError extends Error {
   constructor(
     message: string,
-    readonly code: "rate_limited" | "rejected" | "provider_error" | "not_configured",
+    readonly code: "rate_limited" | "rejected" | "provider_error" | "not_configured" | "paced",
     readonly retryAfterMs?: number,
   ) {
     super(message);

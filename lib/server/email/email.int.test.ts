@@ -9,6 +9,7 @@ import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
 import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
 import { messageEvents } from "@/db/queries/messages";
 import { suppressionsFor } from "@/db/queries/suppressions";
+import { batchKey } from "@/db/queries/send-batches";
 import { consentEvents, contacts, emailEvents, messages, templates, workspaces } from "@/db/schema/index";
 import type { TestApp } from "@/inngest/local/test-app";
 import { now } from "@/lib/clock";
@@ -148,7 +149,7 @@ describe("sending through a flow (real Resend SDK → capture server)", () => {
     expect(mail!.subject).toBe("Hi <script>alert(1)</script>");
   });
 
-  it("keeps the idempotency key across retries and waits out a 429's retry-after", async () => {
+  it("sends a frozen batch again with its key and the same bytes across retries, and waits out a 429's retry-after", async () => {
     const ws = await workspace(1);
     const m = await template(ws, { subject: "Rate limited" });
     const before = capture.requests.length;
@@ -157,20 +158,21 @@ describe("sending through a flow (real Resend SDK → capture server)", () => {
     const startedAt = now().getTime();
     const flowId = await sendFlow(ws, [m], [ws.contacts[0]!.id]);
     // The 429 asked for 30 s: nothing is retried before that (virtual time), then it goes through.
-    let mine = capture.requests.slice(before).filter((r) => r.path === "/emails");
-    expect(mine.map((r) => r.status)).toEqual([429]);
+    let mine = capture.requests.slice(before).filter((r) => r.path.startsWith("/emails"));
+    expect(mine.map((r) => `${r.path} ${r.status}`)).toEqual(["/emails/batch 429"]);
     expect(ofFlow(flowId)).toHaveLength(0);
     await advance(31_000);
     await advance(60_000);
-    mine = capture.requests.slice(before).filter((r) => r.path === "/emails");
-    expect(mine.map((r) => r.status)).toEqual([429, 500, 200]);
-    const keys = new Set(mine.map((r) => r.headers["idempotency-key"]));
-    expect(keys.size).toBe(1);
+    mine = capture.requests.slice(before).filter((r) => r.path.startsWith("/emails"));
+    expect(mine.map((r) => `${r.path} ${r.status}`)).toEqual(["/emails/batch 429", "/emails/batch 500", "/emails/batch 200"]);
     const [enrollment] = await listEnrollments(db.db, { workspaceId: ws.workspace.id, flowId, contactId: ws.contacts[0]!.id });
-    expect([...keys][0]).toBe(`${enrollment!.id}:s1#1:send-email`);
-    expect(ofFlow(flowId)).toHaveLength(1);
     const [row] = await db.db.select().from(messages).where(eq(messages.enrollmentId, enrollment!.id));
     expect(row!.status).toBe("sent");
+    expect(row!.batchId).not.toBeNull();
+    // One key, the batch row's, and one body: the provider's key never meets another request.
+    expect(new Set(mine.map((r) => r.headers["idempotency-key"]))).toEqual(new Set([batchKey(row!.batchId!)]));
+    expect(new Set(mine.map((r) => JSON.stringify(r.body))).size).toBe(1);
+    expect(ofFlow(flowId)).toHaveLength(1);
     expect(row!.sentAt!.getTime() - startedAt).toBeGreaterThanOrEqual(30_000);
   });
 });

@@ -12,7 +12,8 @@ import { marketingDeferral, parseSendingPolicy } from "@/lib/email/policy";
 import { TemplateError } from "@/lib/email/render";
 import { renderMessage } from "./render-pool";
 import { campaignSlug } from "@/lib/email/tracking";
-import { sendEmail, type MailTransport } from "./transport";
+import type { MailTransport } from "./transport";
+import { sendPaced } from "./batcher";
 import { EmailSendError } from "@/lib/email/types";
 
 export type FlowSendInput = {
@@ -41,9 +42,10 @@ export type FlowSendResult =
  * step, right before the provider call: a cancelled run may still be executing a step, and a
  * contact may have unsubscribed while the run waited. Marketing mail the sending policy says
  * "not now" to comes back "deferred" with the next allowed slot; the runner sleeps until then
- * and calls again (same step id, same idempotency key). Throws only on errors worth trying again:
- * EmailSendError "rate_limited" (with the provider's delay) and "provider_error" the runner waits
- * out (docs/flows.md#when-a-run-fails); anything else the step retries.
+ * and calls again (same step id, same idempotency key). The hand-off goes through the workspace's
+ * paced batches (./batcher.ts). Throws only on errors worth trying again: EmailSendError
+ * "rate_limited" (with the provider's delay) and "provider_error" the runner waits out
+ * (docs/flows.md#when-a-run-fails), "paced" it sleeps off; anything else the step retries.
  */
 export async function sendFlowEmail(db: Db, transport: MailTransport, input: FlowSendInput): Promise<FlowSendResult> {
   const enrollment = await getEnrollment(db, { workspaceId: input.workspaceId, enrollmentId: input.enrollmentId });
@@ -122,7 +124,7 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
   }
   const from = facts.fromEmail ? (facts.fromName ? `${facts.fromName} <${facts.fromEmail}>` : facts.fromEmail) : env().MAIL_FROM;
   try {
-    const sent = await sendEmail(transport, {
+    const email = {
       from,
       to: [facts.email],
       replyTo: facts.replyTo ?? undefined,
@@ -139,7 +141,9 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
       ],
       idempotencyKey,
       class: template.class,
-    });
+    };
+    // In the workspace's next provider batch, at its sending pace (docs/sending.md).
+    const sent = await sendPaced(db, transport, { workspaceId: input.workspaceId, messageId: message.id, batchId: message.batchId, email, messageKey: idempotencyKey, pace: policy.pace, at: input.now });
     await markMessage(db, { workspaceId: input.workspaceId, messageId: message.id, status: "sent", providerMessageId: sent.id, at: input.now, subject: rendered.subject, receipt });
     return { outcome: "sent", messageId: message.id, providerMessageId: sent.id, detail: `Sent "${rendered.subject}" to ${facts.email}` };
   } catch (err) {

@@ -1,0 +1,147 @@
+import { gunzipSync, gzipSync } from "node:zlib";
+import { and, eq, sql } from "drizzle-orm";
+import { rows, type Db } from "../client";
+import { messages, sendBatches } from "../schema/index";
+
+/**
+ * Provider batches and the sending pace (docs/sending.md). A batch is frozen — its members, in
+ * order, and the request's exact bytes — before its first call, and every later call sends those
+ * bytes again under the key derived from the row, so the provider's request-wide idempotency key
+ * always sees the body it first saw. Exactly-once stays with the unique per-message row: a member
+ * is in at most one batch, and a batch the provider took marks all its members at once.
+ */
+
+/** The provider idempotency key of a batch: derived from its row, never from its members. */
+export const batchKey = (batchId: string) => `send-batch:${batchId}`;
+
+/** How long one caller holds a batch while it calls the provider with it. */
+const LEASE_SECONDS = 60;
+
+/**
+ * Reserves the workspace's next request slot: one slot every `intervalMs`, never more than
+ * `aheadMs` past now. Returns how long to wait for the slot (0: go now), or null with how long
+ * until a slot could be reserved, when the queue of reserved slots is already `aheadMs` long.
+ */
+export async function reservePaceSlot(
+  db: Db,
+  q: { workspaceId: string; intervalMs: number; aheadMs: number },
+): Promise<{ waitMs: number } | { fullForMs: number }> {
+  const interval = `${q.intervalMs} milliseconds`;
+  const [row] = await rows<{ waitMs: number | string }>(db, sql`
+    insert into send_pace (workspace_id, next_at)
+    values (${q.workspaceId}::uuid, clock_timestamp() + ${interval}::interval)
+    on conflict (workspace_id) do update
+      set next_at = greatest(send_pace.next_at, clock_timestamp()) + ${interval}::interval
+      where send_pace.next_at <= clock_timestamp() + ${`${q.aheadMs} milliseconds`}::interval
+    returning greatest(0, extract(epoch from (next_at - ${interval}::interval - clock_timestamp())) * 1000) as "waitMs"`);
+  if (row) return { waitMs: Math.ceil(Number(row.waitMs)) };
+  const [full] = await rows<{ ms: number | string }>(db, sql`
+    select greatest(0, extract(epoch from (next_at - clock_timestamp())) * 1000 - ${q.aheadMs}) as ms
+    from send_pace where workspace_id = ${q.workspaceId}::uuid`);
+  return { fullForMs: Math.max(1, Math.ceil(Number(full?.ms ?? 1))) };
+}
+
+/**
+ * Freezes a batch of queued messages: each member not yet in a batch joins this one, and the row
+ * keeps the members in request order with the body built for them; the caller holds the batch for
+ * its first call. Null when every message is in a batch already (each goes with its own).
+ */
+export async function freezeBatch(
+  db: Db,
+  q: { workspaceId: string; messageIds: string[]; body: (members: string[]) => string },
+): Promise<TakenBatch | null> {
+  return db.transaction(async (tx) => {
+    const taken = await tx
+      .update(messages)
+      .set({ batchId: sql`null` })
+      .where(and(eq(messages.workspaceId, q.workspaceId), sql`${messages.id} = any(${sql.param(q.messageIds)}::uuid[])`, sql`${messages.batchId} is null`, eq(messages.status, "queued")))
+      .returning({ id: messages.id });
+    const free = new Set(taken.map((t) => t.id));
+    const members = q.messageIds.filter((id) => free.has(id));
+    if (members.length === 0) return null;
+    const body = q.body(members);
+    const [batch] = await tx
+      .insert(sendBatches)
+      // The freezing caller makes the first call: it holds the batch from the start.
+      .values({ workspaceId: q.workspaceId, messageIds: members, body: gzipSync(body), attempts: 1, leaseUntil: sql`clock_timestamp() + ${`${LEASE_SECONDS} seconds`}::interval` })
+      .returning({ id: sendBatches.id });
+    await tx
+      .update(messages)
+      .set({ batchId: batch!.id })
+      .where(and(eq(messages.workspaceId, q.workspaceId), sql`${messages.id} = any(${sql.param(members)}::uuid[])`));
+    return { batchId: batch!.id, members, body };
+  });
+}
+
+export type TakenBatch = { batchId: string; members: string[]; body: string };
+
+/**
+ * Takes a pending batch to call the provider with: null when it was sent or split already, or
+ * another caller holds it (then `heldForMs` says for how long).
+ */
+export async function takeBatch(
+  db: Db,
+  q: { workspaceId: string; batchId: string },
+): Promise<{ taken: TakenBatch } | { status: "sent" | "split" } | { heldForMs: number }> {
+  const [row] = await rows<{ members: string[]; body: Buffer | Uint8Array }>(db, sql`
+    update send_batches set lease_until = clock_timestamp() + ${`${LEASE_SECONDS} seconds`}::interval, attempts = attempts + 1
+    where id = ${q.batchId}::uuid and workspace_id = ${q.workspaceId}::uuid and status = 'pending'
+      and (lease_until is null or lease_until < clock_timestamp())
+    returning message_ids as members, body`);
+  if (row) return { taken: { batchId: q.batchId, members: row.members, body: gunzipSync(row.body).toString("utf8") } };
+  const [state] = await rows<{ status: "pending" | "sent" | "split"; heldMs: number | string | null }>(db, sql`
+    select status, extract(epoch from (lease_until - clock_timestamp())) * 1000 as "heldMs"
+    from send_batches where id = ${q.batchId}::uuid and workspace_id = ${q.workspaceId}::uuid`);
+  if (!state || state.status === "split") return { status: "split" };
+  if (state.status === "sent") return { status: "sent" };
+  return { heldForMs: Math.max(1, Math.ceil(Number(state.heldMs ?? 1))) };
+}
+
+/**
+ * The provider took the batch: every member is sent with its id (in request order) and the
+ * subject it went out with, and the body is dropped. One transaction, so no member is left behind.
+ */
+export async function completeBatch(
+  db: Db,
+  q: { workspaceId: string; batchId: string; members: string[]; providerIds: string[]; subjects: string[]; at: Date },
+): Promise<void> {
+  if (q.providerIds.length !== q.members.length) throw new Error(`batch ${q.batchId}: ${q.providerIds.length} ids for ${q.members.length} messages`);
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`
+      update messages m set status = 'sent', provider_message_id = s.provider_id, subject = s.subject, sent_at = ${q.at.toISOString()}::timestamptz, error = null
+      from unnest(${sql.param(q.members)}::uuid[], ${sql.param(q.providerIds)}::text[], ${sql.param(q.subjects)}::text[]) as s(id, provider_id, subject)
+      where m.id = s.id and m.workspace_id = ${q.workspaceId}::uuid and m.batch_id = ${q.batchId}::uuid and m.status = 'queued'`);
+    await tx
+      .update(sendBatches)
+      .set({ status: "sent", body: null, leaseUntil: null, error: null, sentAt: q.at })
+      .where(and(eq(sendBatches.id, q.batchId), eq(sendBatches.workspaceId, q.workspaceId)));
+  });
+}
+
+/** The call failed in a way worth trying again (rate limit, outage): the batch stays as frozen. */
+export async function releaseBatch(db: Db, q: { workspaceId: string; batchId: string; error: string }): Promise<void> {
+  await db
+    .update(sendBatches)
+    .set({ leaseUntil: null, error: q.error.slice(0, 500) })
+    .where(and(eq(sendBatches.id, q.batchId), eq(sendBatches.workspaceId, q.workspaceId)));
+}
+
+/**
+ * The provider refused the request as a whole: its members keep pointing at it and, seeing it
+ * split, go out alone, each under its own message key, so one bad message cannot hold back the rest.
+ */
+export async function splitBatch(db: Db, q: { workspaceId: string; batchId: string; error: string }): Promise<void> {
+  await db
+    .update(sendBatches)
+    .set({ status: "split", body: null, leaseUntil: null, error: q.error.slice(0, 500) })
+    .where(and(eq(sendBatches.id, q.batchId), eq(sendBatches.workspaceId, q.workspaceId)));
+}
+
+/** A message's state as the batch path needs it, read again after a batch moved on. */
+export async function messageSendState(db: Db, q: { workspaceId: string; messageId: string }) {
+  const [row] = await db
+    .select({ status: messages.status, providerMessageId: messages.providerMessageId, batchId: messages.batchId, subject: messages.subject })
+    .from(messages)
+    .where(and(eq(messages.workspaceId, q.workspaceId), eq(messages.id, q.messageId)));
+  return row ?? null;
+}

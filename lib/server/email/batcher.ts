@@ -1,0 +1,193 @@
+import "server-only";
+import type { Db } from "@/db/client";
+import {
+  batchKey,
+  completeBatch,
+  freezeBatch,
+  messageSendState,
+  releaseBatch,
+  reservePaceSlot,
+  splitBatch,
+  takeBatch,
+  type TakenBatch,
+} from "@/db/queries/send-batches";
+import type { Pace } from "@/lib/email/policy";
+import { EmailSendError, outgoingEmailSchema, type OutgoingEmail, type SentEmail, type ValidEmail } from "@/lib/email/types";
+import type { MailTransport } from "./send";
+
+/**
+ * Flow sends go to the provider in batches, at the workspace's pace (docs/sending.md).
+ *
+ * Messages handed over within a few milliseconds of each other in this process, for one workspace,
+ * share one request to the provider's batch endpoint (up to 100). Each request first reserves the
+ * workspace's next slot in Postgres — one every 1/requestsPerSecond seconds, across every process —
+ * and waits for it here when it is near; when the reserved slots already reach further ahead than
+ * a step should wait, the send answers `paced` and the run sleeps until then instead.
+ *
+ * Before its first call a batch is frozen in a row (members in order, the exact body), and the
+ * provider's idempotency key is derived from that row: a retry after a lost answer or an outage
+ * sends the same bytes under the same key, so the provider's request-wide key never meets another
+ * body. Exactly-once stays with the per-message row (messages.idempotency_key): a message is in
+ * at most one batch, and the batch that the provider took marks all its members sent at once.
+ * A batch refused as a whole is split: its members go out alone, each under its own key.
+ */
+
+/** How long a hand-off waits for more messages to share its request. */
+const LINGER_MS = 15;
+/** The provider's limit per batch request. */
+export const BATCH_MAX = 100;
+/** How far ahead a step waits in-process for its pace slot; past it the run sleeps instead. */
+const MAX_SLOT_WAIT_MS = 5_000;
+
+export type PacedSend = {
+  workspaceId: string;
+  messageId: string;
+  /** The batch the message was frozen into by an earlier attempt, if any. */
+  batchId: string | null;
+  email: OutgoingEmail;
+  /** The message's own idempotency key, used when it goes out alone. */
+  messageKey: string;
+  pace: Pace;
+  at: Date;
+};
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function validate(email: OutgoingEmail): ValidEmail {
+  const parsed = outgoingEmailSchema.safeParse(email);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new EmailSendError(`Invalid email: ${issue.path.join(".") || "message"} — ${issue.message}`, "rejected");
+  }
+  // A batch travels under its own key; the message's key is for going out alone.
+  const { idempotencyKey: _key, ...rest } = parsed.data;
+  return rest;
+}
+
+/** Waits for the workspace's next request slot, or throws `paced` when it is too far off. */
+async function awaitSlot(db: Db, workspaceId: string, pace: Pace): Promise<void> {
+  const slot = await reservePaceSlot(db, { workspaceId, intervalMs: Math.ceil(1000 / pace.requestsPerSecond), aheadMs: MAX_SLOT_WAIT_MS });
+  if ("fullForMs" in slot) {
+    throw new EmailSendError(
+      `Waiting for the workspace's sending pace (${pace.requestsPerSecond} request${pace.requestsPerSecond === 1 ? "" : "s"}/s of up to ${BATCH_MAX} messages)`,
+      "paced",
+      slot.fullForMs,
+    );
+  }
+  if (slot.waitMs > 0) await sleep(slot.waitMs);
+}
+
+/** One call to the provider with a frozen batch; marks its members, or splits or releases it. */
+async function deliver(db: Db, transport: MailTransport, workspaceId: string, batch: TakenBatch, at: Date): Promise<Map<string, string> | "split"> {
+  const emails = JSON.parse(batch.body) as ValidEmail[];
+  try {
+    const sent = await transport.sendBatch(emails, batchKey(batch.batchId));
+    const providerIds = sent.map((s) => s.id);
+    await completeBatch(db, { workspaceId, batchId: batch.batchId, members: batch.members, providerIds, subjects: emails.map((e) => e.subject), at });
+    return new Map(batch.members.map((id, i) => [id, providerIds[i]!]));
+  } catch (err) {
+    if (err instanceof EmailSendError && err.code === "rejected") {
+      await splitBatch(db, { workspaceId, batchId: batch.batchId, error: err.message });
+      return "split";
+    }
+    await releaseBatch(db, { workspaceId, batchId: batch.batchId, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- gathering in this process
+
+type Outcome = { id: string } | "alone" | "elsewhere";
+type Waiting = { messageId: string; email: ValidEmail; resolve: (o: Outcome) => void; reject: (err: unknown) => void };
+type Group = { db: Db; transport: MailTransport; workspaceId: string; pace: Pace; at: Date; items: Waiting[]; timer: NodeJS.Timeout | null };
+
+// One map per process, on globalThis: Next may load this module more than once (route bundles).
+const GROUPS = Symbol.for("tillit.sendGroups");
+const groups = (): Map<string, Group> => ((globalThis as { [GROUPS]?: Map<string, Group> })[GROUPS] ??= new Map());
+
+async function sendGroup(g: Group): Promise<void> {
+  const byId = new Map(g.items.map((w) => [w.messageId, w]));
+  try {
+    await awaitSlot(g.db, g.workspaceId, g.pace);
+    const batch = await freezeBatch(g.db, {
+      workspaceId: g.workspaceId,
+      messageIds: [...byId.keys()],
+      body: (members) => JSON.stringify(members.map((id) => byId.get(id)!.email)),
+    });
+    const inBatch = new Set(batch?.members ?? []);
+    // Already in a batch of an earlier attempt: each of those goes with its own.
+    for (const w of g.items) if (!inBatch.has(w.messageId)) w.resolve("elsewhere");
+    if (!batch) return;
+    const result = await deliver(g.db, g.transport, g.workspaceId, batch, g.at);
+    for (const id of batch.members) byId.get(id)!.resolve(result === "split" ? "alone" : { id: result.get(id)! });
+  } catch (err) {
+    for (const w of g.items) w.reject(err);
+  }
+}
+
+function handOver(send: PacedSend, db: Db, transport: MailTransport, email: ValidEmail): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const key = `${send.workspaceId}:${transport.name}`;
+    const all = groups();
+    let g = all.get(key);
+    if (!g) {
+      const fresh: Group = { db, transport, workspaceId: send.workspaceId, pace: send.pace, at: send.at, items: [], timer: null };
+      fresh.timer = setTimeout(() => flush(key, fresh), LINGER_MS);
+      all.set(key, fresh);
+      g = fresh;
+    }
+    g.items.push({ messageId: send.messageId, email, resolve, reject });
+    if (g.items.length >= BATCH_MAX) flush(key, g);
+  });
+}
+
+function flush(key: string, g: Group) {
+  if (g.timer) clearTimeout(g.timer);
+  g.timer = null;
+  if (groups().get(key) === g) groups().delete(key);
+  void sendGroup(g);
+}
+
+// ---------------------------------------------------------------- one message
+
+/** A message in a frozen batch (an earlier attempt's): sends that batch again, or learns its fate. */
+async function resume(db: Db, transport: MailTransport, send: PacedSend, batchId: string): Promise<{ id: string } | "alone"> {
+  const got = await takeBatch(db, { workspaceId: send.workspaceId, batchId });
+  if ("status" in got) {
+    if (got.status === "split") return "alone";
+    const state = await messageSendState(db, { workspaceId: send.workspaceId, messageId: send.messageId });
+    if (!state?.providerMessageId) throw new Error(`message ${send.messageId}: its batch ${batchId} was sent but the message has no provider id`);
+    return { id: state.providerMessageId };
+  }
+  if ("heldForMs" in got) throw new EmailSendError("Another attempt is handing this message's batch to the provider", "paced", got.heldForMs);
+  try {
+    await awaitSlot(db, send.workspaceId, send.pace);
+  } catch (err) {
+    await releaseBatch(db, { workspaceId: send.workspaceId, batchId, error: err instanceof Error ? err.message : String(err) });
+    throw err;
+  }
+  const result = await deliver(db, transport, send.workspaceId, got.taken, send.at);
+  return result === "split" ? "alone" : { id: result.get(send.messageId)! };
+}
+
+/**
+ * Hands one flow message to the provider in the workspace's next batch, at its pace. Throws
+ * EmailSendError: `rejected` (this message, for good), `rate_limited` / `provider_error` (the
+ * provider's trouble: try again later, the same batch goes again), `paced` (no slot soon enough:
+ * try again after `retryAfterMs`).
+ */
+export async function sendPaced(db: Db, transport: MailTransport, send: PacedSend): Promise<SentEmail> {
+  const email = validate(send.email);
+  let outcome: Outcome = send.batchId ? await resume(db, transport, send, send.batchId) : await handOver(send, db, transport, email);
+  if (outcome === "elsewhere") {
+    const state = await messageSendState(db, { workspaceId: send.workspaceId, messageId: send.messageId });
+    if (state?.providerMessageId) return { id: state.providerMessageId, transport: transport.name };
+    if (!state?.batchId) throw new Error(`message ${send.messageId} is in no batch, yet was not free to join one`);
+    outcome = await resume(db, transport, send, state.batchId);
+  }
+  if (outcome === "alone") {
+    await awaitSlot(db, send.workspaceId, send.pace);
+    return transport.send({ ...email, idempotencyKey: send.messageKey });
+  }
+  return { id: outcome.id, transport: transport.name };
+}
