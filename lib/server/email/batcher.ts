@@ -32,7 +32,7 @@ import type { MailTransport } from "./send";
  * A batch refused as a whole is split: its members go out alone, each under its own key.
  */
 
-/** How long a hand-off waits for more messages to share its request. */
+/** The least a request waits for more messages to share it (it also waits for its pace slot). */
 const LINGER_MS = 15;
 /** The provider's limit per batch request. */
 export const BATCH_MAX = 100;
@@ -66,7 +66,8 @@ function validate(email: OutgoingEmail): ValidEmail {
 
 /** Waits for the workspace's next request slot, or throws `paced` when it is too far off. */
 async function awaitSlot(db: Db, workspaceId: string, pace: Pace): Promise<void> {
-  const slot = await reservePaceSlot(db, { workspaceId, intervalMs: Math.ceil(1000 / pace.requestsPerSecond), aheadMs: MAX_SLOT_WAIT_MS });
+  // Some to spare: a request leaves at its slot but reaches the provider with some jitter.
+  const slot = await reservePaceSlot(db, { workspaceId, intervalMs: Math.ceil(1150 / pace.requestsPerSecond), aheadMs: MAX_SLOT_WAIT_MS });
   if ("fullForMs" in slot) {
     throw new EmailSendError(
       `Waiting for the workspace's sending pace (${pace.requestsPerSecond} request${pace.requestsPerSecond === 1 ? "" : "s"}/s of up to ${BATCH_MAX} messages)`,
@@ -99,16 +100,26 @@ async function deliver(db: Db, transport: MailTransport, workspaceId: string, ba
 
 type Outcome = { id: string } | "alone" | "elsewhere";
 type Waiting = { messageId: string; email: ValidEmail; resolve: (o: Outcome) => void; reject: (err: unknown) => void };
-type Group = { db: Db; transport: MailTransport; workspaceId: string; pace: Pace; at: Date; items: Waiting[]; timer: NodeJS.Timeout | null };
+type Group = { db: Db; transport: MailTransport; workspaceId: string; pace: Pace; at: Date; items: Waiting[]; closed: boolean };
 
 // One map per process, on globalThis: Next may load this module more than once (route bundles).
 const GROUPS = Symbol.for("tillit.sendGroups");
-const groups = (): Map<string, Group> => ((globalThis as { [GROUPS]?: Map<string, Group> })[GROUPS] ??= new Map());
+const groups = (): Map<string, Group> => ((globalThis as { [GROUPS]?: Map<string, Group> })[GROUPS] ??= new Map<string, Group>());
 
-async function sendGroup(g: Group): Promise<void> {
-  const byId = new Map(g.items.map((w) => [w.messageId, w]));
+function close(key: string, g: Group) {
+  g.closed = true;
+  if (groups().get(key) === g) groups().delete(key);
+}
+
+/**
+ * One request: the group reserves the workspace's next slot, and messages handed over while it
+ * waits for that slot join it (up to 100); at the slot it is frozen and sent.
+ */
+async function sendGroup(key: string, g: Group): Promise<void> {
   try {
-    await awaitSlot(g.db, g.workspaceId, g.pace);
+    await Promise.all([sleep(LINGER_MS), awaitSlot(g.db, g.workspaceId, g.pace)]);
+    close(key, g);
+    const byId = new Map(g.items.map((w) => [w.messageId, w]));
     const batch = await freezeBatch(g.db, {
       workspaceId: g.workspaceId,
       messageIds: [...byId.keys()],
@@ -121,6 +132,8 @@ async function sendGroup(g: Group): Promise<void> {
     const result = await deliver(g.db, g.transport, g.workspaceId, batch, g.at);
     for (const id of batch.members) byId.get(id)!.resolve(result === "split" ? "alone" : { id: result.get(id)! });
   } catch (err) {
+    close(key, g);
+    // Members told "elsewhere" already have their answer; a promise settles once.
     for (const w of g.items) w.reject(err);
   }
 }
@@ -128,24 +141,17 @@ async function sendGroup(g: Group): Promise<void> {
 function handOver(send: PacedSend, db: Db, transport: MailTransport, email: ValidEmail): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const key = `${send.workspaceId}:${transport.name}`;
-    const all = groups();
-    let g = all.get(key);
-    if (!g) {
-      const fresh: Group = { db, transport, workspaceId: send.workspaceId, pace: send.pace, at: send.at, items: [], timer: null };
-      fresh.timer = setTimeout(() => flush(key, fresh), LINGER_MS);
-      all.set(key, fresh);
+    let g = groups().get(key);
+    if (!g || g.closed) {
+      const fresh: Group = { db, transport, workspaceId: send.workspaceId, pace: send.pace, at: send.at, items: [], closed: false };
+      groups().set(key, fresh);
+      void sendGroup(key, fresh);
       g = fresh;
     }
     g.items.push({ messageId: send.messageId, email, resolve, reject });
-    if (g.items.length >= BATCH_MAX) flush(key, g);
+    // Full: later messages start the next group (and reserve the next slot).
+    if (g.items.length >= BATCH_MAX) close(key, g);
   });
-}
-
-function flush(key: string, g: Group) {
-  if (g.timer) clearTimeout(g.timer);
-  g.timer = null;
-  if (groups().get(key) === g) groups().delete(key);
-  void sendGroup(g);
 }
 
 // ---------------------------------------------------------------- one message
