@@ -1,4 +1,4 @@
-import { tooManySteps } from "../limits";
+import { outputTooLarge, tooManySteps } from "../limits";
 import type { CheckpointBody } from "../protocol";
 import type { EngineContext } from "./context";
 import { failRunInTx, stepResult } from "./execute";
@@ -55,8 +55,13 @@ export class Checkpoints {
       });
     }
     const complete = body.steps.find((o) => o.op === "RunComplete");
-    if (!complete) {
+    // A step whose output was over Inngest's limit is memoized as failed; the SDK, which carries
+    // on with the output it has, must be stopped: the 409 ends this call and the executor calls
+    // again from the memo, where the step has failed (docs/inngest-protocol.md#limits).
+    const refused = body.steps.find((o) => outputTooLarge(o, this.ctx.limits) !== null);
+    if (!complete || refused) {
       const ok = await this.memoize({ qi: body.qi_id, run_id: runId, gen: generation, steps: rows });
+      if (ok && refused) return { status: 409, error: `step "${refused.displayName ?? refused.id}" returned more than Inngest keeps per step output` };
       return ok ? { status: 200 } : STALE;
     }
     return this.ctx.sql.begin(async (tx) => {
