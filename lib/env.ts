@@ -103,6 +103,12 @@ const schema = z.object({
    */
   TILLIT_INNGEST: z.enum(["bundled", "external"], { error: "must be bundled or external" }).default("bundled"),
   /**
+   * The longest single sleep a flow run takes, in days: longer waits become a chain of sleeps of at
+   * most this length ending at the wait's end. 7 fits Inngest Cloud's free plan; a paid plan or
+   * self-hosted Inngest allows up to 365 (docs/flows.md#long-waits).
+   */
+  TILLIT_MAX_SLEEP_DAYS: count("days", 1, 365, 7),
+  /**
    * The SDK's unsigned dev mode is never used (anything that can reach an unsigned serve handler
    * can run its functions); set only to say so explicitly.
    */

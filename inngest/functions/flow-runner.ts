@@ -15,7 +15,7 @@ import { EmailSendError } from "@/lib/email/types";
 import { providerRetry, type ProviderWait } from "@/lib/email/provider-wait";
 import { assertNever, nodeCatalog } from "@/lib/flows/catalog";
 import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "@/lib/flows/conditions";
-import { formatDuration } from "@/lib/flows/duration";
+import { formatDuration, MS } from "@/lib/flows/duration";
 import { isTriggerNode, planSchema, type PlanNode, type PlanNodeOf } from "@/lib/flows/plan";
 import { waitLookbackStart } from "@/lib/flows/simulate";
 import { pickSplitBranch } from "@/lib/flows/split";
@@ -24,6 +24,7 @@ import { contactUnsubscribed, enrollmentStarted, eventTracked, flowExit, flowRun
 import { DEFAULT_MAX_STEPS_PER_RUN, DEFAULT_THROTTLE, type FlowDeps } from "./deps";
 import { eventData } from "./event-data";
 import { memoTry, type SendMemo, type SendTry } from "./send-try";
+import { linkCount, linkStepId, sleepLinks } from "./sleep-chain";
 import { waitExpression } from "./wait-expression";
 import { callWebhook } from "./webhook-call";
 import { checkWebhookRoute } from "./webhook-test-route";
@@ -54,6 +55,10 @@ const MAX_WAIT_ATTEMPTS = 20;
  * look-back and the registration is taken within this bound, not at the timeout (docs/flows.md).
  */
 export const FIRST_WAIT_MS = 60_000;
+/** A step budget kept for the node itself, besides its chained sleeps (see the check in walk()). */
+const NODE_RESERVE = 6;
+/** The longest a wait-window node can wait: its window opens within a week, across a DST change. */
+const WINDOW_SPAN_MS = 8 * MS.day;
 /** Attempts of a failing step: the first and its retries. */
 const RUN_RETRIES = 6;
 /** A step's error that already says what failed, in the marketer's words (the webhook's). */
@@ -132,6 +137,8 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
           trigger: enrollment.trigger,
           enteredAt: enrollment.enteredAt.getTime(),
           providerWaitHours: enrollment.providerWaitHours,
+          // Fixed for the run, so a replay chains its sleeps alike whatever the setting says later.
+          maxSleepMs: env().TILLIT_MAX_SLEEP_DAYS * MS.day,
         };
       });
       if (!loaded || loaded.status !== "active") return { ended: "not-active" };
@@ -139,6 +146,11 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
       const trigger = loaded.trigger as Record<string, unknown>;
       const scope: TraceScope = { workspaceId, flowId: loaded.flowId, flowVersionId: loaded.flowVersionId, enrollmentId, contactId };
       const allowanceHours = providerWaitHours(loaded);
+      /**
+       * The longest single sleep or wait registration of this run (docs/flows.md#long-waits). null: a
+       * run that loaded its plan before waits were chained, which goes on sleeping as it began.
+       */
+      const link: number | null = (loaded as { maxSleepMs?: number }).maxSleepMs ?? null;
 
       const visits: Record<string, number> = { ...(data.visits ?? {}) };
       const lastResume: Record<string, number> = { ...(data.lastResume ?? {}) };
@@ -216,6 +228,51 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
         return r;
       };
 
+      /**
+       * Sleeps until `until` in links of at most `link` from `from` (an instant a step memoized; without
+       * one, a step memoizes the present first). The caller counts one step; the extra ones are counted
+       * here. With `handOff`, stops before a link that would leave the node too few steps and returns
+       * false: the caller goes on in a new run (only for waits whose end does not depend on their start).
+       */
+      const sleepChain = async (id: string, until: number, opts: { from?: number; handOff?: boolean } = {}): Promise<boolean> => {
+        if (link === null) {
+          await step.sleepUntil(id, new Date(until));
+          return true;
+        }
+        let from = opts.from;
+        if (from === undefined) {
+          stepsUsed++;
+          from = await step.run(`${id}@from`, () => now().getTime());
+        }
+        const ends = sleepLinks(from, until, link);
+        for (const [i, end] of ends.entries()) {
+          const last = i === ends.length - 1;
+          // Each run takes at least one link, so a wait longer than any run's budget still ends.
+          if (!last && i > 0 && opts.handOff && stepsUsed + NODE_RESERVE > maxSteps) return false;
+          if (!last) stepsUsed++;
+          await step.sleepUntil(linkStepId(id, i + 1, ends.length), new Date(end));
+        }
+        return true;
+      };
+
+      /**
+       * Steps a node may spend on chained sleeps beyond its own, known from its config: the budget
+       * check before a node keeps them (wait-until's end is open: it hands off inside its chain).
+       * Never so many that a fresh run could not take the node.
+       */
+      const chainReserve = (node: PlanNode): number => {
+        if (link === null) return 0;
+        const extra =
+          node.kind === "delay"
+            ? linkCount(node.config.durationMs, link) - 1
+            : node.kind === "wait-window"
+              ? linkCount(WINDOW_SPAN_MS, link) - 1
+              : node.kind === "wait-for-event"
+                ? 2 * (linkCount(node.config.timeoutMs, link) - 1)
+                : 0;
+        return Math.max(0, Math.min(extra, maxSteps - NODE_RESERVE - 2));
+      };
+
       /** Continue as new: the next segment of this enrollment starts at `node` (Inngest's step limit). */
       const continueAsNew = async (node: PlanNode, id: string, extra: Pick<EnrollmentStarted, "visits" | "resumeSend"> = {}) => {
         const next = segment + 1;
@@ -264,8 +321,9 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
             return { ended: "visit-cap" };
           }
 
-          // Continue-as-new well before Inngest's 1000-step limit; a node takes at most a few steps.
-          if (stepsUsed + 6 > maxSteps) {
+          // Continue-as-new well before Inngest's 1000-step limit; a node takes at most a few steps,
+          // and its chained sleeps (docs/flows.md#long-waits).
+          if (stepsUsed + NODE_RESERVE + chainReserve(node) > maxSteps) {
             const pending = close;
             await step.run(sid("handoff"), async () => {
               await recordSteps(db, { ...scope, close: pending && { ...pending, at: new Date(pending.at) }, entries: [], currentNodeId: node.id });
@@ -292,7 +350,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               }));
               if (w.stopped) return { ended: "stopped" };
               stepsUsed++;
-              await step.sleepUntil(sid("delay"), new Date(w.result));
+              await sleepChain(sid("delay"), w.result, { from: w.at });
               close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited ${formatDuration(node.config.durationMs)}`, at: w.result };
               lastResume[node.id] = w.result;
               exit = "next";
@@ -311,7 +369,9 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               if (w.stopped) return { ended: "stopped" };
               if (!w.immediate) {
                 stepsUsed++;
-                await step.sleepUntil(sid(node.kind === "wait-until" ? "wait-until" : "wait-window"), new Date(w.result));
+                // The end is an instant of its own: a new run re-entering this visit finds the same one.
+                if (!(await sleepChain(sid(node.kind === "wait-until" ? "wait-until" : "wait-window"), w.result, { from: w.at, handOff: true })))
+                  return continueAsNew(node, sid("continue"), { visits: { ...visits, [node.id]: visit - 1 } });
                 close = { stepId: sid(node.kind), outcome: "waited", exit: "next", detail: `Waited until ${iso(w.result)}`, at: w.result };
               }
               lastResume[node.id] = w.result;
@@ -336,21 +396,25 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               let resumedAt: number | null = null;
               let seen = look.at;
               // Near misses (another cart, a failed filter) wait again for the rest of the timeout; after
-              // MAX_WAIT_ATTEMPTS of them the node times out rather than eat the run's step budget.
-              for (let attempt = 1; seen < deadline && attempt <= MAX_WAIT_ATTEMPTS; attempt++) {
+              // MAX_WAIT_ATTEMPTS of them the node times out rather than eat the run's step budget. A
+              // timeout longer than the run's longest registration is waited out in links of it, each
+              // followed by a catch-up like the first (docs/flows.md#long-waits).
+              const maxAttempts = MAX_WAIT_ATTEMPTS + (link === null ? 0 : linkCount(config.timeoutMs, link) - 1);
+              for (let attempt = 1; seen < deadline && attempt <= maxAttempts; attempt++) {
                 stepsUsed++;
                 // The first registration is bounded so the catch-up below runs soon after it.
                 const bounded = attempt === 1 && deadline - seen > FIRST_WAIT_MS;
+                const linked = !bounded && link !== null && deadline - seen > link;
                 const got = await step.waitForEvent(sid(attempt === 1 ? "wait-for-event" : `wait-for-event-${attempt}`), {
                   event: eventTracked.name,
-                  timeout: bounded ? FIRST_WAIT_MS : deadline - seen,
+                  timeout: bounded ? FIRST_WAIT_MS : linked ? link : deadline - seen,
                   if: waitExpression(config, { workspaceId, contactId }, trigger),
                 });
-                if (!got && bounded) {
-                  // The wait has existed for FIRST_WAIT_MS: anything it could not see (sent to
-                  // Inngest before it was registered) is in the table by now.
+                if (!got && (bounded || linked)) {
+                  // The wait has existed for FIRST_WAIT_MS (or a whole link): anything it could not
+                  // see (sent to Inngest before it was registered) is in the table by now.
                   stepsUsed++;
-                  const caught = await step.run(sid("catch-up"), async () => {
+                  const caught = await step.run(sid(attempt === 1 ? "catch-up" : `catch-up-${attempt}`), async () => {
                     const at = now().getTime();
                     return { at, hit: await findMatch(db, { workspaceId, contactId }, config, trigger, from, Math.min(at, deadline)) };
                   });
@@ -483,7 +547,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                   });
                 }
                 stepsUsed += 2;
-                await step.sleepUntil(sid(`defer-${n}`), new Date(pending.until));
+                await sleepChain(sid(`defer-${n}`), pending.until);
                 const again = await step.run(sid(`send-email-${n}`), async () => {
                   const at = now();
                   const e = await getEnrollment(db, { workspaceId, enrollmentId });

@@ -4,6 +4,7 @@ import { openDb } from "@/db/client";
 import { systemClock, VirtualClock, type Clock } from "@/lib/clock";
 import { BodyTooLargeError, readBody } from "@/lib/http/body";
 import { UnsupportedConfigError } from "./config";
+import { oversizedEvents } from "./limits";
 import { Engine, type EngineOptions } from "./engine";
 import * as q from "./engine/statements";
 import { applyExecutorMigrations } from "./migrations";
@@ -55,7 +56,7 @@ export type LocalExecutorOptions = {
   retainMs?: number;
   /** The stack's instance id (TILLIT_INSTANCE_ID), echoed by GET /health. */
   instance?: string;
-} & Pick<EngineOptions, "backoff" | "tap" | "checkpointing" | "checkpointTap" | "log">;
+} & Pick<EngineOptions, "backoff" | "tap" | "checkpointing" | "checkpointTap" | "log" | "limits">;
 
 export type LocalExecutor = {
   /** Base URL, e.g. http://127.0.0.1:8288 — the SDK's baseUrl. */
@@ -96,6 +97,7 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
     checkpointing: opts.checkpointing ?? true,
     checkpointTap: opts.checkpointTap,
     signingKey: keys.signingKey,
+    limits: opts.limits,
     log,
   });
   if (virtual) virtual.restore(await engine.loadClockOffset());
@@ -133,6 +135,9 @@ export async function startLocalExecutor(opts: LocalExecutorOptions): Promise<Lo
         const message = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
         return send(res, 400, { error: message, status: 400 });
       }
+      // Inngest refuses an event over its size limit with a 413 (docs/inngest-protocol.md#limits).
+      const oversized = oversizedEvents(parsed.data, engine.limits);
+      if (oversized) return send(res, 413, { error: oversized, status: 413 });
       const ids = await engine.ingest(parsed.data);
       return send(res, 200, { ids, status: 200 });
     }

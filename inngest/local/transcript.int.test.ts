@@ -37,6 +37,9 @@ async function setUp(checkpointing: boolean): Promise<Scenario> {
     workers: 1, // one call at a time: a deterministic order
     backoff: () => 1000,
     checkpointing,
+    // The pinned scenario sleeps until a fixed date years ahead; Inngest's one-year limit on a sleep
+    // is held in limits.int.test.ts.
+    limits: { maxSleepMs: Number.MAX_SAFE_INTEGER },
     log: () => {},
     tap: (x) => {
       const u = new URL(x.url);

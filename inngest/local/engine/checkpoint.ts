@@ -1,6 +1,8 @@
+import { outputTooLarge, tooManySteps } from "../limits";
 import type { CheckpointBody } from "../protocol";
 import type { EngineContext } from "./context";
-import { cleanError, finishRun } from "./runs";
+import { failRunInTx, stepResult } from "./execute";
+import { finishRun } from "./runs";
 import * as q from "./statements";
 
 type CheckpointWrite = { qi: string; run_id: string; gen: number; steps: { step_id: string; value: unknown; name: string | null }[] };
@@ -41,14 +43,25 @@ export class Checkpoints {
     const generation = body.generation_id ?? -1;
     const rows = body.steps
       .filter((o) => o.op !== "RunComplete")
-      .map((o) => ({
-        step_id: o.id,
-        value: o.op === "StepRun" ? { data: o.data ?? null } : { error: cleanError(o.error) },
-        name: o.displayName ?? null,
-      }));
+      .map((o) => ({ step_id: o.id, value: stepResult(this.ctx, o), name: o.displayName ?? null }));
+    const overLimit = this.countSteps(body.qi_id, rows);
+    if (overLimit !== null) {
+      // Past Inngest's step limit: the run fails, and the 409 stops the SDK's call.
+      return this.ctx.sql.begin(async (tx) => {
+        if ((await q.lockLeasedJob(tx, body.qi_id, runId, generation)).length === 0) return STALE;
+        const run = (await q.readRunEvent(tx, runId))[0];
+        if (run) await failRunInTx(this.ctx, tx, runId, run.fn_id, run.event, tooManySteps(overLimit, this.ctx.limits));
+        return { status: 409 as const, error: tooManySteps(overLimit, this.ctx.limits).message };
+      });
+    }
     const complete = body.steps.find((o) => o.op === "RunComplete");
-    if (!complete) {
+    // A step whose output was over Inngest's limit is memoized as failed; the SDK, which carries
+    // on with the output it has, must be stopped: the 409 ends this call and the executor calls
+    // again from the memo, where the step has failed (docs/inngest-protocol.md#limits).
+    const refused = body.steps.find((o) => outputTooLarge(o, this.ctx.limits) !== null);
+    if (!complete || refused) {
       const ok = await this.memoize({ qi: body.qi_id, run_id: runId, gen: generation, steps: rows });
+      if (ok && refused) return { status: 409, error: `step "${refused.displayName ?? refused.id}" returned more than Inngest keeps per step output` };
       return ok ? { status: 200 } : STALE;
     }
     return this.ctx.sql.begin(async (tx) => {
@@ -58,6 +71,19 @@ export class Checkpoints {
       await finishRun(this.ctx, tx, runId, "completed", { output: complete.data ?? null });
       return { status: 200 as const };
     });
+  }
+
+  /**
+   * The run's step count should these steps be memoized, when it is past Inngest's step limit; null
+   * when within it. Counted for calls this process sent (ctx.callSteps); a checkpoint of another
+   * executor's call is counted when that call's reply comes back.
+   */
+  private countSteps(qi: string, rows: { step_id: string }[]): number | null {
+    const call = this.ctx.callSteps.get(qi);
+    if (!call) return null;
+    for (const r of rows) if (!(r.step_id in call.known)) call.extra.add(r.step_id);
+    const count = call.knownCount + call.extra.size;
+    return count > this.ctx.limits.maxStepsPerRun ? count : null;
   }
 
   /**

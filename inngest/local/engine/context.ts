@@ -2,6 +2,7 @@ import type { Sql } from "@/db/client";
 import type { Clock } from "@/lib/clock";
 import type { FunctionConfig } from "../config";
 import { parseCron } from "../cron";
+import type { ExecutorLimits } from "../limits";
 import type { CallBody, RunEvent } from "../protocol";
 
 /** The shapes and the one shared context of the executor's modules (docs/runtime.md#the-local-executors-modules). */
@@ -36,6 +37,8 @@ export type EngineOptions = {
   checkpointing?: boolean;
   /** Observes every checkpoint request and the status it was answered with. */
   checkpointTap?: CheckpointTap;
+  /** Inngest's limits to enforce (docs/inngest-protocol.md#limits); default: Inngest's own (INNGEST_LIMITS). */
+  limits?: Partial<ExecutorLimits>;
   /** Signs every call into the app (X-Inngest-Signature), as Inngest does; the SDK verifies it. */
   signingKey: string;
   log?: (line: string) => void;
@@ -47,6 +50,9 @@ export type Fn = { config: FunctionConfig; appUrl: string; cron: ReturnType<type
 export function toFn(config: FunctionConfig, appUrl: string): Fn {
   return { config, appUrl, cron: config.triggers.flatMap((t) => ("cron" in t ? [parseCron(t.cron)] : [])) };
 }
+
+/** A call's step count: the memo it was sent with, and the new step ids checkpointed since. */
+export type CallSteps = { known: Record<string, unknown>; knownCount: number; extra: Set<string> };
 
 /** The run as a claim read it: its function, event, status, parallel mode and memo (step id, value) in order. */
 export type RunSnapshot = { fn_id: string; event: RunEvent; status: string; die: boolean; memo: [string, unknown][] };
@@ -82,6 +88,13 @@ export type EngineContext = {
   readonly synced: Map<string, { functions: number; syncedAt: string }>;
   /** The next cron fire time as last read and when (real time) it was read; a sync resets it. */
   readonly cron: { nextAt: number; checkedAt: number };
+  /** The limits enforced: the options' over Inngest's defaults. */
+  readonly limits: ExecutorLimits;
+  /**
+   * The calls in flight from this process, by job id: the steps the run had when the call went out
+   * and those checkpointed since, so a checkpoint can be held to the step limit without a query.
+   */
+  readonly callSteps: Map<string, CallSteps>;
   /** The executor's clock in whole milliseconds. */
   now(): number;
   /** New work may be due: the claim loop looks at once. */

@@ -2,8 +2,9 @@ import { signedBody } from "@/inngest/keys";
 import { callUrl, maxAttempts } from "../config";
 import { parseDuration, sleepDueAt } from "../duration";
 import { postJson } from "../http-client";
+import { outputTooLarge, tooManySteps, waitTooLong } from "../limits";
 import { opsBody, type CallBody, type Op, type RunEvent } from "../protocol";
-import { DAY, type EngineContext, type Fn, type Job } from "./context";
+import { DAY, type CallSteps, type EngineContext, type Fn, type Job } from "./context";
 import { ingestInTx } from "./ingest";
 import { cleanError, finishRun, type SerializedError } from "./runs";
 import * as q from "./statements";
@@ -20,8 +21,21 @@ const BACKOFF_MS = [15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000
 /** The ops a reply may carry; StepNotFound also comes back, from a parallel plan. */
 const SUPPORTED_OPS = ["StepRun", "StepPlanned", "StepError", "StepFailed", "Sleep", "WaitForEvent", "RunComplete"] as const;
 const KNOWN_OPS = new Set<string>([...SUPPORTED_OPS, "StepNotFound"]);
+/** The ops that are (or will be) a step of the run, for Inngest's step limit. */
+const COUNTED_OPS = new Set<string>(["StepRun", "StepFailed", "StepPlanned", "Sleep", "WaitForEvent"]);
 
-type CallContext = { job: Job; fnId: string; event: RunEvent; fn: Fn; max: number; retryAfter: string | undefined };
+type CallContext = {
+  job: Job;
+  fnId: string;
+  event: RunEvent;
+  fn: Fn;
+  max: number;
+  retryAfter: string | undefined;
+  /** The run's memo when the call went out, by step id, and the steps checkpointed during it. */
+  steps: CallSteps;
+  /** Length of the reply's text: bounds the size of every output in it. */
+  replyChars: number;
+};
 
 /**
  * Applies a job's result in one transaction that first takes the job by its lease token: if the
@@ -97,6 +111,8 @@ async function executeCall(ctx: EngineContext, job: Job): Promise<void> {
   let headers: Record<string, string> = {};
   let text = "";
   let networkError: string | undefined;
+  const callSteps: CallSteps = { known: steps, knownCount: memo.length, extra: new Set() };
+  ctx.callSteps.set(job.id, callSteps);
   try {
     const signed = signedBody(ctx.opts.signingKey, body);
     const res = await postJson(
@@ -113,6 +129,8 @@ async function executeCall(ctx: EngineContext, job: Job): Promise<void> {
     ({ status, headers, text } = res);
   } catch (err) {
     networkError = (err as Error).message;
+  } finally {
+    ctx.callSteps.delete(job.id);
   }
   let parsed: unknown = undefined;
   try {
@@ -122,7 +140,7 @@ async function executeCall(ctx: EngineContext, job: Job): Promise<void> {
   }
   ctx.opts.tap?.({ url: url.toString(), request: body, status, headers, body: parsed });
 
-  const call: CallContext = { job, fnId: run.fn_id, event: run.event, fn, max, retryAfter: headers["retry-after"] };
+  const call: CallContext = { job, fnId: run.fn_id, event: run.event, fn, max, retryAfter: headers["retry-after"], steps: callSteps, replyChars: text.length };
   if (networkError !== undefined) {
     await retryOrFail(ctx, call, { name: "Error", message: `call to ${url.origin} failed: ${networkError}` });
     return;
@@ -198,6 +216,13 @@ async function applyOps(ctx: EngineContext, call: CallContext, ops: Op[]): Promi
     });
     return;
   }
+  // Inngest's step limit counts every step a run holds: finished, and planned, sleeping or waiting.
+  const fresh = new Set(ops.filter((o) => COUNTED_OPS.has(o.op) && !(o.id in call.steps.known) && !call.steps.extra.has(o.id)).map((o) => o.id));
+  const count = call.steps.knownCount + call.steps.extra.size + fresh.size;
+  if (count > ctx.limits.maxStepsPerRun) {
+    await failRun(ctx, job, call.fnId, call.event, tooManySteps(count, ctx.limits));
+    return;
+  }
   const complete = ops.find((o) => o.op === "RunComplete");
   if (complete) {
     await q.completeRun(ctx.sql, job, complete.data ?? null, ctx.now());
@@ -212,9 +237,18 @@ async function applyOps(ctx: EngineContext, call: CallContext, ops: Op[]): Promi
     });
     return;
   }
+  // Inngest refuses a sleep or a wait longer than a year: so does the executor, loudly.
+  for (const o of ops) {
+    const until = o.op === "Sleep" ? sleepDueAt(o.name ?? "", now)! : o.op === "WaitForEvent" ? waitExpiresAt(o, now) : undefined;
+    const tooLong = until === undefined || o.id in call.steps.known ? null : waitTooLong(o, until - now, ctx.limits);
+    if (tooLong) {
+      await failRun(ctx, job, call.fnId, call.event, tooLong);
+      return;
+    }
+  }
   const only = ops.length === 1 ? ops[0]! : undefined;
   if (only && (only.op === "StepRun" || only.op === "StepFailed")) {
-    await q.memoizeAndDiscover(ctx.sql, job, { id: only.id, value: stepResult(only), name: only.displayName ?? null, now });
+    await q.memoizeAndDiscover(ctx.sql, job, { id: only.id, value: stepResult(ctx, only, call.replyChars), name: only.displayName ?? null, now });
     return;
   }
   const stepError = ops.find((o) => o.op === "StepError");
@@ -226,7 +260,7 @@ async function applyOps(ctx: EngineContext, call: CallContext, ops: Op[]): Promi
       switch (o.op) {
         case "StepRun":
         case "StepFailed":
-          await q.memoize(tx, runId, o.id, stepResult(o), o.displayName ?? null);
+          await q.memoize(tx, runId, o.id, stepResult(ctx, o, call.replyChars), o.displayName ?? null);
           discover = true;
           break;
         case "StepNotFound":
@@ -258,9 +292,22 @@ async function applyOps(ctx: EngineContext, call: CallContext, ops: Op[]): Promi
   });
 }
 
-/** The memo value of a finished step: its data, or its error as the SDK serialised it. */
-function stepResult(o: Op): unknown {
+/**
+ * The memo value of a finished step: its data, or its error as the SDK serialised it. Output over
+ * Inngest's limit fails the step instead, as on Inngest (`boundChars`: see outputTooLarge).
+ */
+export function stepResult(ctx: EngineContext, o: Op, boundChars?: number): unknown {
+  const tooLarge = outputTooLarge(o, ctx.limits, boundChars);
+  if (tooLarge) return { error: tooLarge };
   return o.op === "StepRun" ? { data: o.data ?? null } : { error: cleanError(o.error) };
+}
+
+/** When a WaitForEvent op's wait ends: its timeout (a duration or a date), else a year from now. */
+function waitExpiresAt(o: Op, now: number): number {
+  const given = o.opts?.timeout;
+  const timeout = typeof given === "string" || typeof given === "number" ? String(given) : "";
+  const expires = parseDuration(timeout) !== undefined ? now + parseDuration(timeout)! : Date.parse(timeout);
+  return Number.isFinite(expires) ? expires : now + 365 * DAY;
 }
 
 /**
@@ -278,11 +325,8 @@ async function schedule(ctx: EngineContext, tx: q.Db, runId: string, o: Op, now:
     await q.insertSleep(tx, runId, o.id, sleepDueAt(o.name ?? "", now)!, now);
     return;
   }
-  const given = o.opts?.timeout;
-  const timeout = typeof given === "string" || typeof given === "number" ? String(given) : "";
-  const expires = parseDuration(timeout) !== undefined ? now + parseDuration(timeout)! : Date.parse(timeout);
   // Without a readable timeout a wait lasts a year.
-  const expiresAt = Number.isFinite(expires) ? expires : now + 365 * DAY;
+  const expiresAt = waitExpiresAt(o, now);
   const expr = typeof o.opts?.if === "string" ? o.opts.if : null;
   const ins = await q.insertWait(tx, { runId, stepId: o.id, eventName: o.name ?? "", expr, expiresAt, now });
   if (ins.length === 1) await q.insertWaitTimeout(tx, runId, o.id, expiresAt, now);
@@ -290,17 +334,20 @@ async function schedule(ctx: EngineContext, tx: q.Db, runId: string, o: Op, now:
 
 /** Fails the run (if we still hold the job's lease) and emits inngest/function.failed. */
 async function failRun(ctx: EngineContext, job: Job, fnId: string, event: RunEvent, error: SerializedError): Promise<void> {
-  await withLease(ctx, job, async (tx) => {
-    const changed = await finishRun(ctx, tx, job.run_id, "failed", { error });
-    if (!changed) return;
-    ctx.log(`run ${job.run_id} of ${fnId} failed: ${error.name ?? "Error"}: ${error.message}`);
-    await ingestInTx(ctx, tx, [
-      {
-        name: "inngest/function.failed",
-        data: { function_id: fnId, run_id: job.run_id, error: cleanError(error), event },
-      },
-    ]);
-  });
+  await withLease(ctx, job, (tx) => failRunInTx(ctx, tx, job.run_id, fnId, event, error));
+}
+
+/** Fails a running run in `tx` and emits inngest/function.failed with it. */
+export async function failRunInTx(ctx: EngineContext, tx: q.Db, runId: string, fnId: string, event: RunEvent, error: SerializedError): Promise<void> {
+  const changed = await finishRun(ctx, tx, runId, "failed", { error });
+  if (!changed) return;
+  ctx.log(`run ${runId} of ${fnId} failed: ${error.name ?? "Error"}: ${error.message}`);
+  await ingestInTx(ctx, tx, [
+    {
+      name: "inngest/function.failed",
+      data: { function_id: fnId, run_id: runId, error: cleanError(error), event },
+    },
+  ]);
 }
 
 /** The error a non-2xx reply carries, or one that names the status and the body. */

@@ -7,6 +7,7 @@ import { Claimer } from "./claim";
 import { toFn, type EngineContext, type EngineOptions } from "./context";
 import { execute } from "./execute";
 import { ingestInTx } from "./ingest";
+import { limitsOf, type ExecutorLimits } from "../limits";
 import { Loop } from "./loop";
 import { Maintenance } from "./maintenance";
 import * as q from "./statements";
@@ -48,6 +49,8 @@ export class Engine {
       fns: new Map(),
       synced: new Map(),
       cron: { nextAt: 0, checkedAt: 0 },
+      limits: limitsOf(opts.limits),
+      callSteps: new Map(),
       now: () => this.now(),
       wake: () => this.wake(),
     };
@@ -60,6 +63,11 @@ export class Engine {
       execute: (job) => execute(this.ctx, job),
       finished: () => this.maintenance.jobFinished(),
     });
+  }
+
+  /** The limits this executor enforces (docs/inngest-protocol.md#limits). */
+  get limits(): ExecutorLimits {
+    return this.ctx.limits;
   }
 
   now(): number {

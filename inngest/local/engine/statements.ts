@@ -119,6 +119,10 @@ export const readRun = (db: Db, runId: string) =>
   db<RunSnapshot[]>`select r.fn_id, r.event, r.status, r.die, ${memoStack(db)} as memo
     from inngest_local.runs r where r.id = ${runId}`;
 
+/** A run's function and triggering event. */
+export const readRunEvent = (db: Db, runId: string) =>
+  db<{ fn_id: string; event: RunEvent }[]>`select fn_id, event from inngest_local.runs where id = ${runId}`;
+
 /** Marks a run as planning in parallel (die: each call plans, never runs, a step). */
 export const markParallel = (db: Db, runId: string) => db`update inngest_local.runs set die = true where id = ${runId} and not die`;
 
