@@ -99,7 +99,13 @@ const runnerRuns = (enrollmentId: string) =>
     where fn_id = 'tillit-flow-runner' and event->'data'->>'enrollmentId' = ${enrollmentId} order by created_at, id`;
 
 /** Provider requests made for one send step (its idempotency key names the enrollment). */
-const sendRequests = (enrollmentId: string) => capture.requests.filter((r) => r.headers["idempotency-key"]?.startsWith(`${enrollmentId}:`));
+/** The provider requests carrying this enrollment's mail (in a batch, or alone). */
+const sendRequests = (enrollmentId: string) =>
+  capture.requests.filter(
+    (r) =>
+      r.path.startsWith("/emails") &&
+      [r.body].flat().some((m) => (m as { tags?: { name: string; value: string }[] } | null)?.tags?.some((t) => t.name === "enrollment" && t.value === enrollmentId)),
+  );
 
 function sendFlow(ws: SeededWorkspace, templateId: string, opts: { providerWaitHours?: number; name?: string } = {}) {
   return createLiveFlow(db.db, {
