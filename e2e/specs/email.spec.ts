@@ -87,10 +87,21 @@ test("an admin sets the sending policy; bad input names the field and keeps what
   await form.getByLabel(/Hold marketing mail during the night/).check();
   await form.getByLabel("From", { exact: true }).fill("21:30");
   await form.getByLabel("Until").fill("07:45");
+  await expect(form.getByLabel("Requests per second to Resend")).toHaveValue("2");
+  await form.getByLabel("Requests per second to Resend").fill("10");
   await form.getByRole("button", { name: "Save sending settings" }).click();
   await expect(form.getByRole("status")).toHaveText("Sending settings saved");
   const [ws] = await db.select().from(workspaces).where(eq(workspaces.id, workspace.workspace.id));
-  expect(ws!.sendingPolicy).toMatchObject({ frequencyCap: { max: 2, windowHours: 24 }, quietHours: { start: "21:30", end: "07:45" } });
+  expect(ws!.sendingPolicy).toMatchObject({ frequencyCap: { max: 2, windowHours: 24 }, quietHours: { start: "21:30", end: "07:45" }, pace: { requestsPerSecond: 10 } });
+
+  // Past what any plan allows: refused by field (the browser's own check is bypassed), nothing changes.
+  const url = page.url();
+  await page.evaluate(() => document.querySelector("#paceRequestsPerSecond")?.removeAttribute("max"));
+  await form.getByLabel("Requests per second to Resend").fill("500");
+  await form.getByRole("button", { name: "Save sending settings" }).click();
+  await expect(form.getByRole("alert")).toContainText("paceRequestsPerSecond: at most 100");
+  expect(page.url()).toBe(url);
+  await form.getByLabel("Requests per second to Resend").fill("10");
 
   await form.getByLabel("Until").fill("21:30");
   await form.getByRole("button", { name: "Save sending settings" }).click();

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { updateSendingSettings } from "@/db/queries/templates";
 import { formFields, workspaceAction } from "@/lib/server/auth/action";
 import { now } from "@/lib/clock";
-import { frequencyCapSchema, quietHoursSchema, sendingPolicySchema } from "@/lib/email/policy";
+import { DEFAULT_PACE, frequencyCapSchema, paceSchema, quietHoursSchema, sendingPolicySchema } from "@/lib/email/policy";
 
 const optionalText = (max: number) =>
   z
@@ -37,6 +37,7 @@ const schema = z
     utm: on,
     utmSource: z.string().trim().default("tillit"),
     utmMedium: z.string().trim().default("email"),
+    paceRequestsPerSecond: z.string().trim().optional(),
   })
   .transform((v, ctx) => {
     const fail = (path: string, issues: z.core.$ZodIssue[]) => {
@@ -55,9 +56,12 @@ const schema = z
       if (!p.success) return fail(p.error.issues[0]?.path[0] === "start" ? "quietStart" : "quietEnd", p.error.issues);
       quietHours = p.data;
     }
+    const pace = paceSchema.safeParse({ requestsPerSecond: v.paceRequestsPerSecond || DEFAULT_PACE.requestsPerSecond });
+    if (!pace.success) return fail("paceRequestsPerSecond", pace.error.issues);
     const policy = sendingPolicySchema.safeParse({
       frequencyCap,
       quietHours,
+      pace: pace.data,
       tracking: { opens: v.trackOpens, clicks: v.trackClicks, utm: v.utm, utmSource: v.utmSource || "tillit", utmMedium: v.utmMedium || "email" },
     });
     if (!policy.success) return fail(policy.error.issues[0]?.path.at(-1) === "utmMedium" ? "utmMedium" : "utmSource", policy.error.issues);

@@ -44,6 +44,17 @@ export default async function SendingSettingsPage(props: { params: Promise<{ wor
           <p className="text-xs text-slate-500">A message over the cap waits for the next allowed slot; it is never dropped. Transactional mail is not counted or held.</p>
         </section>
         <section className="space-y-3">
+          <h2 className="text-base font-semibold">Sending pace</h2>
+          <div className="text-sm">
+            <label htmlFor="paceRequestsPerSecond" className={label}>Requests per second to Resend</label>
+            <input id="paceRequestsPerSecond" name="paceRequestsPerSecond" type="number" min={1} max={100} required defaultValue={policy.pace.requestsPerSecond} className={`${input} w-24`} />
+          </div>
+          <p className="text-xs text-slate-500">
+            What your Resend plan allows (2 on the default plan). Flow mail goes in batches of up to 100 per request, so 2 requests a second is up to
+            200 messages a second; a large fan-out queues at this pace instead of meeting Resend&rsquo;s rate limit.
+          </p>
+        </section>
+        <section className="space-y-3">
           <h2 className="text-base font-semibold">Quiet hours</h2>
           <label className="flex items-center gap-2 text-sm">
             <input type="checkbox" name="quietEnabled" defaultChecked={!!policy.quietHours} /> Hold marketing mail during the night, in each contact’s time zone
