@@ -81,7 +81,8 @@ const KEEP_BYTES = 4 << 20;
  */
 export const renderResultCodec: ResultCodec<RenderResult> = {
   encoder() {
-    let bytes = Buffer.from(new SharedArrayBuffer(1 << 20));
+    let shared = new SharedArrayBuffer(1 << 20);
+    let bytes = Buffer.from(shared);
     let shells: Packed["shells"] = [];
     let lengths: number[] = [];
     let at = 0;
@@ -95,7 +96,8 @@ export const renderResultCodec: ResultCodec<RenderResult> = {
         }
         const need = at + v.subject.length + v.html.length + v.text.length;
         if (need > bytes.length) {
-          const grown = Buffer.from(new SharedArrayBuffer(Math.max(need, bytes.length * 2)));
+          shared = new SharedArrayBuffer(Math.max(need, bytes.length * 2));
+          const grown = Buffer.from(shared);
           bytes.copy(grown, 0, 0, at);
           bytes = grown;
         }
@@ -106,11 +108,14 @@ export const renderResultCodec: ResultCodec<RenderResult> = {
         shells.push(0);
       },
       finish() {
-        const data: Packed = { shells, lengths, bytes: at > 0 ? (bytes.buffer as SharedArrayBuffer) : undefined };
+        const data: Packed = { shells, lengths, bytes: at > 0 ? shared : undefined };
         shells = [];
         lengths = [];
         at = 0;
-        if (bytes.length > KEEP_BYTES) bytes = Buffer.from(new SharedArrayBuffer(1 << 20));
+        if (bytes.length > KEEP_BYTES) {
+          shared = new SharedArrayBuffer(1 << 20);
+          bytes = Buffer.from(shared);
+        }
         return { data };
       },
     };
