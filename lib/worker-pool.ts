@@ -25,12 +25,22 @@ type FromWorker = { ready: true } | { results: unknown };
 
 /**
  * How a batch's answers cross between threads. By default a structured clone; a codec may move
- * bulk data as bytes in a transferred buffer instead: decoding a buffer into strings costs the
- * receiving thread a fraction of deserialising the same strings from a clone.
+ * bulk data as bytes instead: decoding bytes into strings costs the receiving thread a fraction of
+ * deserialising the same strings from a clone.
+ *
+ * The worker makes one encoder and keeps it: it hands each job's answer to `add` as soon as the
+ * job is done (so what a job produced can die young rather than wait in the worker's heap for
+ * the rest of the batch), and `finish` gives the batch's message. The pool decodes an answer as
+ * soon as it arrives, before it hands that worker another batch, so an encoder may write each
+ * batch into the same SharedArrayBuffer: memory allocated once per worker, not per batch.
  */
 export type ResultCodec<R> = {
-  encode(results: WorkerResult<R>[]): { data: unknown; transfer?: ArrayBuffer[] };
+  encoder(): BatchEncoder<R>;
   decode(data: unknown): WorkerResult<R>[];
+};
+export type BatchEncoder<R> = {
+  add(result: WorkerResult<R>): void;
+  finish(): { data: unknown; transfer?: ArrayBuffer[] };
 };
 
 type Pending<J, R> = { job: J; budgetMs: number; resolve: (o: JobOutcome<R>) => void; reject: (e: Error) => void };
@@ -217,22 +227,25 @@ export function serveJobs<J, R>(handle: (job: J, deadline: number) => R | Promis
   if (!parentPort) throw new Error("serveJobs runs in a worker thread");
   const port = parentPort;
   const progress = new Int32Array((workerData as { progress: SharedArrayBuffer }).progress);
+  const results: WorkerResult<R>[] = [];
+  const encoder: BatchEncoder<R> = codec?.encoder() ?? { add: (r) => results.push(r), finish: () => ({ data: results.splice(0) }) };
   const answer = async (task: Task<J>) => {
-    const results: WorkerResult<R>[] = [];
     for (let i = 0; i < task.jobs.length; i++) {
       Atomics.store(progress, 1, Date.now() - task.t0);
       Atomics.store(progress, 0, i);
       try {
         const out = handle(task.jobs[i]!, performance.now() + task.budgets[i]!);
-        results.push({ ok: true, value: out instanceof Promise ? await out : out });
+        encoder.add({ ok: true, value: out instanceof Promise ? await out : out });
       } catch (err) {
-        results.push({ ok: false, message: err instanceof Error ? err.message.split("\n")[0]! : String(err) });
+        encoder.add({ ok: false, message: err instanceof Error ? err.message.split("\n")[0]! : String(err) });
       }
     }
     Atomics.store(progress, 0, task.jobs.length);
-    const out = codec ? codec.encode(results) : { data: results };
+    const out = encoder.finish();
     port.postMessage({ results: out.data } satisfies FromWorker, out.transfer ?? []);
   };
-  port.on("message", (task: Task<J>) => void answer(task));
+  // One batch at a time (the pool sends no other before this one's answer), in order regardless.
+  let last = Promise.resolve();
+  port.on("message", (task: Task<J>) => void (last = last.then(() => answer(task))));
   port.postMessage({ ready: true } satisfies FromWorker);
 }

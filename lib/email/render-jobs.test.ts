@@ -56,11 +56,29 @@ describe("render jobs (what the render pool's workers run)", () => {
       { ok: true as const, value: await runRenderJob({ kind: "text", source: "{{ contact.first_name }}", ctx, escape: false }) },
       { ok: true as const, value: { ok: true as const, value: { subject: "", html: "æøå", text: "" } } },
     ];
-    const { data, transfer } = renderResultCodec.encode(results);
-    // Two messages travel as bytes (the one with an emoji is cloned); the buffer is handed over.
-    expect(transfer).toHaveLength(1);
+    const encoder = renderResultCodec.encoder();
+    for (const r of results) encoder.add(r);
+    const { data } = encoder.finish();
+    // Two messages travel as bytes in shared memory (the one with an emoji is cloned).
     expect((data as { shells: unknown[] }).shells.filter((s) => s === 0)).toHaveLength(2);
-    expect(renderResultCodec.decode(structuredClone(data, { transfer }))).toEqual(results);
-    expect(renderResultCodec.encode([results[3]!]).transfer).toBeUndefined();
+    expect((data as { bytes?: unknown }).bytes).toBeInstanceOf(SharedArrayBuffer);
+    expect(renderResultCodec.decode(structuredClone(data))).toEqual(results);
+    encoder.add(results[3]!);
+    expect((encoder.finish().data as { bytes?: unknown }).bytes).toBeUndefined();
+  });
+
+  it("reuse one shared buffer batch after batch, growing it for a batch that needs more, each batch decoded whole before the next is written", async () => {
+    const message = (i: number, size: number) => ({ ok: true as const, value: { ok: true as const, value: { subject: `S${i}`, html: `<p>${"x".repeat(size)}${i}</p>`, text: `t${i}` } } });
+    const encoder = renderResultCodec.encoder();
+    const buffers = new Set<unknown>();
+    for (const [batch, size] of [[0, 10], [1, 5000], [2, 700_000], [3, 10]] as const) {
+      const results = Array.from({ length: 3 }, (_, i) => message(batch * 10 + i, size));
+      for (const r of results) encoder.add(r);
+      const { data } = encoder.finish();
+      buffers.add((data as { bytes: unknown }).bytes);
+      expect(renderResultCodec.decode(structuredClone(data))).toEqual(results);
+    }
+    // Batches 0 and 1 share a buffer; batch 2 needs 2 MB and grows it, batch 3 keeps the grown one.
+    expect(buffers.size).toBe(2);
   });
 });

@@ -58,38 +58,74 @@ export async function runRenderJob(job: RenderJob, deadline?: number): Promise<R
 }
 
 const ABOVE_LATIN1 = /[^\x00-\xff]/;
-type Packed = { shells: (WorkerResult<RenderResult> | 0)[]; bytes?: ArrayBuffer; lengths?: number[] };
+type Packed = { shells: (WorkerResult<RenderResult> | 0)[]; bytes?: SharedArrayBuffer; lengths: number[] };
+const isMessage = (r: WorkerResult<RenderResult>): RenderedEmail | null => {
+  const v = r.ok && r.value.ok ? r.value.value : null;
+  return v !== null && typeof v === "object" && "html" in v ? v : null;
+};
+// A worker keeps its buffer from batch to batch up to this size; one grown past it for a batch of
+// very large messages is let go afterwards.
+const KEEP_BYTES = 4 << 20;
 
 /**
- * Rendered messages cross back from the worker as Latin-1 bytes in one transferred buffer (the
- * subject, HTML and text of each, which compileTemplate keeps one-byte where it can): the sending
- * thread turns them into strings in about a tenth of the time deserialising a clone of the same
- * strings takes. A message with a character above U+00FF, and every other answer, is cloned.
+ * Rendered messages cross back from the worker as Latin-1 bytes (the subject, HTML and text of
+ * each, which compileTemplate keeps one-byte where it can): the sending thread turns them into
+ * strings in about a tenth of the time deserialising a clone of the same strings takes. A message
+ * with a character above U+00FF, and every other answer, is cloned.
+ *
+ * Each message is written into the worker's buffer as soon as it is rendered, so its strings die
+ * young in the worker instead of being promoted while the batch finishes; the buffer is shared
+ * memory the worker reuses for every batch (the pool decodes an answer before it sends that
+ * worker the next batch: lib/worker-pool.ts), so no batch allocates, faults in or frees a
+ * megabyte of fresh memory on either side.
  */
 export const renderResultCodec: ResultCodec<RenderResult> = {
-  encode(results) {
-    const strings: string[] = [];
-    const shells = results.map((r) => {
-      const v = r.ok && r.value.ok ? r.value.value : null;
-      if (v === null || typeof v !== "object" || !("html" in v)) return r;
-      if (ABOVE_LATIN1.test(v.subject) || ABOVE_LATIN1.test(v.html) || ABOVE_LATIN1.test(v.text)) return r;
-      strings.push(v.subject, v.html, v.text);
-      return 0 as const;
-    });
-    if (strings.length === 0) return { data: { shells } satisfies Packed };
-    const lengths = strings.map((x) => x.length);
-    // Not from Buffer's shared pool: this memory is handed over to the other thread.
-    const bytes = Buffer.allocUnsafeSlow(lengths.reduce((a, n) => a + n, 0));
+  encoder() {
+    let shared = new SharedArrayBuffer(1 << 20);
+    let bytes = Buffer.from(shared);
+    let shells: Packed["shells"] = [];
+    let lengths: number[] = [];
     let at = 0;
-    for (const x of strings) at += bytes.write(x, at, "latin1");
-    return { data: { shells, bytes: bytes.buffer, lengths } satisfies Packed, transfer: [bytes.buffer] };
+    return {
+      add(r) {
+        const v = isMessage(r);
+        // The regex costs next to nothing on one-byte strings: V8 knows they hold nothing above U+00FF.
+        if (!v || ABOVE_LATIN1.test(v.subject) || ABOVE_LATIN1.test(v.html) || ABOVE_LATIN1.test(v.text)) {
+          shells.push(r);
+          return;
+        }
+        const need = at + v.subject.length + v.html.length + v.text.length;
+        if (need > bytes.length) {
+          shared = new SharedArrayBuffer(Math.max(need, bytes.length * 2));
+          const grown = Buffer.from(shared);
+          bytes.copy(grown, 0, 0, at);
+          bytes = grown;
+        }
+        for (const x of [v.subject, v.html, v.text]) {
+          at += bytes.write(x, at, "latin1");
+          lengths.push(x.length);
+        }
+        shells.push(0);
+      },
+      finish() {
+        const data: Packed = { shells, lengths, bytes: at > 0 ? shared : undefined };
+        shells = [];
+        lengths = [];
+        at = 0;
+        if (bytes.length > KEEP_BYTES) {
+          shared = new SharedArrayBuffer(1 << 20);
+          bytes = Buffer.from(shared);
+        }
+        return { data };
+      },
+    };
   },
   decode(data) {
     const { shells, bytes, lengths } = data as Packed;
     const buf = bytes ? Buffer.from(bytes) : Buffer.alloc(0);
     let at = 0;
     let k = 0;
-    const next = () => buf.toString("latin1", at, (at += lengths![k++]!));
+    const next = () => buf.toString("latin1", at, (at += lengths[k++]!));
     return shells.map((r) => (r === 0 ? { ok: true as const, value: { ok: true as const, value: { subject: next(), html: next(), text: next() } } } : r));
   },
 };

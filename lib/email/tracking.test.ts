@@ -1,3 +1,5 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { sendEmailConfig } from "../flows/catalog";
 import { applyTracking, buildUtm, machineReason, parsedUtm, signTrackingToken, utmParameters, verifyTrackingToken } from "./tracking";
@@ -45,6 +47,21 @@ describe("applyTracking", () => {
     expect(applyTracking(html, untracked)).toBe(html);
     // React writes an apostrophe as &#x27;, rewritten as &#39;: the same URL to the browser.
     expect(applyTracking('<a href="https://shop.example/it&#x27;s">x</a>', untracked)).toBe('<a href="https://shop.example/it&#39;s">x</a>');
+  });
+});
+
+describe("the destination cache", () => {
+  it("keeps no rendered message alive: 2,000 messages of 100 KB, each with its own link, leave the heap about as it was", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const scope = { appUrl: "https://app.example", secret: "s", workspaceId: W, messageId: M, settings, campaign: "spring", content: "n1" };
+    const pad = "x".repeat(100_000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 2_000; i++) applyTracking(`<html><body><p>${i}${pad}</p><a href="https://shop.example/sale?member=M${i}">x</a></body></html>`, scope);
+    gc();
+    // Each cache entry built from a slice of its message would keep all 100 KB of it: 200 MB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(20_000_000);
   });
 });
 

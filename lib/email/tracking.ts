@@ -61,6 +61,10 @@ export function verifyTrackingToken(secret: string, token: string): TrackingToke
 }
 
 // A template's links are the same in most of its messages: each destination is built once.
+// The cache keeps copies: the URL is a slice of the rendered message, and a key or value built
+// from it would keep that whole message alive for as long as the entry lives (5,000 messages,
+// tens of MB, promoted and collected again and again in the render worker).
+const own = (x: string) => JSON.parse(JSON.stringify(x)) as string;
 const utmCache = new Map<string, string>();
 
 function withUtm(url: string, utm: Record<string, string>, utmKey: string): string {
@@ -69,7 +73,7 @@ function withUtm(url: string, utm: Record<string, string>, utmKey: string): stri
   if (hit === undefined) {
     hit = buildUtm(url, utm);
     if (utmCache.size >= 5000) utmCache.clear();
-    utmCache.set(key, hit);
+    utmCache.set(own(key), own(hit));
   }
   return hit;
 }

@@ -23,6 +23,16 @@ describe("the render pool", () => {
     expect(renderPool().size).toBe(env().TILLIT_RENDER_WORKERS ?? defaultRenderWorkers());
   });
 
+  it("keeps every message of many batches in flight at once intact, as each worker reuses its buffer batch after batch and grows it for large ones", async () => {
+    const t = template();
+    // Every seventh contact brings 300 KB of text (three of them outgrow a worker's first megabyte), every eleventh a name beyond Latin-1.
+    const ctx = (i: number): MergeContext => ({ ...ctxFor(i), contact: { first_name: i % 11 ? `Kari${i}` : `Kåri 🌷${i}`, plan: i % 7 ? `p${i}` : "x".repeat(300_000) } });
+    const batches = Array.from({ length: 12 }, (_, b) => Array.from({ length: 100 }, (_, k) => ({ template: t, ctx: ctx(b * 100 + k) })));
+    const out = await Promise.all(batches.map((items) => renderMessages(items)));
+    const direct = await Promise.all(batches.map((items) => Promise.all(items.map((m) => renderEmail(t, m.ctx)))));
+    expect(out).toEqual(direct);
+  });
+
   it("stops a message past the send budget, renders the rest of its batch, and after three overruns fails that template version at once", async () => {
     const bad: TemplateInput = { ...template(), body: { markup: RUNAWAY } };
     const good = template();
