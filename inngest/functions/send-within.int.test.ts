@@ -1,0 +1,122 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
+import { createLiveFlow, grantConsent, graph, type E, type N } from "@/e2e/fixtures/flows";
+import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
+import { enrollmentTrace, listEnrollments } from "@/db/queries/enrollments";
+import { contacts, messages, templates, workspaces } from "@/db/schema/index";
+import { now } from "@/lib/clock";
+
+/**
+ * A send node's "send within" limit on the real runner (local executor on a virtual clock, mail into
+ * the capture server): a message the frequency cap holds past the limit is skipped with the reason
+ * and the run goes on; one the cap holds within it is sent when the slot comes.
+ */
+
+const HOUR = 3_600_000;
+let h: FlowHarness;
+
+beforeAll(async () => {
+  h = await startFlowHarness();
+});
+afterAll(() => h?.stop());
+
+async function workspace(policy: Record<string, unknown>): Promise<SeededWorkspace> {
+  const ws = await seedWorkspace(h.db.db, { contacts: 1 });
+  await grantConsent(h.db.db, ws.workspace.id, ws.contacts);
+  await h.db.db.update(workspaces).set({ sendingPolicy: policy }).where(eq(workspaces.id, ws.workspace.id));
+  await h.db.db.update(contacts).set({ timeZone: "UTC" }).where(eq(contacts.workspaceId, ws.workspace.id));
+  return ws;
+}
+
+async function template(ws: SeededWorkspace, subject: string) {
+  const [t] = await h.db.db
+    .insert(templates)
+    .values({ workspaceId: ws.workspace.id, name: subject, class: "marketing", subject, preheader: "", body: { markup: "Hi {{ contact.first_name }}" } })
+    .returning({ id: templates.id });
+  return t!.id;
+}
+
+/** t → s1 (first) → s2 (second, with the limit) → x; enrols the workspace's contact. */
+async function twoSends(ws: SeededWorkspace, sendWithinHours: number | null, firstWithinHours: number | null = null) {
+  const nodes: N[] = [
+    ["t", "manual-enrol"],
+    ["s1", "send-email", { templateId: await template(ws, "Cart saved"), sendWithinHours: firstWithinHours }],
+    ["s2", "send-email", { templateId: await template(ws, "Cart reminder"), sendWithinHours }],
+    ["x", "exit", { reason: "done" }],
+  ];
+  const edges: E[] = [
+    ["t", "next", "s1"],
+    ["s1", "next", "s2"],
+    ["s2", "next", "x"],
+  ];
+  const { flowId } = await createLiveFlow(h.db.db, { workspaceId: ws.workspace.id, graph: graph(nodes, edges) });
+  await h.app.inngest.send({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [ws.contacts[0]!.id] } });
+  await h.settle();
+  const [e] = await listEnrollments(h.db.db, { workspaceId: ws.workspace.id, flowId, contactId: ws.contacts[0]!.id });
+  return { flowId, enrollmentId: e!.id };
+}
+
+const subjectsTo = (ws: SeededWorkspace) => h.capture.emails.filter((m) => m.to.includes(ws.contacts[0]!.email)).map((m) => m.subject);
+const trace = (ws: SeededWorkspace, enrollmentId: string) => enrollmentTrace(h.db.db, { workspaceId: ws.workspace.id, enrollmentId });
+
+describe("send within", () => {
+  it("a message the frequency cap holds past its limit is skipped with the reason, and the run goes on", async () => {
+    const ws = await workspace({ frequencyCap: { max: 1, windowHours: 24 } });
+    const { enrollmentId } = await twoSends(ws, 12);
+    const steps = await trace(ws, enrollmentId);
+    expect(steps.map((s) => `${s.nodeId}:${s.outcome}`)).toEqual(["t:enrolled", "s1:sent", "s2:skipped", "x:exit"]);
+    expect(steps.find((s) => s.nodeId === "s2")).toMatchObject({ exit: "next", detail: "Not sent: the frequency cap held it past its 12-hour send-within limit" });
+    await h.advance(25 * HOUR);
+    expect(subjectsTo(ws)).toEqual(["Cart saved"]);
+    expect(await h.db.db.select().from(messages).where(and(eq(messages.workspaceId, ws.workspace.id), eq(messages.nodeId, "s2")))).toEqual([]);
+  });
+
+  it("a message the cap holds within its limit waits and is sent when the slot comes", async () => {
+    const ws = await workspace({ frequencyCap: { max: 1, windowHours: 24 } });
+    const { enrollmentId } = await twoSends(ws, 48);
+    expect((await trace(ws, enrollmentId)).find((s) => s.nodeId === "s2")).toMatchObject({ outcome: "waiting" });
+    await h.advance(25 * HOUR);
+    expect(subjectsTo(ws)).toEqual(["Cart saved", "Cart reminder"]);
+    const steps = await trace(ws, enrollmentId);
+    expect(steps.map((s) => `${s.nodeId}:${s.outcome}`)).toEqual(["t:enrolled", "s1:sent", "s2:sent", "x:exit"]);
+  });
+
+  it("quiet hours that outlast a 1-hour limit skip the message, naming quiet hours; the next send waits them out", async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const t0 = now().getTime();
+    const ws = await workspace({ quietHours: { start: hhmm(t0 - HOUR), end: hhmm(t0 + 3 * HOUR) } });
+    const { enrollmentId } = await twoSends(ws, null, 1);
+    const steps = await trace(ws, enrollmentId);
+    expect(steps.find((s) => s.nodeId === "s1")).toMatchObject({ outcome: "skipped", exit: "next", detail: "Not sent: quiet hours held it past its 1-hour send-within limit" });
+    expect(steps.find((s) => s.nodeId === "s2")).toMatchObject({ outcome: "waiting" });
+    await h.advance(4 * HOUR);
+    expect(subjectsTo(ws)).toEqual(["Cart reminder"]);
+  });
+});
+
+describe("send within and the mail provider", () => {
+  it("waiting out the provider is not cut by the limit: the message goes out once the provider answers", async () => {
+    const ws = await workspace({});
+    const nodes: N[] = [
+      ["t", "manual-enrol"],
+      ["s1", "send-email", { templateId: await template(ws, "Late but sent"), sendWithinHours: 1 }],
+      ["x", "exit", { reason: "done" }],
+    ];
+    const edges: E[] = [
+      ["t", "next", "s1"],
+      ["s1", "next", "x"],
+    ];
+    const { flowId } = await createLiveFlow(h.db.db, { workspaceId: ws.workspace.id, graph: graph(nodes, edges) });
+    // 30 s doubling: eight failures are some two hours of waiting, past the 1-hour limit.
+    h.capture.failNext({ status: 503 }, 8);
+    await h.app.inngest.send({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [ws.contacts[0]!.id] } });
+    await h.settle();
+    for (let i = 0; i < 12 && subjectsTo(ws).length === 0; i++) await h.advance(HOUR);
+    expect(subjectsTo(ws)).toEqual(["Late but sent"]);
+    const [e] = await listEnrollments(h.db.db, { workspaceId: ws.workspace.id, flowId, contactId: ws.contacts[0]!.id });
+    const s1 = (await trace(ws, e!.id)).find((s) => s.nodeId === "s1")!;
+    expect(s1.outcome).toBe("sent");
+    expect(s1.finishedAt!.getTime() - s1.at.getTime()).toBeGreaterThan(HOUR);
+  });
+});
