@@ -90,6 +90,8 @@ export const dryRunFactsSchema = z.object({
   recentSends: z.array(z.number()).max(200),
   /** The workspace's sending policy (frequency cap, quiet hours) as stored. */
   sendingPolicy: z.unknown(),
+  /** The workspace's members now (user ids): a notify-team node tells only those still among them. */
+  members: z.array(z.uuid()).max(10_000),
 });
 export type DryRunFacts = z.infer<typeof dryRunFactsSchema>;
 
@@ -135,6 +137,6 @@ export function simInputs(facts: DryRunFacts): { contact: SimContact; events: Si
       fields: { email: c.email, firstName: c.firstName, lastName: c.lastName },
     },
     events: facts.events,
-    options: { defaultTimeZone: facts.workspaceTimeZone, sendGate: sendGate(facts) },
+    options: { defaultTimeZone: facts.workspaceTimeZone, sendGate: sendGate(facts), members: facts.members },
   };
 }
