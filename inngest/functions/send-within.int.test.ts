@@ -16,8 +16,11 @@ import { now } from "@/lib/clock";
 const HOUR = 3_600_000;
 let h: FlowHarness;
 
+// Few steps per run, so a send's waiting loop goes on in a new run (continue-as-new) within a test.
+const MAX_STEPS = 14;
+
 beforeAll(async () => {
-  h = await startFlowHarness();
+  h = await startFlowHarness({ maxStepsPerRun: MAX_STEPS });
 });
 afterAll(() => h?.stop());
 
@@ -118,5 +121,38 @@ describe("send within and the mail provider", () => {
     const s1 = (await trace(ws, e!.id)).find((s) => s.nodeId === "s1")!;
     expect(s1.outcome).toBe("sent");
     expect(s1.finishedAt!.getTime() - s1.at.getTime()).toBeGreaterThan(HOUR);
+  });
+});
+
+describe("send within across continue-as-new", () => {
+  it("the limit still runs from the first try after the send's waiting went on in a new run", async () => {
+    const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+    const t0 = now().getTime();
+    // Quiet from about 20 minutes in until about 62 minutes in: past the 1-hour limit measured
+    // from the first try, within it if it were measured from the new run's first try (7.5 min in).
+    const ws = await workspace({ quietHours: { start: hhmm(t0 + 20 * 60_000), end: hhmm(t0 + 63 * 60_000) } });
+    const nodes: N[] = [
+      ["t", "manual-enrol"],
+      ["s1", "send-email", { templateId: await template(ws, "Flash sale"), sendWithinHours: 1 }],
+      ["x", "exit", { reason: "done" }],
+    ];
+    const edges: E[] = [
+      ["t", "next", "s1"],
+      ["s1", "next", "x"],
+    ];
+    const { flowId } = await createLiveFlow(h.db.db, { workspaceId: ws.workspace.id, graph: graph(nodes, edges) });
+    // Tries at 0, 30 s, 90 s, 210 s, 450 s (the new run's first) and 930 s fail; the next, at
+    // 1890 s, falls in quiet hours, whose end is past the limit.
+    const before = h.capture.requests.length;
+    h.capture.failNext({ status: 503 }, 6);
+    await h.app.inngest.send({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [ws.contacts[0]!.id] } });
+    await h.settle();
+    // A minute at a time, so each try runs at its own time.
+    for (let i = 0; i < 120; i++) await h.advance(60_000);
+    const [e] = await listEnrollments(h.db.db, { workspaceId: ws.workspace.id, flowId, contactId: ws.contacts[0]!.id });
+    const s1 = (await trace(ws, e!.id)).find((s) => s.nodeId === "s1")!;
+    expect(s1).toMatchObject({ outcome: "skipped", exit: "next", detail: "Not sent: quiet hours held it past its 1-hour send-within limit" });
+    expect(subjectsTo(ws)).toEqual([]);
+    expect(h.capture.requests.slice(before).map((r) => r.status)).toEqual([503, 503, 503, 503, 503, 503]);
   });
 });
