@@ -60,6 +60,20 @@ async function twoSends(ws: SeededWorkspace, sendWithinHours: number | null, fir
   return { flowId, enrollmentId: e!.id };
 }
 
+/** t → s1 (with the limit) → x, not yet entered. */
+async function oneSend(ws: SeededWorkspace, subject: string, sendWithinHours: number) {
+  const nodes: N[] = [
+    ["t", "manual-enrol"],
+    ["s1", "send-email", { templateId: await template(ws, subject), sendWithinHours }],
+    ["x", "exit", { reason: "done" }],
+  ];
+  const edges: E[] = [
+    ["t", "next", "s1"],
+    ["s1", "next", "x"],
+  ];
+  return (await createLiveFlow(h.db.db, { workspaceId: ws.workspace.id, graph: graph(nodes, edges) })).flowId;
+}
+
 const subjectsTo = (ws: SeededWorkspace) => h.capture.emails.filter((m) => m.to.includes(ws.contacts[0]!.email)).map((m) => m.subject);
 const trace = (ws: SeededWorkspace, enrollmentId: string) => enrollmentTrace(h.db.db, { workspaceId: ws.workspace.id, enrollmentId });
 
@@ -101,16 +115,7 @@ describe("send within", () => {
 describe("send within and the mail provider", () => {
   it("waiting out the provider is not cut by the limit: the message goes out once the provider answers", async () => {
     const ws = await workspace({});
-    const nodes: N[] = [
-      ["t", "manual-enrol"],
-      ["s1", "send-email", { templateId: await template(ws, "Late but sent"), sendWithinHours: 1 }],
-      ["x", "exit", { reason: "done" }],
-    ];
-    const edges: E[] = [
-      ["t", "next", "s1"],
-      ["s1", "next", "x"],
-    ];
-    const { flowId } = await createLiveFlow(h.db.db, { workspaceId: ws.workspace.id, graph: graph(nodes, edges) });
+    const flowId = await oneSend(ws, "Late but sent", 1);
     // 30 s doubling: eight failures are some two hours of waiting, past the 1-hour limit.
     h.capture.failNext({ status: 503 }, 8);
     await h.app.inngest.send({ name: "flow/enroll.requested", data: { workspaceId: ws.workspace.id, flowId, contactIds: [ws.contacts[0]!.id] } });
@@ -131,16 +136,7 @@ describe("send within across continue-as-new", () => {
     // Quiet from about 20 minutes in until about 62 minutes in: past the 1-hour limit measured
     // from the first try, within it if it were measured from the new run's first try (7.5 min in).
     const ws = await workspace({ quietHours: { start: hhmm(t0 + 20 * 60_000), end: hhmm(t0 + 63 * 60_000) } });
-    const nodes: N[] = [
-      ["t", "manual-enrol"],
-      ["s1", "send-email", { templateId: await template(ws, "Flash sale"), sendWithinHours: 1 }],
-      ["x", "exit", { reason: "done" }],
-    ];
-    const edges: E[] = [
-      ["t", "next", "s1"],
-      ["s1", "next", "x"],
-    ];
-    const { flowId } = await createLiveFlow(h.db.db, { workspaceId: ws.workspace.id, graph: graph(nodes, edges) });
+    const flowId = await oneSend(ws, "Flash sale", 1);
     // Tries at 0, 30 s, 90 s, 210 s, 450 s (the new run's first) and 930 s fail; the next, at
     // 1890 s, falls in quiet hours, whose end is past the limit.
     const before = h.capture.requests.length;
