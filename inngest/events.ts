@@ -39,6 +39,8 @@ export const enrollmentStarted = eventType("flow/enrollment.started", {
         /** The loop's next try (its step ids are `defer-<n>` and `send-email-<n>`). */
         attempt: z.number().int().min(2),
         providerWait: z.object({ failures: z.number().int().min(0), waitedMs: z.number().min(0) }).nullable(),
+        /** When the contact reached the node (its send-within limit runs from here); absent in older events. */
+        reachedAt: z.number().optional(),
       })
       .optional(),
   }),

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../client";
+import { eraseTeamNotices } from "./notifications";
 import {
   consentEvents,
   contacts,
@@ -430,6 +431,7 @@ export async function eraseContactData(db: Db, q: { workspaceId: string; contact
       .update(enrollmentSteps)
       .set({ detail: "(erased)" })
       .where(and(eq(enrollmentSteps.workspaceId, q.workspaceId), eq(enrollmentSteps.contactId, q.contactId)));
+    await eraseTeamNotices(tx, q);
     await tx.insert(consentEvents).values({ workspaceId: q.workspaceId, contactId: q.contactId, kind: "erased", source: "erasure_request", occurredAt: q.at });
     return { email: before.email, previousStatus: before.status };
   });

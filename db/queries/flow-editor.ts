@@ -1,12 +1,13 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { rows, type Db } from "../client";
 import { contacts, events, segments, tags, templates } from "../schema/index";
+import { listMembers } from "./members";
 
 /** What the flow editor offers to pick from and dry-run with: the workspace's templates, tags, events, attributes, segments and contacts. */
 
-/** What the node panel's pickers offer: templates, tags, event names, attribute keys in use and segments. */
+/** What the node panel's pickers offer: templates, tags, event names, attribute keys in use, segments and members. */
 export async function editorPickers(db: Db, q: { workspaceId: string }) {
-  const [tpl, tagRows, eventRows, attrRows, segmentRows] = await Promise.all([
+  const [tpl, tagRows, eventRows, attrRows, segmentRows, members] = await Promise.all([
     db
       // Archived ones too, flagged: the select offers only the others, but still names an archived one a node already sends.
       .select({ id: templates.id, name: templates.name, subject: templates.subject, archived: sql<boolean>`${templates.archivedAt} is not null` })
@@ -31,6 +32,7 @@ export async function editorPickers(db: Db, q: { workspaceId: string }) {
       ) a order by 1 limit 200`,
     ),
     db.select({ id: segments.id, name: segments.name }).from(segments).where(eq(segments.workspaceId, q.workspaceId)).orderBy(asc(segments.name)).limit(500),
+    listMembers(db, { workspaceId: q.workspaceId }),
   ]);
   return {
     templates: tpl,
@@ -38,6 +40,8 @@ export async function editorPickers(db: Db, q: { workspaceId: string }) {
     events: eventRows.map((e) => e.name),
     attributes: attrRows.map((a) => a.k),
     segments: segmentRows,
+    // For the notify-team node's member picker.
+    members: members.map((m) => ({ id: m.userId, name: m.name, email: m.email })),
   };
 }
 

@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, like, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, Tx } from "../client";
 import { enrollments, flows, flowVersions, users } from "../schema/index";
 import type { Plan } from "@/lib/flows/plan";
+import { membersAmong } from "./notifications";
 import { pinTemplateVersions, recordPins } from "./template-versions";
 import { sha256 } from "./tokens";
 
@@ -22,7 +23,8 @@ export async function getFlowVersion(db: Db, q: { workspaceId: string; flowVersi
  * Records a published version and makes it current, with the template versions its send-email
  * nodes send pinned in the same transaction (db/queries/template-versions). Versions are
  * immutable; a publish is a new row. Throws TemplatePinError, and records nothing, when a send
- * names a missing or archived template. (The editor's publish action calls this after
+ * names a missing or archived template, and NotifyMemberError when a notify-team node names
+ * someone who is not a member of the workspace. (The editor's publish action calls this after
  * compile(); tests use it directly.)
  */
 export async function publishFlowVersion(
@@ -31,6 +33,7 @@ export async function publishFlowVersion(
 ) {
   return db.transaction(async (tx) => {
     const pins = await pinTemplateVersions(tx, { workspaceId: q.workspaceId, plan: q.plan });
+    await checkNotifyMembers(tx, { workspaceId: q.workspaceId, plan: q.plan });
     const [last] = await tx
       .select({ number: flowVersions.number })
       .from(flowVersions)
@@ -59,6 +62,35 @@ export async function publishFlowVersion(
     await recordPins(tx, { workspaceId: q.workspaceId, flowVersionId: version!.id, pins });
     return version!;
   });
+}
+
+/** A notify-team node names someone who is not a member of the workspace: the publish is refused, naming the node. */
+export class NotifyMemberError extends Error {
+  constructor(
+    readonly nodeId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "NotifyMemberError";
+  }
+}
+
+/**
+ * Every member a notify-team node chose must be a member of the workspace when it is published
+ * (the runner checks again at each run, and skips those removed since).
+ */
+async function checkNotifyMembers(tx: Tx, q: { workspaceId: string; plan: Plan }) {
+  const nodes = Object.values(q.plan.nodes).flatMap((n) => (n.kind === "notify-team" ? [n] : []));
+  if (nodes.length === 0) return;
+  const chosen = [...new Set(nodes.flatMap((n) => n.config.memberIds.map((id) => id.toLowerCase())))];
+  const members = new Set((await membersAmong(tx, { workspaceId: q.workspaceId, userIds: chosen })).map((m) => m.userId.toLowerCase()));
+  for (const n of nodes) {
+    const strangers = n.config.memberIds.filter((id) => !members.has(id.toLowerCase()));
+    if (strangers.length > 0) {
+      const who = strangers.length === 1 ? `${strangers[0]} is not a member` : `${strangers.length} of the chosen people are not members`;
+      throw new NotifyMemberError(n.id, `${n.id}: ${who} of this workspace: choose from its members`);
+    }
+  }
 }
 
 /** Publishes a compiled plan: its hash is the sha256 of the plan's canonical JSON. */

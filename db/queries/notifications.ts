@@ -1,14 +1,17 @@
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
-import { rows, type Db } from "../client";
-import { flows, notifications } from "../schema/index";
+import { rows, type Db, type DbOrTx } from "../client";
+import { flows, notifications, users } from "../schema/index";
 
 /**
- * Notices for a workspace's owners and admins (failed runs today): one row per (kind, flow, hour)
+ * Notices for a workspace's owners and admins. Failed runs: one row per (kind, flow, hour)
  * counting occurrences, so a flow failing a thousand runs in an hour is one notice and at most one
- * mail. Read state is the workspace's, shared by its admins.
+ * mail. Team notices (a flow's notify-team node): one row per contact and step, keyed by
+ * `dedupe_key`, naming the contact and the members told. Read state is the workspace's, shared by
+ * its admins.
  */
 
 export const FLOW_FAILED = "flow_failed";
+export const TEAM_NOTIFIED = "team_notified";
 
 const HOUR_MS = 3_600_000;
 /** The UTC hour an occurrence is gathered into. */
@@ -91,9 +94,9 @@ export async function noticeMailFacts(db: Db, q: { workspaceId: string; noticeId
   };
 }
 
-/** The workspace's notices, latest first, with the flow's current name. */
+/** The workspace's notices, latest first, with the flow's current name and, for team notices, who was told. */
 export async function listNotices(db: Db, q: { workspaceId: string; limit?: number }) {
-  return db
+  const list = await db
     .select({
       id: notifications.id,
       kind: notifications.kind,
@@ -107,12 +110,90 @@ export async function listNotices(db: Db, q: { workspaceId: string; limit?: numb
       lastAt: notifications.lastAt,
       mailedAt: notifications.mailedAt,
       readAt: notifications.readAt,
+      contactId: notifications.contactId,
+      nodeId: notifications.nodeId,
+      recipientUserIds: notifications.recipientUserIds,
     })
     .from(notifications)
     .leftJoin(flows, and(eq(flows.id, notifications.flowId), eq(flows.workspaceId, notifications.workspaceId)))
     .where(eq(notifications.workspaceId, q.workspaceId))
     .orderBy(desc(notifications.lastAt), desc(notifications.id))
     .limit(q.limit ?? 100);
+  const ids = [...new Set(list.flatMap((n) => n.recipientUserIds ?? []))];
+  // Users, not memberships: someone told and removed since is still who was told.
+  const people = ids.length ? await db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, ids)) : [];
+  const byId = new Map(people.map((p) => [p.id, p.name || p.email || "a former user"]));
+  return list.map((n) => ({ ...n, told: (n.recipientUserIds ?? []).map((id) => byId.get(id) ?? "a former user") }));
+}
+
+// ---------------------------------------------------------------- team notices (notify-team nodes)
+
+/** Those of `userIds` who are members of the workspace now, with how to reach them. */
+export async function membersAmong(db: DbOrTx, q: { workspaceId: string; userIds: readonly string[] }) {
+  if (q.userIds.length === 0) return [];
+  return rows<{ userId: string; name: string | null; email: string | null }>(db, sql`
+    select u.id as "userId", u.name, u.email
+    from memberships m join users u on u.id = m.user_id
+    where m.workspace_id = ${q.workspaceId}::uuid
+      and m.user_id in (${sql.join(q.userIds.map((id) => sql`${id}::uuid`), sql`, `)})
+    order by u.email`);
+}
+
+export type TeamNotice = {
+  id: string;
+  /** False when an earlier try of the same step made it (a retried step). */
+  created: boolean;
+  flow: { id: string; name: string };
+  contact: { id: string; display: string };
+  workspace: { slug: string; name: string };
+};
+
+/**
+ * Records a notify-team node's notice for one contact, once per `dedupeKey` (`<enrollment>:<step>`):
+ * a retried step finds the row it made. The title names the flow and the contact by name, or
+ * address when they have none (erasing the contact blanks it: eraseTeamNotices). Null when the
+ * flow or contact is not the workspace's.
+ */
+export async function recordTeamNotice(
+  db: Db,
+  q: { workspaceId: string; flowId: string; contactId: string; nodeId: string; dedupeKey: string; message: string; recipientUserIds: string[]; at: Date },
+): Promise<TeamNotice | null> {
+  const at = q.at.toISOString();
+  const display = sql`coalesce(nullif(trim(concat_ws(' ', c.first_name, c.last_name)), ''), c.email)`;
+  const ids = q.recipientUserIds.length
+    ? sql`array[${sql.join(q.recipientUserIds.map((id) => sql`${id}::uuid`), sql`, `)}]::uuid[]`
+    : sql`array[]::uuid[]`;
+  const inserted = await rows<{ id: string }>(db, sql`
+    insert into notifications (workspace_id, kind, flow_id, hour, title, detail, count, first_at, last_at, contact_id, node_id, recipient_user_ids, dedupe_key)
+    select f.workspace_id, ${TEAM_NOTIFIED}, f.id, ${hourOf(q.at).toISOString()}::timestamptz, f.name || ': ' || ${display}, ${q.message}, 1,
+           ${at}::timestamptz, ${at}::timestamptz, c.id, ${q.nodeId}, ${ids}, ${q.dedupeKey}
+    from flows f join contacts c on c.workspace_id = f.workspace_id and c.id = ${q.contactId}::uuid
+    where f.id = ${q.flowId}::uuid and f.workspace_id = ${q.workspaceId}::uuid
+    on conflict (workspace_id, dedupe_key) where dedupe_key is not null do nothing
+    returning id`);
+  const [row] = await rows<{ id: string; flow_id: string; flow_name: string; contact_id: string; display: string; slug: string; ws_name: string }>(db, sql`
+    select n.id, f.id as flow_id, f.name as flow_name, c.id as contact_id, ${display} as display, w.slug, w.name as ws_name
+    from notifications n
+    join flows f on f.id = n.flow_id and f.workspace_id = n.workspace_id
+    join contacts c on c.id = n.contact_id and c.workspace_id = n.workspace_id
+    join workspaces w on w.id = n.workspace_id
+    where n.workspace_id = ${q.workspaceId}::uuid and n.dedupe_key = ${q.dedupeKey}`);
+  if (!row) return null;
+  return {
+    id: row.id,
+    created: inserted.length === 1,
+    flow: { id: row.flow_id, name: row.flow_name },
+    contact: { id: row.contact_id, display: row.display },
+    workspace: { slug: row.slug, name: row.ws_name },
+  };
+}
+
+/** Erasure (lib/server/consent/gdpr.ts): the contact's team notices keep no name or address. */
+export async function eraseTeamNotices(db: DbOrTx, q: { workspaceId: string; contactId: string }) {
+  await db
+    .update(notifications)
+    .set({ title: sql`coalesce((select f.name from flows f where f.id = ${notifications.flowId}), 'A flow') || ': an erased contact'` })
+    .where(and(eq(notifications.workspaceId, q.workspaceId), eq(notifications.contactId, q.contactId)));
 }
 
 /** Notices nobody has marked read yet (the header's count). */

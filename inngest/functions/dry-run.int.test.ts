@@ -77,7 +77,8 @@ const ZONES = ["Europe/Oslo", "America/New_York", "Asia/Tokyo", "UTC", null, "No
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 const hh = (n: number) => `${String(n).padStart(2, "0")}:00`;
 
-type Ids = { t1: string; t2: string; t3: string; segment: string };
+/** `member`: the workspace's owner, for notify-team nodes; `capped`: the workspace has a frequency cap. */
+type Ids = { t1: string; t2: string; t3: string; segment: string; member: string; capped: boolean };
 
 /**
  * A random flow: a chain of random nodes from the trigger, each branching node's other exits
@@ -115,6 +116,7 @@ function randomFlow(r: Rng, ids: Ids, base: number): { nodes: N[]; edges: E[] } 
       "remove-tag",
       "update-attribute",
       "webhook",
+      "notify-team",
     ] as const);
     let next = "next";
     switch (kind) {
@@ -172,7 +174,10 @@ function randomFlow(r: Rng, ids: Ids, base: number): { nodes: N[]; edges: E[] } 
         break;
       }
       case "send-email":
-        nodes.push([id, kind, { templateId: r.pick([ids.t1, ids.t1, ids.t2, ids.t3]) }]);
+        // A send-within limit only without a frequency cap: a cap's slot is a prior send plus whole
+        // hours plus 1 ms, and can fall within the runner's milliseconds of lateness of the limit.
+        // Quiet hours' slots fall on the hour, never that close to it.
+        nodes.push([id, kind, { templateId: r.pick([ids.t1, ids.t1, ids.t2, ids.t3]), sendWithinHours: !ids.capped && r.chance(0.5) ? r.int(1, 12) : null }]);
         sends.push(id);
         break;
       case "add-tag":
@@ -184,6 +189,9 @@ function randomFlow(r: Rng, ids: Ids, base: number): { nodes: N[]; edges: E[] } 
         break;
       case "webhook":
         nodes.push([id, kind, { url: "http://hooks.example.com/dry-run", method: "POST" }]);
+        break;
+      case "notify-team":
+        nodes.push([id, kind, { memberIds: [ids.member], message: "Hot lead" }]);
         break;
     }
     edges.push([prev, prevExit, id]);
@@ -264,7 +272,7 @@ describe("the dry run and the runner agree", () => {
         definition: definitionSchema.parse({ type: "group", match: "all", children: [{ type: "attribute", field: "plan", comparison: { op: "eq", value: "pro" } }] }),
         createdBy: null,
       });
-      const ids: Ids = { t1: t1!.id, t2: t2!.id, t3: t3!.id, segment: seg.id };
+      const ids: Ids = { t1: t1!.id, t2: t2!.id, t3: t3!.id, segment: seg.id, member: ws.owner.id, capped: "frequencyCap" in policy };
       const g = randomFlow(r, ids, base);
       const live = await createLiveFlow(db, { workspaceId: w, graph: graph(g.nodes, g.edges) });
 

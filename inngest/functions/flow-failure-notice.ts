@@ -1,10 +1,9 @@
-import { RetryAfterError, type Inngest } from "inngest";
+import type { Inngest } from "inngest";
 import { claimNoticeMail, noticeMailFacts, recordFlowFailure } from "@/db/queries/notifications";
 import { flowFailedEmail } from "@/lib/email/flow-failed";
-import { EmailSendError } from "@/lib/email/types";
 import { now } from "@/lib/clock";
 import { env } from "@/lib/env";
-import { sendEmail } from "@/lib/server/email/transport";
+import { mailEach } from "@/lib/server/email/system-mail";
 import { flowRunFailed } from "../events";
 import type { FlowDeps } from "./deps";
 import { eventData } from "./event-data";
@@ -54,29 +53,13 @@ export function createFlowFailureNotice(inngest: Inngest, deps: FlowDeps) {
           since: facts.firstAt,
           link: `${e.appUrl}/w/${facts.workspace.slug}/flows/${facts.flow.id}/failed`,
         });
-        const transport = deps.transport();
-        let sent = 0;
-        for (const r of facts.recipients) {
-          try {
-            await sendEmail(transport, {
-              from: e.MAIL_FROM,
-              to: [r.email],
-              ...mail,
-              class: "transactional",
-              tags: [{ name: "kind", value: "flow_failed" }],
-              idempotencyKey: `notice:${noticeId}:${r.userId}`,
-            });
-            sent++;
-          } catch (err) {
-            if (!(err instanceof EmailSendError)) throw err;
-            if (err.code === "rate_limited") throw new RetryAfterError(err.message, Math.max(1000, err.retryAfterMs ?? 1000));
-            // A refused address, or no mail transport at all: a retry would fare no better. The
-            // notice stays in the app either way.
-            if (err.code === "rejected" || err.code === "not_configured") continue;
-            throw err;
-          }
-        }
-        return sent;
+        return mailEach(deps.transport(), {
+          from: e.MAIL_FROM,
+          recipients: facts.recipients,
+          mail,
+          kind: "flow_failed",
+          key: (userId) => `notice:${noticeId}:${userId}`,
+        });
       });
       return { recorded: true, mailed };
     },

@@ -6,13 +6,17 @@ import { contactEventsBetween } from "@/db/queries/events";
 import { getFlowVersion } from "@/db/queries/flow-versions";
 import { contactSegmentIds } from "@/db/queries/segments";
 import { contactEngagement, failQueuedMessage } from "@/db/queries/messages";
+import { claimNoticeMail, membersAmong, recordTeamNotice, TEAM_NOTIFIED } from "@/db/queries/notifications";
 import { now } from "@/lib/clock";
 import { env } from "@/lib/env";
 import { sendFlowEmail, type FlowSendResult } from "@/lib/server/email/flow-send";
 import { TemplateError } from "@/lib/email/render";
 import { renderLiquidText } from "@/lib/server/email/render-pool";
+import { mailEach } from "@/lib/server/email/system-mail";
+import { teamNoticeEmail } from "@/lib/email/team-notice";
 import { EmailSendError } from "@/lib/email/types";
 import { providerRetry, type ProviderWait } from "@/lib/email/provider-wait";
+import { heldPastLimit, sendWithinDeadline } from "@/lib/email/send-within";
 import { assertNever, nodeCatalog } from "@/lib/flows/catalog";
 import { evaluateCondition, waitForEventMatches, type TrackedEvent } from "@/lib/flows/conditions";
 import { formatDuration, MS } from "@/lib/flows/duration";
@@ -490,7 +494,8 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               // and waiting spends none of the run's retries. Provider trouble is waited out for the
               // flow's allowance (flows.provider_wait_hours), then the run fails.
               const traceId = sid(node.kind);
-              const attemptSend = async (at: Date, wait: ProviderWait | null): Promise<SendTry> => {
+              // `reachedAt`: when the contact reached the node (the first try), for the send-within limit.
+              const attemptSend = async (at: Date, wait: ProviderWait | null, reachedAt: number): Promise<SendTry> => {
                 let sent: FlowSendResult;
                 try {
                   sent = await sendFlowEmail(db, deps.transport(), {
@@ -519,20 +524,31 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                   await failQueuedMessage(db, { workspaceId, idempotencyKey: `${enrollmentId}:${traceId}`, error: next.reason });
                   return { kind: "give-up", reason: next.reason };
                 }
-                if (sent.outcome === "deferred") return { kind: "wait", until: sent.until, wait, detail: sent.detail };
+                if (sent.outcome === "deferred") {
+                  // The policy would hold it past the node's send-within limit: skipped, the run goes on.
+                  const { sendWithinHours: hours } = node.config;
+                  const deadline = sendWithinDeadline(reachedAt, hours);
+                  const late = heldPastLimit({ hours, deadline, at: at.getTime(), until: sent.until, detail: sent.detail });
+                  if (late !== null) return { kind: "done", outcome: "skipped", detail: late };
+                  return { kind: "wait", until: sent.until, wait, detail: sent.detail };
+                }
                 return { kind: "done", outcome: sent.outcome, detail: sent.detail };
               };
 
               let pending: { until: number; wait: ProviderWait | null; attempt: number } | null;
+              // A segment resumed by a run from before the limit existed carries no reachedAt (nor had its
+              // plan a limit): its next try's time stands in.
+              let reachedAt = resumed ? (resumed.reachedAt ?? resumed.at) : 0;
               if (resumed) {
                 pending = { until: resumed.at, wait: resumed.providerWait, attempt: resumed.attempt };
               } else {
                 const first = await enterWait(node, visit, "send-email", async (at) => {
-                  const t = await attemptSend(at, null);
+                  const t = await attemptSend(at, null, at.getTime());
                   if (t.kind === "done") return { result: t as SendMemo, immediate: { outcome: t.outcome, exit: "next", detail: t.detail }, detail: t.detail };
                   return { result: t, immediate: null, detail: t.kind === "wait" ? t.detail : t.reason };
                 });
                 if (first.stopped) return { ended: "stopped" };
+                reachedAt = first.at;
                 const t = memoTry(first.result);
                 if (t?.kind === "give-up") throw new NonRetriableError(t.reason);
                 pending = t?.kind === "wait" ? { until: t.until, wait: t.wait, attempt: 2 } : null;
@@ -543,7 +559,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                 if (stepsUsed + 6 > maxSteps) {
                   return continueAsNew(node, sid(`continue-${n}`), {
                     visits: { ...visits, [node.id]: visit - 1 },
-                    resumeSend: { nodeId: node.id, at: pending.until, attempt: n, providerWait: wait },
+                    resumeSend: { nodeId: node.id, at: pending.until, attempt: n, providerWait: wait, reachedAt },
                   });
                 }
                 stepsUsed += 2;
@@ -552,7 +568,7 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
                   const at = now();
                   const e = await getEnrollment(db, { workspaceId, enrollmentId });
                   if (!e || e.status !== "active") return { stopped: true as const };
-                  const t = await attemptSend(at, wait);
+                  const t = await attemptSend(at, wait, reachedAt);
                   const close = t.kind === "done" ? { stepId: traceId, outcome: t.outcome, exit: "next", detail: t.detail, at } : null;
                   const note = t.kind === "wait" ? { stepId: traceId, detail: t.detail } : null;
                   await recordSteps(db, { ...scope, close, note, entries: [], currentNodeId: node.id });
@@ -638,6 +654,48 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
               exit = r.exit;
               break;
             }
+            case "notify-team": {
+              // One step: the notice (once per enrollment and step, so a retried step finds it), then
+              // a mail to each chosen member still in the workspace, each with its own idempotency key.
+              const stepId = sid(node.kind);
+              const r = await act(node, visit, async (at) => {
+                const chosen = node.config.memberIds;
+                const members = await membersAmong(db, { workspaceId, userIds: chosen });
+                const notice = await recordTeamNotice(db, {
+                  workspaceId,
+                  flowId: loaded.flowId,
+                  contactId,
+                  nodeId: node.id,
+                  dedupeKey: `${enrollmentId}:${stepId}`,
+                  message: node.config.message,
+                  recipientUserIds: members.map((m) => m.userId),
+                  at,
+                });
+                if (!notice) return { exit: "next", outcome: "failed", detail: "Nobody told: the contact or the flow is gone" };
+                const e = env();
+                const base = `${e.appUrl}/w/${notice.workspace.slug}`;
+                const mail = teamNoticeEmail({
+                  workspaceName: notice.workspace.name,
+                  flowName: notice.flow.name,
+                  contact: notice.contact.display,
+                  message: node.config.message,
+                  contactLink: `${base}/contacts/${contactId}`,
+                  flowLink: `${base}/flows/${loaded.flowId}`,
+                });
+                await mailEach(deps.transport(), {
+                  from: e.MAIL_FROM,
+                  recipients: members.flatMap((m) => (m.email ? [{ userId: m.userId, email: m.email }] : [])),
+                  mail,
+                  kind: TEAM_NOTIFIED,
+                  key: (userId) => `team:${notice.id}:${userId}`,
+                });
+                await claimNoticeMail(db, { workspaceId, noticeId: notice.id, at });
+                return { exit: "next", outcome: "done", detail: teamNoticeDetail(chosen.length, members) };
+              });
+              if (r.stopped) return { ended: "stopped" };
+              exit = r.exit;
+              break;
+            }
             case "goal": {
               await act(node, visit, () => ({
                 exit: null,
@@ -691,6 +749,14 @@ export function createFlowRunner(inngest: Inngest, deps: FlowDeps) {
       }
     },
   );
+}
+
+/** A notify-team step's trace: who was told, and how many chosen members were skipped (removed since publish). */
+function teamNoticeDetail(chosen: number, told: { name: string | null; email: string | null }[]): string {
+  const names = told.map((m) => m.name || m.email || "a member without an address");
+  const gone = chosen - told.length;
+  const skipped = gone > 0 ? `; skipped ${gone} no longer ${gone === 1 ? "a member" : "members"} of the workspace` : "";
+  return `${names.length ? `Told ${names.join(", ")}` : "Nobody told"}${skipped}`;
 }
 
 /** The flow's provider-wait allowance as the run loaded it (runs loaded before it existed: the default). */

@@ -512,6 +512,7 @@ const RUNNER_TESTS: Record<NodeKind, [file: string, test: string]> = {
   goal: ["flows.int.test.ts", "a goal event exits the enrollment with reason goal"],
   exit: ["flows.int.test.ts", "sends once per step, waits two days"],
   "send-email": ["flows.int.test.ts", "sends once per step, waits two days"],
+  "notify-team": ["notify-team.int.test.ts", "notify team mails each chosen member with the contact link"],
 };
 
 describe("every node kind", () => {

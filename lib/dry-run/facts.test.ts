@@ -9,6 +9,8 @@ const T1 = "11111111-1111-4111-8111-111111111111";
 const T2 = "22222222-2222-4222-8222-222222222222";
 const SEG = "33333333-3333-4333-8333-333333333333";
 const CONTACT = "44444444-4444-4444-8444-444444444444";
+const M1 = "55555555-5555-4555-8555-555555555555";
+const M2 = "66666666-6666-4666-8666-666666666666";
 const START = Date.parse("2026-03-02T15:00:00.000Z"); // Monday 16:00 in Oslo
 
 function plan(nodes: [string, string, Record<string, unknown>?][], edges: [string, string, string][]): Plan {
@@ -32,6 +34,7 @@ function facts(over: Partial<DryRunFacts> = {}): DryRunFacts {
     templates: { [T1]: { class: "marketing", topic: null }, [T2]: { class: "marketing", topic: "news" } },
     recentSends: [],
     sendingPolicy: {},
+    members: [M1],
     ...over,
   });
 }
@@ -171,5 +174,46 @@ describe("the dry run's facts", () => {
     expect(run(p, { ...f, emails: [] }).steps[1]?.exit).toBe("else");
     expect(run(p, { ...f, contact: { ...f.contact, segments: [] } }).steps[1]?.exit).toBe("else");
     expect(run(p, { ...f, events: [] }).steps[1]?.exit).toBe("else");
+  });
+
+  it("skips a send the frequency cap would hold past its send-within limit, as the runner does, and goes on", () => {
+    const cap = { frequencyCap: { max: 1, windowHours: 24 } };
+    const limited = (hours: number) =>
+      plan(
+        [
+          ["t", "manual-enrol"],
+          ["s1", "send-email", { templateId: T1 }],
+          ["s2", "send-email", { templateId: T1, sendWithinHours: hours }],
+          ["x", "exit"],
+        ],
+        [
+          ["t", "next", "s1"],
+          ["s1", "next", "s2"],
+          ["s2", "next", "x"],
+        ],
+      );
+    const late = run(limited(12), facts({ sendingPolicy: cap }));
+    expect(late.steps.map((s) => `${s.nodeId}:${s.outcome}`)).toEqual(["t:enrolled", "s1:sent", "s2:skipped", "x:exit"]);
+    expect(late.steps[2]).toMatchObject({ exit: "next", detail: "Not sent: the frequency cap held it past its 12-hour send-within limit" });
+    expect(late.steps[2]?.until).toBeUndefined();
+    // Within the limit: waits for the slot and sends.
+    const inTime = run(limited(48), facts({ sendingPolicy: cap }));
+    expect(inTime.steps[2]).toMatchObject({ outcome: "sent", until: new Date(START + 24 * MS.hour + 1).toISOString() });
+  });
+
+  it("predicts how many members a notify-team node tells, skipping those no longer in the workspace", () => {
+    const p = plan(
+      [
+        ["t", "manual-enrol"],
+        ["n", "notify-team", { memberIds: [M1, M2], message: "Hot lead: call today" }],
+        ["x", "exit"],
+      ],
+      [
+        ["t", "next", "n"],
+        ["n", "next", "x"],
+      ],
+    );
+    expect(run(p, facts({ members: [M1, M2] })).steps[1]).toMatchObject({ outcome: "done", exit: "next", detail: "Would notify 2 members" });
+    expect(run(p, facts()).steps[1]?.detail).toBe("Would notify 1 member (1 no longer a member, skipped)");
   });
 });

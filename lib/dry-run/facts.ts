@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { mayReceive, type ConsentFacts } from "../consent/rules";
 import { marketingDeferral, parseSendingPolicy } from "../email/policy";
+import { heldPastLimit, sendWithinDeadline } from "../email/send-within";
 import type { Plan } from "../flows/plan";
 import { sentTemplates } from "../flows/plan";
 import type { SimContact, SimEvent, SimOptions, SimSendGate } from "../flows/simulate";
@@ -89,6 +90,8 @@ export const dryRunFactsSchema = z.object({
   recentSends: z.array(z.number()).max(200),
   /** The workspace's sending policy (frequency cap, quiet hours) as stored. */
   sendingPolicy: z.unknown(),
+  /** The workspace's members now (user ids): a notify-team node tells only those still among them. */
+  members: z.array(z.uuid()).max(10_000),
 });
 export type DryRunFacts = z.infer<typeof dryRunFactsSchema>;
 
@@ -100,7 +103,7 @@ export type DryRunFacts = z.infer<typeof dryRunFactsSchema>;
 export function sendGate(facts: DryRunFacts): SimSendGate {
   const policy = parseSendingPolicy(facts.sendingPolicy);
   const zone = facts.contact.timeZone ?? facts.workspaceTimeZone;
-  return ({ templateId, at, sends }) => {
+  return ({ templateId, at, sends, sendWithinHours, reachedAt }) => {
     const template = facts.templates[templateId];
     if (!template) return { kind: "skip", detail: `Not sent: template ${templateId} is not pinned by this flow version: publish the flow again` };
     const consent: ConsentFacts = {
@@ -112,7 +115,11 @@ export function sendGate(facts: DryRunFacts): SimSendGate {
     if (template.class !== "marketing") return { kind: "send" };
     const own = sends.filter((s) => facts.templates[s.templateId]?.class === "marketing").map((s) => s.at);
     const deferral = marketingDeferral(policy, { now: at, timeZone: zone, recentSends: [...facts.recentSends, ...own] });
-    return deferral ? { kind: "defer", ...deferral } : { kind: "send" };
+    if (!deferral) return { kind: "send" };
+    // Held past the node's send-within limit: skipped, as the runner's send step decides.
+    const deadline = sendWithinDeadline(reachedAt, sendWithinHours);
+    const late = heldPastLimit({ hours: sendWithinHours, deadline, at, until: deferral.until, detail: deferral.detail });
+    return late !== null ? { kind: "skip", detail: late } : { kind: "defer", ...deferral };
   };
 }
 
@@ -130,6 +137,6 @@ export function simInputs(facts: DryRunFacts): { contact: SimContact; events: Si
       fields: { email: c.email, firstName: c.firstName, lastName: c.lastName },
     },
     events: facts.events,
-    options: { defaultTimeZone: facts.workspaceTimeZone, sendGate: sendGate(facts) },
+    options: { defaultTimeZone: facts.workspaceTimeZone, sendGate: sendGate(facts), members: facts.members },
   };
 }

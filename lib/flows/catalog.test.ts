@@ -23,6 +23,7 @@ describe("node catalog", () => {
         "remove-tag",
         "update-attribute",
         "webhook",
+        "notify-team",
         "goal",
         "exit",
       ].sort(),
@@ -40,7 +41,7 @@ describe("node catalog", () => {
   });
 
   it("gives fresh defaults that parse wherever nothing must be filled in by the marketer", () => {
-    const needsInput = new Set(["tag-added", "event-tracked", "segment-entered", "wait-until", "wait-for-event", "condition", "send-email", "add-tag", "remove-tag", "update-attribute", "webhook"]);
+    const needsInput = new Set(["tag-added", "event-tracked", "segment-entered", "wait-until", "wait-for-event", "condition", "send-email", "add-tag", "remove-tag", "update-attribute", "webhook", "notify-team"]);
     for (const kind of nodeKinds) {
       const def = nodeCatalog[kind];
       expect(def.defaults()).not.toBe(def.defaults());
@@ -84,5 +85,43 @@ describe("node catalog", () => {
     const schema = nodeCatalog.webhook.configSchema;
     expect(schema.safeParse({ url: "https://example.com/h", headers: { Authorization: "Bearer x" } }).success).toBe(true);
     expect(schema.safeParse({ url: "https://example.com/h", headers: { Host: "internal" } }).success).toBe(false);
+  });
+});
+
+describe("send-email's send-within limit", () => {
+  const base = { templateId: "t1" };
+  it("is optional, null by default, whole hours from 1 to 2160", () => {
+    expect(nodeCatalog["send-email"].configSchema.parse(base).sendWithinHours).toBeNull();
+    expect(nodeCatalog["send-email"].configSchema.parse({ ...base, sendWithinHours: 48 }).sendWithinHours).toBe(48);
+    expect(nodeCatalog["send-email"].configSchema.parse({ ...base, sendWithinHours: 2160 }).sendWithinHours).toBe(2160);
+    for (const bad of [0, -1, 2161, 1.5, "48", Number.NaN]) {
+      const r = nodeCatalog["send-email"].configSchema.safeParse({ ...base, sendWithinHours: bad });
+      expect(r.success, String(bad)).toBe(false);
+      expect(r.error?.issues[0]?.path).toEqual(["sendWithinHours"]);
+    }
+    expect(nodeCatalog["send-email"].defaults()).toEqual({ templateId: "", sendWithinHours: null });
+  });
+});
+
+describe("notify team", () => {
+  const schema = nodeCatalog["notify-team"].configSchema;
+  const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+  it("takes 1 to 50 distinct member ids and a plain note of at most 1,000 characters, and exits to next", () => {
+    expect(schema.parse({ memberIds: [id(1)], message: " Hot lead: call today " })).toEqual({ memberIds: [id(1)], message: "Hot lead: call today" });
+    const bad: [unknown, string][] = [
+      [{ memberIds: [], message: "x" }, "memberIds"],
+      [{ memberIds: Array.from({ length: 51 }, (_, i) => id(i)), message: "x" }, "memberIds"],
+      [{ memberIds: [id(1), id(1)], message: "x" }, "memberIds"],
+      [{ memberIds: ["not-an-id"], message: "x" }, "memberIds"],
+      [{ memberIds: [id(1)], message: "" }, "message"],
+      [{ memberIds: [id(1)], message: "x".repeat(1001) }, "message"],
+    ];
+    for (const [config, field] of bad) {
+      const r = schema.safeParse(config);
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.path[0]).toBe(field);
+    }
+    expect(nodeCatalog["notify-team"].group).toBe("actions");
+    expect(exitsFor("notify-team", {})).toEqual([{ handle: "next", label: "Next" }]);
   });
 });

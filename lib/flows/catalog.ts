@@ -40,10 +40,17 @@ export type FieldWidget =
   | "duration"
   | "signed-duration"
   /** A checkbox per weekday. */
-  | "weekdays";
+  | "weekdays"
+  /** Whole hours typed as a human duration ("2 days", "36 hours"). */
+  | "duration-hours"
+  /** A checkbox per workspace member (user ids). */
+  | "members";
 
-/** What the node panel reads from a field's metadata; `title` replaces the label made from the field's name. */
-export type FieldHint = { widget?: FieldWidget; title?: string; placeholder?: string };
+/**
+ * What the node panel reads from a field's metadata; `title` replaces the label made from the
+ * field's name, `help` is a line shown under the field.
+ */
+export type FieldHint = { widget?: FieldWidget; title?: string; placeholder?: string; help?: string };
 
 /** A schema with its field hint: the same schema (a clone that carries the metadata), typed as before. */
 export const hint = <S extends z.ZodType>(schema: S, h: FieldHint): S => schema.meta(h);
@@ -219,9 +226,30 @@ export const utmOverrideSchema = z.object({
   content: hint(utmValueSchema, { placeholder: "the node id" }).nullable().optional(),
 });
 export type UtmOverride = z.infer<typeof utmOverrideSchema>;
+/** The longest "send within" limit: 90 days. */
+export const SEND_WITHIN_MAX_HOURS = 2160;
 export const sendEmailConfig = z.object({
   templateId: hint(z.string().min(1, "choose a template"), { widget: "template" }),
   utm: hint(utmOverrideSchema.nullable().optional(), { title: "Own UTM parameters" }),
+  /**
+   * How long after the contact reached the node the message may still go out; null: no limit.
+   * A message the frequency cap or quiet hours would hold past it is skipped (lib/flows/send-within.ts).
+   */
+  sendWithinHours: hint(
+    z
+      .number({ error: "the send-within limit is a number of hours" })
+      .int("the send-within limit is whole hours")
+      .min(1, "the send-within limit is at least 1 hour")
+      .max(SEND_WITHIN_MAX_HOURS, `the send-within limit is at most ${SEND_WITHIN_MAX_HOURS / 24} days`),
+    {
+      widget: "duration-hours",
+      title: "Send within",
+      placeholder: "no limit",
+      help: "Skip the message if the frequency cap or quiet hours would hold it longer: a cart reminder is pointless after 2 days.",
+    },
+  )
+    .nullable()
+    .default(null),
 });
 export const tagActionConfig = z.object({ tag: tag() });
 export const updateAttributeConfig = z
@@ -255,6 +283,23 @@ export const webhookConfig = z.object({
     .refine((h) => Object.keys(h).length <= 20, "at most 20 headers"),
   /** A Liquid template; null sends the default JSON body (contact, flow, node, trigger). */
   body: z.string().max(50_000).nullable().default(null),
+});
+/** The most members one notify-team node may tell. */
+export const NOTIFY_MAX_MEMBERS = 50;
+export const notifyTeamConfig = z.object({
+  /** User ids of workspace members; checked against the workspace's members at publish and again at run time. */
+  memberIds: hint(
+    z
+      .array(z.uuid("members are chosen from the workspace's members"))
+      .min(1, "choose at least one member")
+      .max(NOTIFY_MAX_MEMBERS, `at most ${NOTIFY_MAX_MEMBERS} members`)
+      .refine((ids) => new Set(ids.map((i) => i.toLowerCase())).size === ids.length, "a member is chosen twice"),
+    { widget: "members", title: "Tell these members" },
+  ),
+  /** Plain text, shown as written: merge tags are not interpreted. */
+  message: hint(z.string().trim().min(1, "message is required").max(1000, "message is at most 1,000 characters"), {
+    placeholder: "Hot lead: call today",
+  }),
 });
 export const goalConfig = z.object({
   name: name("goal name"),
@@ -431,7 +476,7 @@ export const nodeCatalog = {
     label: "Send email",
     group: "messages",
     description: "Sends an email template, if the contact may still receive it. UTM parameters follow the workspace's tracking settings unless set here.",
-    defaults: () => ({ templateId: "" }),
+    defaults: () => ({ templateId: "", sendWithinHours: null }),
     exits: next,
     pauses: "never",
   }),
@@ -464,6 +509,14 @@ export const nodeCatalog = {
     group: "actions",
     description: "Calls a public URL with the contact and trigger data.",
     defaults: () => ({ url: "https://", method: "POST", headers: {}, body: null }),
+    exits: next,
+    pauses: "never",
+  }),
+  "notify-team": define(notifyTeamConfig)({
+    label: "Notify team",
+    group: "actions",
+    description: "Tells chosen workspace members about the contact: a notice in the app and a mail linking to the contact.",
+    defaults: () => ({ memberIds: [], message: "" }),
     exits: next,
     pauses: "never",
   }),

@@ -455,3 +455,44 @@ describe("simulate: split, webhook, goal, exit, visit cap", () => {
     });
   });
 });
+
+describe("simulate: notify team and the send-within limit", () => {
+  const A = "00000000-0000-4000-8000-00000000000a";
+  const B = "00000000-0000-4000-8000-00000000000b";
+  const notify = plan(
+    [manual, { id: "n", kind: "notify-team", config: { memberIds: [A, B], message: "Hot lead" } }, exit],
+    [
+      ["t", "next", "n"],
+      ["n", "next", "x"],
+    ],
+  );
+
+  it("would notify every chosen member, or only those still members when the workspace's are known", () => {
+    expect(simulate(notify, contact(), [], { start: START }).steps[1]).toMatchObject({ outcome: "done", exit: "next", detail: "Would notify 2 members" });
+    const known = simulate(notify, contact(), [], { start: START }, { members: [B.toUpperCase()] });
+    expect(known.steps[1]?.detail).toBe("Would notify 1 member (1 no longer a member, skipped)");
+    expect(path(known)).toEqual(["t", "n", "x"]);
+  });
+
+  it("asks the send gate with the node's limit and when the contact reached it", () => {
+    const p = plan(
+      [manual, { id: "s", kind: "send-email", config: { templateId: "tpl", sendWithinHours: 6 } }, exit],
+      [
+        ["t", "next", "s"],
+        ["s", "next", "x"],
+      ],
+    );
+    const asked: { sendWithinHours: number | null; reachedAt: number; at: number }[] = [];
+    const r = simulate(p, contact(), [], { start: START }, {
+      sendGate: (q) => {
+        asked.push({ sendWithinHours: q.sendWithinHours, reachedAt: q.reachedAt, at: q.at });
+        return asked.length === 1 ? { kind: "defer", until: q.at + MS.hour, detail: "Deferred" } : { kind: "skip", detail: "Not sent: held" };
+      },
+    });
+    expect(asked).toEqual([
+      { sendWithinHours: 6, reachedAt: Date.parse(START), at: Date.parse(START) },
+      { sendWithinHours: 6, reachedAt: Date.parse(START), at: Date.parse(START) + MS.hour },
+    ]);
+    expect(r.steps[1]).toMatchObject({ outcome: "skipped", exit: "next" });
+  });
+});

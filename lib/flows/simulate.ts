@@ -45,7 +45,14 @@ export type SimContact = {
  * workspace's sending policy with the runner's own rules.
  */
 export type SimSendDecision = { kind: "send" } | { kind: "skip"; detail: string } | { kind: "defer"; until: number; detail: string };
-export type SimSendGate = (q: { templateId: string; at: number; sends: readonly { templateId: string; at: number }[] }) => SimSendDecision;
+export type SimSendGate = (q: {
+  templateId: string;
+  at: number;
+  sends: readonly { templateId: string; at: number }[];
+  /** The node's send-within limit and when the contact reached it: a deferral past it is a skip. */
+  sendWithinHours: number | null;
+  reachedAt: number;
+}) => SimSendDecision;
 
 export type SimEvent = { name: string; at: Instant; properties?: Record<string, unknown> };
 
@@ -65,6 +72,8 @@ export type SimOptions = {
   defaultTimeZone?: string;
   /** Consent and sending policy at each send (see SimSendGate). */
   sendGate?: SimSendGate;
+  /** The workspace's members now (user ids): a notify-team node skips chosen ones not among them. Absent: all still are. */
+  members?: readonly string[];
 };
 
 export type SimStep = {
@@ -294,14 +303,15 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
       case "send-email": {
         // As the runner: ask, and while the sending policy defers, sleep until the slot and ask
         // again (consent is checked again at each try too).
-        const { templateId } = node.config;
+        const { templateId, sendWithinHours } = node.config;
+        const reachedAt = now;
         let at = now;
-        let decision = options.sendGate?.({ templateId, at, sends: sent }) ?? { kind: "send" };
+        let decision = options.sendGate?.({ templateId, at, sends: sent, sendWithinHours, reachedAt }) ?? { kind: "send" };
         const deferred: string[] = [];
         for (let tries = 0; decision.kind === "defer" && tries < MAX_DEFERRALS; tries++) {
           deferred.push(decision.detail);
           at = Math.max(at, decision.until);
-          decision = options.sendGate?.({ templateId, at, sends: sent }) ?? { kind: "send" };
+          decision = options.sendGate?.({ templateId, at, sends: sent, sendWithinHours, reachedAt }) ?? { kind: "send" };
         }
         const before = deferred.length > 0 ? `${deferred[deferred.length - 1]}; then ` : "";
         const outcome = decision.kind === "skip" ? "skipped" : "sent";
@@ -352,6 +362,15 @@ export function simulate(plan: Plan, contact: SimContact, events: readonly SimEv
       case "webhook":
         exit = step("next", "done", `Would call ${node.config.method} ${node.config.url}`);
         break;
+      case "notify-team": {
+        const chosen = node.config.memberIds;
+        const members = options.members ? new Set(options.members.map((m) => m.toLowerCase())) : null;
+        const told = members ? chosen.filter((m) => members.has(m.toLowerCase())).length : chosen.length;
+        const gone = chosen.length - told;
+        const skipped = gone > 0 ? ` (${gone} no longer ${gone === 1 ? "a member" : "members"}, skipped)` : "";
+        exit = step("next", "done", `Would notify ${told} ${told === 1 ? "member" : "members"}${skipped}`);
+        break;
+      }
       case "goal":
         step(null, "goal", `Goal "${node.config.name}" reached`);
         return finish("goal");

@@ -10,6 +10,7 @@ import {
   headerLines,
   initial,
   parseHeaderLines,
+  parseInUnit,
   parseSigned,
   placeholderFor,
   scalar,
@@ -68,6 +69,9 @@ describe("field widgets come from the catalog's metadata", () => {
       if (name === "at") return "date-time";
       if (name === "days") return "weekdays";
       if (name === "offsetMs") return "signed-duration";
+      // Fields that came with their widgets (no name rule ever chose them).
+      if (name === "sendWithinHours") return "duration-hours";
+      if (name === "memberIds") return "members";
       if (name.endsWith("Ms")) return "duration";
       return undefined;
     };
@@ -100,8 +104,14 @@ describe("what a widget means to the form", () => {
     expect(placeholderFor({ type: "string", widget: "time-zone" })).toBe("workspace default");
     expect(placeholderFor({ type: "string", widget: "time", placeholder: "17:00" })).toBe("17:00");
     expect(placeholderFor({ type: "string" })).toBeUndefined();
-    expect(durationKind({ type: "integer", widget: "duration" })).toEqual({ signed: false });
-    expect(durationKind({ type: "integer", widget: "signed-duration" })).toEqual({ signed: true });
+    expect(durationKind({ type: "integer", widget: "duration" })).toEqual({ signed: false, unitMs: 1 });
+    expect(durationKind({ type: "integer", widget: "signed-duration" })).toEqual({ signed: true, unitMs: 1 });
+    expect(durationKind({ type: "integer", widget: "duration-hours" })).toEqual({ signed: false, unitMs: MS.hour });
+    const hours = { signed: false, unitMs: MS.hour };
+    expect(parseInUnit("2 days", hours)).toBe(48);
+    expect(parseInUnit("36h", hours)).toBe(36);
+    expect(parseInUnit("90 minutes", hours)).toBeNull();
+    expect(parseInUnit("soon", hours)).toBeNull();
     expect(durationKind({ type: "integer" })).toBeNull();
   });
 

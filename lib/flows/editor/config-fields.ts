@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isNodeKind, nodeCatalog, type FieldWidget } from "../catalog";
-import { parseDuration } from "../duration";
+import { MS, parseDuration } from "../duration";
 
 /**
  * The pure half of the node panel's form (app/…/_editor/config-form.tsx): the JSON Schema it is
@@ -25,6 +25,7 @@ export type FieldSchema = {
   widget?: FieldWidget;
   title?: string;
   placeholder?: string;
+  help?: string;
 };
 
 /** A node kind's config as the form sees it (input side: defaults may be left out); null for unknown kinds. */
@@ -106,11 +107,19 @@ export function suggestionsFor(s: FieldSchema): string | undefined {
   return s.widget !== undefined && s.widget in suggestionLists ? suggestionLists[s.widget as keyof typeof suggestionLists] : undefined;
 }
 
-/** Is this number field typed as a duration, and may it be negative? */
-export function durationKind(s: FieldSchema): { signed: boolean } | null {
-  if (s.widget === "duration") return { signed: false };
-  if (s.widget === "signed-duration") return { signed: true };
+/** Is this number field typed as a duration, may it be negative, and in what unit is it stored (ms, or hours)? */
+export function durationKind(s: FieldSchema): { signed: boolean; unitMs: number } | null {
+  if (s.widget === "duration") return { signed: false, unitMs: 1 };
+  if (s.widget === "signed-duration") return { signed: true, unitMs: 1 };
+  if (s.widget === "duration-hours") return { signed: false, unitMs: MS.hour };
   return null;
+}
+
+/** A typed duration in the field's unit ("2 days" → 48 for hours); null when it is none, or not whole units. */
+export function parseInUnit(text: string, kind: { signed: boolean; unitMs: number }): number | null {
+  const ms = parseSigned(text, kind.signed);
+  if (ms === null || ms % kind.unitMs !== 0) return null;
+  return ms / kind.unitMs;
 }
 
 /** A typed duration as milliseconds; signed fields take a leading "-" and read "" or "0" as 0. null: not a duration. */

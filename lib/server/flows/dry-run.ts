@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { ledgerForRules, topicStateByKey } from "@/db/queries/consent";
 import { consentFacts, contactTagNames } from "@/db/queries/contacts";
 import { contactEventsBetween } from "@/db/queries/events";
+import { listMembers } from "@/db/queries/members";
 import { contactEngagement, recentMarketingSends, sendingContext } from "@/db/queries/messages";
 import { contactSegmentIds } from "@/db/queries/segments";
 import { templateClasses } from "@/db/queries/templates";
@@ -17,7 +18,7 @@ export async function loadDryRunFacts(db: Db, q: DryRunQuery & { workspaceId: st
   const scope = { workspaceId: q.workspaceId, contactId: q.contact };
   const facts = await consentFacts(db, scope);
   if (!facts) return undefined;
-  const [tags, segments, events, emails, ledger, templates, ctx, recent] = await Promise.all([
+  const [tags, segments, events, emails, ledger, templates, ctx, recent, members] = await Promise.all([
     contactTagNames(db, scope),
     contactSegmentIds(db, { ...scope, segmentIds: q.segments, now: q.at }),
     contactEventsBetween(db, { ...scope, names: q.events, after: null, upTo: q.at, limit: DRY_RUN_EVENT_LIMIT, newest: true }),
@@ -27,6 +28,7 @@ export async function loadDryRunFacts(db: Db, q: DryRunQuery & { workspaceId: st
     templateClasses(db, { workspaceId: q.workspaceId, templateIds: q.templates }),
     sendingContext(db, { workspaceId: q.workspaceId, flowId: null }),
     recentMarketingSends(db, { ...scope, since: new Date(q.at.getTime() - FREQUENCY_WINDOW_MAX_MS) }),
+    listMembers(db, { workspaceId: q.workspaceId }),
   ]);
   const topicKeys = [...new Set(templates.flatMap((t) => (t.topic ? [t.topic] : [])))];
   const topicStates = await Promise.all(topicKeys.map((key) => topicStateByKey(db, { ...scope, key })));
@@ -50,5 +52,6 @@ export async function loadDryRunFacts(db: Db, q: DryRunQuery & { workspaceId: st
     templates: Object.fromEntries(templates.map((t) => [t.id, { class: t.class, topic: t.topic }])),
     recentSends: recent,
     sendingPolicy: ctx?.sendingPolicy ?? {},
+    members: members.map((m) => m.userId),
   };
 }

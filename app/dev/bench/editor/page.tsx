@@ -23,7 +23,7 @@ export default async function EditorBenchPage() {
         versions={[]}
         stats={{}}
         waitingInCurrent={[]}
-        pickers={{ templates: [], tags: [], events: [], attributes: [], segments: [] }}
+        pickers={{ templates: [], tags: [], events: [], attributes: [], segments: [], members: [] }}
         changedTemplates={[]}
         contacts={[]}
         waitingList={null}

@@ -4,7 +4,7 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
 import { waitingByNode } from "@/db/queries/flow-stats";
-import { publishCompiled, restoreVersionToDraft } from "@/db/queries/flow-versions";
+import { NotifyMemberError, publishCompiled, restoreVersionToDraft } from "@/db/queries/flow-versions";
 import { createStarterFlow, getFlowDraft, getFlowForEditor, saveDraft, setFlowPaused, setFlowProviderWait } from "@/db/queries/flows";
 import { TemplatePinError } from "@/db/queries/template-versions";
 import { emit } from "@/inngest/emit";
@@ -114,7 +114,7 @@ export const publishFlowAction = workspaceAction(
       publishedBy: member.user.id,
       note: input.note || null,
     }).catch((err: unknown) => {
-      if (err instanceof TemplatePinError) throw new ActionError(`The draft cannot be published: ${err.message}`);
+      if (err instanceof TemplatePinError || err instanceof NotifyMemberError) throw new ActionError(`The draft cannot be published: ${err.message}`);
       throw err;
     });
     const map = Object.fromEntries(moving.filter(([from]) => waiting.some((w) => w.nodeId === from)));

@@ -13,7 +13,7 @@ import {
   initial,
   isNull,
   parseHeaderLines,
-  parseSigned,
+  parseInUnit,
   placeholderFor,
   scalar,
   scalarText,
@@ -220,6 +220,7 @@ function Field(props: {
         </fieldset>
       );
     }
+    if (s.widget === "members") return <MemberPicker label={label} chosen={list} path={path} ctx={ctx} onChange={onChange} help={s.help} />;
     const item = s.items;
     const singular = label.replace(/s$/, "").toLowerCase();
     return (
@@ -258,7 +259,7 @@ function Field(props: {
   }
   const duration = durationKind(s);
   if ((type === "integer" || type === "number") && duration) {
-    return <DurationField label={label} value={typeof value === "number" ? value : null} path={path} ctx={ctx} onChange={onChange} signed={duration.signed} />;
+    return <DurationField label={label} value={typeof value === "number" ? value : null} path={path} ctx={ctx} onChange={onChange} kind={duration} placeholder={s.placeholder} help={s.help} />;
   }
   if (type === "integer" || type === "number") {
     return (
@@ -343,8 +344,43 @@ function Field(props: {
     <label className="block text-xs font-medium text-slate-700">
       {label}
       {control}
+      <Help text={s.help} />
       <Issue path={path} ctx={ctx} />
     </label>
+  );
+}
+
+function Help({ text }: { text?: string }) {
+  return text ? <span className="block text-[11px] font-normal text-slate-500">{text}</span> : null;
+}
+
+/** The notify-team node's members: a checkbox per workspace member; a chosen id no longer among them stays listed, marked. */
+function MemberPicker(props: { label: string; chosen: unknown[]; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; help?: string }) {
+  const { chosen, ctx } = props;
+  const known = new Set(ctx.pickers.members.map((m) => m.id));
+  const gone = chosen.filter((id): id is string => typeof id === "string" && !known.has(id));
+  const toggle = (id: string, on: boolean) => props.onChange(on ? [...chosen, id] : chosen.filter((x) => x !== id));
+  return (
+    <fieldset className="rounded border border-slate-200 p-2" data-testid="member-picker">
+      <legend className="px-1 text-xs font-semibold text-slate-700">{props.label}</legend>
+      {ctx.pickers.members.length === 0 ? <p className="text-xs text-slate-500">No members to choose from.</p> : null}
+      <div className="max-h-48 space-y-1 overflow-y-auto">
+        {ctx.pickers.members.map((m) => (
+          <label key={m.id} className="flex items-center gap-2 text-xs">
+            <input type="checkbox" disabled={ctx.readOnly} checked={chosen.includes(m.id)} onChange={(e) => toggle(m.id, e.target.checked)} />
+            {m.name ? `${m.name} (${m.email ?? "no address"})` : (m.email ?? m.id)}
+          </label>
+        ))}
+        {gone.map((id) => (
+          <label key={id} className="flex items-center gap-2 text-xs text-red-700">
+            <input type="checkbox" disabled={ctx.readOnly} checked onChange={() => toggle(id, false)} />
+            Not a member of this workspace ({id})
+          </label>
+        ))}
+      </div>
+      <Help text={props.help} />
+      <Issue path={props.path} ctx={ctx} />
+    </fieldset>
   );
 }
 
@@ -375,8 +411,18 @@ function ObjectFields(props: { schema: FieldSchema; value: Record<string, unknow
   );
 }
 
-function DurationField(props: { label: string; value: number | null; path: (string | number)[]; ctx: Ctx; onChange: (v: Value) => void; signed: boolean }) {
-  const shown = props.value === null ? "" : `${props.value < 0 ? "-" : ""}${formatDuration(Math.abs(props.value))}`;
+function DurationField(props: {
+  label: string;
+  value: number | null;
+  path: (string | number)[];
+  ctx: Ctx;
+  onChange: (v: Value) => void;
+  kind: { signed: boolean; unitMs: number };
+  placeholder?: string;
+  help?: string;
+}) {
+  const { kind } = props;
+  const shown = props.value === null ? "" : `${props.value < 0 ? "-" : ""}${formatDuration(Math.abs(props.value) * kind.unitMs)}`;
   const [text, setText] = useState(shown);
   const [bad, setBad] = useState(false);
   // Follow outside changes (undo, another node selected) unless the text already means this value:
@@ -384,8 +430,9 @@ function DurationField(props: { label: string; value: number | null; path: (stri
   const [seen, setSeen] = useState(props.value);
   if (seen !== props.value) {
     setSeen(props.value);
-    setText((t) => (parseSigned(t, props.signed) === props.value ? t : shown));
+    setText((t) => (parseInUnit(t, kind) === props.value ? t : shown));
   }
+  const example = kind.unitMs === 1 ? "“3 days”, “2h 30m” or “90 minutes”" : "“2 days” or “36 hours” (whole hours)";
   return (
     <label className="block text-xs font-medium text-slate-700">
       {props.label}
@@ -393,17 +440,18 @@ function DurationField(props: { label: string; value: number | null; path: (stri
         aria-label={props.label}
         className={inputCls}
         disabled={props.ctx.readOnly}
-        placeholder="3 days"
+        placeholder={props.placeholder ?? "3 days"}
         value={text}
         onChange={(e) => {
           setText(e.target.value);
-          const ms = parseSigned(e.target.value, props.signed);
-          setBad(ms === null && e.target.value.trim() !== "");
-          if (ms !== null) props.onChange(ms);
-          else if (e.target.value.trim() === "") props.onChange(props.signed ? 0 : undefined);
+          const v = parseInUnit(e.target.value, kind);
+          setBad(v === null && e.target.value.trim() !== "");
+          if (v !== null) props.onChange(v);
+          else if (e.target.value.trim() === "") props.onChange(kind.signed ? 0 : undefined);
         }}
       />
-      {bad ? <span role="alert" className="block text-[11px] text-red-700">Not a duration: try “3 days”, “2h 30m” or “90 minutes”.</span> : <Issue path={props.path} ctx={props.ctx} />}
+      <Help text={props.help} />
+      {bad ? <span role="alert" className="block text-[11px] text-red-700">Not a duration: try {example}.</span> : <Issue path={props.path} ctx={props.ctx} />}
     </label>
   );
 }

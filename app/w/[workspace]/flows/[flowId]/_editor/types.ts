@@ -14,6 +14,8 @@ export type Pickers = {
   events: string[];
   attributes: string[];
   segments: { id: string; name: string }[];
+  /** The workspace's members, for the notify-team node's picker. */
+  members: { id: string; name: string | null; email: string | null }[];
 };
 
 export type DryRunContact = { id: string; email: string; firstName: string | null; timeZone: string | null; attributes: Record<string, unknown>; tags: string[] };
