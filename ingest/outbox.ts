@@ -27,5 +27,15 @@ export async function drainOutboxes(db: Db, s: Senders): Promise<void> {
   }
 }
 
+/**
+ * A committed tracked event as Inngest's `contact/event.tracked`. The event id is the events row
+ * id, so a batch re-sent after a crash is recognised as a duplicate instead of triggering twice.
+ */
+export const trackedEvent = (e: OutboxEvent) => ({
+  id: e.eventId,
+  name: "contact/event.tracked" as const,
+  data: { workspaceId: e.workspaceId, contactId: e.contactId, eventId: e.eventId, name: e.name, properties: e.properties, occurredAt: e.occurredAt.getTime() },
+});
+
 /** Waiting events whose person became known since get their contact and join the outbox. */
 export const attachWaiting = attachPendingEvents;
