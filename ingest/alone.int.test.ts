@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { networkInterfaces } from "node:os";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { freePort } from "../e2e/fixtures/ports";
 import { generateInngestKeys } from "../inngest/keys";
-import { ingestNodeArgs } from "./launch";
+import { spawnIngest } from "./test-process";
 
 /**
  * The ingest as a service of its own, as deploy/compose.yaml runs it: no supervisor, an external
@@ -35,32 +35,18 @@ function outsideAddress(): string {
   return found.address;
 }
 
-function startIngest(port: number, extra: Record<string, string>): Promise<string> {
-  const db = new URL(t.url);
-  const child = spawn(process.execPath, ingestNodeArgs(), {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "production",
-      TRACKING_PORT: String(port),
-      TILLIT_INNGEST: "external",
-      INNGEST_BASE_URL: `http://127.0.0.1:${port + 1}`,
-      INNGEST_EVENT_KEY: keys.eventKey,
-      INNGEST_SIGNING_KEY: keys.signingKey,
-      ...(t.embedded ? { PGLITE_PORT: db.port } : { DATABASE_URL: t.url }),
-      ...extra,
-    },
+async function startIngest(port: number, extra: Record<string, string>): Promise<string> {
+  const { child, out } = await spawnIngest(t, {
+    NODE_ENV: "production",
+    TRACKING_PORT: String(port),
+    TILLIT_INNGEST: "external",
+    INNGEST_BASE_URL: `http://127.0.0.1:${port + 1}`,
+    INNGEST_EVENT_KEY: keys.eventKey,
+    INNGEST_SIGNING_KEY: keys.signingKey,
+    ...extra,
   });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("listening")) resolve(out);
-    });
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", (code) => reject(new Error(`ingest exited (${code}) before listening: ${out}`)));
-  });
+  return out;
 }
 
 it("listens on every interface with TRACKING_HOST=0.0.0.0, answering its health from outside loopback", async () => {

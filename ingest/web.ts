@@ -1,4 +1,5 @@
 import type { Db } from "../db/client";
+import { BodyError, readCapped } from "../lib/forms/body";
 import { BodyTooLargeError } from "../lib/http/body";
 import { trackingApi, type TrackingAnswer, type TrackingRequest } from "./api";
 import { groupCommitter } from "./commit";
@@ -93,26 +94,13 @@ function toResponse(answer: TrackingAnswer): Response {
   return new Response(body, { status: answer.status, headers: answer.headers });
 }
 
-/**
- * A Web request's body, at most `limit` bytes: a declared Content-Length over it is refused unread,
- * and a stream that grows past it is cancelled, so a client streaming megabytes costs no more.
- */
-export async function readLimited(req: Request, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > limit) throw new BodyTooLargeError(limit);
-  if (!req.body) return Buffer.alloc(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new BodyTooLargeError(limit);
-    }
-    chunks.push(value);
+/** The body, at most `limit` bytes (read as the app's other public routes read theirs), with the ingest's error past it. */
+async function readLimited(req: Request, limit: number): Promise<Buffer> {
+  try {
+    const bytes = await readCapped(req, limit);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  } catch (err) {
+    if (err instanceof BodyError && err.status === 413) throw new BodyTooLargeError(limit);
+    throw err;
   }
-  return Buffer.concat(chunks);
 }
