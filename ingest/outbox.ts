@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { forwardAppOutbox, type ClaimedAppEvent } from "../db/queries/outbox";
-import { attachPendingEvents, forwardOutbox, type OutboxEvent } from "../db/queries/tracking";
+import { forwardOutbox, type OutboxEvent } from "../db/queries/tracking";
 
 export type Senders = {
   /** Tracked events, as `contact/event.tracked` (ingest/forward.ts). */
@@ -36,6 +36,3 @@ export const trackedEvent = (e: OutboxEvent) => ({
   name: "contact/event.tracked" as const,
   data: { workspaceId: e.workspaceId, contactId: e.contactId, eventId: e.eventId, name: e.name, properties: e.properties, occurredAt: e.occurredAt.getTime() },
 });
-
-/** Waiting events whose person became known since get their contact and join the outbox. */
-export const attachWaiting = attachPendingEvents;

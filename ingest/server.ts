@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Db } from "../db/client";
 import type { ClaimedAppEvent } from "../db/queries/outbox";
-import { outboxBacklog, type OutboxEvent } from "../db/queries/tracking";
+import { attachPendingEvents, outboxBacklog, type OutboxEvent } from "../db/queries/tracking";
 import { unavailableReason } from "../db/unavailable";
 import { readBody } from "../lib/http/body";
 import { errorAnswer, json, trackingApi, type TrackingAnswer } from "./api";
 import { groupCommitter } from "./commit";
-import { attachWaiting, drainOutboxes } from "./outbox";
+import { drainOutboxes } from "./outbox";
 
 /**
  * The tracking ingest: a plain node:http server for the Segment-compatible API, beside Next
@@ -146,7 +146,7 @@ export async function startIngestServer(opts: IngestOptions): Promise<IngestServ
       if ((attachSoon || Date.now() - lastAttach >= attachEveryMs) && Date.now() >= attachAllowedAt) {
         attachSoon = false;
         lastAttach = Date.now();
-        await attachWaiting(opts.db);
+        await attachPendingEvents(opts.db);
         attachAllowedAt = Date.now() + 19 * (Date.now() - lastAttach);
       }
       // Until both outboxes are empty; each batch sent moves the counters itself (`counted`).

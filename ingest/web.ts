@@ -1,9 +1,10 @@
 import type { Db } from "../db/client";
+import { attachPendingEvents } from "../db/queries/tracking";
 import { BodyError, readCapped } from "../lib/forms/body";
 import { BodyTooLargeError } from "../lib/http/body";
 import { trackingApi, type TrackingAnswer, type TrackingRequest } from "./api";
 import { groupCommitter } from "./commit";
-import { attachWaiting, drainOutboxes, type Senders } from "./outbox";
+import { drainOutboxes, type Senders } from "./outbox";
 
 export type WebTrackingOptions = {
   db: Db;
@@ -46,7 +47,7 @@ export function webTracking(opts: WebTrackingOptions) {
       try {
         if (attach) {
           attach = false;
-          await attachWaiting(opts.db);
+          await attachPendingEvents(opts.db);
         }
         await drainOutboxes(opts.db, forward);
       } catch (err) {
