@@ -6,6 +6,9 @@ const nextConfig = {
   // esbuild runs its native binary (it bundles the render pool's worker entry at run time).
   serverExternalPackages: ["@electric-sql/pglite", "@electric-sql/pglite-socket", "postgres", "esbuild"],
   typedRoutes: false,
+  // The app's tracking route serves analytics.js's browser build, read from node_modules at run
+  // time: a serverless bundle must carry it (docs/deploy.md).
+  outputFileTracingIncludes: { "/api/track/[...path]": ["./node_modules/@segment/analytics-next/dist/umd/**"] },
   // `npm test` type-checks the whole repository (tests, scripts and the app) in its own layer
   // with tsc; the build does not repeat it.
   typescript: { ignoreBuildErrors: true },

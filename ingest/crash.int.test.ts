@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inArray } from "drizzle-orm";
@@ -9,7 +9,7 @@ import { freshDatabase, type TestDatabase } from "../e2e/fixtures/database";
 import { freePort } from "../e2e/fixtures/ports";
 import { seedWorkspace } from "../e2e/fixtures/seed";
 import { generateInngestKeys } from "../inngest/keys";
-import { ingestNodeArgs } from "./launch";
+import { spawnIngest } from "./test-process";
 
 /**
  * kill -9 the ingest during a load: every event that got a 2xx is in Postgres, and reaches
@@ -45,31 +45,17 @@ afterAll(async () => {
   await t.destroy();
 });
 
-function startIngest(port: number): Promise<ChildProcess> {
-  const db = new URL(t.url);
-  const child = spawn(process.execPath, ingestNodeArgs(), {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "development",
-      TRACKING_PORT: String(port),
-      // A killed forwarder's claimed rows wait this long before the restarted one takes them.
-      TRACKING_FORWARD_CLAIM_MS: "1500",
-      INNGEST_BASE_URL: `http://127.0.0.1:${(inngest.address() as AddressInfo).port}`,
-      INNGEST_EVENT_KEY: keys.eventKey,
-      INNGEST_SIGNING_KEY: keys.signingKey,
-      ...(t.embedded ? { PGLITE_PORT: db.port } : { DATABASE_URL: t.url }),
-    },
+async function startIngest(port: number): Promise<ChildProcess> {
+  const { child } = await spawnIngest(t, {
+    NODE_ENV: "development",
+    TRACKING_PORT: String(port),
+    // A killed forwarder's claimed rows wait this long before the restarted one takes them.
+    TRACKING_FORWARD_CLAIM_MS: "1500",
+    INNGEST_BASE_URL: `http://127.0.0.1:${(inngest.address() as AddressInfo).port}`,
+    INNGEST_EVENT_KEY: keys.eventKey,
+    INNGEST_SIGNING_KEY: keys.signingKey,
   });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("listening")) resolve(child);
-    });
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", (code) => reject(new Error(`ingest exited (${code}) before listening: ${out}`)));
-  });
+  return child;
 }
 
 it("keeps every acknowledged event through a kill -9 and forwards it after the restart", async () => {

@@ -13,6 +13,8 @@ const h = openDb(e.databaseUrl, { embedded: e.embeddedDatabase, max: e.embeddedD
 const server = await startIngestServer({
   db: h.db,
   port: e.TRACKING_PORT,
+  // Loopback under the supervisor; 0.0.0.0 in a container of its own (deploy/compose.yaml).
+  host: e.TRACKING_HOST,
   writers: e.embeddedDatabase ? 1 : e.TRACKING_WRITERS,
   forward: e.TRACKING_FORWARD ? sendToInngest : undefined,
   forwardApp: e.TRACKING_FORWARD ? sendAppEventsToInngest : undefined,
@@ -23,7 +25,7 @@ const server = await startIngestServer({
   console.error(`tracking-ingest: could not start: ${err.message}`);
   process.exit(1);
 });
-console.log(`tracking-ingest: listening on ${server.url}`);
+console.log(`tracking-ingest: listening on ${server.url}${e.TRACKING_HOST === "127.0.0.1" ? "" : ` (bound to ${e.TRACKING_HOST})`}`);
 
 let stopping = false;
 const shutdown = async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { childEnv, EnvError, parseEnv, serviceEnv } from "./env";
+import { childEnv, EnvError, ingestInternalUrl, inngestTarget, parseEnv, serverConfigProblem, serviceEnv, SETTINGS, trackingServedByApp } from "./env";
 
 describe("parseEnv", () => {
   describe("Inngest keys", () => {
@@ -120,5 +120,46 @@ describe("child environments", () => {
   });
   it("serviceEnv drops npm's own script variables, keeping the rest and any it is given", () => {
     expect(serviceEnv({ PORT: "3000", npm_config_user_agent: "tillit" }, from)).toEqual({ PATH: "/usr/bin", DATABASE_URL: "postgres://x", NPM_TOKEN: "t", PORT: "3000", npm_config_user_agent: "tillit" });
+  });
+});
+
+describe("deploy shapes", () => {
+  const keys = { INNGEST_EVENT_KEY: "evkey-1234567890abcdef", INNGEST_SIGNING_KEY: `signkey-prod-${"ab".repeat(32)}` };
+  it("lists every setting it reads", () => {
+    expect(SETTINGS).toEqual(expect.arrayContaining(["DATABASE_URL", "APP_URL", "TRACKING_URL", "TRACKING_HOST", "TRACKING_INGEST_URL", "INNGEST_SERVE_ORIGIN", "AUTH_SECRET"]));
+    expect(SETTINGS).not.toContain("HOSTNAME");
+  });
+
+  it("has the ingest listen on loopback unless told otherwise, refusing what is no address", () => {
+    expect(parseEnv({}).TRACKING_HOST).toBe("127.0.0.1");
+    expect(parseEnv({ TRACKING_HOST: "0.0.0.0" }).TRACKING_HOST).toBe("0.0.0.0");
+    expect(() => parseEnv({ TRACKING_HOST: "0.0.0.0; rm -rf /" })).toThrow(/TRACKING_HOST must be an address to listen on/);
+  });
+
+  it("tells when the app serves tracking itself: TRACKING_URL names its own /api/track", () => {
+    const app = { APP_URL: "https://tillit.example.com" };
+    expect(trackingServedByApp(parseEnv({ ...app, TRACKING_URL: "https://tillit.example.com/api/track" }))).toBe(true);
+    expect(trackingServedByApp(parseEnv({ ...app, TRACKING_URL: "https://tillit.example.com/api/track/" }))).toBe(true);
+    expect(trackingServedByApp(parseEnv({ ...app, TRACKING_URL: "https://track.example.com" }))).toBe(false);
+    expect(trackingServedByApp(parseEnv({ ...app, TRACKING_URL: "https://evil.example.net/api/track" }))).toBe(false);
+    expect(trackingServedByApp(parseEnv(app))).toBe(false);
+    expect(ingestInternalUrl(parseEnv({ ...app, TRACKING_URL: "https://tillit.example.com/api/track" }))).toBeNull();
+    expect(ingestInternalUrl(parseEnv({ TRACKING_PORT: "8400" }))).toBe("http://127.0.0.1:8400");
+    expect(ingestInternalUrl(parseEnv({ TRACKING_INGEST_URL: "http://ingest:8300/" }))).toBe("http://ingest:8300");
+    expect(() => parseEnv({ TRACKING_INGEST_URL: "ingest:8300" })).toThrow(/TRACKING_INGEST_URL must be an http\(s\) URL/);
+  });
+
+  it("has an external Inngest call the app at INNGEST_SERVE_ORIGIN when set, else APP_URL", () => {
+    const base = { ...keys, TILLIT_INNGEST: "external", APP_URL: "https://tillit.example.com", INNGEST_BASE_URL: "http://inngest:8288" };
+    expect(inngestTarget(parseEnv(base)).serveOrigin).toBe("https://tillit.example.com");
+    expect(inngestTarget(parseEnv({ ...base, INNGEST_SERVE_ORIGIN: "http://app:3000/" })).serveOrigin).toBe("http://app:3000");
+    // Bundled: always loopback, whatever is set.
+    expect(inngestTarget(parseEnv({ ...keys, INNGEST_SERVE_ORIGIN: "http://app:3000" })).serveOrigin).toBe("http://127.0.0.1:3000");
+  });
+
+  it("names what a production server cannot start without", () => {
+    expect(serverConfigProblem(parseEnv({ NODE_ENV: "production", ...keys }))).toMatch(/^AUTH_SECRET is required in production/);
+    expect(serverConfigProblem(parseEnv({ NODE_ENV: "production", AUTH_SECRET: "s" }))).toMatch(/^INNGEST_EVENT_KEY and INNGEST_SIGNING_KEY are not set/);
+    expect(serverConfigProblem(parseEnv({ NODE_ENV: "production", AUTH_SECRET: "s", ...keys }))).toBeUndefined();
   });
 });

@@ -115,6 +115,11 @@ const schema = z.object({
   INNGEST_DEV: z.enum(["0", "false", ""], { error: "must be unset: Tillit runs Inngest in cloud mode, with signed calls (use TILLIT_INNGEST and INNGEST_BASE_URL to point it elsewhere)" }).optional(),
   /** Inngest's API and event base: the bundled executor (set by the supervisor) or a self-hosted Inngest. */
   INNGEST_BASE_URL: optionalString.pipe(httpUrl.optional()),
+  /**
+   * With TILLIT_INNGEST=external: the origin your Inngest calls the app's /api/inngest at, when it
+   * is not APP_URL (inside a compose network, http://app:3000; deploy/compose.yaml). Default APP_URL.
+   */
+  INNGEST_SERVE_ORIGIN: optionalString.pipe(httpUrl.optional()),
   /** Unset: the supervisor generates a pair once into TILLIT_DATA_DIR/inngest-keys.json. */
   INNGEST_EVENT_KEY: optionalString,
   INNGEST_SIGNING_KEY: optionalString.pipe(
@@ -132,6 +137,16 @@ const schema = z.object({
   TILLIT_INSTANCE_ID: optionalString.pipe(z.string().max(100, "must be at most 100 characters").optional()),
   /** Port of the tracking ingest process (the Segment-compatible API). */
   TRACKING_PORT: port(8300),
+  /**
+   * Address the ingest listens on: loopback by default (the supervisor's children share one
+   * machine); `0.0.0.0` where it runs in a container of its own (deploy/compose.yaml).
+   */
+  TRACKING_HOST: z.string().trim().regex(/^[0-9a-fA-F:.]{2,45}$|^[a-z0-9.-]{1,253}$/i, "must be an address to listen on, e.g. 0.0.0.0 or 127.0.0.1").default("127.0.0.1"),
+  /**
+   * Where the app reaches the ingest from its own network, for the health check (`<url>/health`);
+   * default http://127.0.0.1:TRACKING_PORT. Not the public URL (that is TRACKING_URL).
+   */
+  TRACKING_INGEST_URL: optionalString.pipe(httpUrl.optional()),
   /** The ingest forwards committed events to Inngest; off only for benchmarks of the write path. */
   TRACKING_FORWARD: z
     .enum(["1", "0", "true", "false"])
@@ -141,7 +156,11 @@ const schema = z.object({
   TRACKING_FORWARD_CLAIM_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   /** Concurrent group commits of the ingest (default 2 on Postgres, 1 on embedded PGlite). */
   TRACKING_WRITERS: z.coerce.number().int().min(1).max(16).optional(),
-  /** Public URL of the tracking API, for the browser snippet; default: the ingest on TRACKING_PORT. */
+  /**
+   * Public URL of the tracking API, for the browser snippet and analytics.js's settings document;
+   * default: the ingest on TRACKING_PORT. `<APP_URL>/api/track` when the app serves tracking itself
+   * (no ingest process, e.g. serverless: docs/deploy.md).
+   */
   TRACKING_URL: optionalString.pipe(httpUrl.optional()),
   /** Port of the local Inngest-compatible executor. */
   INNGEST_LOCAL_PORT: port(8288),
@@ -206,6 +225,12 @@ const schema = z.object({
     .transform((v) => (v ?? "").split(",").map((s) => s.trim()).filter((s) => s !== ""))
     .refine((list) => list.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s)), "must be IP addresses or CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1"),
 });
+
+/** Every setting this module reads: nothing else in the environment configures Tillit. */
+export const SETTINGS: readonly string[] = Object.keys(schema.shape);
+
+/** Where the app serves the tracking API on its own origin (app/api/track/[...path]/route.ts). */
+export const APP_TRACKING_PATH = "/api/track";
 
 export type Env = z.infer<typeof schema> & {
   /** The URL every process connects to: DATABASE_URL, or the embedded server. */
@@ -330,18 +355,40 @@ export function serviceEnv(overrides: Record<string, string | undefined>, from: 
  * missing one is a single line at boot rather than a failed request later.
  */
 export function assertServerReady(): void {
-  const e = envOrExit();
-  if (e.NODE_ENV === "production" && !e.AUTH_SECRET) {
-    console.error("tillit: Invalid configuration: AUTH_SECRET is required in production (a long random string, e.g. `openssl rand -base64 33`)");
+  const problem = serverConfigProblem(envOrExit());
+  if (problem) {
+    console.error(`tillit: Invalid configuration: ${problem}`);
     process.exit(1);
   }
-  if (!e.INNGEST_SIGNING_KEY) {
-    // Without keys the serve handler refuses every call, so flows would silently never run.
-    console.error(
-      `tillit: Invalid configuration: INNGEST_EVENT_KEY and INNGEST_SIGNING_KEY are not set — start with \`npm start\` / \`npm run dev\` (they keep a generated pair in ${e.TILLIT_DATA_DIR}/inngest-keys.json) or set both`,
-    );
-    process.exit(1);
-  }
+}
+
+/**
+ * Pure: what a Next server with this configuration cannot run without, as one line naming the
+ * setting (undefined: nothing missing). The deploy recipe's test holds its services to it.
+ */
+export function serverConfigProblem(e: Env): string | undefined {
+  if (e.NODE_ENV === "production" && !e.AUTH_SECRET) return "AUTH_SECRET is required in production (a long random string, e.g. `openssl rand -base64 33`)";
+  // Without keys the serve handler refuses every call, so flows would silently never run.
+  if (!e.INNGEST_SIGNING_KEY)
+    return `INNGEST_EVENT_KEY and INNGEST_SIGNING_KEY are not set — start with \`npm start\` / \`npm run dev\` (they keep a generated pair in ${e.TILLIT_DATA_DIR}/inngest-keys.json) or set both`;
+  return undefined;
+}
+
+/**
+ * Whether the app serves tracking itself, with no ingest process: TRACKING_URL names the app's own
+ * `/api/track` (serverless). Then nothing forwards besides the route's passes and the sweep, and
+ * the health check has no ingest to ask.
+ */
+export function trackingServedByApp(e: Env): boolean {
+  if (!e.TRACKING_URL) return false;
+  const t = new URL(e.TRACKING_URL);
+  return t.origin === new URL(e.appUrl).origin && t.pathname.replace(/\/$/, "") === APP_TRACKING_PATH;
+}
+
+/** Where the app reaches the ingest's /health (null: the app serves tracking, no ingest runs). */
+export function ingestInternalUrl(e: Env): string | null {
+  if (trackingServedByApp(e)) return null;
+  return (e.TRACKING_INGEST_URL ?? `http://127.0.0.1:${e.TRACKING_PORT}`).replace(/\/$/, "");
 }
 
 /**
@@ -350,7 +397,7 @@ export function assertServerReady(): void {
  * request's Host. The bundled executor calls the app on loopback; an external Inngest at APP_URL.
  */
 export function inngestTarget(e: Env): { baseUrl: string | undefined; serveOrigin: string } {
-  if (e.TILLIT_INNGEST === "external") return { baseUrl: e.INNGEST_BASE_URL, serveOrigin: e.appUrl };
+  if (e.TILLIT_INNGEST === "external") return { baseUrl: e.INNGEST_BASE_URL, serveOrigin: (e.INNGEST_SERVE_ORIGIN ?? e.appUrl).replace(/\/$/, "") };
   return {
     baseUrl: e.INNGEST_BASE_URL ?? `http://127.0.0.1:${e.INNGEST_LOCAL_PORT}`,
     serveOrigin: `http://127.0.0.1:${e.PORT}`,

@@ -506,6 +506,7 @@ const routeHandlers: Record<string, string> = {
   "app/api/inngest/route.ts": "called by Inngest (signed in production), no workspace input",
   "app/tillit.js/route.ts": "the public browser snippet, no data",
   "app/api/v1/openapi.json/route.ts": "the public API description, no data",
+  "app/api/track/[...path]/route.ts": "the public tracking API: the workspace comes from the write key, as in the ingest (ingest/web.int.test: unknown and revoked keys refused)",
   "app/api/v1/contacts/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/contacts/[id]/tags/route.ts": "workspace from the secret key (case: the REST API …)",

@@ -199,6 +199,14 @@ describe("GET /api/health", () => {
     expect(r.body.parts.inngest).toEqual({ status: "ok", mode: "external", checked: false, reachable: null, synced: null });
   });
 
+  it("asks no ingest when the app serves tracking itself (serverless), and says so", async () => {
+    const c = check({ ingestUrl: null, fetch: (input) => (String(input).includes("/health") && !String(input).includes(String(executorPort)) ? Promise.reject(new Error("the ingest was probed")) : fetch(input)) });
+    await synced(c);
+    const r = await get(c);
+    expect(r.body.parts.ingest).toEqual({ status: "ok", mode: "app", reachable: null, sameInstance: null, forwarder: { on: null, lagSeconds: null, lastSuccessAt: null, lastErrorAt: null } });
+    expect(c.lines.filter((l) => l.includes("ingest"))).toEqual([]);
+  });
+
   it("makes a handful of probes however many requests flood it", async () => {
     const calls = { executor: 0, ingest: 0, database: 0 };
     const counting: typeof fetch = (input, init) => {

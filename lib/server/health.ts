@@ -37,7 +37,10 @@ export type InngestPart =
 
 export type IngestPart = {
   status: "ok" | "degraded";
-  reachable: boolean;
+  /** `app`: no ingest process runs; the app's own /api/track serves tracking (nothing to ask). */
+  mode?: "app";
+  /** null: no ingest to reach (mode `app`). */
+  reachable: boolean | null;
   sameInstance: boolean | null;
   forwarder: {
     /** Forwarding to Inngest is switched on in the ingest (null: it could not be asked). */
@@ -78,8 +81,8 @@ export type HealthOptions = {
   instance: string | null;
   /** bundled: the local executor's base URL and this app's Inngest app id. */
   inngest: { mode: "bundled"; url: string; appId: string } | { mode: "external" };
-  /** The tracking ingest's base URL (http://127.0.0.1:TRACKING_PORT). */
-  ingestUrl: string;
+  /** The tracking ingest's base URL (http://127.0.0.1:TRACKING_PORT); null when the app serves tracking itself. */
+  ingestUrl: string | null;
   /** Per HTTP probe (default 1 s). */
   probeTimeoutMs?: number;
   /** For `select 1` (default 3 s: a busy pool is slow, not gone). */
@@ -207,6 +210,8 @@ export function healthCheck(opts: HealthOptions): HealthCheck {
 
   async function ingest(): Promise<IngestPart> {
     const unread = { on: null, lagSeconds: null, lastSuccessAt: null, lastErrorAt: null };
+    // Serverless: the route forwards after each answer and the sweep every minute; no process to ask.
+    if (opts.ingestUrl === null) return { status: "ok", mode: "app", reachable: null, sameInstance: null, forwarder: unread };
     let answer: { status: number; body: unknown };
     try {
       answer = await getJson(`${opts.ingestUrl}/health`);

@@ -1,7 +1,7 @@
 import { getDb } from "@/db/client";
 import { inngest } from "@/inngest/client";
 import { healthCheck, type HealthCheck } from "@/lib/server/health";
-import { env, inngestTarget } from "@/lib/env";
+import { env, ingestInternalUrl, inngestTarget } from "@/lib/env";
 
 export const dynamic = "force-dynamic";
 
@@ -24,7 +24,7 @@ function appHealth(): HealthCheck {
     db: getDb,
     instance: e.TILLIT_INSTANCE_ID ?? null,
     inngest: e.TILLIT_INNGEST === "external" || !baseUrl ? { mode: "external" } : { mode: "bundled", url: baseUrl.replace(/\/$/, ""), appId: inngest.id },
-    ingestUrl: `http://127.0.0.1:${e.TRACKING_PORT}`,
+    ingestUrl: ingestInternalUrl(e),
   });
   return check;
 }
