@@ -37,8 +37,13 @@ describe("nextAllowedSlot", () => {
 });
 
 describe("parseSendingPolicy", () => {
-  it("treats a malformed stored policy as none and fills tracking defaults", () => {
-    expect(parseSendingPolicy({ frequencyCap: { max: "lots" } })).toEqual({ tracking: { opens: true, clicks: true, utm: true, utmSource: "tillit", utmMedium: "email" } });
+  it("treats a malformed stored policy as none and fills tracking and pace defaults", () => {
+    expect(parseSendingPolicy({ frequencyCap: { max: "lots" } })).toEqual({
+      tracking: { opens: true, clicks: true, utm: true, utmSource: "tillit", utmMedium: "email" },
+      pace: { requestsPerSecond: 2 },
+    });
+    expect(parseSendingPolicy({ pace: { requestsPerSecond: 10 } }).pace).toEqual({ requestsPerSecond: 10 });
+    expect(parseSendingPolicy({ pace: { requestsPerSecond: 1000 } }).pace).toEqual({ requestsPerSecond: 2 });
     expect(parseSendingPolicy({ quietHours: { start: "21:00", end: "08:00" } }).quietHours).toEqual({ start: "21:00", end: "08:00" });
   });
 });
