@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { TestDatabase } from "../e2e/fixtures/database";
+import { systemPath } from "../lib/env";
 import { ingestNodeArgs } from "./launch";
 
 /**
@@ -11,7 +12,7 @@ export function spawnIngest(t: TestDatabase, env: Record<string, string> & { NOD
   const db = new URL(t.url);
   const child = spawn(process.execPath, ingestNodeArgs(), {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { PATH: process.env.PATH, ...(t.embedded ? { PGLITE_PORT: db.port } : { DATABASE_URL: t.url }), ...env },
+    env: { PATH: systemPath(), ...(t.embedded ? { PGLITE_PORT: db.port } : { DATABASE_URL: t.url }), ...env },
   });
   return new Promise((resolve, reject) => {
     let out = "";
