@@ -324,10 +324,10 @@ export function envOrExit(): Env {
   }
 }
 
-/** The environment for a child process: this one's, with overrides (undefined removes a key). */
 /** The search path alone, for a child process started with an environment of its own (tests). */
 export const systemPath = (): string | undefined => process.env.PATH;
 
+/** The environment for a child process: this one's, with overrides (undefined removes a key). */
 export function childEnv(overrides: Record<string, string | undefined>, from: Record<string, string | undefined> = process.env): NodeJS.ProcessEnv {
   // Next types NODE_ENV as always present; a copy of an environment has it when the original does.
   const out = { ...from } as NodeJS.ProcessEnv;
