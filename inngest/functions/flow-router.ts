@@ -38,29 +38,38 @@ export function createFlowRouter(inngest: Inngest, deps: FlowDeps) {
     },
     async ({ event, step }) => {
       const db = deps.db();
-      const enrolled = await step.run("enrol", async () => routeEvent(db, { name: event.name, id: event.id ?? "", data: event.data }));
-      for (let i = 0; i < enrolled.length; i += SEND_BATCH) {
-        await step.sendEvent(
-          `start-${i / SEND_BATCH}`,
-          enrolled.slice(i, i + SEND_BATCH).map((e) => ({
-            name: enrollmentStarted.name,
-            // The event id and the runner's idempotency key both name the enrollment's first run.
-            id: `${e.enrollmentId}:0`,
-            data: {
-              workspaceId: e.workspaceId,
-              enrollmentId: e.enrollmentId,
-              flowVersionId: e.flowVersionId,
-              contactId: e.contactId,
-              ...(e.startNodeId ? { startNodeId: e.startNodeId } : {}),
-              segment: 0,
-              runKey: `${e.enrollmentId}:0`,
-            },
-          })),
-        );
-      }
-      return { enrolled: enrolled.length };
+      // The start events go out from inside the step, so its output is a count, not a list that
+      // could outgrow Inngest's 4 MB step output (5,000 contacts × several flows). A retried step
+      // sends them again; their ids (`<enrollment>:0`) make the executor and the runner drop repeats.
+      const r: { enrolled: number } | Enrolled[] = await step.run("enrol", async () => {
+        const enrolled = await routeEvent(db, { name: event.name, id: event.id ?? "", data: event.data });
+        for (let i = 0; i < enrolled.length; i += SEND_BATCH) await inngest.send(enrolled.slice(i, i + SEND_BATCH).map(startEvent));
+        return { enrolled: enrolled.length };
+      });
+      if (!Array.isArray(r)) return r;
+      // A run that began before this change memoized the list: send it as it did then.
+      const listed = r as (Enrolled & { workspaceId: string })[];
+      for (let i = 0; i < listed.length; i += SEND_BATCH) await step.sendEvent(`start-${i / SEND_BATCH}`, listed.slice(i, i + SEND_BATCH).map(startEvent));
+      return { enrolled: listed.length };
     },
   );
+}
+
+/** The event that starts an enrollment's first run; its id and the runner's idempotency key name that run. */
+function startEvent(e: Enrolled & { workspaceId: string }) {
+  return {
+    name: enrollmentStarted.name,
+    id: `${e.enrollmentId}:0`,
+    data: {
+      workspaceId: e.workspaceId,
+      enrollmentId: e.enrollmentId,
+      flowVersionId: e.flowVersionId,
+      contactId: e.contactId,
+      ...(e.startNodeId ? { startNodeId: e.startNodeId } : {}),
+      segment: 0,
+      runKey: `${e.enrollmentId}:0`,
+    },
+  };
 }
 
 /** Pure of Inngest (callable from tests and the benchmark): the router's one step. */
