@@ -207,3 +207,17 @@ export const repermissionRequested = eventType("contacts/repermission.requested"
 export const confirmationMailRequested = eventType("contacts/confirmation.requested", {
   schema: z.object({ workspaceId: uuid, contactId: uuid, optInEventId: uuid }),
 });
+
+/**
+ * A broadcast was scheduled (or resumed): its sender sleeps until `scheduledAt`, snapshots the
+ * audience and fans its batches out (docs/broadcasts.md). `attempt` tells a resumed send's event
+ * apart from the first, so each gets its own id.
+ */
+export const broadcastSendRequested = eventType("broadcast/send.requested", {
+  schema: z.object({ workspaceId: uuid, broadcastId: uuid, attempt: z.number().int().min(0).optional() }),
+});
+
+/** One batch of (up to) 100 recipients of a sending broadcast to hand off. */
+export const broadcastBatchRequested = eventType("broadcast/batch.requested", {
+  schema: z.object({ workspaceId: uuid, broadcastId: uuid, batchNo: z.number().int().min(0) }),
+});

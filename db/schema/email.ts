@@ -15,6 +15,7 @@ import {
   type AnyPgColumn,
 } from "drizzle-orm/pg-core";
 import { consentEvents, contacts } from "./contacts";
+import { broadcasts } from "./broadcasts";
 import { enrollments, flows, flowVersions } from "./flows";
 import { workspaces } from "./workspaces";
 
@@ -142,6 +143,8 @@ export const messages = pgTable(
      * first call, so a retried step sends the same request again (docs/sending.md).
      */
     batchId: uuid("batch_id").references((): AnyPgColumn => sendBatches.id, { onDelete: "set null" }),
+    /** The broadcast this message belongs to (one per broadcast and contact, see broadcast_recipients). */
+    broadcastId: uuid("broadcast_id").references((): AnyPgColumn => broadcasts.id, { onDelete: "set null" }),
     /** `enrollmentId:stepId` for flow sends: stable across retries. */
     idempotencyKey: text("idempotency_key"),
     /** The provider's id (Resend email id, or the dev mailbox row id). */
@@ -171,6 +174,7 @@ export const messages = pgTable(
       .where(sql`${t.unsubscribeToken} is not null`),
     index("messages_enrollment_idx").on(t.enrollmentId),
     index("messages_batch_idx").on(t.batchId).where(sql`${t.batchId} is not null`),
+    index("messages_broadcast_idx").on(t.broadcastId).where(sql`${t.broadcastId} is not null`),
   ],
 );
 

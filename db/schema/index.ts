@@ -10,3 +10,4 @@ export * from "./segments";
 export * from "./analytics";
 export * from "./imports";
 export * from "./repermission";
+export * from "./broadcasts";
