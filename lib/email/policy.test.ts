@@ -43,7 +43,7 @@ describe("parseSendingPolicy", () => {
       pace: { requestsPerSecond: 2 },
     });
     expect(parseSendingPolicy({ pace: { requestsPerSecond: 10 } }).pace).toEqual({ requestsPerSecond: 10 });
-    expect(parseSendingPolicy({ pace: { requestsPerSecond: 1000 } }).pace).toEqual({ requestsPerSecond: 2 });
+    expect(parseSendingPolicy({ pace: { requestsPerSecond: 5000 } }).pace).toEqual({ requestsPerSecond: 2 });
     expect(parseSendingPolicy({ quietHours: { start: "21:00", end: "08:00" } }).quietHours).toEqual({ start: "21:00", end: "08:00" });
   });
 });

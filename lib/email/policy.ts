@@ -37,7 +37,7 @@ export const trackingSchema = z.object({
  * to every message the workspace's flows send, marketing or transactional.
  */
 export const paceSchema = z.object({
-  requestsPerSecond: z.coerce.number().int("a whole number").min(1, "at least 1").max(100, "at most 100"),
+  requestsPerSecond: z.coerce.number().int("a whole number").min(1, "at least 1").max(1000, "at most 1000"),
 });
 export const DEFAULT_PACE = { requestsPerSecond: 2 } as const;
 

@@ -47,7 +47,7 @@ export default async function SendingSettingsPage(props: { params: Promise<{ wor
           <h2 className="text-base font-semibold">Sending pace</h2>
           <div className="text-sm">
             <label htmlFor="paceRequestsPerSecond" className={label}>Requests per second to Resend</label>
-            <input id="paceRequestsPerSecond" name="paceRequestsPerSecond" type="number" min={1} max={100} required defaultValue={policy.pace.requestsPerSecond} className={`${input} w-24`} />
+            <input id="paceRequestsPerSecond" name="paceRequestsPerSecond" type="number" min={1} max={1000} required defaultValue={policy.pace.requestsPerSecond} className={`${input} w-24`} />
           </div>
           <p className="text-xs text-slate-500">
             What your Resend plan allows (2 on the default plan). Flow mail goes in batches of up to 100 per request, so 2 requests a second is up to
