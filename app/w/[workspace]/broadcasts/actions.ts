@@ -3,7 +3,10 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { z } from "zod";
+import { audienceSummary } from "@/db/queries/broadcast-audience";
+import { sendableTemplate } from "@/db/queries/broadcasts";
 import { attributeKeys } from "@/db/queries/templates";
+import { audienceSchema } from "@/lib/broadcasts/audience";
 import { broadcastDraftSchema, broadcastTagWarnings } from "@/lib/broadcasts/draft";
 import { now } from "@/lib/clock";
 import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
@@ -96,3 +99,25 @@ function transitionAction(kind: "cancel" | "pause" | "resume") {
 export const cancelBroadcastAction = transitionAction("cancel");
 export const pauseBroadcastAction = transitionAction("pause");
 export const resumeBroadcastAction = transitionAction("resume");
+
+/**
+ * The editor's live count (viewers may look; nothing is written): who is in the chosen audience,
+ * who gets it after consent, suppression and the template's topic, and who is left out and why.
+ */
+export const previewAudienceAction = workspaceAction(
+  "broadcasts.read",
+  z.object({
+    audience: audienceSchema,
+    templateId: z
+      .string()
+      .optional()
+      .transform((v) => (v ? v : null))
+      .pipe(z.uuid("the template is not one of this workspace's").nullable()),
+  }),
+  async ({ db, member, input }) => {
+    const workspaceId = member.workspace.id;
+    const template = input.templateId ? await sendableTemplate(db, { workspaceId, templateId: input.templateId }) : undefined;
+    const s = await audienceSummary(db, { workspaceId, audience: input.audience, topicKey: template?.topic ?? null });
+    return { ok: true, data: s };
+  },
+);

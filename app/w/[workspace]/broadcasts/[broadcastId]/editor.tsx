@@ -26,7 +26,7 @@ export type EditorDraft = {
   bypassCaps: boolean;
 };
 
-type Summary = { inAudience: number; eligible: number; leftOut: Record<string, number> };
+type Summary = { inAudience: number; eligible: number; leftOut: Record<string, number>; noPostalAddress: number };
 
 const emptyAudience: Audience = { everyone: false, segmentIds: [], topicIds: [], excludeSegmentIds: [] };
 
@@ -310,6 +310,11 @@ export function BroadcastEditor(props: {
                 ))}
               {Object.values(summary.value.leftOut).every((n) => n === 0) ? <li className="text-slate-500">Nobody</li> : null}
             </ul>
+            {summary.value.noPostalAddress > 0 ? (
+              <p role="alert" className="mt-2 text-amber-800">
+                {summary.value.noPostalAddress.toLocaleString("en")} more would get it once the workspace has a postal address (Settings → Sending): marketing mail is not sent without one.
+              </p>
+            ) : null}
             <p className="mt-3 text-xs text-slate-500">Counted again, one by one, when each message is handed off.</p>
           </>
         ) : null}
