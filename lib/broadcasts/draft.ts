@@ -21,7 +21,6 @@ const optionalText = (max: number, what: string) =>
     .trim()
     .max(max, `${what} is at most ${max} characters`)
     .nullable()
-    .optional()
     .transform((v) => (v ? v : null));
 
 const optionalEmail = (what: string) =>
@@ -30,7 +29,6 @@ const optionalEmail = (what: string) =>
     .trim()
     .max(254, `${what} is at most 254 characters`)
     .nullable()
-    .optional()
     .transform((v) => (v ? v : null))
     .pipe(z.email(`${what} is not a valid email address`).nullable());
 
@@ -42,18 +40,32 @@ const liquidText = (max: number, field: "subject" | "preheader") =>
     if (error) ctx.addIssue({ code: "custom", message: error.message });
   });
 
-export const broadcastDraftSchema = z.object({
+/** Each field on its own, without defaults: the app's draft and the REST API's bodies are built from them. */
+export const draftFields = {
   name: z.string("the name is text").trim().min(1, "the name is required").max(200, "the name is at most 200 characters"),
-  templateId: z.uuid("the template is not one of this workspace's").nullable().default(null),
+  templateId: z.uuid("the template is not one of this workspace's").nullable(),
   subject: liquidText(500, "subject"),
   preheader: liquidText(300, "preheader"),
   fromName: optionalText(120, "the from name"),
   fromEmail: optionalEmail("the from address"),
   replyTo: optionalEmail("the reply-to address"),
-  utm: utmOverrideSchema.nullable().default(null),
+  utm: utmOverrideSchema.nullable(),
   /** Null while the draft has no audience yet. */
-  audience: audienceSchema.nullable().default(null),
-  bypassCaps: z.boolean("bypass caps is true or false").default(false),
+  audience: audienceSchema.nullable(),
+  bypassCaps: z.boolean("bypass caps is true or false"),
+};
+
+export const broadcastDraftSchema = z.object({
+  name: draftFields.name,
+  templateId: draftFields.templateId.default(null),
+  subject: draftFields.subject.default(null),
+  preheader: draftFields.preheader.default(null),
+  fromName: draftFields.fromName.default(null),
+  fromEmail: draftFields.fromEmail.default(null),
+  replyTo: draftFields.replyTo.default(null),
+  utm: draftFields.utm.default(null),
+  audience: draftFields.audience.default(null),
+  bypassCaps: draftFields.bypassCaps.default(false),
 });
 export type BroadcastDraft = z.output<typeof broadcastDraftSchema>;
 
