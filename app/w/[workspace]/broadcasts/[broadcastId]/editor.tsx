@@ -66,7 +66,7 @@ export function BroadcastEditor(props: {
     const abort = new AbortController();
     const run = async () => {
       const r = await postAction<typeof previewAudienceAction>(
-        `/w/${props.workspace}/broadcasts/audience`,
+        `/w/${props.workspace}/broadcasts/preview`,
         { workspace: props.workspace, audience: d.audience ?? emptyAudience, templateId: d.templateId ?? "" },
         abort.signal,
       );
