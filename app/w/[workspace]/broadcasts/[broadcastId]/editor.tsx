@@ -257,7 +257,7 @@ export function BroadcastEditor(props: {
           {when === "at" ? (
             <label className={label}>
               Send at (your browser&apos;s time; the workspace is on {props.timeZone})
-              <input type="datetime-local" value={at} onChange={(e) => setAt(e.target.value)} className={`${input} max-w-xs`} />
+              <input type="datetime-local" step={1} value={at} onChange={(e) => setAt(e.target.value)} className={`${input} max-w-xs`} />
             </label>
           ) : null}
           <div className="flex gap-3">
