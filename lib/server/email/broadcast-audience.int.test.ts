@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { checkConsent } from "@/lib/server/consent/check";
+import { batchRecipientFacts } from "@/db/queries/broadcast-sending";
+import { batchConsent } from "./broadcast-send";
 import { LEFT_OUT_REASONS, type Audience, type LeftOutReason } from "@/lib/broadcasts/audience";
 import { broadcastRecipients, broadcasts, consentEvents, contacts, contactTopics, segmentMemberships, segments, topics, workspaces } from "@/db/schema/index";
 import { audienceSummary, broadcastProgress, eligibleContactIds, snapshotAudience } from "@/db/queries/broadcast-audience";
@@ -151,6 +153,18 @@ it("the eligible set and every left-out reason match checkConsent for random aud
         else expected.leftOut[reason]!++;
       }
       expect(eligible).toEqual(expected.eligible.sort());
+
+      // The hand-off's batch re-check (three statements for a batch) decides as checkConsent does, receipt included.
+      const [b] = await db.insert(broadcasts).values({ workspaceId, name: "Check" }).returning({ id: broadcasts.id });
+      await db.insert(broadcastRecipients).values(ids.map((contactId) => ({ broadcastId: b!.id, contactId, workspaceId, batchNo: 0 })));
+      const [ws0] = await db.select({ postalAddress: workspaces.postalAddress }).from(workspaces).where(eq(workspaces.id, workspaceId));
+      const recipients = await batchRecipientFacts(db, { workspaceId, broadcastId: b!.id, batchNo: 0, topic: w.topicKey });
+      const batch = await batchConsent(db, { workspaceId, postalAddress: ws0!.postalAddress, class: "marketing", topic: w.topicKey, recipients });
+      expect(recipients).toHaveLength(ids.length);
+      for (const contactId of ids) {
+        const one = await checkConsent(db, { workspaceId, contactId, class: "marketing", topic: w.topicKey });
+        expect(batch.get(contactId)).toEqual({ decision: one.decision, permissionBasis: one.receipt?.permissionBasis ?? null });
+      }
       expect(summary).toEqual({ inAudience: expected.inAudience, eligible: expected.eligible.length, leftOut: expected.leftOut, noPostalAddress: expected.noPostalAddress });
     }),
     { numRuns: 40 },
