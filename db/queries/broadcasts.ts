@@ -239,22 +239,14 @@ export async function resumeBroadcast(db: Db, q: { workspaceId: string; broadcas
   });
 }
 
-/** Which of `ids` are this workspace's segments (the rest are refused by name of the field). */
-export async function existingSegmentIds(db: DbOrTx, q: { workspaceId: string; ids: readonly string[] }): Promise<Set<string>> {
+/** Which of `ids` are this workspace's segments or topics (the rest are refused by name of the field). */
+export async function existingIds(db: DbOrTx, q: { workspaceId: string; of: "segments" | "topics"; ids: readonly string[] }): Promise<Set<string>> {
   if (q.ids.length === 0) return new Set();
+  const t = q.of === "segments" ? segments : topics;
   const found = await db
-    .select({ id: segments.id })
-    .from(segments)
-    .where(and(eq(segments.workspaceId, q.workspaceId), inArray(segments.id, [...q.ids])));
-  return new Set(found.map((r) => r.id));
-}
-
-export async function existingTopicIds(db: DbOrTx, q: { workspaceId: string; ids: readonly string[] }): Promise<Set<string>> {
-  if (q.ids.length === 0) return new Set();
-  const found = await db
-    .select({ id: topics.id })
-    .from(topics)
-    .where(and(eq(topics.workspaceId, q.workspaceId), inArray(topics.id, [...q.ids])));
+    .select({ id: t.id })
+    .from(t)
+    .where(and(eq(t.workspaceId, q.workspaceId), inArray(t.id, [...q.ids])));
   return new Set(found.map((r) => r.id));
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { audienceSchema, type Audience } from "../broadcasts/audience";
-import { BROADCAST_STATUSES, draftFields, type BroadcastDraft } from "../broadcasts/draft";
+import { draftFields, type BroadcastDraft, type StoredBroadcast } from "../broadcasts/draft";
 
 /**
  * The REST API's broadcast shapes (snake_case, like the rest of the API), built from the same
@@ -68,32 +68,9 @@ export function applyPatch(base: BroadcastDraft, p: z.output<typeof broadcastPat
 /** The draft's own field name as the API spells it (templateId → template_id, audience.segmentIds.0 → audience.segment_ids.0). */
 export const apiField = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-type Stored = {
-  id: string;
-  name: string;
-  status: (typeof BROADCAST_STATUSES)[number];
-  templateId: string | null;
-  templateVersionId: string | null;
-  subject: string | null;
-  preheader: string | null;
-  fromName: string | null;
-  fromEmail: string | null;
-  replyTo: string | null;
-  utm: unknown;
-  audience: unknown;
-  bypassCaps: boolean;
-  scheduledAt: Date | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  cancelledAt: Date | null;
-  recipientCount: number | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function presentBroadcast(b: Stored) {
+export function presentBroadcast(b: StoredBroadcast) {
   const a = audienceSchema.safeParse(b.audience);
   return {
     id: b.id,
@@ -116,23 +93,5 @@ export function presentBroadcast(b: Stored) {
     recipient_count: b.recipientCount,
     created_at: b.createdAt.toISOString(),
     updated_at: b.updatedAt.toISOString(),
-  };
-}
-
-/** The stored draft as the draft schema's output (what a PATCH applies its fields over). */
-export function storedDraft(b: Stored): BroadcastDraft {
-  const a = audienceSchema.safeParse(b.audience);
-  const utm = draftFields.utm.safeParse(b.utm ?? null);
-  return {
-    name: b.name,
-    templateId: b.templateId,
-    subject: b.subject,
-    preheader: b.preheader,
-    fromName: b.fromName,
-    fromEmail: b.fromEmail,
-    replyTo: b.replyTo,
-    utm: utm.success ? utm.data : null,
-    audience: a.success ? a.data : null,
-    bypassCaps: b.bypassCaps,
   };
 }

@@ -96,3 +96,45 @@ export function transitionRefusal(t: Transition, status: BroadcastStatus): strin
   const allowed = TRANSITIONS[t].join(" or ");
   return `a ${status} broadcast cannot be ${t === "schedule" ? "scheduled" : t === "cancel" ? "cancelled" : t === "pause" ? "paused" : "resumed"}: only a ${allowed} one can`;
 }
+
+/** A broadcast row as db/queries/broadcasts reads it. */
+export type StoredBroadcast = {
+  id: string;
+  name: string;
+  status: BroadcastStatus;
+  templateId: string | null;
+  templateVersionId: string | null;
+  subject: string | null;
+  preheader: string | null;
+  fromName: string | null;
+  fromEmail: string | null;
+  replyTo: string | null;
+  utm: unknown;
+  audience: unknown;
+  bypassCaps: boolean;
+  scheduledAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  cancelledAt: Date | null;
+  recipientCount: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** The stored draft as the schema's output (the editor's starting point; what a PATCH applies its fields over). Unreadable jsonb reads as not set. */
+export function storedDraft(b: StoredBroadcast): BroadcastDraft {
+  const audience = draftFields.audience.safeParse(b.audience);
+  const utm = draftFields.utm.safeParse(b.utm ?? null);
+  return {
+    name: b.name,
+    templateId: b.templateId,
+    subject: b.subject,
+    preheader: b.preheader,
+    fromName: b.fromName,
+    fromEmail: b.fromEmail,
+    replyTo: b.replyTo,
+    utm: utm.success ? utm.data : null,
+    audience: audience.success ? audience.data : null,
+    bypassCaps: b.bypassCaps,
+  };
+}

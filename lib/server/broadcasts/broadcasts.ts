@@ -5,8 +5,7 @@ import {
   cancelBroadcast,
   createBroadcastDraft,
   deleteBroadcastDraft,
-  existingSegmentIds,
-  existingTopicIds,
+  existingIds,
   pauseBroadcast,
   resumeBroadcast,
   scheduleBroadcast,
@@ -52,12 +51,12 @@ export async function checkDraftReferences(db: Db, workspaceId: string, d: Broad
   }
   if (!d.audience) return;
   const a = d.audience;
-  const segs = await existingSegmentIds(db, { workspaceId, ids: [...a.segmentIds, ...a.excludeSegmentIds] });
+  const segs = await existingIds(db, { workspaceId, of: "segments", ids: [...a.segmentIds, ...a.excludeSegmentIds] });
   for (const field of ["segmentIds", "excludeSegmentIds"] as const) {
     const i = a[field].findIndex((id) => !segs.has(id));
     if (i >= 0) throw new BroadcastInputError(`audience.${field}.${i}`, `segment ${a[field][i]} is not one of this workspace's`);
   }
-  const tops = await existingTopicIds(db, { workspaceId, ids: a.topicIds });
+  const tops = await existingIds(db, { workspaceId, of: "topics", ids: a.topicIds });
   const j = a.topicIds.findIndex((id) => !tops.has(id));
   if (j >= 0) throw new BroadcastInputError(`audience.topicIds.${j}`, `topic ${a.topicIds[j]} is not one of this workspace's`);
 }

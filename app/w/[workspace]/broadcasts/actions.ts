@@ -7,12 +7,18 @@ import { audienceSummary } from "@/db/queries/broadcast-audience";
 import { sendableTemplate } from "@/db/queries/broadcasts";
 import { attributeKeys } from "@/db/queries/templates";
 import { audienceSchema } from "@/lib/broadcasts/audience";
-import { broadcastDraftSchema, broadcastTagWarnings } from "@/lib/broadcasts/draft";
+import { broadcastDraftSchema, broadcastTagWarnings, draftFields } from "@/lib/broadcasts/draft";
 import { now } from "@/lib/clock";
 import { ActionError, formFields, workspaceAction } from "@/lib/server/auth/action";
 import { BroadcastInputError, BroadcastStateError, createDraft, removeDraft, saveDraft, schedule, transition } from "@/lib/server/broadcasts/broadcasts";
 
 const broadcastId = z.uuid("broadcast not found");
+/** A template picker's value: empty is none. */
+const optionalTemplateId = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : null))
+  .pipe(draftFields.templateId);
 
 /** The shared operations' refusals, as the action client states them (the field named). */
 async function refusals<T>(run: () => Promise<T>): Promise<T> {
@@ -30,11 +36,7 @@ export const createBroadcastAction = workspaceAction(
   "broadcasts.edit",
   z.object({
     name: broadcastDraftSchema.shape.name,
-    templateId: z
-      .string()
-      .optional()
-      .transform((v) => (v ? v : null))
-      .pipe(z.uuid("the template is not one of this workspace's").nullable()),
+    templateId: optionalTemplateId,
   }),
   async ({ db, member, input }) => {
     const draft = broadcastDraftSchema.parse({ name: input.name, templateId: input.templateId });
@@ -108,11 +110,7 @@ export const previewAudienceAction = workspaceAction(
   "broadcasts.read",
   z.object({
     audience: audienceSchema,
-    templateId: z
-      .string()
-      .optional()
-      .transform((v) => (v ? v : null))
-      .pipe(z.uuid("the template is not one of this workspace's").nullable()),
+    templateId: optionalTemplateId,
   }),
   async ({ db, member, input }) => {
     const workspaceId = member.workspace.id;

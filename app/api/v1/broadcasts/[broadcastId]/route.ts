@@ -1,5 +1,6 @@
 import { getBroadcast } from "@/db/queries/broadcasts";
-import { applyPatch, broadcastPatch, storedDraft } from "@/lib/api/broadcasts";
+import { applyPatch, broadcastPatch } from "@/lib/api/broadcasts";
+import { storedDraft } from "@/lib/broadcasts/draft";
 import { now } from "@/lib/clock";
 import { ApiError, apiRoute, body, json, uuidParam } from "@/lib/server/api/handler";
 import { removeDraft, saveDraft } from "@/lib/server/broadcasts/broadcasts";

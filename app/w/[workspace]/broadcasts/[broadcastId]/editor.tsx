@@ -34,6 +34,27 @@ function toggle(list: string[], id: string, on: boolean): string[] {
   return on ? [...new Set([...list, id])] : list.filter((x) => x !== id);
 }
 
+/** A list of checkboxes choosing ids (segments, topics, exclusions). */
+function CheckList(props: { legend: string; none: string; items: { id: string; name: string }[]; chosen: string[]; onChange: (ids: string[]) => void; labelOf?: (name: string) => string }) {
+  return (
+    <fieldset className="text-sm">
+      <legend className="font-medium text-slate-700">{props.legend}</legend>
+      {props.items.length === 0 ? <p className="text-slate-500">{props.none}</p> : null}
+      {props.items.map((x) => (
+        <label key={x.id} className="flex items-center gap-2">
+          <input
+            type="checkbox"
+            aria-label={props.labelOf?.(x.name)}
+            checked={props.chosen.includes(x.id)}
+            onChange={(e) => props.onChange(toggle(props.chosen, x.id, e.target.checked))}
+          />
+          {x.name}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 /**
  * A draft broadcast's editor: content, sender, UTM, audience with its live recipient count and
  * who is left out and why, and when to send. Saving and scheduling go through the server actions
@@ -199,42 +220,18 @@ export function BroadcastEditor(props: {
           </fieldset>
           {!audience.everyone ? (
             <div className="grid gap-4 sm:grid-cols-2">
-              <fieldset className="text-sm">
-                <legend className="font-medium text-slate-700">Segments</legend>
-                {props.pickers.segments.length === 0 ? <p className="text-slate-500">No segments yet.</p> : null}
-                {props.pickers.segments.map((s) => (
-                  <label key={s.id} className="flex items-center gap-2">
-                    <input type="checkbox" checked={audience.segmentIds.includes(s.id)} onChange={(e) => setAudience({ segmentIds: toggle(audience.segmentIds, s.id, e.target.checked) })} />
-                    {s.name}
-                  </label>
-                ))}
-              </fieldset>
-              <fieldset className="text-sm">
-                <legend className="font-medium text-slate-700">Topics</legend>
-                {props.pickers.topics.length === 0 ? <p className="text-slate-500">No topics yet.</p> : null}
-                {props.pickers.topics.map((t) => (
-                  <label key={t.id} className="flex items-center gap-2">
-                    <input type="checkbox" checked={audience.topicIds.includes(t.id)} onChange={(e) => setAudience({ topicIds: toggle(audience.topicIds, t.id, e.target.checked) })} />
-                    {t.name}
-                  </label>
-                ))}
-              </fieldset>
+              <CheckList legend="Segments" none="No segments yet." items={props.pickers.segments} chosen={audience.segmentIds} onChange={(segmentIds) => setAudience({ segmentIds })} />
+              <CheckList legend="Topics" none="No topics yet." items={props.pickers.topics} chosen={audience.topicIds} onChange={(topicIds) => setAudience({ topicIds })} />
             </div>
           ) : null}
-          <fieldset className="text-sm">
-            <legend className="font-medium text-slate-700">Leave out members of</legend>
-            {props.pickers.segments.map((s) => (
-              <label key={s.id} className="flex items-center gap-2">
-                <input
-                  type="checkbox"
-                  aria-label={`Exclude ${s.name}`}
-                  checked={audience.excludeSegmentIds.includes(s.id)}
-                  onChange={(e) => setAudience({ excludeSegmentIds: toggle(audience.excludeSegmentIds, s.id, e.target.checked) })}
-                />
-                {s.name}
-              </label>
-            ))}
-          </fieldset>
+          <CheckList
+            legend="Leave out members of"
+            none="No segments yet."
+            items={props.pickers.segments}
+            chosen={audience.excludeSegmentIds}
+            onChange={(excludeSegmentIds) => setAudience({ excludeSegmentIds })}
+            labelOf={(name) => `Exclude ${name}`}
+          />
           <label className="flex items-center gap-2 text-sm">
             <input type="checkbox" checked={d.bypassCaps} onChange={(e) => set("bypassCaps", e.target.checked)} />
             Bypass frequency caps and quiet hours (consent and suppression still apply)

@@ -7,7 +7,7 @@ import { broadcastPickers, getBroadcast } from "@/db/queries/broadcasts";
 import { getSendingSettings } from "@/db/queries/templates";
 import { can } from "@/lib/auth/permissions";
 import { audienceSchema } from "@/lib/broadcasts/audience";
-import { utmOverrideSchema } from "@/lib/flows/catalog";
+import { storedDraft } from "@/lib/broadcasts/draft";
 import { requireMember } from "@/lib/server/auth/member";
 import { ActionForm } from "@/app/_components/action-form";
 import { secondaryButton } from "@/app/_components/styles";
@@ -34,7 +34,6 @@ export default async function BroadcastPage(props: { params: Promise<{ workspace
   if (!b) notFound();
   const pickers = await broadcastPickers(db, { workspaceId });
   const audience = audienceSchema.safeParse(b.audience);
-  const utm = utmOverrideSchema.safeParse(b.utm);
   const canEdit = can(member.role, "broadcasts.edit");
   const canSend = can(member.role, "broadcasts.send");
   const fmt = dateFormat(member.workspace.timeZone);
@@ -68,18 +67,7 @@ export default async function BroadcastPage(props: { params: Promise<{ workspace
           canSend={canSend}
           pickers={pickers}
           identity={{ fromName: ws?.fromName ?? null, fromEmail: ws?.fromEmail ?? null, replyTo: ws?.replyTo ?? null }}
-          draft={{
-            name: b.name,
-            templateId: b.templateId,
-            subject: b.subject,
-            preheader: b.preheader,
-            fromName: b.fromName,
-            fromEmail: b.fromEmail,
-            replyTo: b.replyTo,
-            utm: b.utm === null ? null : utm.success ? utm.data : null,
-            audience: audience.success ? audience.data : null,
-            bypassCaps: b.bypassCaps,
-          }}
+          draft={storedDraft(b)}
         />
       </>
     );
