@@ -218,6 +218,21 @@ export async function flowsPinningTemplate(db: DbOrTx, q: { workspaceId: string;
   return found.map((r) => r.name);
 }
 
+/**
+ * The names of the broadcasts that pinned one of a template's versions when they were scheduled:
+ * it cannot be deleted while there are any (what they sent, or will send, is that version).
+ */
+export async function broadcastsPinningTemplate(db: DbOrTx, q: { workspaceId: string; templateId: string }): Promise<string[]> {
+  const found = await rows<{ name: string }>(
+    db,
+    sql`select distinct b.name from broadcasts b
+        join template_versions v on v.workspace_id = b.workspace_id and v.id = b.template_version_id
+        where b.workspace_id = ${q.workspaceId}::uuid and v.template_id = ${q.templateId}::uuid
+        order by b.name`,
+  );
+  return found.map((r) => r.name);
+}
+
 /** How many versions a template has (tests, the template page). */
 export async function templateVersionCount(db: DbOrTx, q: { workspaceId: string; templateId: string }): Promise<number> {
   const [row] = await db

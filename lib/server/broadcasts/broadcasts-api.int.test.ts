@@ -9,6 +9,7 @@ import { GET as list, POST as create } from "@/app/api/v1/broadcasts/route";
 import { replaceDb, type DbHandle } from "@/db/client";
 import { createApiKey } from "@/db/queries/api-keys";
 import { createSegment } from "@/db/queries/segments";
+import { deleteTemplateRow } from "@/db/queries/templates";
 import { appOutbox, auditLog, broadcasts, templates, templateVersions, topics } from "@/db/schema/index";
 import { freshDatabase, type TestDatabase } from "@/e2e/fixtures/database";
 import { seedWorkspace, type SeededWorkspace } from "@/e2e/fixtures/seed";
@@ -222,6 +223,15 @@ describe("broadcast transitions over the REST API", () => {
     expect(row!.cancelledAt).not.toBeNull();
     for (const move of [cancel, pause, resume]) await expectError(await at(move, a, "POST", id, "/x"), 409, "status");
     expect(await audit(id)).toEqual(["broadcast.cancelled", "broadcast.created", "broadcast.paused", "broadcast.paused", "broadcast.resumed", "broadcast.resumed", "broadcast.scheduled"]);
+  });
+
+  it("keeps a template a scheduled broadcast pinned from being deleted, naming the broadcast", async () => {
+    const ws = a.ws.workspace.id;
+    const [tpl] = await t.db.insert(templates).values({ workspaceId: ws, name: "Once", class: "marketing", subject: "Once", body: { markup: "x" } }).returning({ id: templates.id });
+    const id = await draft(a, { name: "Pinned one", template_id: tpl!.id });
+    expect((await at(schedule, a, "POST", id, "/schedule")).status).toBe(200);
+    expect(await deleteTemplateRow(t.db, { workspaceId: ws, templateId: tpl!.id })).toEqual({ usedBy: ["the broadcast “Pinned one”"] });
+    expect(await t.db.select().from(templates).where(eq(templates.id, tpl!.id))).toHaveLength(1);
   });
 
   it("lets only one of two racing schedules through", async () => {
