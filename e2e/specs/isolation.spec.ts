@@ -508,7 +508,7 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
   saveBroadcastAction: async (p, w, db) => {
     await retarget(p, [[w.b.broadcastId, w.a.broadcastId]]);
     await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
-    await p.getByTestId("broadcast-editor").getByLabel("Name").fill("Hijacked");
+    await p.getByTestId("broadcast-editor").getByLabel("Name", { exact: true }).fill("Hijacked");
     await p.getByRole("button", { name: "Save draft" }).click();
     await expect(p.getByTestId("broadcast-outcome").getByRole("alert")).toHaveText(/broadcast not found/);
     await broadcastUnchanged(db, w);
