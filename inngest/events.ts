@@ -214,7 +214,13 @@ export const confirmationMailRequested = eventType("contacts/confirmation.reques
  * apart from the first, so each gets its own id.
  */
 export const broadcastSendRequested = eventType("broadcast/send.requested", {
-  schema: z.object({ workspaceId: uuid, broadcastId: uuid, attempt: z.number().int().min(0).optional() }),
+  schema: z.object({
+    workspaceId: uuid,
+    broadcastId: uuid,
+    attempt: z.number().int().min(0).optional(),
+    /** A fan-out continued in a fresh run (Inngest caps a run's steps): batches after this one. */
+    fromBatch: z.number().int().min(0).optional(),
+  }),
 });
 
 /** One batch of (up to) 100 recipients of a sending broadcast to hand off. */

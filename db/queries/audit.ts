@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, lt, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, DbOrTx } from "../client";
 import { auditLog, users } from "../schema/index";
 
 export type AuditEntry = {
@@ -12,7 +12,7 @@ export type AuditEntry = {
   data?: Record<string, unknown>;
 };
 
-export async function recordAudit(db: Db, entry: AuditEntry) {
+export async function recordAudit(db: DbOrTx, entry: AuditEntry) {
   await db.insert(auditLog).values({
     workspaceId: entry.workspaceId,
     actorUserId: entry.actorUserId ?? null,

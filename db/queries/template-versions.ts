@@ -67,30 +67,60 @@ export async function pinTemplateVersions(tx: Tx, q: { workspaceId: string; plan
     if (t.archived) throw new TemplatePinError(node, t.id, `${node}: template “${t.name}” is archived: unarchive it or choose another template`);
   }
   const pins: Pin[] = [];
-  for (const t of locked) {
-    const [same] = await rows<{ id: string; number: number }>(
-      tx,
-      sql`select id, number from template_versions
-          where workspace_id = ${q.workspaceId}::uuid and template_id = ${t.id}::uuid and hash = ${t.hash}
-          order by number desc limit 1`,
-    );
-    if (same) {
-      pins.push({ templateId: t.id, templateVersionId: same.id, number: same.number });
-      continue;
-    }
-    // The template row is locked, so its content is what was hashed above.
-    const [made] = await rows<{ id: string; number: number }>(
-      tx,
-      sql`insert into template_versions (workspace_id, template_id, number, hash, name, class, topic, subject, preheader, body)
-          select t.workspace_id, t.id,
-                 coalesce((select max(v.number) from template_versions v where v.workspace_id = t.workspace_id and v.template_id = t.id), 0) + 1,
-                 ${t.hash}, t.name, t.class, t.topic, t.subject, t.preheader, t.body
-          from templates t where t.workspace_id = ${q.workspaceId}::uuid and t.id = ${t.id}::uuid
-          returning id, number`,
-    );
-    pins.push({ templateId: t.id, templateVersionId: made!.id, number: made!.number });
-  }
+  for (const t of locked) pins.push(await versionWithContent(tx, q.workspaceId, t));
   return pins;
+}
+
+/**
+ * The newest version of a locked template whose content hash is `t.hash`, or the next version
+ * made from the template's current content (the caller holds the template row's lock, so its
+ * content is what was hashed).
+ */
+async function versionWithContent(tx: Tx, workspaceId: string, t: { id: string; hash: string }): Promise<Pin> {
+  const [same] = await rows<{ id: string; number: number }>(
+    tx,
+    sql`select id, number from template_versions
+        where workspace_id = ${workspaceId}::uuid and template_id = ${t.id}::uuid and hash = ${t.hash}
+        order by number desc limit 1`,
+  );
+  if (same) return { templateId: t.id, templateVersionId: same.id, number: same.number };
+  const [made] = await rows<{ id: string; number: number }>(
+    tx,
+    sql`insert into template_versions (workspace_id, template_id, number, hash, name, class, topic, subject, preheader, body)
+        select t.workspace_id, t.id,
+               coalesce((select max(v.number) from template_versions v where v.workspace_id = t.workspace_id and v.template_id = t.id), 0) + 1,
+               ${t.hash}, t.name, t.class, t.topic, t.subject, t.preheader, t.body
+        from templates t where t.workspace_id = ${workspaceId}::uuid and t.id = ${t.id}::uuid
+        returning id, number`,
+  );
+  return { templateId: t.id, templateVersionId: made!.id, number: made!.number };
+}
+
+/** A template a broadcast cannot pin: gone, or archived. */
+export class TemplateUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TemplateUnavailableError";
+  }
+}
+
+/**
+ * Pins one template's current content for a broadcast being scheduled, inside its transaction:
+ * locks the template as a publish does (an edit waits until the schedule commits), refuses a
+ * missing or archived one, and reuses the newest version with the same content.
+ */
+export async function pinTemplate(tx: Tx, q: { workspaceId: string; templateId: string }): Promise<Pin> {
+  if (!UUID.test(q.templateId)) throw new TemplateUnavailableError("the template does not exist: choose another template");
+  const [t] = await rows<{ id: string; name: string; archived: boolean; hash: string }>(
+    tx,
+    sql`select t.id, t.name, t.archived_at is not null as archived, ${contentHash("t")} as hash
+        from templates t
+        where t.workspace_id = ${q.workspaceId}::uuid and t.id = ${q.templateId}::uuid
+        for no key update`,
+  );
+  if (!t) throw new TemplateUnavailableError("the template does not exist: choose another template");
+  if (t.archived) throw new TemplateUnavailableError(`the template “${t.name}” is archived: unarchive it or choose another template`);
+  return versionWithContent(tx, q.workspaceId, t);
 }
 
 /** The publish's pins, after its version is inserted (same transaction). */
@@ -185,6 +215,21 @@ export async function flowsPinningTemplate(db: DbOrTx, q: { workspaceId: string;
     .innerJoin(flows, and(eq(flows.id, flowVersions.flowId), eq(flows.workspaceId, flowVersions.workspaceId)))
     .where(and(eq(flowVersionTemplates.workspaceId, q.workspaceId), eq(flowVersionTemplates.templateId, q.templateId)))
     .orderBy(asc(flows.name));
+  return found.map((r) => r.name);
+}
+
+/**
+ * The names of the broadcasts that pinned one of a template's versions when they were scheduled:
+ * it cannot be deleted while there are any (what they sent, or will send, is that version).
+ */
+export async function broadcastsPinningTemplate(db: DbOrTx, q: { workspaceId: string; templateId: string }): Promise<string[]> {
+  const found = await rows<{ name: string }>(
+    db,
+    sql`select distinct b.name from broadcasts b
+        join template_versions v on v.workspace_id = b.workspace_id and v.id = b.template_version_id
+        where b.workspace_id = ${q.workspaceId}::uuid and v.template_id = ${q.templateId}::uuid
+        order by b.name`,
+  );
   return found.map((r) => r.name);
 }
 

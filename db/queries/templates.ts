@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm
 import type { Db, DbOrTx } from "../client";
 import type { StarterTemplate } from "@/lib/flows/starters";
 import { contacts, messages, templates, workspaces } from "../schema/index";
-import { flowsPinningTemplate } from "./template-versions";
+import { broadcastsPinningTemplate, flowsPinningTemplate } from "./template-versions";
 
 export type TemplateRow = typeof templates.$inferSelect;
 
@@ -125,7 +125,8 @@ export async function deleteTemplateRow(
       .where(and(eq(templates.workspaceId, q.workspaceId), eq(templates.id, q.templateId)))
       .for("update");
     if (!row) return undefined;
-    const usedBy = await flowsPinningTemplate(tx, q);
+    // Flow versions and scheduled broadcasts send the versions they pinned: those stay.
+    const usedBy = [...(await flowsPinningTemplate(tx, q)), ...(await broadcastsPinningTemplate(tx, q)).map((name) => `the broadcast “${name}”`)];
     if (usedBy.length > 0) return { usedBy };
     const [deleted] = await tx
       .delete(templates)

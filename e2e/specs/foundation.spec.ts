@@ -2,7 +2,7 @@ import { insertDevMail } from "@/db/queries/dev-mailbox";
 import { seedWorkspace } from "../fixtures/seed";
 import { expect, test } from "../fixtures/test";
 
-const sections = ["Flows", "Contacts", "Segments", "Forms", "Templates", "Reports", "Settings"];
+const sections = ["Flows", "Broadcasts", "Contacts", "Segments", "Forms", "Templates", "Reports", "Settings"];
 
 test.describe("@smoke public pages", () => {
   test("the landing page says what Tillit does and links to sign-in", async ({ page }) => {

@@ -9,7 +9,7 @@ import { createInvitation } from "@/db/queries/members";
 import { createImport } from "@/db/queries/imports";
 import { recordFlowFailure } from "@/db/queries/notifications";
 import { createSegment, refreshMembership } from "@/db/queries/segments";
-import { apiKeys, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, repermissionRequests, segments, templates, topics, users, workspaces } from "@/db/schema/index";
+import { apiKeys, auditLog, broadcasts, consentEvents, contacts, enrollments, events, flows, flowVersions, forms, imports, invitations, memberships, messages, notifications, repermissionRequests, segments, templates, topics, users, workspaces } from "@/db/schema/index";
 import { seedFailedRun } from "../fixtures/failed-runs";
 import { publish } from "../fixtures/flows";
 import { seedWorkspace, type SeededWorkspace } from "../fixtures/seed";
@@ -25,7 +25,7 @@ import { expect, test } from "../fixtures/test";
 
 const root = process.cwd();
 
-type Populated = SeededWorkspace & { editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string; segmentId: string; importId: string; formId: string; topicId: string };
+type Populated = SeededWorkspace & { broadcastId: string; editorId: string; invitationId: string; keyId: string; flowId: string; templateId: string; segmentId: string; importId: string; formId: string; topicId: string };
 type World = { a: Populated; b: Populated };
 
 async function populate(db: Db, ws: SeededWorkspace) {
@@ -48,7 +48,8 @@ async function populate(db: Db, ws: SeededWorkspace) {
   });
   const [form] = await db.insert(forms).values({ workspaceId: ws.workspace.id, name: "Newsletter", slug: `news-${ws.workspace.slug}` }).returning({ id: forms.id });
   const [topic] = await db.insert(topics).values({ workspaceId: ws.workspace.id, key: "offers", name: "Offers" }).returning({ id: topics.id });
-  return { ...ws, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId, segmentId: seg.id, importId: imp.id, formId: form!.id, topicId: topic!.id };
+  const broadcastId = await seedBroadcast(db, ws.workspace.id, templateId);
+  return { ...ws, broadcastId, editorId: editor!.id, invitationId: inv.id, keyId: key.id, flowId: flow!.id, templateId, segmentId: seg.id, importId: imp.id, formId: form!.id, topicId: topic!.id };
 }
 
 async function seedTemplate(db: Db, workspaceId: string) {
@@ -57,6 +58,27 @@ async function seedTemplate(db: Db, workspaceId: string) {
     .values({ workspaceId, name: "Welcome", class: "marketing", subject: "Welcome {{ contact.first_name }}", body: { markup: "Hello" } })
     .returning({ id: templates.id });
   return t!.id;
+}
+
+/** A draft broadcast to everyone, with the workspace's template. */
+async function seedBroadcast(db: Db, workspaceId: string, templateId: string) {
+  const [b] = await db
+    .insert(broadcasts)
+    .values({ workspaceId, name: "May news", templateId, audience: { everyone: true, segmentIds: [], topicIds: [], excludeSegmentIds: [] } })
+    .returning({ id: broadcasts.id });
+  return b!.id;
+}
+
+/** Both workspaces' broadcasts in `status`, so B's page offers the control aimed here at A's. */
+async function broadcastsIn(db: Db, w: World, status: "scheduled" | "sending" | "paused") {
+  await db.update(broadcasts).set({ status }).where(inArray(broadcasts.id, [w.a.broadcastId, w.b.broadcastId]));
+}
+
+/** A's broadcast is as it was seeded: a draft named "May news", never touched (no audit entry). */
+async function broadcastUnchanged(db: Db, w: World, status = "draft") {
+  const [row] = await db.select().from(broadcasts).where(eq(broadcasts.id, w.a.broadcastId));
+  expect(row).toMatchObject({ name: "May news", status, templateVersionId: null, cancelledAt: null });
+  expect(await db.select().from(auditLog).where(and(eq(auditLog.workspaceId, w.a.workspace.id), eq(auditLog.targetId, w.a.broadcastId)))).toHaveLength(0);
 }
 
 /**
@@ -476,6 +498,62 @@ const actionCases: Record<string, (p: Page, w: World, db: Db) => Promise<void>> 
     await submitAndExpectRefusal(p, "[data-testid=repermission-form]", "Ask 1 unconfirmed contacts to confirm", /import not found/, "Send confirmation mails");
     expect(await db.select().from(repermissionRequests).where(inArray(repermissionRequests.workspaceId, [w.a.workspace.id, w.b.workspace.id]))).toHaveLength(0);
   },
+  createBroadcastAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/new`);
+    await forge(p, "[data-testid=new-broadcast-form]", "workspace", w.a.workspace.slug);
+    await p.getByTestId("new-broadcast-form").getByLabel("Name").fill("Planted broadcast");
+    await submitAndExpectRefusal(p, "[data-testid=new-broadcast-form]", "Create draft", /Workspace not found/);
+    expect(await db.select().from(broadcasts).where(eq(broadcasts.name, "Planted broadcast"))).toHaveLength(0);
+  },
+  saveBroadcastAction: async (p, w, db) => {
+    await retarget(p, [[w.b.broadcastId, w.a.broadcastId]]);
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await p.getByTestId("broadcast-editor").getByLabel("Name", { exact: true }).fill("Hijacked");
+    await p.getByRole("button", { name: "Save draft" }).click();
+    await expect(p.getByTestId("broadcast-outcome").getByRole("alert")).toHaveText(/broadcast not found/);
+    await broadcastUnchanged(db, w);
+  },
+  deleteBroadcastAction: async (p, w, db) => {
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await forge(p, "[data-testid=delete-broadcast-form]", "broadcastId", w.a.broadcastId);
+    await submitAndExpectRefusal(p, "[data-testid=delete-broadcast-form]", "Delete draft", /broadcast not found/, "Delete draft");
+    await broadcastUnchanged(db, w);
+  },
+  scheduleBroadcastAction: async (p, w, db) => {
+    // B's draft saves as itself; only the schedule call names A's broadcast.
+    await rewriteActionPosts(p, (body) => (body.includes("sendAt") ? body.split(w.b.broadcastId).join(w.a.broadcastId) : body));
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await p.getByRole("button", { name: "Send now" }).click();
+    await expect(p.getByTestId("broadcast-outcome").getByRole("alert")).toHaveText(/broadcast not found/);
+    await broadcastUnchanged(db, w);
+  },
+  cancelBroadcastAction: async (p, w, db) => {
+    await broadcastsIn(db, w, "scheduled");
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await forge(p, "[data-testid=cancel-broadcast-form]", "broadcastId", w.a.broadcastId);
+    await submitAndExpectRefusal(p, "[data-testid=cancel-broadcast-form]", "Cancel broadcast", /broadcast not found/, "Cancel broadcast");
+    await broadcastUnchanged(db, w, "scheduled");
+  },
+  pauseBroadcastAction: async (p, w, db) => {
+    await broadcastsIn(db, w, "sending");
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await forge(p, "[data-testid=pause-broadcast-form]", "broadcastId", w.a.broadcastId);
+    await submitAndExpectRefusal(p, "[data-testid=pause-broadcast-form]", "Pause", /broadcast not found/, "Pause");
+    await broadcastUnchanged(db, w, "sending");
+  },
+  resumeBroadcastAction: async (p, w, db) => {
+    await broadcastsIn(db, w, "paused");
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await forge(p, "[data-testid=resume-broadcast-form]", "broadcastId", w.a.broadcastId);
+    await submitAndExpectRefusal(p, "[data-testid=resume-broadcast-form]", "Resume", /broadcast not found/, "Resume");
+    await broadcastUnchanged(db, w, "paused");
+  },
+  previewAudienceAction: async (p, w) => {
+    await rewriteActionPosts(p, (body) => body.replaceAll(w.b.workspace.slug, w.a.workspace.slug));
+    await p.goto(`/w/${w.b.workspace.slug}/broadcasts/${w.b.broadcastId}`);
+    await expect(p.getByRole("alert").filter({ hasText: /Workspace not found/ })).toBeVisible();
+    await expect(p.getByTestId("audience-count")).toHaveText("…");
+  },
   eraseContactAction: async (p, w, db) => {
     await p.goto(`/w/${w.b.workspace.slug}/contacts/${w.b.contacts[0]!.id}`);
     await forge(p, "[data-testid=erase-form]", "contactId", w.a.contacts[0]!.id);
@@ -501,6 +579,13 @@ const unscopedActions: Record<string, string> = {
 const routeHandlers: Record<string, string> = {
   "app/api/health/route.ts": "public liveness, no data",
   "app/w/[workspace]/templates/preview/route.ts": "previewTemplateAction served as a route: the action's own checks (case: previewTemplateAction)",
+  "app/w/[workspace]/broadcasts/preview/route.ts": "previewAudienceAction served as a route: the action's own checks (case: previewAudienceAction)",
+  "app/api/v1/broadcasts/route.ts": "workspace from the secret key (case: the broadcast API …)",
+  "app/api/v1/broadcasts/[broadcastId]/route.ts": "workspace from the secret key (case: the broadcast API …)",
+  "app/api/v1/broadcasts/[broadcastId]/schedule/route.ts": "workspace from the secret key (case: the broadcast API …)",
+  "app/api/v1/broadcasts/[broadcastId]/cancel/route.ts": "workspace from the secret key (case: the broadcast API …)",
+  "app/api/v1/broadcasts/[broadcastId]/pause/route.ts": "workspace from the secret key (case: the broadcast API …)",
+  "app/api/v1/broadcasts/[broadcastId]/resume/route.ts": "workspace from the secret key (case: the broadcast API …)",
   "app/w/[workspace]/segments/preview/route.ts": "previewSegmentAction served as a route: the action's own checks (case: previewSegmentAction)",
   "app/api/auth/[...nextauth]/route.ts": "Auth.js: the caller's own session",
   "app/api/inngest/route.ts": "called by Inngest (signed in production), no workspace input",
@@ -603,7 +688,10 @@ test.describe("workspace isolation", () => {
         .returning({ id: messages.id });
       messageOf.set(w.workspace.id, m!.id);
     }
+    const broadcastOf = new Map<string, string>();
+    for (const w of [a, b]) broadcastOf.set(w.workspace.id, await seedBroadcast(db, w.workspace.id, templateOf.get(w.workspace.id)!));
     const ids: Record<string, (w: SeededWorkspace) => string> = {
+      "[broadcastId]": (w) => broadcastOf.get(w.workspace.id)!,
       "[messageId]": (w) => messageOf.get(w.workspace.id)!,
       "[contactId]": (w) => w.contacts[0]!.id,
       "[flowId]": (w) => flowIds.get(w.workspace.id)!,
@@ -730,6 +818,23 @@ test.describe("workspace isolation", () => {
     expect(((await (await request.get("/api/v1/flows", { headers })).json()) as { data: { id: string }[] }).data.map((f) => f.id)).not.toContain(flow!.id);
     const enrol = await request.post(`/api/v1/flows/${flow!.id}/enrollments`, { headers, data: { contact_ids: [b.contacts[0]!.id] } });
     expect(enrol.status()).toBe(404);
+  });
+
+  test("the broadcast API answers 404 to another workspace's broadcast ids and changes nothing", async ({ db, request }) => {
+    const a = await seedWorkspace(db);
+    const b = await seedWorkspace(db);
+    const theirs = await seedBroadcast(db, a.workspace.id, await seedTemplate(db, a.workspace.id));
+    const { key } = await createApiKey(db, { workspaceId: b.workspace.id, name: "B", kind: "secret", createdBy: b.owner.id });
+    const headers = { authorization: `Bearer ${key}` };
+    const target = `/api/v1/broadcasts/${theirs}`;
+    expect((await request.get(target, { headers })).status()).toBe(404);
+    expect((await request.patch(target, { headers, data: { name: "Taken" } })).status()).toBe(404);
+    expect((await request.delete(target, { headers })).status()).toBe(404);
+    for (const move of ["schedule", "cancel", "pause", "resume"]) expect((await request.post(`${target}/${move}`, { headers, data: {} })).status(), move).toBe(404);
+    const list = (await (await request.get("/api/v1/broadcasts", { headers })).json()) as { data: { id: string }[] };
+    expect(list.data.map((x) => x.id)).not.toContain(theirs);
+    const [row] = await db.select().from(broadcasts).where(eq(broadcasts.id, theirs));
+    expect(row).toMatchObject({ name: "May news", status: "draft" });
   });
 
   test("the export download answers 404 to a member of another workspace", async ({ browser, db, baseURL }) => {

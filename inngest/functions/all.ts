@@ -1,4 +1,5 @@
 import type { Inngest } from "inngest";
+import { createBroadcastBatch, createBroadcastSender } from "./broadcast-send";
 import { createConfirmationMail } from "./confirmation-mail";
 import { createAnniversaryCron } from "./date-anniversary";
 import type { FlowDeps } from "./deps";
@@ -31,5 +32,7 @@ export function createFunctions(inngest: Inngest, deps: FlowDeps) {
     createFlowFailureNotice(inngest, deps),
     createRepermission(inngest, deps),
     createConfirmationMail(inngest, deps),
+    createBroadcastSender(inngest, deps),
+    createBroadcastBatch(inngest, deps),
   ];
 }

@@ -10,9 +10,9 @@ export const API_ERROR_STATUS = {
   unauthorized: 401,
   /** A form post to one of the app's pages from a foreign Origin (the request guard, proxy.ts; no /api/v1 endpoint). */
   forbidden: 403,
-  /** The contact, flow or tag named does not exist in this workspace. */
+  /** The contact, flow, broadcast or tag named does not exist in this workspace. */
   not_found: 404,
-  /** The change collides with what is stored (an address that is already a contact, or was erased). */
+  /** The change collides with what is stored (an address that is already a contact, or was erased; a broadcast whose status does not allow the move). */
   conflict: 409,
   /** A form post to one of the app's pages over its size limit (the request guard, proxy.ts; no /api/v1 endpoint). */
   payload_too_large: 413,

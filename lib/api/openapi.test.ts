@@ -40,6 +40,17 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(post.properties)).toEqual(expect.arrayContaining(["email", "first_name", "attributes", "external_id"]));
   });
 
+  it("documents the broadcast bodies with the fields the routes take, and the illegal moves as 409", () => {
+    const doc = openApiDocument("http://x");
+    const create = doc.paths["/api/v1/broadcasts"].post.requestBody.content["application/json"].schema as { required?: string[]; properties: Record<string, unknown>; additionalProperties?: unknown };
+    expect(create.required).toEqual(["name"]);
+    expect(Object.keys(create.properties)).toEqual(expect.arrayContaining(["name", "template_id", "subject", "audience", "bypass_caps", "from_email", "utm"]));
+    expect(create.additionalProperties).toBe(false);
+    const schedule = doc.paths["/api/v1/broadcasts/{broadcastId}/schedule"].post;
+    expect(Object.keys((schedule.requestBody.content["application/json"].schema as { properties: object }).properties)).toEqual(["send_at"]);
+    for (const p of ["schedule", "cancel", "pause", "resume"] as const) expect(doc.paths[`/api/v1/broadcasts/{broadcastId}/${p}`].post.responses).toHaveProperty("409");
+  });
+
   it("documents every error code in the error schema, and each status maps back to its one code", () => {
     const doc = openApiDocument("http://x");
     const schema = doc.paths["/api/v1/contacts"].post.responses["409"].content["application/json"].schema;

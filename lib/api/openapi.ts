@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { broadcastCreate, broadcastPatch, broadcastSchedule } from "./broadcasts";
 import { contactCreate, contactUpdate, enrollmentCreate, eventCreate, repermissionCreate, subscriptionsPut, tagsAdd } from "./contacts";
 import { API_ERROR_CODES } from "./errors";
 
@@ -117,6 +118,57 @@ const created = {
     },
   },
 };
+
+const broadcast = {
+  type: "object",
+  properties: {
+    id: { type: "string", format: "uuid" },
+    name: { type: "string" },
+    status: { type: "string", enum: ["draft", "scheduled", "sending", "paused", "sent", "cancelled"] },
+    template_id: { type: ["string", "null"], format: "uuid" },
+    template_version_id: { type: ["string", "null"], format: "uuid", description: "The template version pinned when it was scheduled: what is sent, whatever is edited since" },
+    subject: { type: ["string", "null"], description: "Null: the template's" },
+    preheader: { type: ["string", "null"], description: "Null: the template's" },
+    from_name: { type: ["string", "null"], description: "Null: the workspace's" },
+    from_email: { type: ["string", "null"] },
+    reply_to: { type: ["string", "null"] },
+    utm: { type: ["object", "null"], description: "Own UTM parameters; null: the workspace's tracking settings" },
+    audience: {
+      type: ["object", "null"],
+      properties: {
+        everyone: { type: "boolean" },
+        segment_ids: { type: "array", items: { type: "string", format: "uuid" } },
+        topic_ids: { type: "array", items: { type: "string", format: "uuid" } },
+        exclude_segment_ids: { type: "array", items: { type: "string", format: "uuid" } },
+      },
+    },
+    bypass_caps: { type: "boolean" },
+    scheduled_at: { type: ["string", "null"], format: "date-time" },
+    started_at: { type: ["string", "null"], format: "date-time" },
+    finished_at: { type: ["string", "null"], format: "date-time" },
+    cancelled_at: { type: ["string", "null"], format: "date-time" },
+    recipient_count: { type: ["integer", "null"], description: "Recipients in the audience taken when sending started" },
+    created_at: { type: "string", format: "date-time" },
+    updated_at: { type: "string", format: "date-time" },
+    progress: {
+      type: ["object", "null"],
+      description: "Null for a draft. Recipients by status: queued (not yet handed off), sent (handed to the provider), failed, skipped by reason",
+      properties: {
+        total: { type: "integer" },
+        queued: { type: "integer" },
+        sent: { type: "integer" },
+        failed: { type: "integer" },
+        skipped: { type: "object", additionalProperties: { type: "integer" } },
+      },
+    },
+  },
+};
+const broadcastParam = { name: "broadcastId", in: "path", required: true, schema: { type: "string", format: "uuid" } };
+const oneBroadcast = data(broadcast);
+const illegal = { description: "The broadcast's status does not allow this (conflict); the message says which status would", ...errorContent };
+const broadcastMove = (summary: string, description: string) => ({
+  post: { summary, description, parameters: [broadcastParam], responses: { "200": { description: "The broadcast now", ...oneBroadcast }, "404": notFound, "409": illegal, ...errors } },
+});
 
 export function openApiDocument(serverUrl: string) {
   return {
@@ -333,6 +385,44 @@ export function openApiDocument(serverUrl: string) {
           },
         },
       },
+      "/api/v1/broadcasts": {
+        get: {
+          summary: "The workspace's broadcasts, newest first",
+          parameters: [{ name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } }],
+          responses: {
+            "200": { description: "Broadcasts (without progress; `handed_off` counts the recipients handed to the provider)", ...data({ type: "array", items: { ...broadcast, properties: { ...broadcast.properties, handed_off: { type: "integer" } } } }) },
+            ...errors,
+          },
+        },
+        post: {
+          summary: "Create a draft broadcast",
+          description: "Only `name` is required; a template and an audience are needed to schedule it. The template must be one of the workspace's and not archived; every segment and topic id must be the workspace's. Subject and preheader may use merge tags ({{ contact.first_name }}).",
+          requestBody: jsonBody(broadcastCreate),
+          responses: { "201": { description: "The draft", ...oneBroadcast }, ...errors },
+        },
+      },
+      "/api/v1/broadcasts/{broadcastId}": {
+        get: { summary: "A broadcast with its progress", parameters: [broadcastParam], responses: { "200": { description: "The broadcast", ...oneBroadcast }, "404": notFound, ...errors } },
+        patch: {
+          summary: "Change a draft (only the fields given)",
+          parameters: [broadcastParam],
+          requestBody: jsonBody(broadcastPatch),
+          responses: { "200": { description: "The draft", ...oneBroadcast }, "404": notFound, "409": illegal, ...errors },
+        },
+        delete: { summary: "Delete a draft (a scheduled or sent broadcast is cancelled instead)", parameters: [broadcastParam], responses: { "204": { description: "Deleted" }, "404": notFound, "409": illegal, ...errors } },
+      },
+      "/api/v1/broadcasts/{broadcastId}/schedule": {
+        post: {
+          summary: "Schedule a draft, now or at `send_at`",
+          description: "Pins the template's current content (editing the template later changes nothing this broadcast sends). Without `send_at` (or with no body) it sends now; `send_at` must be in the future. Needs a template and an audience.",
+          parameters: [broadcastParam],
+          requestBody: { required: false, content: { "application/json": { schema: z.toJSONSchema(broadcastSchedule, { io: "input" }) } } },
+          responses: { "200": { description: "The scheduled broadcast", ...oneBroadcast }, "404": notFound, "409": illegal, ...errors },
+        },
+      },
+      "/api/v1/broadcasts/{broadcastId}/cancel": broadcastMove("Cancel a scheduled, sending or paused broadcast", "Nothing more is handed off; batches already on their way may still go out. A cancelled broadcast cannot be restarted."),
+      "/api/v1/broadcasts/{broadcastId}/pause": broadcastMove("Pause a sending broadcast", "No new batch is handed off until it is resumed; batches already on their way may still go out."),
+      "/api/v1/broadcasts/{broadcastId}/resume": broadcastMove("Resume a paused broadcast", "Sending carries on with the recipients not yet handed off; nobody gets it twice."),
       "/api/v1/flows/{id}/enrollments": {
         post: {
           summary: "Enrol contacts into a live flow (accepted asynchronously; the flow's re-entry rule applies per contact)",

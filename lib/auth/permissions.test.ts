@@ -4,11 +4,11 @@ import { assignableRoles, can, permissions, roles, type Permission } from "./per
 describe("role matrix", () => {
   it("lets viewers read and nothing else", () => {
     const granted = (Object.keys(permissions) as Permission[]).filter((p) => can("viewer", p));
-    expect(granted).toEqual(["workspace.read"]);
+    expect(granted).toEqual(["workspace.read", "broadcasts.read"]);
   });
 
   it("lets editors change and publish content, but not manage people, keys or settings", () => {
-    for (const p of ["flows.edit", "flows.publish", "templates.edit", "forms.edit", "segments.edit", "contacts.edit", "contacts.import"] as const)
+    for (const p of ["flows.edit", "flows.publish", "broadcasts.edit", "broadcasts.send", "templates.edit", "forms.edit", "segments.edit", "contacts.edit", "contacts.import"] as const)
       expect(can("editor", p)).toBe(true);
     for (const p of ["members.manage", "api_keys.manage", "settings.manage", "contacts.export", "contacts.erase", "notices.read"] as const)
       expect(can("editor", p)).toBe(false);

@@ -10,6 +10,10 @@ const rank: Record<Role, number> = { viewer: 0, editor: 1, admin: 2, owner: 3 };
 
 export const permissions = {
   "workspace.read": "viewer",
+  /** Broadcasts: viewers see them; editors write drafts and send them (schedule, cancel, pause, resume). */
+  "broadcasts.read": "viewer",
+  "broadcasts.edit": "editor",
+  "broadcasts.send": "editor",
   "flows.edit": "editor",
   "flows.publish": "editor",
   "templates.edit": "editor",

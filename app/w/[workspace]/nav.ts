@@ -1,6 +1,7 @@
 /** The workspace sections, in navigation order. */
 export const sections = [
   { slug: "flows", label: "Flows" },
+  { slug: "broadcasts", label: "Broadcasts" },
   { slug: "contacts", label: "Contacts" },
   { slug: "segments", label: "Segments" },
   { slug: "forms", label: "Forms" },

@@ -197,3 +197,106 @@ export async function sendPaced(db: Db, transport: MailTransport, send: PacedSen
   }
   return { id: outcome.id, transport: transport.name };
 }
+
+// ---------------------------------------------------------------- a whole batch at once
+
+export type BatchItem = {
+  messageId: string;
+  /** The batch an earlier attempt froze the message into, if any. */
+  batchId: string | null;
+  /**
+   * The message; when it is in a frozen batch already that batch's bytes go instead, and this is
+   * used only if that batch was split (null: the caller has none, which is then an error).
+   */
+  email: OutgoingEmail | null;
+  /** The message's own idempotency key, used when it goes out alone. */
+  messageKey: string;
+};
+
+/** Per message: the provider's id, or the provider's refusal of this message for good. */
+export type BatchResult = Map<string, { id: string } | { rejected: string }>;
+
+/**
+ * Hands a batch its caller assembled (a broadcast's hundred) to the provider as ONE frozen request,
+ * at the workspace's pace: the same freeze, slot and delivery as the flow sends' groups, without
+ * waiting for company. Messages an earlier attempt froze go with that batch again (same bytes, same
+ * key); a batch refused as a whole sends its members alone. Throws what sendPaced throws:
+ * `paced` (no slot soon: try again after retryAfterMs), `rate_limited` / `provider_error`.
+ */
+export async function sendFrozenBatch(db: Db, transport: MailTransport, q: { workspaceId: string; pace: Pace; at: Date; items: BatchItem[] }): Promise<BatchResult> {
+  const out: BatchResult = new Map();
+  const byId = new Map<string, BatchItem & { valid: ValidEmail | null }>();
+  for (const item of q.items) {
+    if (!item.email) {
+      byId.set(item.messageId, { ...item, valid: null });
+      continue;
+    }
+    try {
+      byId.set(item.messageId, { ...item, valid: validate(item.email) });
+    } catch (err) {
+      if (!(err instanceof EmailSendError) || err.code !== "rejected") throw err;
+      out.set(item.messageId, { rejected: err.message });
+    }
+  }
+  const alone: string[] = [];
+  const record = (members: string[], result: Map<string, string> | "split") => {
+    for (const id of members) {
+      if (!byId.has(id)) continue;
+      if (result === "split") alone.push(id);
+      else out.set(id, { id: result.get(id)! });
+    }
+  };
+  const earlier = new Set([...byId.values()].filter((i) => i.batchId).map((i) => i.batchId!));
+  const fresh = [...byId.values()].filter((i) => !i.batchId && i.valid);
+  if (fresh.length > 0) {
+    await awaitSlot(db, q.workspaceId, q.pace);
+    const batch = await freezeBatch(db, {
+      workspaceId: q.workspaceId,
+      messageIds: fresh.map((i) => i.messageId),
+      body: (members) => JSON.stringify(members.map((id) => byId.get(id)!.valid)),
+    });
+    if (batch) record(batch.members, await deliver(db, transport, q.workspaceId, batch, q.at));
+    // Taken by another attempt's batch meanwhile: that batch is theirs to send, or was sent.
+    for (const i of fresh) {
+      if (out.has(i.messageId) || alone.includes(i.messageId)) continue;
+      const state = await messageSendState(db, { workspaceId: q.workspaceId, messageId: i.messageId });
+      if (state?.providerMessageId) out.set(i.messageId, { id: state.providerMessageId });
+      else if (state?.batchId) earlier.add(state.batchId);
+    }
+  }
+  for (const batchId of earlier) {
+    const got = await takeBatch(db, { workspaceId: q.workspaceId, batchId });
+    if ("heldForMs" in got) throw new EmailSendError("Another attempt is handing this batch to the provider", "paced", got.heldForMs);
+    if ("taken" in got) {
+      try {
+        await awaitSlot(db, q.workspaceId, q.pace);
+      } catch (err) {
+        await releaseBatch(db, { workspaceId: q.workspaceId, batchId, error: err instanceof Error ? err.message : String(err) });
+        throw err;
+      }
+      record(got.taken.members, await deliver(db, transport, q.workspaceId, got.taken, q.at));
+      continue;
+    }
+    for (const item of byId.values()) {
+      if (out.has(item.messageId)) continue;
+      const state = await messageSendState(db, { workspaceId: q.workspaceId, messageId: item.messageId });
+      if (state?.batchId !== batchId) continue;
+      if (got.status === "split") alone.push(item.messageId);
+      else if (state.providerMessageId) out.set(item.messageId, { id: state.providerMessageId });
+    }
+  }
+  for (const id of alone) {
+    const item = byId.get(id)!;
+    const email = item.valid;
+    if (!email) throw new Error(`message ${id}: its batch was split and this attempt has no body for it`);
+    await awaitSlot(db, q.workspaceId, q.pace);
+    try {
+      const sent = await transport.send({ ...email, idempotencyKey: item.messageKey });
+      out.set(id, { id: sent.id });
+    } catch (err) {
+      if (!(err instanceof EmailSendError) || err.code !== "rejected") throw err;
+      out.set(id, { rejected: err.message });
+    }
+  }
+  return out;
+}

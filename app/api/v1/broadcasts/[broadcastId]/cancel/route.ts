@@ -1,0 +1,4 @@
+import { transitionRoute } from "@/lib/server/broadcasts/api";
+
+/** POST: cancels the broadcast (409 when its status does not allow it). */
+export const POST = transitionRoute("cancel");

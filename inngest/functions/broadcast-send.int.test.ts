@@ -1,0 +1,146 @@
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { broadcastProgress, snapshotAudience } from "@/db/queries/broadcast-audience";
+import { broadcasts, consentEvents, contacts, messages, templates } from "@/db/schema/index";
+import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
+import { seedWorkspace } from "@/e2e/fixtures/seed";
+import { now } from "@/lib/clock";
+import { verifyViewToken } from "@/lib/email/view-link";
+import { scheduledBroadcast, seedAudience, sendRequested, setPace } from "./broadcast-fixture";
+
+/**
+ * Broadcasts end to end: the sender and batch functions served by the real SDK, run by the local
+ * executor on a virtual clock, mail through the real Resend SDK into the capture server.
+ */
+
+let h: FlowHarness;
+beforeAll(async () => {
+  h = await startFlowHarness();
+});
+afterAll(async () => h.stop());
+
+const db = () => h.db.db;
+const mineOf = (broadcastId: string) => h.capture.emails.filter((e) => e.tags.some((t) => t.name === "broadcast" && t.value === broadcastId));
+const statusOf = async (broadcastId: string) => (await db().select().from(broadcasts).where(eq(broadcasts.id, broadcastId)))[0]!;
+
+async function workspaceWith(n: number, prefix: string) {
+  const ws = await seedWorkspace(db(), { contacts: 0 });
+  await setPace(db(), ws.workspace.id, 1000);
+  const { segmentId } = await seedAudience(db(), { workspaceId: ws.workspace.id, n, prefix });
+  return { workspaceId: ws.workspace.id, segmentId };
+}
+
+describe("a broadcast to a segment", () => {
+  it("sends exactly once per eligible recipient, pinned content, List-Unsubscribe, batches of at most 100", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(250, "seg");
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId, templateId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    // Someone who withdraws after scheduling, and the template edited after pinning.
+    const [leaver] = await db().select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.email, "seg-7@example.com")));
+    await db().insert(consentEvents).values({ workspaceId, contactId: leaver!.id, kind: "withdrawn", source: "unsubscribe_link" });
+    await db().update(contacts).set({ status: "unsubscribed" }).where(eq(contacts.id, leaver!.id));
+    await db().update(templates).set({ subject: "EDITED", body: { html: "<p>EDITED</p>", text: "EDITED" } }).where(eq(templates.id, templateId));
+    const requestsBefore = h.capture.requests.length;
+
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+
+    const mine = mineOf(broadcastId);
+    expect(mine).toHaveLength(249);
+    expect(new Set(mine.map((e) => e.to[0])).size).toBe(249);
+    expect(mine.some((e) => e.to.includes(leaver!.email))).toBe(false);
+    const one = mine.find((e) => e.to.includes("seg-3@example.com"))!;
+    expect(one.subject).toBe("March news for Reader3");
+    expect(one.html).toContain("Hi Reader3");
+    expect(one.html).not.toContain("EDITED");
+    expect(one.headers["List-Unsubscribe"]).toMatch(/^<http[^>]+\/u\/[A-Za-z0-9_-]+>/);
+    expect(one.headers["List-Unsubscribe-Post"]).toBe("List-Unsubscribe=One-Click");
+    expect(one.idempotencyKey).toMatch(/^send-batch:/); // batched: the request carries its frozen batch's key
+    // The view-in-browser link names this message, signed for this workspace.
+    const token = /\/v\/([^"]+)"/.exec(one.html!)![1]!;
+    const secret = (await db().execute<{ secret: string }>(sql`select secret from workspaces where id = ${workspaceId}`))[0]!.secret;
+    const viewed = verifyViewToken(secret, token);
+    const [msg] = await db().select().from(messages).where(eq(messages.id, viewed!.messageId));
+    expect(msg).toMatchObject({ broadcastId, toEmail: "seg-3@example.com", status: "sent", subject: "March news for Reader3", idempotencyKey: `broadcast:${broadcastId}:${msg!.contactId}` });
+    expect(msg!.consentEventId).not.toBeNull();
+
+    const batchRequests = h.capture.requests.slice(requestsBefore).filter((r) => r.path === "/emails/batch");
+    expect(batchRequests.length).toBeGreaterThanOrEqual(3);
+    for (const r of batchRequests) expect((r.body as unknown[]).length).toBeLessThanOrEqual(100);
+
+    const b = await statusOf(broadcastId);
+    expect(b.status).toBe("sent");
+    expect(b.finishedAt).not.toBeNull();
+    expect(b.recipientCount).toBe(249 + 0);
+    expect(await broadcastProgress(db(), { workspaceId, broadcastId })).toEqual({ total: 249, queued: 0, sent: 249, failed: 0, skipped: {} });
+
+    // Replays: the same event, and a later attempt's, send nothing more.
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId, 5));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(249);
+  }, 60_000);
+
+  it("someone who unsubscribes after the snapshot is skipped with the reason", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(120, "late");
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    // Sending started and the snapshot was taken (as the sender's start step does), nothing handed off yet.
+    await db().update(broadcasts).set({ status: "sending", startedAt: now() }).where(eq(broadcasts.id, broadcastId));
+    expect(await snapshotAudience(db(), { workspaceId, broadcastId, audience })).toBe(120);
+    const [leaver] = await db().select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.email, "late-110@example.com")));
+    await db().insert(consentEvents).values({ workspaceId, contactId: leaver!.id, kind: "withdrawn", source: "unsubscribe_link" });
+    await db().update(contacts).set({ status: "unsubscribed" }).where(eq(contacts.id, leaver!.id));
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    const mine = mineOf(broadcastId);
+    expect(mine).toHaveLength(119);
+    expect(mine.some((e) => e.to.includes("late-110@example.com"))).toBe(false);
+    const progress = await broadcastProgress(db(), { workspaceId, broadcastId });
+    expect(progress).toEqual({ total: 120, queued: 0, sent: 119, failed: 0, skipped: { not_subscribed: 1 } });
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 60_000);
+});
+
+describe("cancel, pause and resume", () => {
+  it("a broadcast cancelled before its time sends nothing", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(30, "cancel");
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience, scheduledAt: new Date(now().getTime() + 3_600_000) });
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    await db().update(broadcasts).set({ status: "cancelled", cancelledAt: now() }).where(eq(broadcasts.id, broadcastId));
+    await h.advance(2 * 3_600_000);
+    expect(mineOf(broadcastId)).toHaveLength(0);
+    const b = await statusOf(broadcastId);
+    expect(b.status).toBe("cancelled");
+    expect(b.recipientCount).toBeNull();
+  }, 60_000);
+
+  it("pause stops new batches; resume sends the rest, each recipient once", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(500, "pause");
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    // Every hand-off meets a rate limit and waits a minute; meanwhile the broadcast is paused.
+    h.capture.failNext({ status: 429, retryAfterSeconds: 60 }, 1000);
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(0);
+    await db().update(broadcasts).set({ status: "paused" }).where(eq(broadcasts.id, broadcastId));
+    await h.advance(10 * 60_000);
+    // Woken after the pause: none hands off.
+    expect(mineOf(broadcastId)).toHaveLength(0);
+    const paused = await broadcastProgress(db(), { workspaceId, broadcastId });
+    expect(paused.queued).toBe(500);
+    expect((await statusOf(broadcastId)).status).toBe("paused");
+
+    h.capture.reset(); // the provider is back
+    await db().update(broadcasts).set({ status: "sending" }).where(eq(broadcasts.id, broadcastId));
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId, 1));
+    await h.settle();
+    const mine = mineOf(broadcastId);
+    expect(mine).toHaveLength(500);
+    expect(new Set(mine.map((e) => e.to[0])).size).toBe(500);
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 90_000);
+});
