@@ -1,0 +1,164 @@
+import { sql } from "drizzle-orm";
+import { rows, type Db } from "../client";
+import type { BroadcastConversionRules } from "@/lib/broadcasts/conversion";
+
+/**
+ * A broadcast's results, read from its messages (messages.broadcast_id) and their email events:
+ * two set-based statements, one for the figures and one for clicks per link. Counts are unique
+ * messages (a contact opening twice is one open), people only: machine opens and clicks (link
+ * scanners, privacy proxies) are counted apart and never in the rates or conversions, as in the
+ * flow reports. Index use and timings: docs/broadcasts.md#results-and-view-in-browser.
+ */
+
+export type BroadcastFigures = {
+  /** Handed to the provider (messages.sent_at set). */
+  sent: number;
+  delivered: number;
+  bounced: number;
+  complained: number;
+  unsubscribed: number;
+  /** Unique messages opened / clicked by people; *Machine by scanners and proxies; *Events every human event. */
+  opened: number;
+  openedMachine: number;
+  openEvents: number;
+  clicked: number;
+  clickedMachine: number;
+  clickEvents: number;
+  /** Recipients who converted (docs/broadcasts.md), and the revenue of those conversions. */
+  conversions: number;
+  revenue: number;
+  /** Hand-offs, delivered, people's opens and clicks per day (UTC), for the chart. */
+  days: BroadcastDay[];
+};
+
+export type BroadcastDay = { day: string; sent: number; delivered: number; opened: number; clicked: number };
+export type BroadcastLink = { url: string; clicks: number; uniqueClicks: number; machineClicks: number };
+
+export type BroadcastRates = {
+  deliveryRate: number | null;
+  openRate: number | null;
+  clickRate: number | null;
+  clickToOpenRate: number | null;
+  bounceRate: number | null;
+  complaintRate: number | null;
+  unsubscribeRate: number | null;
+  conversionRate: number | null;
+};
+
+const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : null);
+
+/** Rates as the reports state them: bounces per sent message, everything else per delivered one. */
+export function broadcastRates(f: Pick<BroadcastFigures, "sent" | "delivered" | "opened" | "clicked" | "bounced" | "complained" | "unsubscribed" | "conversions">): BroadcastRates {
+  return {
+    deliveryRate: ratio(f.delivered, f.sent),
+    openRate: ratio(f.opened, f.delivered),
+    clickRate: ratio(f.clicked, f.delivered),
+    clickToOpenRate: ratio(f.clicked, f.opened),
+    bounceRate: ratio(f.bounced, f.sent),
+    complaintRate: ratio(f.complained, f.delivered),
+    unsubscribeRate: ratio(f.unsubscribed, f.delivered),
+    conversionRate: ratio(f.conversions, f.delivered),
+  };
+}
+
+/** `{a,b}` for `#>>`: the revenue property as a JSON path (validated by lib/broadcasts/conversion). */
+const jsonPath = (dotted: string) => `{${dotted.split(".").join(",")}}`;
+
+export async function broadcastFigures(db: Db, q: { workspaceId: string; broadcastId: string; conversion: BroadcastConversionRules }): Promise<BroadcastFigures> {
+  const path = jsonPath(q.conversion.revenueProperty);
+  const [r] = await rows<Omit<BroadcastFigures, "days"> & { days: BroadcastDay[] | null }>(
+    db,
+    sql`with m as materialized (
+          -- messages_broadcast_idx; the workspace check keeps a foreign broadcast id from reading anything.
+          select id, contact_id, sent_at from messages
+          where broadcast_id = ${q.broadcastId}::uuid and workspace_id = ${q.workspaceId}::uuid
+        ), e as materialized (
+          -- email_events_message_idx (message_id, type), one probe per message.
+          select e.message_id, e.type, e.machine, e.occurred_at from m
+          join email_events e on e.message_id = m.id and e.workspace_id = ${q.workspaceId}::uuid
+          where e.type in ('delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed')
+        ), engaged as (
+          select message_id, min(occurred_at) as first_at from e where type in ('opened', 'clicked') and not e.machine group by message_id
+        ), won as (
+          -- The first conversion event of each engaged recipient inside the window (events_contact_name_time_idx).
+          select (case when jsonb_typeof(ev.properties #> ${path}::text[]) = 'number'
+                         or (ev.properties #>> ${path}::text[]) ~ '^\\s*-?\\d+(\\.\\d+)?\\s*$'
+                       then round(trim(ev.properties #>> ${path}::text[])::numeric, 2) end) as revenue
+          from m join engaged g on g.message_id = m.id
+          cross join lateral (
+            select properties from events ev
+            where ev.contact_id = m.contact_id and ev.name = ${q.conversion.event} and ev.workspace_id = ${q.workspaceId}::uuid
+              and ev.occurred_at >= g.first_at and ev.occurred_at <= m.sent_at + make_interval(days => ${q.conversion.windowDays}::int)
+            order by ev.occurred_at, ev.id limit 1
+          ) ev
+          where m.contact_id is not null and m.sent_at is not null
+        ), per_day as (
+          select day, sum(sent)::int as sent, sum(delivered)::int as delivered, sum(opened)::int as opened, sum(clicked)::int as clicked from (
+            select (sent_at at time zone 'UTC')::date as day, 1 as sent, 0 as delivered, 0 as opened, 0 as clicked from m where sent_at is not null
+            union all
+            select (min(occurred_at) at time zone 'UTC')::date, 0, (type = 'delivered')::int, (type = 'opened')::int, (type = 'clicked')::int
+            from e where not machine and type in ('delivered', 'opened', 'clicked') group by message_id, type
+          ) x group by day
+        )
+        select (select count(*) from m where sent_at is not null)::int as sent,
+               (select count(distinct message_id) from e where type = 'delivered')::int as delivered,
+               (select count(distinct message_id) from e where type = 'bounced')::int as bounced,
+               (select count(distinct message_id) from e where type = 'complained')::int as complained,
+               (select count(distinct message_id) from e where type = 'unsubscribed' and not machine)::int as unsubscribed,
+               (select count(distinct message_id) from e where type = 'opened' and not machine)::int as opened,
+               (select count(distinct message_id) from e where type = 'opened' and machine)::int as "openedMachine",
+               (select count(*) from e where type = 'opened' and not machine)::int as "openEvents",
+               (select count(distinct message_id) from e where type = 'clicked' and not machine)::int as clicked,
+               (select count(distinct message_id) from e where type = 'clicked' and machine)::int as "clickedMachine",
+               (select count(*) from e where type = 'clicked' and not machine)::int as "clickEvents",
+               (select count(*) from won)::int as conversions,
+               (select coalesce(sum(revenue) filter (where abs(revenue) < 1e12), 0) from won)::float8 as revenue,
+               (select json_agg(json_build_object('day', day::text, 'sent', sent, 'delivered', delivered, 'opened', opened, 'clicked', clicked) order by day) from per_day) as days`,
+  );
+  return { ...r!, days: r!.days ?? [] };
+}
+
+/** Clicks per tracked destination: people's clicks (every click, and unique messages) and machine clicks apart. */
+export async function broadcastLinks(db: Db, q: { workspaceId: string; broadcastId: string; limit?: number }): Promise<BroadcastLink[]> {
+  return rows<BroadcastLink>(
+    db,
+    sql`select e.url, (count(*) filter (where not e.machine))::int as clicks,
+               (count(distinct e.message_id) filter (where not e.machine))::int as "uniqueClicks",
+               (count(*) filter (where e.machine))::int as "machineClicks"
+        from messages m join email_events e on e.message_id = m.id and e.type = 'clicked' and e.workspace_id = ${q.workspaceId}::uuid
+        where m.broadcast_id = ${q.broadcastId}::uuid and m.workspace_id = ${q.workspaceId}::uuid and e.url is not null
+        group by e.url
+        order by clicks desc, "uniqueClicks" desc, e.url
+        limit ${q.limit ?? 200}`,
+  );
+}
+
+export type BroadcastHeader = {
+  id: string;
+  name: string;
+  status: string;
+  recipientCount: number | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+};
+
+/** The broadcast named in a results request, in this workspace only. */
+export async function broadcastHeader(db: Db, q: { workspaceId: string; broadcastId: string }): Promise<BroadcastHeader | undefined> {
+  const [r] = await rows<Omit<BroadcastHeader, "startedAt" | "finishedAt"> & { startedAt: string | null; finishedAt: string | null }>(
+    db,
+    sql`select id, name, status::text as status, recipient_count as "recipientCount", started_at as "startedAt", finished_at as "finishedAt"
+        from broadcasts where id = ${q.broadcastId}::uuid and workspace_id = ${q.workspaceId}::uuid`,
+  );
+  if (!r) return undefined;
+  return { ...r, startedAt: r.startedAt ? new Date(r.startedAt) : null, finishedAt: r.finishedAt ? new Date(r.finishedAt) : null };
+}
+
+export type BroadcastResults = { broadcast: BroadcastHeader; figures: BroadcastFigures; rates: BroadcastRates; links: BroadcastLink[] };
+
+/** Everything the results page and the API answer with; undefined when the broadcast is not this workspace's. */
+export async function broadcastResults(db: Db, q: { workspaceId: string; broadcastId: string; conversion: BroadcastConversionRules }): Promise<BroadcastResults | undefined> {
+  const broadcast = await broadcastHeader(db, q);
+  if (!broadcast) return undefined;
+  const [figures, links] = await Promise.all([broadcastFigures(db, q), broadcastLinks(db, q)]);
+  return { broadcast, figures, rates: broadcastRates(figures), links };
+}
