@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { rows, type Db } from "../client";
 import type { BroadcastConversionRules } from "@/lib/broadcasts/conversion";
+import type { LinkClicks, MailTotals } from "./mail-stats";
 
 /**
  * A broadcast's results, read from its messages (messages.broadcast_id) and their email events:
@@ -10,20 +11,14 @@ import type { BroadcastConversionRules } from "@/lib/broadcasts/conversion";
  * flow reports. Index use and timings: docs/broadcasts.md#results-and-view-in-browser.
  */
 
-export type BroadcastFigures = {
-  /** Handed to the provider (messages.sent_at set). */
-  sent: number;
-  delivered: number;
-  bounced: number;
-  complained: number;
-  unsubscribed: number;
-  /** Unique messages opened / clicked by people; *Machine by scanners and proxies; *Events every human event. */
-  opened: number;
-  openedMachine: number;
-  openEvents: number;
-  clicked: number;
-  clickedMachine: number;
-  clickEvents: number;
+/**
+ * Unique messages (a contact opening twice is one open), people's apart from machines'; *Events
+ * are every human event. Sent: handed to the provider (messages.sent_at set).
+ */
+export type BroadcastFigures = Pick<
+  MailTotals,
+  "sent" | "delivered" | "bounced" | "complained" | "unsubscribed" | "opened" | "openedMachine" | "openEvents" | "clicked" | "clickedMachine" | "clickEvents"
+> & {
   /** Recipients who converted (docs/broadcasts.md), and the revenue of those conversions. */
   conversions: number;
   revenue: number;
@@ -32,7 +27,7 @@ export type BroadcastFigures = {
 };
 
 export type BroadcastDay = { day: string; sent: number; delivered: number; opened: number; clicked: number };
-export type BroadcastLink = { url: string; clicks: number; uniqueClicks: number; machineClicks: number };
+export type BroadcastLink = LinkClicks;
 
 export type BroadcastRates = {
   deliveryRate: number | null;

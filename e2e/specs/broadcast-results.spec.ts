@@ -1,10 +1,10 @@
-import type { Page } from "@playwright/test";
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { createApiKey } from "@/db/queries/api-keys";
 import { broadcasts, contacts, emailEvents, events, messages, templates, templateVersions, workspaces } from "@/db/schema/index";
 import { signViewToken } from "@/lib/email/view-link";
 import type { SeededWorkspace } from "../fixtures/seed";
+import { watchErrors } from "../fixtures/console";
 import { expect, test } from "../fixtures/test";
 
 /**
@@ -44,15 +44,6 @@ async function seedBroadcast(db: Db, ws: SeededWorkspace) {
   }
   const [w] = await db.select({ secret: workspaces.secret }).from(workspaces).where(eq(workspaces.id, workspaceId));
   return { broadcastId: b!.id, draftId: draft!.id, messageId: ids[0]!, email: people[0]!.email, secret: w!.secret };
-}
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
 }
 
 test("a broadcast's results page draws its figures and charts for a viewer, and an empty state before sending", async ({ db, workspace, memberPage }) => {

@@ -10,7 +10,7 @@ import { BarsChart, TimeSeriesChart } from "@/app/w/[workspace]/reports/_lib/cha
 import { Panel, Stat } from "@/app/w/[workspace]/reports/_lib/range-picker";
 import { UUID } from "@/app/w/[workspace]/reports/_lib/export";
 import { Table } from "@/app/_components/ui/table";
-import { Tooltip } from "@/app/_components/ui/tooltip";
+import { LinkClicksTable } from "@/app/w/[workspace]/reports/_lib/link-clicks";
 
 export const metadata = { title: "Broadcast results" };
 
@@ -116,27 +116,7 @@ export default async function BroadcastResultsPage(props: { params: Promise<{ wo
       </Panel>
 
       <Panel testId="results-links" title="Clicks per link" note="People's clicks (every click, and unique messages) and machine clicks apart.">
-        <Table
-          caption="Clicks per link"
-          variant="plain"
-          rows={links}
-          rowKey={(l) => l.url}
-          rowTestId={() => "results-link"}
-          empty={<p className="text-sm text-slate-500">No link in this broadcast has been clicked yet.</p>}
-          columns={[
-            {
-              header: "Link",
-              cell: (l) => (
-                <Tooltip content={l.url}>
-                  <span className="block max-w-md truncate">{l.url}</span>
-                </Tooltip>
-              ),
-            },
-            { header: "Clicks", align: "end", cell: (l) => l.clicks },
-            { header: "Unique", align: "end", cell: (l) => l.uniqueClicks },
-            { header: "Machine", align: "end", cell: (l) => l.machineClicks },
-          ]}
-        />
+        <LinkClicksTable links={links} empty="No link in this broadcast has been clicked yet." rowTestId="results-link" />
       </Panel>
     </>
   );
