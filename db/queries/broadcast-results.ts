@@ -63,52 +63,64 @@ export async function broadcastFigures(db: Db, q: { workspaceId: string; broadca
   const path = jsonPath(q.conversion.revenueProperty);
   const [r] = await rows<Omit<BroadcastFigures, "days"> & { days: BroadcastDay[] | null }>(
     db,
-    sql`with m as materialized (
-          -- messages_broadcast_idx; the workspace check keeps a foreign broadcast id from reading anything.
-          select id, contact_id, sent_at from messages
-          where broadcast_id = ${q.broadcastId}::uuid and workspace_id = ${q.workspaceId}::uuid
-        ), e as materialized (
-          -- email_events_message_idx (message_id, type), one probe per message.
-          select e.message_id, e.type, e.machine, e.occurred_at from m
-          join email_events e on e.message_id = m.id and e.workspace_id = ${q.workspaceId}::uuid
-          where e.type in ('delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed')
-        ), engaged as (
-          select message_id, min(occurred_at) as first_at from e where type in ('opened', 'clicked') and not e.machine group by message_id
+    sql`with per_msg as materialized (
+          -- One row per message of the broadcast (messages_broadcast_idx; the workspace check keeps a
+          -- foreign broadcast id from reading anything), its events folded in one pass
+          -- (email_events_message_idx, or one hash join when the broadcast is most of the workspace).
+          select m.id, m.contact_id, m.sent_at,
+                 min(e.occurred_at) filter (where e.type = 'delivered') as delivered_at,
+                 min(e.occurred_at) filter (where e.type = 'opened' and not e.machine) as opened_at,
+                 min(e.occurred_at) filter (where e.type = 'clicked' and not e.machine) as clicked_at,
+                 coalesce(bool_or(e.type = 'opened' and e.machine), false) as opened_machine,
+                 coalesce(bool_or(e.type = 'clicked' and e.machine), false) as clicked_machine,
+                 count(*) filter (where e.type = 'opened' and not e.machine) as open_events,
+                 count(*) filter (where e.type = 'clicked' and not e.machine) as click_events,
+                 coalesce(bool_or(e.type = 'bounced'), false) as bounced,
+                 coalesce(bool_or(e.type = 'complained'), false) as complained,
+                 coalesce(bool_or(e.type = 'unsubscribed' and not e.machine), false) as unsubscribed
+          from messages m
+          left join email_events e on e.message_id = m.id and e.workspace_id = m.workspace_id
+            and e.type in ('delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed')
+          where m.broadcast_id = ${q.broadcastId}::uuid and m.workspace_id = ${q.workspaceId}::uuid
+          group by m.id
         ), won as (
           -- The first conversion event of each engaged recipient inside the window (events_contact_name_time_idx).
           select (case when jsonb_typeof(ev.properties #> ${path}::text[]) = 'number'
                          or (ev.properties #>> ${path}::text[]) ~ '^\\s*-?\\d+(\\.\\d+)?\\s*$'
                        then round(trim(ev.properties #>> ${path}::text[])::numeric, 2) end) as revenue
-          from m join engaged g on g.message_id = m.id
+          from per_msg p
           cross join lateral (
             select properties from events ev
-            where ev.contact_id = m.contact_id and ev.name = ${q.conversion.event} and ev.workspace_id = ${q.workspaceId}::uuid
-              and ev.occurred_at >= g.first_at and ev.occurred_at <= m.sent_at + make_interval(days => ${q.conversion.windowDays}::int)
+            where ev.contact_id = p.contact_id and ev.name = ${q.conversion.event} and ev.workspace_id = ${q.workspaceId}::uuid
+              and ev.occurred_at >= least(p.opened_at, p.clicked_at) and ev.occurred_at <= p.sent_at + make_interval(days => ${q.conversion.windowDays}::int)
             order by ev.occurred_at, ev.id limit 1
           ) ev
-          where m.contact_id is not null and m.sent_at is not null
+          where p.contact_id is not null and p.sent_at is not null and (p.opened_at is not null or p.clicked_at is not null)
         ), per_day as (
-          select day, sum(sent)::int as sent, sum(delivered)::int as delivered, sum(opened)::int as opened, sum(clicked)::int as clicked from (
-            select (sent_at at time zone 'UTC')::date as day, 1 as sent, 0 as delivered, 0 as opened, 0 as clicked from m where sent_at is not null
-            union all
-            select (min(occurred_at) at time zone 'UTC')::date, 0, (type = 'delivered')::int, (type = 'opened')::int, (type = 'clicked')::int
-            from e where not machine and type in ('delivered', 'opened', 'clicked') group by message_id, type
-          ) x group by day
+          select (t.at at time zone 'UTC')::date as day, count(*) filter (where t.k = 's')::int as sent, count(*) filter (where t.k = 'd')::int as delivered,
+                 count(*) filter (where t.k = 'o')::int as opened, count(*) filter (where t.k = 'c')::int as clicked
+          from per_msg p cross join lateral (values ('s', p.sent_at), ('d', p.delivered_at), ('o', p.opened_at), ('c', p.clicked_at)) t(k, at)
+          where t.at is not null
+          group by 1
+        ), totals as (
+          select count(*) filter (where sent_at is not null)::int as sent,
+                 count(*) filter (where delivered_at is not null)::int as delivered,
+                 count(*) filter (where bounced)::int as bounced,
+                 count(*) filter (where complained)::int as complained,
+                 count(*) filter (where unsubscribed)::int as unsubscribed,
+                 count(*) filter (where opened_at is not null)::int as opened,
+                 count(*) filter (where opened_machine)::int as "openedMachine",
+                 coalesce(sum(open_events), 0)::int as "openEvents",
+                 count(*) filter (where clicked_at is not null)::int as clicked,
+                 count(*) filter (where clicked_machine)::int as "clickedMachine",
+                 coalesce(sum(click_events), 0)::int as "clickEvents"
+          from per_msg
         )
-        select (select count(*) from m where sent_at is not null)::int as sent,
-               (select count(distinct message_id) from e where type = 'delivered')::int as delivered,
-               (select count(distinct message_id) from e where type = 'bounced')::int as bounced,
-               (select count(distinct message_id) from e where type = 'complained')::int as complained,
-               (select count(distinct message_id) from e where type = 'unsubscribed' and not machine)::int as unsubscribed,
-               (select count(distinct message_id) from e where type = 'opened' and not machine)::int as opened,
-               (select count(distinct message_id) from e where type = 'opened' and machine)::int as "openedMachine",
-               (select count(*) from e where type = 'opened' and not machine)::int as "openEvents",
-               (select count(distinct message_id) from e where type = 'clicked' and not machine)::int as clicked,
-               (select count(distinct message_id) from e where type = 'clicked' and machine)::int as "clickedMachine",
-               (select count(*) from e where type = 'clicked' and not machine)::int as "clickEvents",
+        select totals.*,
                (select count(*) from won)::int as conversions,
                (select coalesce(sum(revenue) filter (where abs(revenue) < 1e12), 0) from won)::float8 as revenue,
-               (select json_agg(json_build_object('day', day::text, 'sent', sent, 'delivered', delivered, 'opened', opened, 'clicked', clicked) order by day) from per_day) as days`,
+               (select json_agg(json_build_object('day', day::text, 'sent', sent, 'delivered', delivered, 'opened', opened, 'clicked', clicked) order by day) from per_day) as days
+        from totals`,
   );
   return { ...r!, days: r!.days ?? [] };
 }

@@ -145,7 +145,7 @@ describe("sending through a flow (real Resend SDK → capture server)", () => {
     const t = await template(ws, { subject: "Viewable", markup: "Hi {{ contact.first_name }}\n\n[View in browser]({{ view_url }})" });
     const flowId = await sendFlow(ws, [t], [ws.contacts[0]!.id]);
     const [mail] = ofFlow(flowId);
-    const token = /href="http:\/\/localhost:3000\/v\/([^"]+)"/.exec(mail!.html)?.[1];
+    const token = /href="http:\/\/localhost:3000\/v\/([^"]+)"/.exec(mail!.html ?? "")?.[1];
     const [row] = await db.db.select().from(messages).where(eq(messages.providerMessageId, mail!.id));
     const [w] = await db.db.select({ secret: workspaces.secret }).from(workspaces).where(eq(workspaces.id, ws.workspace.id));
     expect(verifyViewToken(w!.secret, token!)).toEqual({ workspaceId: ws.workspace.id, messageId: row!.id });
