@@ -602,6 +602,7 @@ const routeHandlers: Record<string, string> = {
   "app/api/v1/topics/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/flows/route.ts": "workspace from the secret key (case: the REST API …)",
   "app/api/v1/flows/[id]/enrollments/route.ts": "workspace from the secret key (case: the REST API …)",
+  "app/api/v1/broadcasts/[broadcastId]/results/route.ts": "workspace from the secret key; the broadcast looked up in it (case: the REST API …)",
   "app/w/[workspace]/reports/export/route.ts": "session member of the slug (case: report CSV exports …)",
   "app/w/[workspace]/reports/flows/[flowId]/export/route.ts": "session member of the slug, flow of that workspace (case: report CSV exports …)",
   "app/w/[workspace]/flows/[flowId]/dry-run/route.ts": "session member of the slug; flow and contact looked up in that workspace, another's a 404 (flow-dry-run.spec: the dry-run route …)",
@@ -812,6 +813,12 @@ test.describe("workspace isolation", () => {
     const refused = await request.post("/api/v1/contacts/repermission", { headers, data: { contact_ids: [b.contacts[0]!.id], template_id: theirTemplate } });
     expect(refused.status()).toBe(400);
     expect(await refused.json()).toMatchObject({ error: { field: "template_id", message: expect.stringMatching(/not found/) } });
+
+    // A's broadcast: its results are not readable.
+    const [theirBroadcast] = await db.insert(broadcasts).values({ workspaceId: a.workspace.id, name: "A's news", status: "sent" }).returning({ id: broadcasts.id });
+    const results = await request.get(`/api/v1/broadcasts/${theirBroadcast!.id}/results`, { headers });
+    expect(results.status()).toBe(404);
+    expect(await results.json()).toMatchObject({ error: { code: "not_found" } });
 
     // A's flows: not listed, and not enrollable, even with B's own contact.
     const [flow] = await db.insert(flows).values({ workspaceId: a.workspace.id, name: "A's flow", draft: {}, status: "live" }).returning({ id: flows.id });

@@ -5,6 +5,7 @@ import { recordFormView } from "@/db/queries/forms";
 import { consentEvents, contacts, emailEvents, enrollments, enrollmentSteps, forms, messages } from "@/db/schema/index";
 import { createLiveFlow, createTemplate, graph } from "../fixtures/flows";
 import type { SeededWorkspace } from "../fixtures/seed";
+import { watchErrors } from "../fixtures/console";
 import { expect, test } from "../fixtures/test";
 
 /**
@@ -93,15 +94,6 @@ async function seedReports(db: Db, ws: SeededWorkspace) {
     }
   }
   return { flowId };
-}
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-  return errors;
 }
 
 async function expectChart(page: Page, testId: string) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { broadcastCreate, broadcastPatch, broadcastSchedule } from "./broadcasts";
+import { BROADCAST_CONVERSION_DEFAULTS, MAX_WINDOW_DAYS } from "../broadcasts/conversion";
 import { contactCreate, contactUpdate, enrollmentCreate, eventCreate, repermissionCreate, subscriptionsPut, tagsAdd } from "./contacts";
 import { API_ERROR_CODES } from "./errors";
 
@@ -66,6 +67,44 @@ const repermissionOut = {
     skipped_by: { type: "object", additionalProperties: { type: "integer" }, description: "Why contacts were not asked, with how many each" },
     created_at: { type: "string", format: "date-time" },
     finished_at: { type: ["string", "null"], format: "date-time" },
+  },
+};
+const int = { type: "integer" };
+const rateOut = { type: ["number", "null"], description: "A fraction (0.25 is 25 %); null when nothing was sent or delivered" };
+const broadcastResultsOut = {
+  type: "object",
+  properties: {
+    broadcast_id: { type: "string", format: "uuid" },
+    status: { type: "string", enum: ["draft", "scheduled", "sending", "paused", "sent", "cancelled"] },
+    recipients: { type: ["integer", "null"], description: "Recipients in the audience snapshot taken when sending started" },
+    started_at: { type: ["string", "null"], format: "date-time" },
+    finished_at: { type: ["string", "null"], format: "date-time" },
+    sent: int,
+    delivered: int,
+    bounced: int,
+    complained: int,
+    unsubscribed: int,
+    opened: { ...int, description: "Messages opened by people" },
+    opened_machine: { ...int, description: "Messages opened by scanners or privacy proxies" },
+    open_events: int,
+    clicked: { ...int, description: "Messages clicked by people" },
+    clicked_machine: int,
+    click_events: int,
+    conversions: int,
+    revenue: { type: "number" },
+    conversion: { type: "object", properties: { event: { type: "string" }, window_days: int, revenue_property: { type: "string" } } },
+    rates: {
+      type: "object",
+      properties: Object.fromEntries(["delivery", "open", "click", "click_to_open", "bounce", "complaint", "unsubscribe", "conversion"].map((k) => [k, rateOut])),
+    },
+    links: {
+      type: "array",
+      items: { type: "object", properties: { url: { type: "string" }, clicks: int, unique_clicks: int, machine_clicks: int } },
+    },
+    days: {
+      type: "array",
+      items: { type: "object", properties: { day: { type: "string", format: "date" }, sent: int, delivered: int, opened: int, clicked: int } },
+    },
   },
 };
 const jsonBody = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
@@ -423,6 +462,24 @@ export function openApiDocument(serverUrl: string) {
       "/api/v1/broadcasts/{broadcastId}/cancel": broadcastMove("Cancel a scheduled, sending or paused broadcast", "Nothing more is handed off; batches already on their way may still go out. A cancelled broadcast cannot be restarted."),
       "/api/v1/broadcasts/{broadcastId}/pause": broadcastMove("Pause a sending broadcast", "No new batch is handed off until it is resumed; batches already on their way may still go out."),
       "/api/v1/broadcasts/{broadcastId}/resume": broadcastMove("Resume a paused broadcast", "Sending carries on with the recipients not yet handed off; nobody gets it twice."),
+      "/api/v1/broadcasts/{broadcastId}/results": {
+        get: {
+          summary: "A broadcast's results: sent, delivered, people's opens and clicks (machines apart), clicks per link, bounces, complaints, unsubscribes, conversions and revenue, with rates",
+          description:
+            "Counts are unique messages. Rates: bounces per sent message, the rest per delivered one. A conversion is the first event of the named kind a recipient sends after their first human open or click of the broadcast and within the window from its hand-off.",
+          parameters: [
+            { name: "broadcastId", in: "path", required: true, schema: { type: "string", format: "uuid" } },
+            { name: "conversion_event", in: "query", schema: { type: "string", default: BROADCAST_CONVERSION_DEFAULTS.event }, description: "The tracked event that counts as a conversion" },
+            { name: "window_days", in: "query", schema: { type: "integer", minimum: 1, maximum: MAX_WINDOW_DAYS, default: BROADCAST_CONVERSION_DEFAULTS.windowDays } },
+            { name: "revenue_property", in: "query", schema: { type: "string", default: BROADCAST_CONVERSION_DEFAULTS.revenueProperty }, description: "Dotted path of the event property holding the order value" },
+          ],
+          responses: {
+            "200": { description: "The results", ...data(broadcastResultsOut) },
+            "404": notFound,
+            ...errors,
+          },
+        },
+      },
       "/api/v1/flows/{id}/enrollments": {
         post: {
           summary: "Enrol contacts into a live flow (accepted asynchronously; the flow's re-entry rule applies per contact)",

@@ -39,8 +39,15 @@ type ContactFacts = {
   postalAddress: string | null;
 };
 
-/** The Liquid scope of one message: contact (attributes + fields), trigger, workspace, unsubscribe_url (and confirm_url in a re-permission mail). */
-export function mergeContext(f: ContactFacts, q: { contactId: string; trigger: Record<string, unknown>; unsubscribeUrl: string; confirmUrl?: string }): MergeContext {
+/**
+ * The Liquid scope of one message: contact (attributes + fields), trigger, workspace,
+ * unsubscribe_url, view_url (the message's "view in browser" page; empty where there is none, as
+ * in a preview) and confirm_url in a re-permission mail.
+ */
+export function mergeContext(
+  f: ContactFacts,
+  q: { contactId: string; trigger: Record<string, unknown>; unsubscribeUrl: string; confirmUrl?: string; viewUrl?: string },
+): MergeContext {
   return {
     contact: {
       ...f.attributes,
@@ -53,6 +60,7 @@ export function mergeContext(f: ContactFacts, q: { contactId: string; trigger: R
     workspace: { name: f.workspaceName, postal_address: f.postalAddress ?? "" },
     trigger: q.trigger,
     unsubscribe_url: q.unsubscribeUrl,
+    view_url: q.viewUrl ?? "",
     ...(q.confirmUrl !== undefined ? { confirm_url: q.confirmUrl } : {}),
   };
 }

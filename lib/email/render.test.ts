@@ -1,6 +1,7 @@
 import v8 from "node:v8";
 import { describe, expect, it } from "vitest";
 import { compiledTemplate, compileTemplate, renderCompiled, renderEmail, renderText, TemplateError, unknownMergeTags, type MergeContext } from "./render";
+import { mergeContext } from "./message";
 
 const ctx: MergeContext = {
   contact: { first_name: "<script>alert(1)</script>", email: "ada@example.com", plan: "pro" },
@@ -108,6 +109,20 @@ describe("unknownMergeTags", () => {
     );
     expect(w.map((x) => x.tag).sort()).toEqual(["contact.plan", "foo", "workspace.vat"]);
     expect(unknownMergeTags({ subject: "{{ contact.city }}", preheader: "", body: "" }, { attributes: ["city"] })).toEqual([]);
+  });
+
+  it("knows view_url, unsubscribe_url and confirm_url", () => {
+    expect(unknownMergeTags({ subject: "", preheader: "", body: '<a href="{{ view_url }}">View</a> {{ unsubscribe_url }} {{ confirm_url }}' }, { attributes: [] })).toEqual([]);
+  });
+});
+
+describe("view_url", () => {
+  it("renders the view link the scope carries, and empty without one", async () => {
+    const body = { markup: "[View in browser]({{ view_url }})" };
+    const t = { ...marketing, id: undefined, body };
+    expect((await renderEmail(t, { ...ctx, view_url: "https://app.example/v/abc.def" })).html).toContain('href="https://app.example/v/abc.def"');
+    expect((await renderEmail(t, mergeContext({ email: "a@b.example", firstName: null, lastName: null, attributes: {}, workspaceName: "A", postalAddress: null }, { contactId: "c", trigger: {}, unsubscribeUrl: "u", viewUrl: "https://app.example/v/x.y" }))).html).toContain("https://app.example/v/x.y");
+    expect(mergeContext({ email: "a@b.example", firstName: null, lastName: null, attributes: {}, workspaceName: "A", postalAddress: null }, { contactId: "c", trigger: {}, unsubscribeUrl: "u" }).view_url).toBe("");
   });
 });
 

@@ -30,6 +30,8 @@ export type MergeContext = {
   workspace: Record<string, unknown>;
   trigger: Record<string, unknown>;
   unsubscribe_url: string;
+  /** The message's "view in browser" page (lib/email/view-link.ts); empty where the message has none. */
+  view_url?: string;
   /** A re-permission mail's confirmation link (docs/forms-and-consent.md#re-permission); absent elsewhere. */
   confirm_url?: string;
 };
@@ -255,6 +257,8 @@ export function renderText(source: string, ctx: MergeContext, escape: boolean, o
 /** The merge tags the editor's menu offers, and that count as known. */
 export const KNOWN_CONTACT_FIELDS = ["email", "first_name", "last_name", "id", "time_zone"] as const;
 export const KNOWN_WORKSPACE_FIELDS = ["name", "postal_address"] as const;
+/** Roots every message's scope has (trigger's keys are the event's own, so any is fine). */
+export const KNOWN_ROOTS = new Set(["trigger", "unsubscribe_url", "view_url", "confirm_url"]);
 
 export type MergeTagWarning = { tag: string; field: "subject" | "preheader" | "body"; message: string };
 
@@ -291,7 +295,7 @@ export function unknownMergeTags(
       seen.add(tag);
       const [root, first] = parts;
       if (root === undefined || local.has(root)) continue;
-      if (root === "trigger" || root === "unsubscribe_url" || root === "confirm_url") continue;
+      if (KNOWN_ROOTS.has(root)) continue;
       if (root === "contact") {
         if (first !== undefined && !contactKnown.has(first)) out.push({ tag, field, message: `{{ ${tag} }}: no contact has the attribute "${first}"; it renders empty (add | default: "…")` });
       } else if (root === "workspace") {

@@ -15,6 +15,8 @@ import type { TestApp } from "@/inngest/local/test-app";
 import { now } from "@/lib/clock";
 import { handleResendWebhook, recordTrackingHit, type EmailFeedbackEvent } from "./feedback";
 import { peekTrackingToken } from "@/lib/email/tracking";
+import { verifyViewToken } from "@/lib/email/view-link";
+import { viewMessage } from "./view";
 import { UNSTORABLE_MESSAGE } from "@/lib/storable";
 
 /**
@@ -136,6 +138,19 @@ describe("sending through a flow (real Resend SDK → capture server)", () => {
     expect(linkOf("s1")).toBe("https://shop.example/sale?utm_source=acme&utm_medium=newsletter&utm_campaign=vip-launch&utm_content=hero");
     expect(linkOf("s2")).toBe("https://shop.example/sale?utm_source=acme&utm_medium=newsletter&utm_campaign=spring-sale&utm_content=s2");
     expect(linkOf("s3")).toBe("https://shop.example/sale");
+  });
+
+  it("gives flow mail a {{ view_url }} that opens that message's view-in-browser page", async () => {
+    const ws = await workspace(1);
+    const t = await template(ws, { subject: "Viewable", markup: "Hi {{ contact.first_name }}\n\n[View in browser]({{ view_url }})" });
+    const flowId = await sendFlow(ws, [t], [ws.contacts[0]!.id]);
+    const [mail] = ofFlow(flowId);
+    const token = /href="http:\/\/localhost:3000\/v\/([^"]+)"/.exec(mail!.html ?? "")?.[1];
+    const [row] = await db.db.select().from(messages).where(eq(messages.providerMessageId, mail!.id));
+    const [w] = await db.db.select({ secret: workspaces.secret }).from(workspaces).where(eq(workspaces.id, ws.workspace.id));
+    expect(verifyViewToken(w!.secret, token!)).toEqual({ workspaceId: ws.workspace.id, messageId: row!.id });
+    const view = await viewMessage(db.db, token!);
+    expect(view).toMatchObject({ kind: "ok", subject: "Viewable" });
   });
 
   it("renders a contact named <script>alert(1)</script> inert in HTML and readable in text", async () => {

@@ -12,6 +12,7 @@ import { marketingDeferral, parseSendingPolicy } from "@/lib/email/policy";
 import { TemplateError } from "@/lib/email/render";
 import { renderMessage } from "./render-pool";
 import { campaignSlug } from "@/lib/email/tracking";
+import { viewUrl } from "@/lib/email/view-link";
 import type { MailTransport } from "./transport";
 import { sendPaced } from "./batcher";
 import { EmailSendError } from "@/lib/email/types";
@@ -105,7 +106,12 @@ export async function sendFlowEmail(db: Db, transport: MailTransport, input: Flo
     // Rendered (links tracked too) in the render pool, within the per-message budget.
     rendered = await renderMessage({
       template,
-      ctx: mergeContext(facts, { contactId: input.contactId, trigger: input.trigger, unsubscribeUrl }),
+      ctx: mergeContext(facts, {
+        contactId: input.contactId,
+        trigger: input.trigger,
+        unsubscribeUrl,
+        viewUrl: viewUrl(appUrl, ctx.secret, { workspaceId: input.workspaceId, messageId: message.id }),
+      }),
       tracking: {
         appUrl,
         secret: ctx.secret,

@@ -9,6 +9,7 @@ export function mergeTagMenu(attributes: string[]): MergeTag[] {
     ...attributes.map((a) => ({ tag: `{{ contact.${a} }}`, label: `Attribute: ${a}` })),
     { tag: "{{ trigger.name }}", label: "Trigger event property (e.g. name)" },
     { tag: "{{ workspace.name }}", label: "Workspace name" },
+    { tag: "{{ view_url }}", label: "View in browser link (broadcasts and flow mail)" },
     { tag: "{{ confirm_url }}", label: "Confirmation link (re-permission mail; required there)" },
     { tag: "{% if contact.first_name %}…{% endif %}", label: "Only if a field is set" },
   ];

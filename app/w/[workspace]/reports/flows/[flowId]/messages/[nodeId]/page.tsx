@@ -11,7 +11,7 @@ import { Panel, RangePicker, Stat } from "@/app/w/[workspace]/reports/_lib/range
 import { messageData, money, rangeFromSearch, type Search } from "@/lib/server/reports/reports";
 import { NODE_ID, UUID } from "@/app/w/[workspace]/reports/_lib/export";
 import { Table } from "@/app/_components/ui/table";
-import { Tooltip } from "@/app/_components/ui/tooltip";
+import { LinkClicksTable } from "@/app/w/[workspace]/reports/_lib/link-clicks";
 
 export const metadata = { title: "Message report" };
 
@@ -98,26 +98,7 @@ export default async function MessageReportPage(props: {
       </Panel>
 
       <Panel testId="message-links" title="Clicks per link" note="People's clicks (total and unique messages) and machine clicks apart.">
-        <Table
-          caption="Clicks per link"
-          variant="plain"
-          rows={d.links}
-          rowKey={(l) => l.url}
-          empty={<p className="text-sm text-slate-500">No link in this message was clicked in the range.</p>}
-          columns={[
-            {
-              header: "Link",
-              cell: (l) => (
-                <Tooltip content={l.url}>
-                  <span className="block max-w-md truncate">{l.url}</span>
-                </Tooltip>
-              ),
-            },
-            { header: "Clicks", align: "end", cell: (l) => l.clicks },
-            { header: "Unique", align: "end", cell: (l) => l.uniqueClicks },
-            { header: "Machine", align: "end", cell: (l) => l.machineClicks },
-          ]}
-        />
+        <LinkClicksTable links={d.links} empty="No link in this message was clicked in the range." />
       </Panel>
 
       <Panel
