@@ -98,6 +98,11 @@ export type RecipientFacts = {
   ledger: { id: string; kind: LedgerKind }[];
   /** The contact's state in `topic`: true/false, null when never asked. */
   topicSubscribed: boolean | null;
+  /**
+   * An earlier attempt froze this recipient's message into a provider batch, or the provider took
+   * it: it is in flight, and goes (or went) out as frozen whatever has changed since.
+   */
+  inFlight: boolean;
 };
 
 /**
@@ -119,6 +124,7 @@ export async function batchRecipientFacts(
     attributes: Record<string, unknown>;
     ledger: { id: string; kind: LedgerKind }[];
     topic_subscribed: boolean | null;
+    in_flight: boolean;
   }>(db, sql`
     select c.id as contact_id, c.email, c.status, c.first_name, c.last_name, c.time_zone, c.attributes,
       coalesce((
@@ -133,9 +139,11 @@ export async function batchRecipientFacts(
           ? sql`(select ct.subscribed from contact_topics ct join topics t on t.id = ct.topic_id and t.workspace_id = ct.workspace_id
                  where ct.workspace_id = r.workspace_id and ct.contact_id = c.id and t.key = ${q.topic})`
           : sql`null::boolean`
-      } as topic_subscribed
+      } as topic_subscribed,
+      (m.batch_id is not null or m.provider_message_id is not null) as in_flight
     from ${broadcastRecipients} r
     join contacts c on c.id = r.contact_id and c.workspace_id = r.workspace_id
+    left join ${messages} m on m.workspace_id = r.workspace_id and m.idempotency_key = 'broadcast:' || r.broadcast_id || ':' || r.contact_id
     where r.workspace_id = ${q.workspaceId}::uuid and r.broadcast_id = ${q.broadcastId}::uuid and r.batch_no = ${q.batchNo} and r.status = 'queued'
     order by r.contact_id`);
   return found.map((r) => ({
@@ -148,6 +156,7 @@ export async function batchRecipientFacts(
     attributes: r.attributes,
     ledger: r.ledger,
     topicSubscribed: r.topic_subscribed,
+    inFlight: r.in_flight,
   }));
 }
 

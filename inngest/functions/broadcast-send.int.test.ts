@@ -102,6 +102,27 @@ describe("a broadcast to a segment", () => {
   }, 60_000);
 });
 
+describe("a batch in flight", () => {
+  it("whose answer was lost goes again as frozen, even to someone who unsubscribed meanwhile, and counts as sent", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(50, "lost");
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    // The provider takes the batch, and its answer is lost: the run waits and sends the frozen batch again.
+    h.capture.failNext({ status: 500, afterAccept: true });
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(50);
+    const [leaver] = await db().select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.email, "lost-9@example.com")));
+    await db().insert(consentEvents).values({ workspaceId, contactId: leaver!.id, kind: "withdrawn", source: "unsubscribe_link" });
+    await db().update(contacts).set({ status: "unsubscribed" }).where(eq(contacts.id, leaver!.id));
+    await h.advance(10 * 60_000);
+    // One message each (the same key again), and the record says what happened: sent, not skipped.
+    expect(mineOf(broadcastId)).toHaveLength(50);
+    expect(await broadcastProgress(db(), { workspaceId, broadcastId })).toEqual({ total: 50, queued: 0, sent: 50, failed: 0, skipped: {} });
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 60_000);
+});
+
 describe("cancel, pause and resume", () => {
   it("a broadcast cancelled before its time sends nothing", async () => {
     const { workspaceId, segmentId } = await workspaceWith(30, "cancel");
