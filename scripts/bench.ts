@@ -4,6 +4,7 @@ import { startEmbeddedPostgres } from "../db/embedded";
 import { freePort } from "../e2e/fixtures/ports";
 import { benchIngest } from "../ingest/bench";
 import { benchFanout } from "../inngest/functions/fanout-bench";
+import { benchBroadcast } from "../inngest/functions/broadcast-bench";
 import { migrateDatabase } from "./stack";
 import { benchReports } from "./bench-reports";
 import { benchRunner, benchSoak } from "../inngest/local/bench";
@@ -14,7 +15,7 @@ import { benchEditor } from "./bench-editor";
 import { benchRepermission } from "./bench-repermission";
 
 /**
- * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=inline|process] [--scale=P] [--rows=N] [--contacts=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
+ * `npm run bench [name…] [--runs=N] [--reps=N] [--minutes=N] [--app=inline|process] [--scale=P] [--rows=N] [--contacts=N] [--recipients=N] [--generator=node|wrk]`: the benchmarks (runner; soak, 10 min by default), each printing one
  * `BENCH <name> value=… unit=… baseline=… ratio=… target=…` line with a baseline measured in the
  * same run. On the Postgres at DATABASE_URL (a scratch database, dropped after) or embedded PGlite.
  */
@@ -59,6 +60,11 @@ const benches = {
   import: (db: { url: string; embedded: boolean }) => benchImport(db, { rows: flag("rows", 100_000), reps: flag("reps", 3) }),
   // 20k by default (a minute or two); the recorded figure is --contacts=100000.
   repermission: (db: { url: string; embedded: boolean }) => benchRepermission(db, { contacts: flag("contacts", 20_000), reps: flag("reps", 3) }),
+  // 100k recipients by default, the recorded figure (a minute or so, seeding included).
+  broadcast: async (db: { url: string; embedded: boolean }) => {
+    await migrateDatabase(db.url, db.embedded);
+    await benchBroadcast(db, { recipients: flag("recipients", 100_000) });
+  },
 } as const;
 type Name = keyof typeof benches;
 

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { rows, type Db } from "../client";
 import { broadcastRecipients, broadcasts, messages, templateVersions, workspaces } from "../schema/index";
 import type { ContactStatus, LedgerKind } from "@/lib/consent/rules";
@@ -98,6 +98,11 @@ export type RecipientFacts = {
   ledger: { id: string; kind: LedgerKind }[];
   /** The contact's state in `topic`: true/false, null when never asked. */
   topicSubscribed: boolean | null;
+  /**
+   * An earlier attempt froze this recipient's message into a provider batch, or the provider took
+   * it: it is in flight, and goes (or went) out as frozen whatever has changed since.
+   */
+  inFlight: boolean;
 };
 
 /**
@@ -119,6 +124,7 @@ export async function batchRecipientFacts(
     attributes: Record<string, unknown>;
     ledger: { id: string; kind: LedgerKind }[];
     topic_subscribed: boolean | null;
+    in_flight: boolean;
   }>(db, sql`
     select c.id as contact_id, c.email, c.status, c.first_name, c.last_name, c.time_zone, c.attributes,
       coalesce((
@@ -133,9 +139,11 @@ export async function batchRecipientFacts(
           ? sql`(select ct.subscribed from contact_topics ct join topics t on t.id = ct.topic_id and t.workspace_id = ct.workspace_id
                  where ct.workspace_id = r.workspace_id and ct.contact_id = c.id and t.key = ${q.topic})`
           : sql`null::boolean`
-      } as topic_subscribed
+      } as topic_subscribed,
+      (m.batch_id is not null or m.provider_message_id is not null) as in_flight
     from ${broadcastRecipients} r
     join contacts c on c.id = r.contact_id and c.workspace_id = r.workspace_id
+    left join ${messages} m on m.workspace_id = r.workspace_id and m.idempotency_key = 'broadcast:' || r.broadcast_id || ':' || r.contact_id
     where r.workspace_id = ${q.workspaceId}::uuid and r.broadcast_id = ${q.broadcastId}::uuid and r.batch_no = ${q.batchNo} and r.status = 'queued'
     order by r.contact_id`);
   return found.map((r) => ({
@@ -148,6 +156,7 @@ export async function batchRecipientFacts(
     attributes: r.attributes,
     ledger: r.ledger,
     topicSubscribed: r.topic_subscribed,
+    inFlight: r.in_flight,
   }));
 }
 
@@ -188,38 +197,20 @@ export async function claimBroadcastMessages(
 ) {
   if (q.claims.length === 0) return [];
   const keys = q.claims.map((c) => broadcastMessageKey(q.broadcastId, c.contactId));
-  await db
-    .insert(messages)
-    .values(
-      q.claims.map((c, i) => ({
-        workspaceId: q.workspaceId,
-        idempotencyKey: keys[i]!,
-        contactId: c.contactId,
-        templateId: q.templateId,
-        templateVersionId: q.templateVersionId,
-        broadcastId: q.broadcastId,
-        class: q.class,
-        toEmail: c.toEmail,
-        subject: q.subject,
-        unsubscribeToken: c.unsubscribeToken,
-        consentEventId: c.consentEventId,
-        permissionBasis: c.permissionBasis,
-        status: "queued" as const,
-      })),
-    )
-    .onConflictDoNothing({ target: [messages.workspaceId, messages.idempotencyKey], where: sql`${messages.idempotencyKey} is not null` });
-  return db
-    .select({
-      id: messages.id,
-      contactId: messages.contactId,
-      status: messages.status,
-      batchId: messages.batchId,
-      providerMessageId: messages.providerMessageId,
-      unsubscribeToken: messages.unsubscribeToken,
-      idempotencyKey: messages.idempotencyKey,
-    })
-    .from(messages)
-    .where(and(eq(messages.workspaceId, q.workspaceId), inArray(messages.idempotencyKey, keys)));
+  const c = q.claims;
+  // One statement over arrays rather than a row of parameters per message: a batch is 100 rows.
+  await db.execute(sql`
+    insert into ${messages} (workspace_id, idempotency_key, contact_id, template_id, template_version_id, broadcast_id, class, to_email, subject,
+                             unsubscribe_token, consent_event_id, permission_basis, status)
+    select ${q.workspaceId}::uuid, s.key, s.contact_id, ${q.templateId}::uuid, ${q.templateVersionId}::uuid, ${q.broadcastId}::uuid, ${q.class}::message_class,
+           s.to_email, ${q.subject}, s.token, s.consent_event_id, s.basis, 'queued'
+    from unnest(${sql.param(keys)}::text[], ${sql.param(c.map((x) => x.contactId))}::uuid[], ${sql.param(c.map((x) => x.toEmail))}::text[],
+                ${sql.param(c.map((x) => x.unsubscribeToken))}::text[], ${sql.param(c.map((x) => x.consentEventId))}::uuid[],
+                ${sql.param(c.map((x) => x.permissionBasis))}::text[]) as s(key, contact_id, to_email, token, consent_event_id, basis)
+    on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing`);
+  return rows<{ id: string; contactId: string | null; status: string; batchId: string | null; providerMessageId: string | null; unsubscribeToken: string | null }>(db, sql`
+    select id, contact_id as "contactId", status, batch_id as "batchId", provider_message_id as "providerMessageId", unsubscribe_token as "unsubscribeToken"
+    from ${messages} where workspace_id = ${q.workspaceId}::uuid and idempotency_key = any(${sql.param(keys)}::text[])`);
 }
 
 export type RecipientOutcome = { contactId: string; status: "sent" | "skipped" | "failed"; reason: string | null; messageId: string | null };

@@ -1,7 +1,7 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, like, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { broadcastProgress, snapshotAudience } from "@/db/queries/broadcast-audience";
-import { broadcasts, consentEvents, contacts, messages, templates } from "@/db/schema/index";
+import { broadcasts, consentEvents, contacts, messages, templates, workspaces } from "@/db/schema/index";
 import { startFlowHarness, type FlowHarness } from "@/e2e/fixtures/flow-harness";
 import { seedWorkspace } from "@/e2e/fixtures/seed";
 import { now } from "@/lib/clock";
@@ -71,7 +71,7 @@ describe("a broadcast to a segment", () => {
     const b = await statusOf(broadcastId);
     expect(b.status).toBe("sent");
     expect(b.finishedAt).not.toBeNull();
-    expect(b.recipientCount).toBe(249 + 0);
+    expect(b.recipientCount).toBe(249); // the leaver left before the snapshot
     expect(await broadcastProgress(db(), { workspaceId, broadcastId })).toEqual({ total: 249, queued: 0, sent: 249, failed: 0, skipped: {} });
 
     // Replays: the same event, and a later attempt's, send nothing more.
@@ -98,6 +98,92 @@ describe("a broadcast to a segment", () => {
     expect(mine.some((e) => e.to.includes("late-110@example.com"))).toBe(false);
     const progress = await broadcastProgress(db(), { workspaceId, broadcastId });
     expect(progress).toEqual({ total: 120, queued: 0, sent: 119, failed: 0, skipped: { not_subscribed: 1 } });
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 60_000);
+});
+
+describe("a batch in flight", () => {
+  it("whose answer was lost goes again as frozen, even to someone who unsubscribed meanwhile, and counts as sent", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(50, "lost");
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    // The provider takes the batch, and its answer is lost: the run waits and sends the frozen batch again.
+    h.capture.failNext({ status: 500, afterAccept: true });
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(50);
+    const [leaver] = await db().select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), eq(contacts.email, "lost-9@example.com")));
+    await db().insert(consentEvents).values({ workspaceId, contactId: leaver!.id, kind: "withdrawn", source: "unsubscribe_link" });
+    await db().update(contacts).set({ status: "unsubscribed" }).where(eq(contacts.id, leaver!.id));
+    await h.advance(10 * 60_000);
+    // One message each (the same key again), and the record says what happened: sent, not skipped.
+    expect(mineOf(broadcastId)).toHaveLength(50);
+    expect(await broadcastProgress(db(), { workspaceId, broadcastId })).toEqual({ total: 50, queued: 0, sent: 50, failed: 0, skipped: {} });
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 60_000);
+});
+
+describe("frequency cap", () => {
+  async function cappedWorkspace(prefix: string) {
+    const { workspaceId, segmentId } = await workspaceWith(30, prefix);
+    await db().update(workspaces).set({ sendingPolicy: { pace: { requestsPerSecond: 1000 }, frequencyCap: { max: 1, windowHours: 24 } } }).where(eq(workspaces.id, workspaceId));
+    // A third of them had a marketing message an hour ago.
+    const recent = await db().select().from(contacts).where(and(eq(contacts.workspaceId, workspaceId), like(contacts.email, `${prefix}-1%`)));
+    await db().insert(messages).values(recent.map((c) => ({ workspaceId, contactId: c.id, class: "marketing" as const, toEmail: c.email, subject: "Earlier", status: "sent" as const, sentAt: new Date(now().getTime() - 3_600_000) })));
+    return { workspaceId, audience: { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] }, held: recent.length };
+  }
+
+  it("holds the capped recipients queued and sends them when the window frees", async () => {
+    const { workspaceId, audience, held } = await cappedWorkspace("capped");
+    expect(held).toBeGreaterThan(0);
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(30 - held);
+    expect((await broadcastProgress(db(), { workspaceId, broadcastId })).queued).toBe(held);
+    expect((await statusOf(broadcastId)).status).toBe("sending");
+    await h.advance(24 * 3_600_000);
+    expect(mineOf(broadcastId)).toHaveLength(30);
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 60_000);
+
+  it("does not hold a broadcast marked to bypass caps", async () => {
+    const { workspaceId, audience } = await cappedWorkspace("bypass");
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience, bypassCaps: true });
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(30);
+    expect((await statusOf(broadcastId)).status).toBe("sent");
+  }, 60_000);
+});
+
+describe("events that do not fit", () => {
+  it("another workspace's id, garbage and floods of the same batch send nothing extra", async () => {
+    const { workspaceId, segmentId } = await workspaceWith(40, "abuse");
+    const other = await seedWorkspace(db(), { contacts: 0 });
+    const audience = { everyone: false, segmentIds: [segmentId], topicIds: [], excludeSegmentIds: [] };
+    const { broadcastId } = await scheduledBroadcast(db(), { workspaceId, audience });
+    // Named under another workspace: not found there, nothing starts.
+    await h.app.inngest.send(sendRequested(other.workspace.id, broadcastId, 9));
+    await h.app.inngest.send({ name: "broadcast/batch.requested", data: { workspaceId: other.workspace.id, broadcastId, batchNo: 0 } });
+    // Garbage: refused by the event's schema (the run, if any, fails on the field before anything).
+    await h.app.inngest.send({ name: "broadcast/batch.requested", data: { workspaceId, broadcastId: "not-an-id", batchNo: -1 } }).catch(() => undefined);
+    // A batch requested before sending started stops without a trace.
+    await h.app.inngest.send({ name: "broadcast/batch.requested", data: { workspaceId, broadcastId, batchNo: 0 } });
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(0);
+    expect((await statusOf(broadcastId)).status).toBe("scheduled");
+    // The real send, then the same batch requested fifty times over (with and without the fan-out's ids).
+    await h.app.inngest.send(sendRequested(workspaceId, broadcastId));
+    await h.settle();
+    expect(mineOf(broadcastId)).toHaveLength(40);
+    await h.app.inngest.send(
+      Array.from({ length: 50 }, (_, i) => ({ ...(i % 2 ? { id: `broadcast:${broadcastId}:batch:0:0` } : {}), name: "broadcast/batch.requested", data: { workspaceId, broadcastId, batchNo: 0 } })),
+    );
+    await h.settle();
+    const mine = mineOf(broadcastId);
+    expect(mine).toHaveLength(40);
+    expect(new Set(mine.map((e) => e.to[0])).size).toBe(40);
     expect((await statusOf(broadcastId)).status).toBe("sent");
   }, 60_000);
 });

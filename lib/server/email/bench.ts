@@ -25,7 +25,7 @@ import type { OutgoingEmail } from "@/lib/email/types";
  */
 
 /** The capture server in a child process, counting (not keeping) what it accepts. */
-async function startCaptureProcess() {
+export async function startCaptureProcess() {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(process.cwd(), "e2e", "fixtures", "resend-capture-main.ts")], {
     stdio: ["ignore", "pipe", "inherit"],
     env: childEnv({}),

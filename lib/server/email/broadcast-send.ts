@@ -87,10 +87,11 @@ export async function sendBroadcastBatch(
   const consent = await batchConsent(db, { workspaceId: q.workspaceId, postalAddress: b.workspace.postalAddress, class: version.class, topic: version.topic, recipients });
 
   const outcomes: RecipientOutcome[] = [];
+  // A message an earlier attempt froze (or the provider took) is in flight: it goes as frozen.
   let allowed = recipients.filter((r) => {
     const c = consent.get(r.contactId)!;
-    if (!c.decision.allowed) outcomes.push({ contactId: r.contactId, status: "skipped", reason: c.decision.reason, messageId: null });
-    return c.decision.allowed;
+    if (!c.decision.allowed && !r.inFlight) outcomes.push({ contactId: r.contactId, status: "skipped", reason: c.decision.reason, messageId: null });
+    return c.decision.allowed || r.inFlight;
   });
 
   // Quiet hours and the frequency cap, unless the broadcast bypasses them: a recipient they hold
@@ -102,6 +103,7 @@ export async function sendBroadcastBatch(
       ? await recentMarketingSendsOf(db, { workspaceId: q.workspaceId, contactIds: allowed.map((r) => r.contactId), since: new Date(q.now.getTime() - windowMs) })
       : new Map<string, number[]>();
     allowed = allowed.filter((r) => {
+      if (r.inFlight) return true;
       const d = marketingDeferral(policy, { now: q.now.getTime(), timeZone: r.timeZone ?? b.workspace.timeZone, recentSends: recent.get(r.contactId) ?? [] });
       if (d) deferUntil = Math.min(deferUntil ?? d.until, d.until);
       return d === null;
@@ -123,7 +125,8 @@ export async function sendBroadcastBatch(
         toEmail: r.email,
         unsubscribeToken: version.class === "marketing" ? randomToken() : null,
         consentEventId: c.decision.allowed ? c.decision.receipt.consentEventId : null,
-        permissionBasis: c.permissionBasis!,
+        // Refused now but in flight: its row (with the receipt it went with) exists and is kept.
+        permissionBasis: c.permissionBasis ?? "consent",
       };
     }),
   });
@@ -150,12 +153,11 @@ export async function sendBroadcastBatch(
   const rendered = await renderMessages(
     toSend.map((r) => {
       const m = messageOf.get(r.contactId)!;
-      const base = mergeContext(
-        { ...r, workspaceName: b.workspace.name, postalAddress: b.workspace.postalAddress },
-        { contactId: r.contactId, trigger: {}, unsubscribeUrl: unsubscribeUrlOf(m.unsubscribeToken) },
-      );
       // `{{ view_url }}`: the unguessable page showing this message (lib/email/view-link.ts).
-      const ctx: MergeContext = Object.assign(base, { view_url: viewUrl(appUrl, b.workspace.secret, { workspaceId: q.workspaceId, messageId: m.id }) });
+      const ctx: MergeContext = mergeContext(
+        { ...r, workspaceName: b.workspace.name, postalAddress: b.workspace.postalAddress },
+        { contactId: r.contactId, trigger: {}, unsubscribeUrl: unsubscribeUrlOf(m.unsubscribeToken), viewUrl: viewUrl(appUrl, b.workspace.secret, { workspaceId: q.workspaceId, messageId: m.id }) },
+      );
       return {
         template,
         ctx,
