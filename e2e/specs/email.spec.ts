@@ -124,7 +124,9 @@ test("tracked links redirect and record clicks, flagging scanners; the pixel ans
   const click = await request.get(`/r/${token}`, { maxRedirects: 0, headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/125.0 Safari/537.36" } });
   expect(click.status()).toBe(302);
   expect(click.headers().location).toBe(url);
-  const forged = await request.get(`/r/${token.slice(0, -2)}xx`, { maxRedirects: 0 });
+  // The signature's first character changed: the last one carries padding bits, so changing it may change nothing.
+  const [body, sig] = token.split(".");
+  const forged = await request.get(`/r/${body}.${sig![0] === "A" ? "B" : "A"}${sig!.slice(1)}`, { maxRedirects: 0 });
   expect(forged.status()).toBe(404);
   expect((await request.get("/r/garbage", { maxRedirects: 0 })).status()).toBe(404);
 
