@@ -19,7 +19,7 @@ describe("view-in-browser tokens", () => {
     const [body, sig] = token.split(".");
     const other = Buffer.from(JSON.stringify({ w: t.workspaceId, m: randomUUID() })).toString("base64url");
     expect(verifyViewToken(secret, `${other}.${sig}`)).toBeNull();
-    expect(verifyViewToken(secret, `${body}.${sig!.slice(0, -2)}AA`)).toBeNull();
+    expect(verifyViewToken(secret, `${body}.${sig![0] === "A" ? "B" : "A"}${sig!.slice(1)}`)).toBeNull();
     for (const g of ["", ".", "a.b.c", "%%%.x", "x".repeat(400)]) expect(verifyViewToken(secret, g)).toBeNull();
     // An open-pixel token names the same workspace and message, but is signed for tracking.
     expect(verifyViewToken(secret, signTrackingToken(secret, t))).toBeNull();
