@@ -241,12 +241,19 @@ export async function markRecipients(db: Db, q: { workspaceId: string; broadcast
 /**
  * sending → sent once no recipient is queued. Conditional, so of the batches finishing together
  * exactly one flips it (the last to commit always sees the others' rows). True when this call did.
+ *
+ * Every batch asks, so the question must be cheap while most are queued: a `not exists` was planned
+ * as a scan of the broadcast's recipients (the statistics say nearly all are queued), passing every
+ * row already sent, 10 ms and more a batch at 100k. Batches go out in contact-id order, so walking
+ * the key from the highest contact meets a queued one at once until the last batches; only those
+ * walk it all.
  */
 export async function finishIfDone(db: Db, q: { workspaceId: string; broadcastId: string; at: Date }): Promise<boolean> {
   const done = await rows<{ id: string }>(db, sql`
     update ${broadcasts} b set status = 'sent', finished_at = ${q.at.toISOString()}::timestamptz, updated_at = now()
     where b.workspace_id = ${q.workspaceId}::uuid and b.id = ${q.broadcastId}::uuid and b.status = 'sending'
-      and not exists (select 1 from ${broadcastRecipients} r where r.broadcast_id = b.id and r.status = 'queued')
+      and (select r.contact_id from ${broadcastRecipients} r where r.broadcast_id = b.id and r.status = 'queued'
+           order by r.contact_id desc limit 1) is null
     returning b.id`);
   return done.length > 0;
 }
