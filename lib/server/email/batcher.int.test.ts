@@ -189,6 +189,30 @@ describe("the batch path, called directly", () => {
     expect(await takeBatch(h.db.db, { workspaceId: ws.workspace.id, batchId: frozen!.batchId })).toEqual({ status: "sent" });
   });
 
+  it("freezing takes only members in no batch yet, in order, and never puts a message in two batches", async () => {
+    const ws = await workspace(4, 50);
+    const [a, b, c, d] = await Promise.all([0, 1, 2, 3].map((i) => claimed(ws, `freeze-${i}`, i)));
+    const body = (members: string[]) => JSON.stringify(members);
+    const q = (ids: string[]) => ({ workspaceId: ws.workspace.id, messageIds: ids, body });
+    // All free: all in, in the order given, with the body built for them.
+    const first = await freezeBatch(h.db.db, q([b!.id, a!.id]));
+    expect(first).toMatchObject({ members: [b!.id, a!.id], body: JSON.stringify([b!.id, a!.id]) });
+    // Some taken: only the free ones, and the body is built for those alone.
+    const second = await freezeBatch(h.db.db, q([a!.id, c!.id]));
+    expect(second).toMatchObject({ members: [c!.id], body: JSON.stringify([c!.id]) });
+    // None free: no batch.
+    expect(await freezeBatch(h.db.db, q([b!.id, c!.id]))).toBeNull();
+    // Racing freezes of the same message: exactly one gets it.
+    const raced = await Promise.all(Array.from({ length: 6 }, () => freezeBatch(h.db.db, q([d!.id]))));
+    expect(raced.filter((r) => r !== null)).toHaveLength(1);
+    const rows = await h.db.db.select().from(messages).where(and(eq(messages.workspaceId, ws.workspace.id), inArray(messages.id, [a!.id, b!.id, c!.id, d!.id])));
+    const batchOf = new Map(rows.map((r) => [r.id, r.batchId]));
+    expect([batchOf.get(a!.id), batchOf.get(b!.id), batchOf.get(c!.id), batchOf.get(d!.id)]).toEqual([first!.batchId, first!.batchId, second!.batchId, raced.find((r) => r)!.batchId]);
+    const batches = await h.db.db.select().from(sendBatches).where(eq(sendBatches.workspaceId, ws.workspace.id));
+    expect(batches).toHaveLength(3);
+    expect(batches.find((x) => x.id === second!.batchId)!.messageIds).toEqual([c!.id]);
+  });
+
   it("a message the provider could never take is refused before it joins a batch, naming the field", async () => {
     const ws = await workspace(1, 50);
     const [m] = await Promise.all([claimed(ws, "bad", 0)]);

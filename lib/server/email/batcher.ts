@@ -213,8 +213,11 @@ export type BatchItem = {
   messageKey: string;
 };
 
-/** Per message: the provider's id, or the provider's refusal of this message for good. */
-export type BatchResult = Map<string, { id: string } | { rejected: string }>;
+/**
+ * Per message: the provider's id (`alone` when it went out by itself after its batch was split, so
+ * no batch marked it sent), or the provider's refusal of this message for good.
+ */
+export type BatchResult = Map<string, { id: string; alone?: true } | { rejected: string }>;
 
 /**
  * Hands a batch its caller assembled (a broadcast's hundred) to the provider as ONE frozen request,
@@ -292,7 +295,7 @@ export async function sendFrozenBatch(db: Db, transport: MailTransport, q: { wor
     await awaitSlot(db, q.workspaceId, q.pace);
     try {
       const sent = await transport.send({ ...email, idempotencyKey: item.messageKey });
-      out.set(id, { id: sent.id });
+      out.set(id, { id: sent.id, alone: true });
     } catch (err) {
       if (!(err instanceof EmailSendError) || err.code !== "rejected") throw err;
       out.set(id, { rejected: err.message });

@@ -221,7 +221,8 @@ export async function sendBroadcastBatch(
       await markMessage(db, { workspaceId: q.workspaceId, messageId: item.messageId, status: "failed", error: r.rejected, at: q.now });
       outcomes.push({ contactId, status: "failed", reason: r.rejected.slice(0, 200), messageId: item.messageId });
     } else {
-      sent.push({ messageId: item.messageId, providerMessageId: r.id, subject: subjects.get(item.messageId)! });
+      // A batch the provider took marked its members sent already; only those sent alone are left.
+      if (r.alone) sent.push({ messageId: item.messageId, providerMessageId: r.id, subject: subjects.get(item.messageId)! });
       outcomes.push({ contactId, status: "sent", reason: null, messageId: item.messageId });
     }
   }
